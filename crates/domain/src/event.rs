@@ -1,0 +1,1061 @@
+//! Events: the one canonical shape everything in the ledger takes, and its validation.
+//!
+//! Every importer (JSON Lines, CSV through a mapping, the HTTP API) ends by handing a JSON
+//! object to [`NewEvent::from_json`], so there is exactly one place that decides what a
+//! valid event is. The fields are split in two: the public part ([`Body`]) that readings
+//! use, and the [`Personal`] part (names, e-mail, free text) that the store seals with the
+//! person's key and that no reading needs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::values::{
+    Amount, Currency, Day, EventId, Label, PersonId, Ref, Source, Timestamp, ValueError,
+};
+
+/// Every kind of event rapport understands. The numeric code is how the store keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Kind {
+    PersonIdentified = 1,
+    InvoiceIssued = 2,
+    PaymentReceived = 3,
+    InvoiceDisputed = 4,
+    DisputeResolved = 5,
+    OrderPlaced = 6,
+    OrderReturned = 7,
+    ContactOpened = 8,
+    ContactAnswered = 9,
+    ContactClosed = 10,
+    IncidentOccurred = 11,
+    ApologyMade = 12,
+    PromiseMade = 13,
+    PromiseKept = 14,
+    ReferralMade = 15,
+    ReviewGiven = 16,
+    OutreachSent = 17,
+    WishStated = 18,
+    MenuChosen = 19,
+    MenuProposed = 20,
+    ConsentGiven = 21,
+    ConsentWithdrawn = 22,
+    RelationshipEnded = 23,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 23] = [
+        Kind::PersonIdentified,
+        Kind::InvoiceIssued,
+        Kind::PaymentReceived,
+        Kind::InvoiceDisputed,
+        Kind::DisputeResolved,
+        Kind::OrderPlaced,
+        Kind::OrderReturned,
+        Kind::ContactOpened,
+        Kind::ContactAnswered,
+        Kind::ContactClosed,
+        Kind::IncidentOccurred,
+        Kind::ApologyMade,
+        Kind::PromiseMade,
+        Kind::PromiseKept,
+        Kind::ReferralMade,
+        Kind::ReviewGiven,
+        Kind::OutreachSent,
+        Kind::WishStated,
+        Kind::MenuChosen,
+        Kind::MenuProposed,
+        Kind::ConsentGiven,
+        Kind::ConsentWithdrawn,
+        Kind::RelationshipEnded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PersonIdentified => "person.identified",
+            Kind::InvoiceIssued => "invoice.issued",
+            Kind::PaymentReceived => "payment.received",
+            Kind::InvoiceDisputed => "invoice.disputed",
+            Kind::DisputeResolved => "dispute.resolved",
+            Kind::OrderPlaced => "order.placed",
+            Kind::OrderReturned => "order.returned",
+            Kind::ContactOpened => "contact.opened",
+            Kind::ContactAnswered => "contact.answered",
+            Kind::ContactClosed => "contact.closed",
+            Kind::IncidentOccurred => "incident.occurred",
+            Kind::ApologyMade => "apology.made",
+            Kind::PromiseMade => "promise.made",
+            Kind::PromiseKept => "promise.kept",
+            Kind::ReferralMade => "referral.made",
+            Kind::ReviewGiven => "review.given",
+            Kind::OutreachSent => "outreach.sent",
+            Kind::WishStated => "wish.stated",
+            Kind::MenuChosen => "menu.chosen",
+            Kind::MenuProposed => "menu.proposed",
+            Kind::ConsentGiven => "consent.given",
+            Kind::ConsentWithdrawn => "consent.withdrawn",
+            Kind::RelationshipEnded => "relationship.ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_code(c: u8) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.code() == c)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a dispute ended. `Upheld` means the person was right: the business made the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Upheld = 1,
+    Rejected = 2,
+    Settled = 3,
+}
+
+/// Why a relationship ended, in the person's or the business's classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    Price = 1,
+    Service = 2,
+    Moved = 3,
+    Other = 4,
+}
+
+/// One line of an order: a product, a quantity (negative on returns) and a unit price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub product: Label,
+    pub qty: i64,
+    pub unit_price: Amount,
+}
+
+/// The public, non-identifying part of an event: what readings are computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    PersonIdentified {
+        language: Option<Label>,
+        org: Option<Ref>,
+    },
+    InvoiceIssued {
+        invoice: Ref,
+        amount: Amount,
+        currency: Currency,
+        due: Day,
+    },
+    PaymentReceived {
+        invoice: Ref,
+        amount: Amount,
+        currency: Option<Currency>,
+    },
+    InvoiceDisputed {
+        invoice: Ref,
+    },
+    DisputeResolved {
+        invoice: Ref,
+        outcome: Outcome,
+    },
+    OrderPlaced {
+        order: Ref,
+        amount: Amount,
+        currency: Option<Currency>,
+        lines: Vec<Line>,
+    },
+    OrderReturned {
+        order: Ref,
+        amount: Amount,
+        currency: Option<Currency>,
+        lines: Vec<Line>,
+    },
+    ContactOpened {
+        contact: Ref,
+        channel: Label,
+        topic: Option<Label>,
+        caused_by: Option<Ref>,
+    },
+    ContactAnswered {
+        contact: Ref,
+        by: Label,
+    },
+    ContactClosed {
+        contact: Ref,
+        resolved: bool,
+    },
+    IncidentOccurred {
+        incident: Ref,
+    },
+    ApologyMade {
+        incident: Ref,
+    },
+    PromiseMade {
+        promise: Ref,
+        due: Day,
+    },
+    PromiseKept {
+        promise: Ref,
+    },
+    ReferralMade {
+        referred: PersonId,
+    },
+    ReviewGiven {
+        score: u8,
+    },
+    OutreachSent {
+        channel: Label,
+        topic: Option<Label>,
+    },
+    WishStated,
+    MenuChosen {
+        item: Label,
+        option: Label,
+    },
+    MenuProposed {
+        item: Option<Label>,
+    },
+    ConsentGiven {
+        purpose: Label,
+        how: Option<Label>,
+    },
+    ConsentWithdrawn {
+        purpose: Label,
+        how: Option<Label>,
+    },
+    RelationshipEnded {
+        reason: EndReason,
+    },
+}
+
+impl Body {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::PersonIdentified { .. } => Kind::PersonIdentified,
+            Body::InvoiceIssued { .. } => Kind::InvoiceIssued,
+            Body::PaymentReceived { .. } => Kind::PaymentReceived,
+            Body::InvoiceDisputed { .. } => Kind::InvoiceDisputed,
+            Body::DisputeResolved { .. } => Kind::DisputeResolved,
+            Body::OrderPlaced { .. } => Kind::OrderPlaced,
+            Body::OrderReturned { .. } => Kind::OrderReturned,
+            Body::ContactOpened { .. } => Kind::ContactOpened,
+            Body::ContactAnswered { .. } => Kind::ContactAnswered,
+            Body::ContactClosed { .. } => Kind::ContactClosed,
+            Body::IncidentOccurred { .. } => Kind::IncidentOccurred,
+            Body::ApologyMade { .. } => Kind::ApologyMade,
+            Body::PromiseMade { .. } => Kind::PromiseMade,
+            Body::PromiseKept { .. } => Kind::PromiseKept,
+            Body::ReferralMade { .. } => Kind::ReferralMade,
+            Body::ReviewGiven { .. } => Kind::ReviewGiven,
+            Body::OutreachSent { .. } => Kind::OutreachSent,
+            Body::WishStated => Kind::WishStated,
+            Body::MenuChosen { .. } => Kind::MenuChosen,
+            Body::MenuProposed { .. } => Kind::MenuProposed,
+            Body::ConsentGiven { .. } => Kind::ConsentGiven,
+            Body::ConsentWithdrawn { .. } => Kind::ConsentWithdrawn,
+            Body::RelationshipEnded { .. } => Kind::RelationshipEnded,
+        }
+    }
+}
+
+/// Personal data carried by an event: identity fields and free text written by or about the
+/// person. Stored sealed with the person's own key; forgetting the person destroys that key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Personal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_as: Option<String>,
+    /// Free text: a question, an answer, a wish, a proposal, an apology, a review's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Why the person disputed an invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What went wrong in an incident, or what was promised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+}
+
+impl Personal {
+    pub fn is_empty(&self) -> bool {
+        *self == Personal::default()
+    }
+}
+
+/// An event that has been validated but not yet stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub source: Source,
+    pub id: EventId,
+    pub person: PersonId,
+    pub at: Timestamp,
+    pub body: Body,
+    pub personal: Personal,
+}
+
+/// What was wrong with an event: the field (if one is to blame) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct EventError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+fn field_err(field: &str, message: impl Into<String>) -> EventError {
+    EventError {
+        field: Some(field.to_owned()),
+        message: message.into(),
+    }
+}
+
+/// Longest free text we accept in one field (1 MiB): larger is a broken export, not a message.
+const MAX_TEXT: usize = 1 << 20;
+
+/// Typed access to the fields of one JSON object, with errors that name the field.
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn raw(&self, name: &str) -> Option<&'a Value> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn opt_str(&self, name: &str) -> Result<Option<&'a str>, EventError> {
+        match self.raw(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(field_err(
+                name,
+                format!("must be a string, not {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn str(&self, name: &str) -> Result<&'a str, EventError> {
+        self.opt_str(name)?
+            .ok_or_else(|| field_err(name, "is missing"))
+    }
+
+    fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) -> Result<T, EventError> {
+        parse(self.str(name)?).map_err(|e| field_err(name, e.0))
+    }
+
+    fn opt_parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, ValueError>,
+    ) -> Result<Option<T>, EventError> {
+        match self.opt_str(name)? {
+            None => Ok(None),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => parse(s).map(Some).map_err(|e| field_err(name, e.0)),
+        }
+    }
+
+    fn text(&self, name: &str) -> Result<Option<String>, EventError> {
+        match self.opt_str(name)? {
+            None => Ok(None),
+            Some(s) if s.len() > MAX_TEXT => Err(field_err(name, "is longer than 1 MiB")),
+            Some(s) => Ok(Some(s.to_owned())),
+        }
+    }
+
+    fn required_text(&self, name: &str) -> Result<String, EventError> {
+        self.text(name)?
+            .ok_or_else(|| field_err(name, "is missing"))
+    }
+
+    /// An amount must be written as a JSON string: a JSON number is a binary float, and
+    /// money must never pass through one.
+    fn amount(&self, name: &str, decimals: u8) -> Result<Amount, EventError> {
+        match self.raw(name) {
+            None => Err(field_err(name, "is missing")),
+            Some(Value::String(s)) => Amount::parse(s, decimals).map_err(|e| field_err(name, e.0)),
+            Some(Value::Number(n)) => Err(field_err(
+                name,
+                format!(
+                    "must be a decimal string such as \"{n}\", not a JSON number (floats lose cents)"
+                ),
+            )),
+            Some(other) => Err(field_err(
+                name,
+                format!("must be a decimal string, not {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn bool(&self, name: &str) -> Result<bool, EventError> {
+        match self.raw(name) {
+            None => Err(field_err(name, "is missing")),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "y" | "1" => Ok(true),
+                "false" | "no" | "n" | "0" => Ok(false),
+                _ => Err(field_err(name, format!("{s:?} is not true or false"))),
+            },
+            Some(other) => Err(field_err(
+                name,
+                format!("must be true or false, not {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn integer(&self, name: &str) -> Result<i64, EventError> {
+        match self.raw(name) {
+            None => Err(field_err(name, "is missing")),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .ok_or_else(|| field_err(name, format!("{n} is not a whole number"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| field_err(name, format!("{s:?} is not a whole number"))),
+            Some(other) => Err(field_err(
+                name,
+                format!("must be a whole number, not {}", type_name(other)),
+            )),
+        }
+    }
+
+    fn currency(&self, name: &str) -> Result<Option<Currency>, EventError> {
+        self.opt_parsed(name, Currency::parse)
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Decimals allowed for an amount whose currency is not named: the common case of two.
+const DEFAULT_DECIMALS: u8 = 2;
+/// Decimals allowed for a unit price: prices per unit are often quoted finer than money.
+const UNIT_PRICE_DECIMALS: u8 = 4;
+
+fn decimals(c: Option<Currency>) -> u8 {
+    c.map_or(DEFAULT_DECIMALS, |c| c.decimals())
+}
+
+fn lines(f: &Fields<'_>) -> Result<Vec<Line>, EventError> {
+    let Some(raw) = f.raw("lines") else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(items) = raw else {
+        return Err(field_err(
+            "lines",
+            format!("must be an array, not {}", type_name(raw)),
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(map) = item else {
+                return Err(field_err(&format!("lines[{i}]"), "must be an object"));
+            };
+            let lf = Fields { map };
+            let name = |n: &str| format!("lines[{i}].{n}");
+            let product = lf
+                .parsed("product", Label::parse)
+                .map_err(|e| field_err(&name("product"), e.message))?;
+            let qty = lf
+                .integer("qty")
+                .map_err(|e| field_err(&name("qty"), e.message))?;
+            let unit_price = lf
+                .amount("unit_price", UNIT_PRICE_DECIMALS)
+                .map_err(|e| field_err(&name("unit_price"), e.message))?;
+            Ok(Line {
+                product,
+                qty,
+                unit_price,
+            })
+        })
+        .collect()
+}
+
+/// An order's amount: given, or else the sum of its lines.
+fn order_amount(
+    f: &Fields<'_>,
+    currency: Option<Currency>,
+    lines: &[Line],
+) -> Result<Amount, EventError> {
+    if f.raw("amount").is_some() || lines.is_empty() {
+        return f.amount("amount", decimals(currency));
+    }
+    Ok(lines.iter().map(|l| l.unit_price.times(l.qty)).sum())
+}
+
+impl NewEvent {
+    /// Validates one event given as a JSON object in the canonical format of `docs/events.md`.
+    pub fn from_json(map: &Map<String, Value>) -> Result<NewEvent, EventError> {
+        let f = Fields { map };
+        let kind_text = f.str("kind")?;
+        let kind = Kind::parse(kind_text.trim()).ok_or_else(|| {
+            field_err(
+                "kind",
+                format!("unknown kind {kind_text:?} (see docs/events.md for the kinds)"),
+            )
+        })?;
+        let source = f.parsed("source", Source::parse)?;
+        let id = f.parsed("id", EventId::parse)?;
+        let person = f.parsed("person", PersonId::parse)?;
+        let at = f.parsed("at", Timestamp::parse)?;
+        let mut personal = Personal::default();
+        let r = |name: &str| f.parsed(name, Ref::parse);
+        let label = |name: &str| f.parsed(name, Label::parse);
+        let opt_label = |name: &str| f.opt_parsed(name, Label::parse);
+
+        let body = match kind {
+            Kind::PersonIdentified => {
+                personal.name = Some(f.required_text("name")?);
+                personal.email = f.text("email")?;
+                personal.phone = f.text("phone")?;
+                personal.address_as = f.text("address_as")?;
+                Body::PersonIdentified {
+                    language: opt_label("language")?,
+                    org: f.opt_parsed("org", Ref::parse)?,
+                }
+            }
+            Kind::InvoiceIssued => {
+                let currency = f.parsed("currency", Currency::parse)?;
+                let amount = f.amount("amount", currency.decimals())?;
+                if amount.is_negative() {
+                    return Err(field_err(
+                        "amount",
+                        "an invoice cannot be negative (issue a credit as a separate event)",
+                    ));
+                }
+                Body::InvoiceIssued {
+                    invoice: r("invoice")?,
+                    amount,
+                    currency,
+                    due: f.parsed("due", Day::parse)?,
+                }
+            }
+            Kind::PaymentReceived => {
+                let currency = f.currency("currency")?;
+                Body::PaymentReceived {
+                    invoice: r("invoice")?,
+                    amount: f.amount("amount", decimals(currency))?,
+                    currency,
+                }
+            }
+            Kind::InvoiceDisputed => {
+                personal.reason = f.text("reason")?;
+                Body::InvoiceDisputed {
+                    invoice: r("invoice")?,
+                }
+            }
+            Kind::DisputeResolved => {
+                let outcome = match f.str("outcome")?.trim() {
+                    "upheld" => Outcome::Upheld,
+                    "rejected" => Outcome::Rejected,
+                    "settled" => Outcome::Settled,
+                    other => {
+                        return Err(field_err(
+                            "outcome",
+                            format!("{other:?} is not one of upheld, rejected, settled"),
+                        ));
+                    }
+                };
+                Body::DisputeResolved {
+                    invoice: r("invoice")?,
+                    outcome,
+                }
+            }
+            Kind::OrderPlaced | Kind::OrderReturned => {
+                let currency = f.currency("currency")?;
+                let lines = lines(&f)?;
+                let amount = order_amount(&f, currency, &lines)?;
+                let order = r("order")?;
+                if kind == Kind::OrderPlaced {
+                    Body::OrderPlaced {
+                        order,
+                        amount,
+                        currency,
+                        lines,
+                    }
+                } else {
+                    Body::OrderReturned {
+                        order,
+                        amount,
+                        currency,
+                        lines,
+                    }
+                }
+            }
+            Kind::ContactOpened => {
+                personal.text = f.text("text")?;
+                Body::ContactOpened {
+                    contact: r("contact")?,
+                    channel: label("channel")?,
+                    topic: opt_label("topic")?,
+                    caused_by: f.opt_parsed("caused_by", Ref::parse)?,
+                }
+            }
+            Kind::ContactAnswered => {
+                personal.text = f.text("text")?;
+                Body::ContactAnswered {
+                    contact: r("contact")?,
+                    by: label("by")?,
+                }
+            }
+            Kind::ContactClosed => Body::ContactClosed {
+                contact: r("contact")?,
+                resolved: f.bool("resolved")?,
+            },
+            Kind::IncidentOccurred => {
+                personal.what = f.text("what")?;
+                Body::IncidentOccurred {
+                    incident: r("incident")?,
+                }
+            }
+            Kind::ApologyMade => {
+                personal.text = f.text("text")?;
+                Body::ApologyMade {
+                    incident: r("incident")?,
+                }
+            }
+            Kind::PromiseMade => {
+                personal.what = f.text("what")?;
+                Body::PromiseMade {
+                    promise: r("promise")?,
+                    due: f.parsed("due", Day::parse)?,
+                }
+            }
+            Kind::PromiseKept => Body::PromiseKept {
+                promise: r("promise")?,
+            },
+            Kind::ReferralMade => Body::ReferralMade {
+                referred: f.parsed("referred", PersonId::parse)?,
+            },
+            Kind::ReviewGiven => {
+                let score = f.integer("score")?;
+                if !(0..=10).contains(&score) {
+                    return Err(field_err(
+                        "score",
+                        format!("{score} is not between 0 and 10"),
+                    ));
+                }
+                personal.text = f.text("text")?;
+                Body::ReviewGiven { score: score as u8 }
+            }
+            Kind::OutreachSent => Body::OutreachSent {
+                channel: label("channel")?,
+                topic: opt_label("topic")?,
+            },
+            Kind::WishStated => {
+                personal.text = Some(f.required_text("text")?);
+                Body::WishStated
+            }
+            Kind::MenuChosen => Body::MenuChosen {
+                item: label("item")?,
+                option: label("option")?,
+            },
+            Kind::MenuProposed => {
+                personal.text = Some(f.required_text("text")?);
+                Body::MenuProposed {
+                    item: opt_label("item")?,
+                }
+            }
+            Kind::ConsentGiven => Body::ConsentGiven {
+                purpose: label("purpose")?,
+                how: opt_label("how")?,
+            },
+            Kind::ConsentWithdrawn => Body::ConsentWithdrawn {
+                purpose: label("purpose")?,
+                how: opt_label("how")?,
+            },
+            Kind::RelationshipEnded => {
+                let reason = match f.str("reason")?.trim() {
+                    "price" => EndReason::Price,
+                    "service" => EndReason::Service,
+                    "moved" => EndReason::Moved,
+                    "other" => EndReason::Other,
+                    other => {
+                        return Err(field_err(
+                            "reason",
+                            format!("{other:?} is not one of price, service, moved, other"),
+                        ));
+                    }
+                };
+                Body::RelationshipEnded { reason }
+            }
+        };
+        Ok(NewEvent {
+            source,
+            id,
+            person,
+            at,
+            body,
+            personal,
+        })
+    }
+
+    /// Parses and validates one line of JSON Lines.
+    pub fn from_json_line(line: &str) -> Result<NewEvent, EventError> {
+        let value: Value = serde_json::from_str(line).map_err(|e| EventError {
+            field: None,
+            message: format!("not valid JSON: {e}"),
+        })?;
+        match value {
+            Value::Object(map) => NewEvent::from_json(&map),
+            other => Err(EventError {
+                field: None,
+                message: format!("an event must be a JSON object, not {}", type_name(&other)),
+            }),
+        }
+    }
+
+    /// The canonical JSON form, personal fields included (for export and for tests).
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let s = |v: &str| Value::String(v.to_owned());
+        m.insert("source".into(), s(self.source.as_str()));
+        m.insert("id".into(), s(self.id.as_str()));
+        m.insert("kind".into(), s(self.body.kind().as_str()));
+        m.insert("person".into(), s(self.person.as_str()));
+        m.insert("at".into(), s(&self.at.to_rfc3339()));
+        body_fields(&self.body, &mut m);
+        if let Ok(Value::Object(p)) = serde_json::to_value(&self.personal) {
+            m.extend(p);
+        }
+        m
+    }
+}
+
+/// Writes a body's public fields into a JSON object, in the canonical format.
+pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
+    let s = |v: &str| Value::String(v.to_owned());
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_owned(), v);
+    };
+    let money = |a: Amount, c: Option<Currency>| s(&a.format(decimals(c)));
+    let lines_json = |lines: &[Line]| {
+        Value::Array(
+            lines
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "product": l.product.as_str(),
+                        "qty": l.qty,
+                        "unit_price": l.unit_price.format(2),
+                    })
+                })
+                .collect(),
+        )
+    };
+    match body {
+        Body::PersonIdentified { language, org } => {
+            if let Some(l) = language {
+                put("language", s(l.as_str()));
+            }
+            if let Some(o) = org {
+                put("org", s(o.as_str()));
+            }
+        }
+        Body::InvoiceIssued {
+            invoice,
+            amount,
+            currency,
+            due,
+        } => {
+            put("invoice", s(invoice.as_str()));
+            put("amount", money(*amount, Some(*currency)));
+            put("currency", s(currency.as_str()));
+            put("due", s(&due.to_string()));
+        }
+        Body::PaymentReceived {
+            invoice,
+            amount,
+            currency,
+        } => {
+            put("invoice", s(invoice.as_str()));
+            put("amount", money(*amount, *currency));
+            if let Some(c) = currency {
+                put("currency", s(c.as_str()));
+            }
+        }
+        Body::InvoiceDisputed { invoice } => put("invoice", s(invoice.as_str())),
+        Body::DisputeResolved { invoice, outcome } => {
+            put("invoice", s(invoice.as_str()));
+            put(
+                "outcome",
+                serde_json::to_value(outcome).unwrap_or(Value::Null),
+            );
+        }
+        Body::OrderPlaced {
+            order,
+            amount,
+            currency,
+            lines,
+        }
+        | Body::OrderReturned {
+            order,
+            amount,
+            currency,
+            lines,
+        } => {
+            put("order", s(order.as_str()));
+            put("amount", money(*amount, *currency));
+            if let Some(c) = currency {
+                put("currency", s(c.as_str()));
+            }
+            if !lines.is_empty() {
+                put("lines", lines_json(lines));
+            }
+        }
+        Body::ContactOpened {
+            contact,
+            channel,
+            topic,
+            caused_by,
+        } => {
+            put("contact", s(contact.as_str()));
+            put("channel", s(channel.as_str()));
+            if let Some(t) = topic {
+                put("topic", s(t.as_str()));
+            }
+            if let Some(c) = caused_by {
+                put("caused_by", s(c.as_str()));
+            }
+        }
+        Body::ContactAnswered { contact, by } => {
+            put("contact", s(contact.as_str()));
+            put("by", s(by.as_str()));
+        }
+        Body::ContactClosed { contact, resolved } => {
+            put("contact", s(contact.as_str()));
+            put("resolved", Value::Bool(*resolved));
+        }
+        Body::IncidentOccurred { incident } | Body::ApologyMade { incident } => {
+            put("incident", s(incident.as_str()));
+        }
+        Body::PromiseMade { promise, due } => {
+            put("promise", s(promise.as_str()));
+            put("due", s(&due.to_string()));
+        }
+        Body::PromiseKept { promise } => put("promise", s(promise.as_str())),
+        Body::ReferralMade { referred } => put("referred", s(referred.as_str())),
+        Body::ReviewGiven { score } => put("score", Value::from(*score)),
+        Body::OutreachSent { channel, topic } => {
+            put("channel", s(channel.as_str()));
+            if let Some(t) = topic {
+                put("topic", s(t.as_str()));
+            }
+        }
+        Body::WishStated => {}
+        Body::MenuChosen { item, option } => {
+            put("item", s(item.as_str()));
+            put("option", s(option.as_str()));
+        }
+        Body::MenuProposed { item } => {
+            if let Some(i) = item {
+                put("item", s(i.as_str()));
+            }
+        }
+        Body::ConsentGiven { purpose, how } | Body::ConsentWithdrawn { purpose, how } => {
+            put("purpose", s(purpose.as_str()));
+            if let Some(h) = how {
+                put("how", s(h.as_str()));
+            }
+        }
+        Body::RelationshipEnded { reason } => {
+            put(
+                "reason",
+                serde_json::to_value(reason).unwrap_or(Value::Null),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVOICE: &str = r#"{"source":"ar","id":"inv-17","kind":"invoice.issued","person":"0379-NEVHP","at":"2013-01-02T00:00:00Z","invoice":"17","amount":"55.94","currency":"USD","due":"2013-02-01"}"#;
+
+    fn with(line: &str, key: &str, value: Value) -> String {
+        let mut v: Map<String, Value> = serde_json::from_str(line).unwrap();
+        v.insert(key.to_owned(), value);
+        serde_json::to_string(&v).unwrap()
+    }
+
+    fn without(line: &str, key: &str) -> String {
+        let mut v: Map<String, Value> = serde_json::from_str(line).unwrap();
+        v.remove(key);
+        serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn the_invoice_of_the_issue_text_imports_exactly_as_written() {
+        let e = NewEvent::from_json_line(INVOICE).unwrap();
+        assert_eq!(e.person.as_str(), "0379-NEVHP");
+        match e.body {
+            Body::InvoiceIssued {
+                invoice,
+                amount,
+                currency,
+                due,
+            } => {
+                assert_eq!(invoice.as_str(), "17");
+                assert_eq!(amount.format(2), "55.94");
+                assert_eq!(currency.as_str(), "USD");
+                assert_eq!(due.to_string(), "2013-02-01");
+            }
+            other => panic!("wrong body {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_events_are_refused_naming_the_field() {
+        let cases: Vec<(String, Option<&str>, &str)> = vec![
+            ("not json".into(), None, "not valid JSON"),
+            ("[1,2]".into(), None, "JSON object"),
+            (
+                with(INVOICE, "kind", "invoice.eaten".into()),
+                Some("kind"),
+                "unknown kind",
+            ),
+            (without(INVOICE, "person"), Some("person"), "missing"),
+            (without(INVOICE, "id"), Some("id"), "missing"),
+            (
+                with(INVOICE, "due", "2013-02-30".into()),
+                Some("due"),
+                "not a date",
+            ),
+            (
+                with(INVOICE, "at", "2013-02-30T00:00:00Z".into()),
+                Some("at"),
+                "RFC 3339",
+            ),
+            (
+                with(INVOICE, "amount", "55.941".into()),
+                Some("amount"),
+                "decimals",
+            ),
+            (
+                with(INVOICE, "amount", serde_json::json!(55.94)),
+                Some("amount"),
+                "JSON number",
+            ),
+            (
+                with(INVOICE, "amount", "-5.00".into()),
+                Some("amount"),
+                "negative",
+            ),
+            (
+                with(INVOICE, "currency", "dollars".into()),
+                Some("currency"),
+                "ISO 4217",
+            ),
+            (
+                with(INVOICE, "person", serde_json::json!(17)),
+                Some("person"),
+                "must be a string",
+            ),
+        ];
+        for (line, field, needle) in cases {
+            let e = NewEvent::from_json_line(&line).unwrap_err();
+            assert_eq!(e.field.as_deref(), field, "{line}: {e}");
+            assert!(e.to_string().contains(needle), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn yen_amounts_may_not_have_cents() {
+        let line = with(
+            &with(INVOICE, "currency", "JPY".into()),
+            "amount",
+            "100.50".into(),
+        );
+        assert!(NewEvent::from_json_line(&line).is_err());
+        let line = with(
+            &with(INVOICE, "currency", "JPY".into()),
+            "amount",
+            "100".into(),
+        );
+        assert!(NewEvent::from_json_line(&line).is_ok());
+    }
+
+    #[test]
+    fn an_order_without_an_amount_is_the_sum_of_its_lines() {
+        let line = r#"{"source":"shop","id":"o1","kind":"order.placed","person":"p","at":"2020-01-01T10:00:00Z","order":"A1","lines":[{"product":"X","qty":3,"unit_price":"0.001"},{"product":"Y","qty":2,"unit_price":"2.50"}]}"#;
+        let e = NewEvent::from_json_line(line).unwrap();
+        let Body::OrderPlaced { amount, lines, .. } = e.body else {
+            panic!()
+        };
+        assert_eq!(amount.format(2), "5.003");
+        assert_eq!(lines.len(), 2);
+    }
+
+    #[test]
+    fn personal_text_is_kept_apart_from_the_public_body() {
+        let line = r#"{"source":"desk","id":"c1","kind":"contact.opened","person":"p","at":"2020-01-01T10:00:00Z","contact":"c1","channel":"email","text":"Where is my parcel?"}"#;
+        let e = NewEvent::from_json_line(line).unwrap();
+        assert_eq!(e.personal.text.as_deref(), Some("Where is my parcel?"));
+        assert!(!format!("{:?}", e.body).contains("parcel"));
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_canonical_json() {
+        for example in crate::examples::ALL {
+            let e =
+                NewEvent::from_json_line(example).unwrap_or_else(|err| panic!("{example}: {err}"));
+            let again = NewEvent::from_json(&e.to_json()).unwrap();
+            assert_eq!(e, again, "{example}");
+        }
+        let kinds: std::collections::BTreeSet<Kind> = crate::examples::ALL
+            .iter()
+            .map(|l| NewEvent::from_json_line(l).unwrap().body.kind())
+            .collect();
+        assert_eq!(kinds.len(), Kind::ALL.len(), "an example for every kind");
+    }
+
+    #[test]
+    fn kinds_keep_their_codes() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_code(k.code()), Some(k));
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+        }
+    }
+}

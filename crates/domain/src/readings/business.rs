@@ -1,0 +1,247 @@
+//! How the business treats this person: heard, made right, promises kept
+//! (READINGS.md, second half; `personal` and `respects choices` come with their own issues).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::{Recorded, median, round4};
+use crate::event::{Body, Outcome};
+use crate::values::{Day, Ref, Timestamp};
+
+/// A question still waiting for an answer at `T`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenQuestion {
+    pub contact: String,
+    pub opened: String,
+    pub age_days: f64,
+    #[serde(skip)]
+    pub seq: i64,
+}
+
+/// heard — questions taken seriously.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Heard {
+    pub contacts: usize,
+    pub answered: usize,
+    pub answered_share: f64,
+    pub first_answer_hours: FirstAnswer,
+    /// Unanswered contacts with their age at `T`, oldest first.
+    pub open_questions: Vec<OpenQuestion>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstAnswer {
+    pub median: Option<f64>,
+    pub max: Option<f64>,
+}
+
+pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
+    let mut opened: Vec<(&Ref, &Recorded)> = Vec::new();
+    let mut first_answer: HashMap<&Ref, &Recorded> = HashMap::new();
+    let mut seen: HashSet<&Ref> = HashSet::new();
+    for e in events {
+        match &e.body {
+            Body::ContactOpened { contact, .. } => {
+                if seen.insert(contact) {
+                    opened.push((contact, e));
+                }
+            }
+            Body::ContactAnswered { contact, .. } => {
+                let entry = first_answer.entry(contact).or_insert(e);
+                if (e.at, e.seq) < (entry.at, entry.seq) {
+                    *entry = e;
+                }
+            }
+            _ => {}
+        }
+    }
+    if opened.is_empty() {
+        return None;
+    }
+    let mut hours = Vec::new();
+    let mut open_questions = Vec::new();
+    let mut evidence = Vec::new();
+    for (contact, e) in &opened {
+        evidence.push(e.seq);
+        match first_answer.get(contact) {
+            Some(a) => {
+                evidence.push(a.seq);
+                hours.push(e.at.hours_until(a.at).max(0.0));
+            }
+            None => open_questions.push(OpenQuestion {
+                contact: contact.to_string(),
+                opened: e.at.to_rfc3339(),
+                age_days: round4(e.at.hours_until(as_of) / 24.0),
+                seq: e.seq,
+            }),
+        }
+    }
+    open_questions.sort_by(|a, b| b.age_days.total_cmp(&a.age_days));
+    let answered = hours.len();
+    let max = hours.iter().copied().reduce(f64::max).map(round4);
+    evidence.sort_unstable();
+    Some(Heard {
+        contacts: opened.len(),
+        answered,
+        answered_share: round4(answered as f64 / opened.len() as f64),
+        first_answer_hours: FirstAnswer {
+            median: median(&mut hours).map(round4),
+            max,
+        },
+        open_questions,
+        evidence,
+    })
+}
+
+/// made right — sorry after a mistake.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MadeRight {
+    pub incidents: usize,
+    pub apologised: usize,
+    /// Incidents with an apology, over incidents. `None` when there were no incidents.
+    pub apologised_share: Option<f64>,
+    /// Median hours from incident to its first apology.
+    pub hours_to_apology: Option<f64>,
+    /// Disputes resolved `upheld`: invoice errors the business made.
+    pub upheld_disputes: usize,
+    /// Incidents without an apology, for the explanation.
+    pub unapologised: Vec<String>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
+    let mut incidents: Vec<(&Ref, &Recorded)> = Vec::new();
+    let mut seen: HashSet<&Ref> = HashSet::new();
+    let mut apology: HashMap<&Ref, &Recorded> = HashMap::new();
+    let mut latest_outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::new();
+    for e in events {
+        match &e.body {
+            Body::IncidentOccurred { incident } => {
+                if seen.insert(incident) {
+                    incidents.push((incident, e));
+                }
+            }
+            Body::ApologyMade { incident } => {
+                let entry = apology.entry(incident).or_insert(e);
+                if (e.at, e.seq) < (entry.at, entry.seq) {
+                    *entry = e;
+                }
+            }
+            Body::DisputeResolved { invoice, outcome } => {
+                let entry = latest_outcome
+                    .entry(invoice)
+                    .or_insert((e.at, e.seq, *outcome));
+                if (e.at, e.seq) >= (entry.0, entry.1) {
+                    *entry = (e.at, e.seq, *outcome);
+                }
+            }
+            _ => {}
+        }
+    }
+    let upheld: Vec<i64> = latest_outcome
+        .values()
+        .filter(|o| o.2 == Outcome::Upheld)
+        .map(|o| o.1)
+        .collect();
+    if incidents.is_empty() && upheld.is_empty() {
+        return None;
+    }
+    let mut evidence = upheld.clone();
+    let mut hours = Vec::new();
+    let mut unapologised = Vec::new();
+    for (incident, e) in &incidents {
+        evidence.push(e.seq);
+        match apology.get(incident) {
+            Some(a) => {
+                evidence.push(a.seq);
+                hours.push(e.at.hours_until(a.at).max(0.0));
+            }
+            None => unapologised.push(incident.to_string()),
+        }
+    }
+    let n = incidents.len();
+    let apologised = hours.len();
+    evidence.sort_unstable();
+    Some(MadeRight {
+        incidents: n,
+        apologised,
+        apologised_share: (n > 0).then(|| round4(apologised as f64 / n as f64)),
+        hours_to_apology: median(&mut hours).map(round4),
+        upheld_disputes: upheld.len(),
+        unapologised,
+        evidence,
+    })
+}
+
+/// promises kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromisesKept {
+    pub kept_share: f64,
+    pub due: usize,
+    pub kept: usize,
+    /// Promises due by `T` and not kept on time.
+    pub broken: Vec<String>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<PromisesKept> {
+    let mut made: Vec<(&Ref, Day, i64)> = Vec::new();
+    let mut seen: HashSet<&Ref> = HashSet::new();
+    let mut kept_at: HashMap<&Ref, &Recorded> = HashMap::new();
+    for e in events {
+        match &e.body {
+            Body::PromiseMade { promise, due } => {
+                if seen.insert(promise) {
+                    made.push((promise, *due, e.seq));
+                }
+            }
+            Body::PromiseKept { promise } => {
+                let entry = kept_at.entry(promise).or_insert(e);
+                if (e.at, e.seq) < (entry.at, entry.seq) {
+                    *entry = e;
+                }
+            }
+            _ => {}
+        }
+    }
+    let today = as_of.day();
+    let mut due = 0;
+    let mut kept = 0;
+    let mut broken = Vec::new();
+    let mut evidence = Vec::new();
+    for (promise, day, seq) in made {
+        if day > today {
+            continue;
+        }
+        due += 1;
+        evidence.push(seq);
+        match kept_at.get(promise) {
+            Some(k) if k.at.day() <= day => {
+                kept += 1;
+                evidence.push(k.seq);
+            }
+            other => {
+                if let Some(k) = other {
+                    evidence.push(k.seq);
+                }
+                broken.push(promise.to_string());
+            }
+        }
+    }
+    if due == 0 {
+        return None;
+    }
+    evidence.sort_unstable();
+    Some(PromisesKept {
+        kept_share: round4(kept as f64 / due as f64),
+        due,
+        kept,
+        broken,
+        evidence,
+    })
+}

@@ -1,0 +1,311 @@
+//! Plain sentences for readings, naming the events behind them.
+//!
+//! A figure alone ("0.92") tells an agent nothing; "paid 11 of 12 invoices on time; invoice
+//! 2024-17 was 9 days late" does. Sentences are built from the reading's own fields, so they
+//! can never say something the figures do not.
+
+use serde::Serialize;
+
+use super::{Direction, HEADLINES, Readings, Standing};
+
+/// One reading, explained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    pub reading: &'static str,
+    pub direction: Direction,
+    /// The sentence, or a plain "no data" one.
+    pub sentence: String,
+    /// Where the person stands, in words ("more often on time than 72% of people").
+    pub standing: Option<String>,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+fn list(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    let mut s = shown.join(", ");
+    if items.len() > max {
+        s.push_str(&format!(" and {} more", items.len() - max));
+    }
+    s
+}
+
+fn hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{:.0} minutes", h * 60.0)
+    } else if h < 48.0 {
+        format!("{h:.0} hours")
+    } else {
+        format!("{:.0} days", h / 24.0)
+    }
+}
+
+fn share(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// Explains every reading of a person, in [`HEADLINES`] order.
+pub fn explain(r: &Readings, standings: &[Standing]) -> Vec<Explained> {
+    HEADLINES
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let standing = standings.get(i).and_then(|s| {
+                let p = s.percentile?;
+                let mut text = format!(
+                    "{}: percentile {p:.0} among everyone who has it",
+                    h.field.replace('_', " ")
+                );
+                if let Some(t) = &s.trend {
+                    let dir = if t.change.abs() < 1e-9 {
+                        "unchanged".to_owned()
+                    } else if (t.change > 0.0) == h.higher_is_better {
+                        "better".to_owned()
+                    } else {
+                        "worse".to_owned()
+                    };
+                    text.push_str(&format!(
+                        "; last 180 days {} against {} before ({dir})",
+                        fmt_num(t.recent),
+                        fmt_num(t.earlier)
+                    ));
+                }
+                Some(text)
+            });
+            Explained {
+                reading: h.reading,
+                direction: h.direction,
+                sentence: sentence(r, h.reading),
+                standing,
+            }
+        })
+        .collect()
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn sentence(r: &Readings, reading: &str) -> String {
+    match reading {
+        "punctuality" => match &r.punctuality {
+            None => "No invoices yet.".to_owned(),
+            Some(p) if p.invoices_due == 0 => {
+                let mut s = "No invoice has fallen due yet".to_owned();
+                if p.unmatched_payments > 0 {
+                    s.push_str(&format!(
+                        "; {} not matched to any invoice",
+                        plural(p.unmatched_payments, "payment", "payments")
+                    ));
+                }
+                s + "."
+            }
+            Some(p) => {
+                let mut s = format!(
+                    "Paid {} of {} on time",
+                    p.invoices_on_time,
+                    plural(p.invoices_due, "invoice", "invoices")
+                );
+                let closed_late: Vec<_> = p.late.iter().filter(|l| !l.open).collect();
+                if let Some(worst) = closed_late.iter().max_by_key(|l| l.days_late) {
+                    s.push_str(&format!(
+                        "; invoice {} was {} late",
+                        worst.invoice,
+                        plural(worst.days_late as usize, "day", "days")
+                    ));
+                }
+                if p.open_overdue.count > 0 {
+                    let amounts: Vec<String> = p
+                        .open_overdue
+                        .amount
+                        .0
+                        .iter()
+                        .map(|(c, a)| format!("{a} {c}"))
+                        .collect();
+                    let open: Vec<String> = p
+                        .late
+                        .iter()
+                        .filter(|l| l.open)
+                        .map(|l| format!("{} ({} days)", l.invoice, l.days_late))
+                        .collect();
+                    s.push_str(&format!(
+                        "; {} still open and overdue ({}): {}",
+                        plural(p.open_overdue.count, "invoice", "invoices"),
+                        amounts.join(" + "),
+                        list(&open, 3)
+                    ));
+                }
+                if p.unmatched_payments > 0 {
+                    s.push_str(&format!(
+                        "; {} not matched to any invoice",
+                        plural(p.unmatched_payments, "payment", "payments")
+                    ));
+                }
+                s + "."
+            }
+        },
+        "invoice_friction" => match &r.invoice_friction {
+            None => "No invoices yet.".to_owned(),
+            Some(f) if f.disputed == 0 => {
+                format!(
+                    "Disputed none of {}.",
+                    plural(f.invoices, "invoice", "invoices")
+                )
+            }
+            Some(f) => {
+                let upheld = f.disputed - f.not_upheld;
+                let mut s = format!(
+                    "Disputed {} of {} ({})",
+                    f.disputed,
+                    plural(f.invoices, "invoice", "invoices"),
+                    list(&f.disputed_invoices, 3)
+                );
+                if upheld > 0 {
+                    s.push_str(&format!(
+                        "; {} upheld, so the business was wrong there",
+                        if upheld == 1 {
+                            "one was".to_owned()
+                        } else {
+                            format!("{upheld} were")
+                        }
+                    ));
+                }
+                s + "."
+            }
+        },
+        "service_load" => match &r.service_load {
+            None => "No events yet.".to_owned(),
+            Some(l) => {
+                let mut s = format!(
+                    "Opened {} in {:.1} months ({:.2} a month)",
+                    plural(l.contacts, "contact", "contacts"),
+                    l.active_months,
+                    l.contacts_per_month
+                );
+                if l.caused_by_business > 0 {
+                    s.push_str(&format!(
+                        "; {} more caused by our own incidents, not counted against them",
+                        l.caused_by_business
+                    ));
+                }
+                s + "."
+            }
+        },
+        "advocacy" => match &r.advocacy {
+            None => "No referrals or reviews.".to_owned(),
+            Some(a) => {
+                let mut parts = Vec::new();
+                if a.referrals > 0 {
+                    parts.push(format!(
+                        "Referred {}, {} of whom went on to buy",
+                        plural(a.referrals, "person", "people"),
+                        a.referrals_active
+                    ));
+                }
+                if let (Some(latest), Some(mean)) = (a.latest_review, a.mean_review) {
+                    parts.push(format!(
+                        "{} averaging {mean:.1}/10, the latest {latest}/10",
+                        plural(a.reviews, "review", "reviews")
+                    ));
+                }
+                parts.join("; ") + "."
+            }
+        },
+        "resilience" => match &r.resilience {
+            None => "No incident old enough (90 days) to tell whether they stayed.".to_owned(),
+            Some(x) => {
+                let mut s = format!(
+                    "Stayed after {} of {}",
+                    x.weathered,
+                    plural(x.incidents, "incident", "incidents")
+                );
+                if let Some(w) = x.with_apology {
+                    s.push_str(&format!("; {} when we apologised", share(w)));
+                }
+                if let Some(w) = x.without_apology {
+                    s.push_str(&format!("; {} when we did not", share(w)));
+                }
+                s + "."
+            }
+        },
+        "heard" => match &r.heard {
+            None => "Has not contacted us.".to_owned(),
+            Some(h) => {
+                let mut s = format!(
+                    "{} of {} answered",
+                    h.answered,
+                    plural(h.contacts, "question", "questions")
+                );
+                if let (Some(m), Some(x)) = (h.first_answer_hours.median, h.first_answer_hours.max)
+                {
+                    s.push_str(&format!(
+                        ", typically within {} (slowest {})",
+                        hours(m),
+                        hours(x)
+                    ));
+                }
+                if let Some(q) = h.open_questions.first() {
+                    s.push_str(&format!(
+                        "; {} still open, the oldest ({}) for {:.0} days",
+                        plural(h.open_questions.len(), "question", "questions"),
+                        q.contact,
+                        q.age_days
+                    ));
+                }
+                s + "."
+            }
+        },
+        "made_right" => match &r.made_right {
+            None => "Nothing went wrong that we know of.".to_owned(),
+            Some(m) => {
+                let mut parts = Vec::new();
+                if m.incidents > 0 {
+                    let mut s = format!(
+                        "We apologised for {} of {}",
+                        m.apologised,
+                        plural(m.incidents, "incident", "incidents")
+                    );
+                    if let Some(h) = m.hours_to_apology {
+                        s.push_str(&format!(", typically after {}", hours(h)));
+                    }
+                    if !m.unapologised.is_empty() {
+                        s.push_str(&format!("; no apology for {}", list(&m.unapologised, 3)));
+                    }
+                    parts.push(s);
+                }
+                if m.upheld_disputes > 0 {
+                    parts.push(format!(
+                        "{} upheld: our invoice errors",
+                        plural(m.upheld_disputes, "dispute", "disputes")
+                    ));
+                }
+                parts.join("; ") + "."
+            }
+        },
+        "promises_kept" => match &r.promises_kept {
+            None => "No promise has fallen due.".to_owned(),
+            Some(p) => {
+                let mut s = format!(
+                    "Kept {} of {} on time",
+                    p.kept,
+                    plural(p.due, "promise", "promises")
+                );
+                if !p.broken.is_empty() {
+                    s.push_str(&format!("; broke {}", list(&p.broken, 3)));
+                }
+                s + "."
+            }
+        },
+        _ => String::new(),
+    }
+}

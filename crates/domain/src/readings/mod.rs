@@ -1,0 +1,341 @@
+//! Readings: what one person's events say about the relationship, in both directions.
+//!
+//! Each reading is a pure function of one person's [`Recorded`] events up to a moment `T`
+//! (READINGS.md gives the exact definitions; the tests hold these functions to them). A
+//! reading is `None` when there is no data for it — never a silent zero. Beside the value,
+//! each reading keeps its evidence (the ledger sequence numbers of the events it used), and
+//! [`assess`] adds the person's own trend and their percentile among everyone.
+
+mod business;
+mod explain;
+mod person;
+
+use serde::Serialize;
+
+pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
+pub use explain::{Explained, explain};
+pub use person::{
+    Advocacy, InvoiceFriction, LateInvoice, MoneyByCurrency, OpenOverdue, Punctuality, Resilience,
+    ServiceLoad,
+};
+
+use crate::event::Body;
+use crate::values::{PersonId, Timestamp};
+
+/// A stored event as readings see it: its place in the ledger, its moment and public body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The ledger's sequence number: stable, and what evidence refers to.
+    pub seq: i64,
+    pub at: Timestamp,
+    pub body: Body,
+}
+
+/// What a reading needs to know about other people. Only advocacy asks: whether someone a
+/// person referred later became a buyer.
+pub trait Others {
+    /// The latest moment at or before `as_of` at which `person` placed an order or was
+    /// invoiced, if ever.
+    fn last_transaction(&self, person: &PersonId) -> Option<Timestamp>;
+}
+
+/// For a ledger of one person, or tests: nobody else is known.
+pub struct NoOthers;
+
+impl Others for NoOthers {
+    fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
+        None
+    }
+}
+
+/// Days in the "recent" half of a trend.
+pub const TREND_DAYS: i64 = 180;
+
+/// All readings of READINGS.md that come from a person's own events. `None` is "no data".
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Readings {
+    pub punctuality: Option<Punctuality>,
+    pub invoice_friction: Option<InvoiceFriction>,
+    pub service_load: Option<ServiceLoad>,
+    pub advocacy: Option<Advocacy>,
+    pub resilience: Option<Resilience>,
+    pub heard: Option<Heard>,
+    pub made_right: Option<MadeRight>,
+    pub promises_kept: Option<PromisesKept>,
+}
+
+/// The readings in the order they are shown, with the field each is ranked and trended by.
+/// `higher_is_better` only decides wording ("more often on time than 80% of people").
+pub struct Headline {
+    pub reading: &'static str,
+    pub field: &'static str,
+    pub higher_is_better: bool,
+    pub direction: Direction,
+}
+
+/// Which way a reading looks: at how the person treats the business, or the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    PersonToBusiness,
+    BusinessToPerson,
+}
+
+pub const HEADLINES: [Headline; 8] = [
+    Headline {
+        reading: "punctuality",
+        field: "on_time_share",
+        higher_is_better: true,
+        direction: Direction::PersonToBusiness,
+    },
+    Headline {
+        reading: "invoice_friction",
+        field: "disputed_share",
+        higher_is_better: false,
+        direction: Direction::PersonToBusiness,
+    },
+    Headline {
+        reading: "service_load",
+        field: "contacts_per_month",
+        higher_is_better: false,
+        direction: Direction::PersonToBusiness,
+    },
+    Headline {
+        reading: "advocacy",
+        field: "referrals",
+        higher_is_better: true,
+        direction: Direction::PersonToBusiness,
+    },
+    Headline {
+        reading: "resilience",
+        field: "weathered_share",
+        higher_is_better: true,
+        direction: Direction::PersonToBusiness,
+    },
+    Headline {
+        reading: "heard",
+        field: "answered_share",
+        higher_is_better: true,
+        direction: Direction::BusinessToPerson,
+    },
+    Headline {
+        reading: "made_right",
+        field: "apologised_share",
+        higher_is_better: true,
+        direction: Direction::BusinessToPerson,
+    },
+    Headline {
+        reading: "promises_kept",
+        field: "kept_share",
+        higher_is_better: true,
+        direction: Direction::BusinessToPerson,
+    },
+];
+
+impl Readings {
+    /// Computes every reading for one person as of `as_of`. `events` must be that person's
+    /// events in ledger order; those after `as_of` are ignored.
+    pub fn compute(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Readings {
+        let upto = prefix_until(events, as_of);
+        Readings::compute_window(&upto, as_of, others)
+    }
+
+    fn compute_window(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Readings {
+        Readings {
+            punctuality: person::punctuality(events, as_of),
+            invoice_friction: person::invoice_friction(events),
+            service_load: person::service_load(events, as_of),
+            advocacy: person::advocacy(events, others),
+            resilience: person::resilience(events, as_of),
+            heard: business::heard(events, as_of),
+            made_right: business::made_right(events),
+            promises_kept: business::promises_kept(events, as_of),
+        }
+    }
+
+    /// The headline figure of a reading by name, if the person has it.
+    pub fn headline(&self, reading: &str) -> Option<f64> {
+        match reading {
+            "punctuality" => self.punctuality.as_ref()?.on_time_share,
+            "invoice_friction" => Some(self.invoice_friction.as_ref()?.disputed_share),
+            "service_load" => Some(self.service_load.as_ref()?.contacts_per_month),
+            "advocacy" => Some(self.advocacy.as_ref()?.referrals as f64),
+            "resilience" => Some(self.resilience.as_ref()?.weathered_share),
+            "heard" => Some(self.heard.as_ref()?.answered_share),
+            "made_right" => self.made_right.as_ref()?.apologised_share,
+            "promises_kept" => Some(self.promises_kept.as_ref()?.kept_share),
+            _ => None,
+        }
+    }
+
+    /// Any numeric field by its READINGS.md name, `reading.field` (for sorting lists).
+    pub fn field(&self, path: &str) -> Option<f64> {
+        let (reading, field) = path.split_once('.')?;
+        let value = serde_json::to_value(self).ok()?;
+        let v = value.get(reading)?.get(field)?;
+        match v {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::Object(o) => o.get("count").and_then(serde_json::Value::as_f64),
+            _ => None,
+        }
+    }
+
+    /// The evidence of every reading: ledger sequence numbers, sorted, without repeats.
+    pub fn evidence(&self) -> Vec<i64> {
+        let mut all: Vec<i64> = Vec::new();
+        let mut add = |e: &[i64]| all.extend_from_slice(e);
+        if let Some(r) = &self.punctuality {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.invoice_friction {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.service_load {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.advocacy {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.resilience {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.heard {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.made_right {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.promises_kept {
+            add(&r.evidence);
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// The events at or before `as_of`. Events arrive in ledger order, which is not always time
+/// order (a late import of old invoices), so this filters rather than cuts.
+fn prefix_until(events: &[Recorded], as_of: Timestamp) -> std::borrow::Cow<'_, [Recorded]> {
+    if events.iter().all(|e| e.at <= as_of) {
+        std::borrow::Cow::Borrowed(events)
+    } else {
+        std::borrow::Cow::Owned(events.iter().filter(|e| e.at <= as_of).cloned().collect())
+    }
+}
+
+/// The person's own trend in one reading: the last 180 days against all earlier history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trend {
+    /// The headline field compared.
+    pub field: &'static str,
+    /// The reading over events in the last 180 days before `T`, evaluated at `T`.
+    pub recent: f64,
+    /// The reading over all events up to 180 days before `T`, evaluated then.
+    pub earlier: f64,
+    /// `recent - earlier`.
+    pub change: f64,
+}
+
+/// The trend and percentile of one reading for one person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Standing {
+    /// Where the headline value falls among all people who have the reading, 0–100
+    /// (mid-rank: ties share the middle of their range).
+    pub percentile: Option<f64>,
+    pub trend: Option<Trend>,
+}
+
+/// Computes the trend of every reading for one person (see [`Trend`]).
+pub fn trends(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Vec<Option<Trend>> {
+    let cut = as_of.plus_days(-TREND_DAYS);
+    let upto = prefix_until(events, as_of);
+    let (earlier, recent): (Vec<Recorded>, Vec<Recorded>) =
+        upto.iter().cloned().partition(|e| e.at <= cut);
+    if earlier.is_empty() || recent.is_empty() {
+        return HEADLINES.iter().map(|_| None).collect();
+    }
+    let then = Readings::compute_window(&earlier, cut, others);
+    let now = Readings::compute_window(&recent, as_of, others);
+    HEADLINES
+        .iter()
+        .map(|h| {
+            let recent = now.headline(h.reading)?;
+            let earlier = then.headline(h.reading)?;
+            Some(Trend {
+                field: h.field,
+                recent,
+                earlier,
+                change: recent - earlier,
+            })
+        })
+        .collect()
+}
+
+/// The distribution of one headline across everyone, for percentiles.
+#[derive(Debug, Clone, Default)]
+pub struct Distribution {
+    sorted: Vec<f64>,
+}
+
+impl Distribution {
+    pub fn new(mut values: Vec<f64>) -> Self {
+        values.retain(|v| v.is_finite());
+        values.sort_unstable_by(f64::total_cmp);
+        Distribution { sorted: values }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    pub fn values(&self) -> &[f64] {
+        &self.sorted
+    }
+
+    /// Mid-rank percentile of `v`: `100 × (#below + #equal / 2) / n`.
+    pub fn percentile(&self, v: f64) -> Option<f64> {
+        if self.sorted.is_empty() || !v.is_finite() {
+            return None;
+        }
+        let below = self.sorted.partition_point(|x| *x < v);
+        let upto = self.sorted.partition_point(|x| *x <= v);
+        let equal = upto - below;
+        let p = 100.0 * (below as f64 + equal as f64 / 2.0) / self.sorted.len() as f64;
+        Some((p * 10.0).round() / 10.0)
+    }
+}
+
+/// Distributions of every headline over a set of people's readings, in [`HEADLINES`] order.
+pub fn distributions<'a>(all: impl Iterator<Item = &'a Readings> + Clone) -> Vec<Distribution> {
+    HEADLINES
+        .iter()
+        .map(|h| Distribution::new(all.clone().filter_map(|r| r.headline(h.reading)).collect()))
+        .collect()
+}
+
+/// Median of a list (average of the middle two for an even count); `None` when empty.
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+/// Rounds for display and JSON: enough digits to be exact where it matters, no float noise.
+pub(crate) fn round4(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,443 @@
+//! How this person treats the business: punctuality, invoice friction, service load,
+//! advocacy and resilience (READINGS.md, first half).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::{Others, Recorded, round4};
+use crate::event::{Body, Outcome};
+use crate::values::{Amount, Currency, Day, Ref, Timestamp, days};
+
+/// An amount per currency; invoices in different currencies are never added together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct MoneyByCurrency(pub BTreeMap<String, String>);
+
+impl MoneyByCurrency {
+    fn from_sums(sums: &BTreeMap<Currency, Amount>) -> Self {
+        MoneyByCurrency(
+            sums.iter()
+                .map(|(c, a)| (c.as_str().to_owned(), a.format(c.decimals())))
+                .collect(),
+        )
+    }
+}
+
+/// A due invoice that was (or still is) paid late: for the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LateInvoice {
+    pub invoice: String,
+    pub days_late: i64,
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenOverdue {
+    pub count: usize,
+    pub amount: MoneyByCurrency,
+}
+
+/// punctuality — pays on time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Punctuality {
+    /// Share of due invoices paid in full by their due date. `None` when nothing is due yet.
+    pub on_time_share: Option<f64>,
+    pub mean_days_late: Option<f64>,
+    /// Days late weighted by invoice amount (amounts in any currency, taken at face value).
+    pub weighted_days_late: Option<f64>,
+    pub open_overdue: OpenOverdue,
+    pub invoices_due: usize,
+    pub invoices_on_time: usize,
+    /// Payments naming an invoice this person was never issued (or in another currency).
+    pub unmatched_payments: usize,
+    /// The late invoices, latest due first.
+    pub late: Vec<LateInvoice>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+struct Invoice {
+    seq: i64,
+    amount: Amount,
+    currency: Currency,
+    due: Day,
+    paid: Amount,
+    settled: Option<Timestamp>,
+}
+
+pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punctuality> {
+    let mut invoices: HashMap<&Ref, Invoice> = HashMap::new();
+    let mut order: Vec<&Ref> = Vec::new();
+    let mut payments: Vec<&Recorded> = Vec::new();
+    for e in events {
+        match &e.body {
+            Body::InvoiceIssued {
+                invoice,
+                amount,
+                currency,
+                due,
+            } => {
+                if !invoices.contains_key(invoice) {
+                    order.push(invoice);
+                    invoices.insert(
+                        invoice,
+                        Invoice {
+                            seq: e.seq,
+                            amount: *amount,
+                            currency: *currency,
+                            due: *due,
+                            paid: Amount::ZERO,
+                            settled: None,
+                        },
+                    );
+                }
+            }
+            Body::PaymentReceived { .. } => payments.push(e),
+            _ => {}
+        }
+    }
+    if invoices.is_empty() && payments.is_empty() {
+        return None;
+    }
+    // Settle in time order: the first payment after which the sum reaches the amount.
+    payments.sort_by_key(|e| (e.at, e.seq));
+    let mut evidence = Vec::new();
+    let mut unmatched = 0;
+    for p in payments {
+        let Body::PaymentReceived {
+            invoice,
+            amount,
+            currency,
+        } = &p.body
+        else {
+            continue;
+        };
+        match invoices.get_mut(invoice) {
+            Some(inv) if currency.is_none_or(|c| c == inv.currency) => {
+                evidence.push(p.seq);
+                if inv.settled.is_none() {
+                    inv.paid = inv.paid.saturating_add(*amount);
+                    if inv.paid >= inv.amount {
+                        inv.settled = Some(p.at);
+                    }
+                }
+            }
+            _ => {
+                unmatched += 1;
+                evidence.push(p.seq);
+            }
+        }
+    }
+    let today = as_of.day();
+    let mut due = 0usize;
+    let mut on_time = 0usize;
+    let mut late_sum = 0i64;
+    let mut weighted = 0.0;
+    let mut weight = 0.0;
+    let mut open_count = 0;
+    let mut open_sums: BTreeMap<Currency, Amount> = BTreeMap::new();
+    let mut late = Vec::new();
+    for r in &order {
+        let inv = &invoices[*r];
+        if inv.due > today {
+            continue;
+        }
+        evidence.push(inv.seq);
+        due += 1;
+        let (days_late, open) = match inv.settled {
+            Some(at) => (days(inv.due, at.day()).max(0), false),
+            None => (days(inv.due, today).max(0), true),
+        };
+        if days_late == 0 {
+            on_time += 1;
+        } else {
+            late.push((
+                inv.due,
+                LateInvoice {
+                    invoice: r.to_string(),
+                    days_late,
+                    open,
+                },
+            ));
+        }
+        if open && days_late > 0 {
+            open_count += 1;
+            let s = open_sums.entry(inv.currency).or_default();
+            *s = s.saturating_add(inv.amount);
+        }
+        late_sum += days_late;
+        let w = inv.amount.to_f64();
+        weighted += w * days_late as f64;
+        weight += w;
+    }
+    late.sort_by(|a, b| b.0.cmp(&a.0));
+    evidence.sort_unstable();
+    let (on_time_share, mean_days_late) = if due == 0 {
+        (None, None)
+    } else {
+        (
+            Some(round4(on_time as f64 / due as f64)),
+            Some(round4(late_sum as f64 / due as f64)),
+        )
+    };
+    Some(Punctuality {
+        on_time_share,
+        mean_days_late,
+        weighted_days_late: (weight > 0.0).then(|| round4(weighted / weight)),
+        open_overdue: OpenOverdue {
+            count: open_count,
+            amount: MoneyByCurrency::from_sums(&open_sums),
+        },
+        invoices_due: due,
+        invoices_on_time: on_time,
+        unmatched_payments: unmatched,
+        late: late.into_iter().map(|(_, l)| l).collect(),
+        evidence,
+    })
+}
+
+/// invoice friction — does not fight over invoices.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceFriction {
+    /// Invoices with any dispute, over invoices issued.
+    pub disputed_share: f64,
+    /// Invoices with a dispute that was not upheld (rejected, settled or still open), over
+    /// invoices issued. Upheld disputes were the business's error: see made_right.
+    pub friction_share: f64,
+    pub invoices: usize,
+    pub disputed: usize,
+    pub not_upheld: usize,
+    /// Disputed invoices, by reference, for the explanation.
+    pub disputed_invoices: Vec<String>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
+    let mut issued: HashSet<&Ref> = HashSet::new();
+    let mut evidence = Vec::new();
+    for e in events {
+        if let Body::InvoiceIssued { invoice, .. } = &e.body {
+            if issued.insert(invoice) {
+                evidence.push(e.seq);
+            }
+        }
+    }
+    if issued.is_empty() {
+        return None;
+    }
+    let mut disputed: Vec<&Ref> = Vec::new();
+    let mut outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::new();
+    for e in events {
+        match &e.body {
+            Body::InvoiceDisputed { invoice } if issued.contains(invoice) => {
+                if !disputed.contains(&invoice) {
+                    disputed.push(invoice);
+                }
+                evidence.push(e.seq);
+            }
+            Body::DisputeResolved {
+                invoice,
+                outcome: o,
+            } if issued.contains(invoice) => {
+                // The latest resolution counts (a re-opened dispute can end differently).
+                let key = (e.at, e.seq);
+                let entry = outcome.entry(invoice).or_insert((e.at, e.seq, *o));
+                if key >= (entry.0, entry.1) {
+                    *entry = (e.at, e.seq, *o);
+                }
+                evidence.push(e.seq);
+            }
+            _ => {}
+        }
+    }
+    let not_upheld = disputed
+        .iter()
+        .filter(|r| outcome.get(*r).is_none_or(|o| o.2 != Outcome::Upheld))
+        .count();
+    let n = issued.len() as f64;
+    evidence.sort_unstable();
+    Some(InvoiceFriction {
+        disputed_share: round4(disputed.len() as f64 / n),
+        friction_share: round4(not_upheld as f64 / n),
+        invoices: issued.len(),
+        disputed: disputed.len(),
+        not_upheld,
+        disputed_invoices: disputed.iter().map(|r| r.to_string()).collect(),
+        evidence,
+    })
+}
+
+/// Days in an average month, as READINGS.md defines a month for service load.
+const DAYS_PER_MONTH: f64 = 30.4375;
+
+/// service load — does not swamp the service desk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceLoad {
+    /// Contacts the person opened, excluding those caused by an incident of the business.
+    pub contacts: usize,
+    pub contacts_per_month: f64,
+    pub active_months: f64,
+    /// Contacts caused by an incident: load the business caused, not the person.
+    pub caused_by_business: usize,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<ServiceLoad> {
+    let first = events.iter().map(|e| e.at).min()?;
+    let mut contacts = 0;
+    let mut caused = 0;
+    let mut evidence = Vec::new();
+    for e in events {
+        if let Body::ContactOpened { caused_by, .. } = &e.body {
+            if caused_by.is_some() {
+                caused += 1;
+            } else {
+                contacts += 1;
+                evidence.push(e.seq);
+            }
+        }
+    }
+    let active_months = (days(first.day(), as_of.day()) as f64 / DAYS_PER_MONTH).max(1.0);
+    Some(ServiceLoad {
+        contacts,
+        contacts_per_month: round4(contacts as f64 / active_months),
+        active_months: round4(active_months),
+        caused_by_business: caused,
+        evidence,
+    })
+}
+
+/// advocacy — recommends the business.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Advocacy {
+    pub referrals: usize,
+    /// Referred people who later placed an order or were invoiced.
+    pub referrals_active: usize,
+    pub latest_review: Option<u8>,
+    pub mean_review: Option<f64>,
+    pub reviews: usize,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advocacy> {
+    let mut referrals = 0;
+    let mut active = 0;
+    let mut latest: Option<(Timestamp, i64, u8)> = None;
+    let mut sum = 0u32;
+    let mut reviews = 0;
+    let mut evidence = Vec::new();
+    for e in events {
+        match &e.body {
+            Body::ReferralMade { referred } => {
+                referrals += 1;
+                evidence.push(e.seq);
+                if others.last_transaction(referred).is_some_and(|t| t > e.at) {
+                    active += 1;
+                }
+            }
+            Body::ReviewGiven { score } => {
+                reviews += 1;
+                sum += u32::from(*score);
+                evidence.push(e.seq);
+                if latest.is_none_or(|(at, seq, _)| (e.at, e.seq) >= (at, seq)) {
+                    latest = Some((e.at, e.seq, *score));
+                }
+            }
+            _ => {}
+        }
+    }
+    if referrals == 0 && reviews == 0 {
+        return None;
+    }
+    Some(Advocacy {
+        referrals,
+        referrals_active: active,
+        latest_review: latest.map(|l| l.2),
+        mean_review: (reviews > 0).then(|| round4(f64::from(sum) / reviews as f64)),
+        reviews,
+        evidence,
+    })
+}
+
+/// Days after an incident in which staying counts, and before `T` it must lie.
+const WEATHER_DAYS: i64 = 90;
+
+/// resilience — stays after something went wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resilience {
+    pub weathered_share: f64,
+    pub incidents: usize,
+    pub weathered: usize,
+    /// Among incidents the business apologised for (at or before `T`).
+    pub with_apology: Option<f64>,
+    pub without_apology: Option<f64>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resilience> {
+    let limit = as_of.plus_days(-WEATHER_DAYS);
+    let apologised: HashSet<&Ref> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::ApologyMade { incident } => Some(incident),
+            _ => None,
+        })
+        .collect();
+    let business: Vec<&Recorded> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.body,
+                Body::OrderPlaced { .. }
+                    | Body::InvoiceIssued { .. }
+                    | Body::PaymentReceived { .. }
+            )
+        })
+        .collect();
+    let mut seen: HashSet<&Ref> = HashSet::new();
+    let (mut n, mut w) = (0, 0);
+    let (mut na, mut wa, mut nn, mut wn) = (0, 0, 0, 0);
+    let mut evidence = Vec::new();
+    for e in events {
+        let Body::IncidentOccurred { incident } = &e.body else {
+            continue;
+        };
+        if e.at > limit || !seen.insert(incident) {
+            continue;
+        }
+        n += 1;
+        evidence.push(e.seq);
+        let end = e.at.plus_days(WEATHER_DAYS);
+        let stayed = business.iter().find(|b| b.at > e.at && b.at <= end);
+        if let Some(b) = stayed {
+            w += 1;
+            evidence.push(b.seq);
+        }
+        if apologised.contains(incident) {
+            na += 1;
+            wa += usize::from(stayed.is_some());
+        } else {
+            nn += 1;
+            wn += usize::from(stayed.is_some());
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let share = |a: usize, b: usize| (b > 0).then(|| round4(a as f64 / b as f64));
+    evidence.sort_unstable();
+    evidence.dedup();
+    Some(Resilience {
+        weathered_share: round4(w as f64 / n as f64),
+        incidents: n,
+        weathered: w,
+        with_apology: share(wa, na),
+        without_apology: share(wn, nn),
+        evidence,
+    })
+}

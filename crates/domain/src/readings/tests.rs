@@ -1,0 +1,360 @@
+//! The readings held to READINGS.md, case by case.
+
+use serde_json::json;
+
+use super::*;
+use crate::event::NewEvent;
+use crate::values::PersonId;
+
+/// Builds a person's history from short event descriptions; `seq` is the line number.
+fn history(events: &[serde_json::Value]) -> Vec<Recorded> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut m = v.as_object().unwrap().clone();
+            m.entry("source").or_insert(json!("t"));
+            m.entry("id").or_insert(json!(format!("e{i}")));
+            m.entry("person").or_insert(json!("p"));
+            let e = NewEvent::from_json(&m).unwrap_or_else(|err| panic!("{v}: {err}"));
+            Recorded {
+                seq: i as i64,
+                at: e.at,
+                body: e.body,
+            }
+        })
+        .collect()
+}
+
+fn at(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn inv(id: &str, issued: &str, amount: &str, due: &str) -> serde_json::Value {
+    json!({"kind":"invoice.issued","at":issued,"invoice":id,"amount":amount,"currency":"EUR","due":due})
+}
+
+fn pay(id: &str, when: &str, amount: &str) -> serde_json::Value {
+    json!({"kind":"payment.received","at":when,"invoice":id,"amount":amount})
+}
+
+#[test]
+fn an_invoice_is_settled_by_the_payment_that_completes_it() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "100.00", "2024-01-31"),
+        pay("1", "2024-01-20T00:00:00Z", "60.00"),
+        pay("1", "2024-02-09T12:00:00Z", "40.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-06-01T00:00:00Z");
+    assert_eq!(p.invoices_due, 1);
+    assert_eq!(p.on_time_share, Some(0.0));
+    assert_eq!(p.mean_days_late, Some(9.0));
+    assert_eq!(p.late[0].days_late, 9);
+    assert!(!p.late[0].open);
+}
+
+fn punctuality_of(h: &[Recorded], t: &str) -> Punctuality {
+    Readings::compute(h, at(t), &NoOthers).punctuality.unwrap()
+}
+
+#[test]
+fn paying_on_the_due_day_is_on_time() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-01-31T23:59:00Z", "10.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!(p.on_time_share, Some(1.0));
+    assert_eq!(p.mean_days_late, Some(0.0));
+}
+
+#[test]
+fn an_invoice_not_yet_due_does_not_count() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        inv("2", "2024-02-01T00:00:00Z", "10.00", "2024-03-31"),
+    ]);
+    let p = punctuality_of(&h, "2024-02-10T00:00:00Z");
+    assert_eq!(p.invoices_due, 1);
+    assert_eq!(p.on_time_share, Some(0.0));
+    // Open and 10 days past due at T.
+    assert_eq!(p.open_overdue.count, 1);
+    assert_eq!(p.open_overdue.amount.0["EUR"], "10.00");
+    assert_eq!(p.mean_days_late, Some(10.0));
+}
+
+#[test]
+fn days_late_are_weighted_by_invoice_amount() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "300.00", "2024-01-10"),
+        pay("1", "2024-01-20T00:00:00Z", "300.00"), // 10 days late
+        inv("2", "2024-01-01T00:00:00Z", "100.00", "2024-01-10"),
+        pay("2", "2024-01-10T00:00:00Z", "100.00"), // on time
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!(p.mean_days_late, Some(5.0));
+    assert_eq!(p.weighted_days_late, Some(7.5));
+    assert_eq!(p.on_time_share, Some(0.5));
+}
+
+#[test]
+fn a_payment_for_an_invoice_never_issued_is_unmatched_not_an_error() {
+    let h = history(&[pay("404", "2024-01-20T00:00:00Z", "5.00")]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!(p.unmatched_payments, 1);
+    assert_eq!(p.on_time_share, None);
+}
+
+#[test]
+fn events_after_the_as_of_moment_are_ignored() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-03-15T00:00:00Z", "10.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert!(p.late[0].open);
+    assert_eq!(p.late[0].days_late, 30);
+}
+
+#[test]
+fn readings_without_data_are_null_not_zero() {
+    let h = history(&[json!({"kind":"wish.stated","at":"2024-01-01T00:00:00Z","text":"hi"})]);
+    let r = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &NoOthers);
+    assert!(r.punctuality.is_none());
+    assert!(r.invoice_friction.is_none());
+    assert!(r.advocacy.is_none());
+    assert!(r.resilience.is_none());
+    assert!(r.heard.is_none());
+    assert!(r.made_right.is_none());
+    assert!(r.promises_kept.is_none());
+    let v = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["punctuality"], serde_json::Value::Null);
+}
+
+#[test]
+fn upheld_disputes_are_the_business_s_error_not_friction() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        inv("2", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        inv("3", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        inv("4", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        json!({"kind":"invoice.disputed","at":"2024-01-05T00:00:00Z","invoice":"1"}),
+        json!({"kind":"dispute.resolved","at":"2024-01-06T00:00:00Z","invoice":"1","outcome":"upheld"}),
+        json!({"kind":"invoice.disputed","at":"2024-01-05T00:00:00Z","invoice":"2"}),
+        json!({"kind":"dispute.resolved","at":"2024-01-06T00:00:00Z","invoice":"2","outcome":"rejected"}),
+    ]);
+    let r = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &NoOthers);
+    let f = r.invoice_friction.unwrap();
+    assert_eq!(f.disputed_share, 0.5);
+    assert_eq!(f.friction_share, 0.25);
+    assert_eq!(r.made_right.unwrap().upheld_disputes, 1);
+}
+
+#[test]
+fn contacts_caused_by_an_incident_are_not_the_person_s_load() {
+    let h = history(&[
+        json!({"kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"A"}),
+        json!({"kind":"contact.opened","at":"2024-02-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.opened","at":"2024-02-02T00:00:00Z","contact":"c2","channel":"email","caused_by":"i1"}),
+    ]);
+    // 2024-01-01 .. 2024-07-01 is 182 days = 5.9795 months.
+    let l = Readings::compute(&h, at("2024-07-01T00:00:00Z"), &NoOthers)
+        .service_load
+        .unwrap();
+    assert_eq!(l.contacts, 1);
+    assert_eq!(l.caused_by_business, 1);
+    assert_eq!(l.active_months, round4(182.0 / 30.4375));
+    assert_eq!(l.contacts_per_month, round4(1.0 / (182.0 / 30.4375)));
+}
+
+#[test]
+fn a_short_history_counts_as_at_least_one_month() {
+    let h = history(&[
+        json!({"kind":"contact.opened","at":"2024-02-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.opened","at":"2024-02-03T00:00:00Z","contact":"c2","channel":"email"}),
+    ]);
+    let l = Readings::compute(&h, at("2024-02-05T00:00:00Z"), &NoOthers)
+        .service_load
+        .unwrap();
+    assert_eq!(l.active_months, 1.0);
+    assert_eq!(l.contacts_per_month, 2.0);
+}
+
+struct Buyers(Vec<(&'static str, &'static str)>);
+
+impl Others for Buyers {
+    fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
+        self.0
+            .iter()
+            .find(|(p, _)| *p == person.as_str())
+            .map(|(_, t)| at(t))
+    }
+}
+
+#[test]
+fn a_referral_is_active_when_the_referred_person_buys_later() {
+    let h = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"stranger"}),
+        json!({"kind":"referral.made","at":"2024-05-01T00:00:00Z","referred":"old-buyer"}),
+        json!({"kind":"review.given","at":"2024-02-01T00:00:00Z","score":6}),
+        json!({"kind":"review.given","at":"2024-03-01T00:00:00Z","score":9}),
+    ]);
+    let others = Buyers(vec![
+        ("friend", "2024-02-01T00:00:00Z"),
+        ("old-buyer", "2024-01-01T00:00:00Z"),
+    ]);
+    let a = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others)
+        .advocacy
+        .unwrap();
+    assert_eq!(a.referrals, 3);
+    assert_eq!(a.referrals_active, 1);
+    assert_eq!(a.latest_review, Some(9));
+    assert_eq!(a.mean_review, Some(7.5));
+}
+
+#[test]
+fn resilience_counts_only_incidents_ninety_days_old_and_splits_by_apology() {
+    let h = history(&[
+        json!({"kind":"incident.occurred","at":"2024-01-01T00:00:00Z","incident":"i1"}),
+        json!({"kind":"apology.made","at":"2024-01-02T00:00:00Z","incident":"i1"}),
+        json!({"kind":"order.placed","at":"2024-03-01T00:00:00Z","order":"o1","amount":"5.00"}),
+        json!({"kind":"incident.occurred","at":"2024-02-01T00:00:00Z","incident":"i2"}),
+        // i2 is followed by the same order (within 90 days of it too).
+        json!({"kind":"incident.occurred","at":"2024-06-01T00:00:00Z","incident":"i3"}),
+        // i3 has its order 100 days later: too late.
+        json!({"kind":"order.placed","at":"2024-09-09T00:00:00Z","order":"o2","amount":"5.00"}),
+        // i4 is less than 90 days before T: not considered yet.
+        json!({"kind":"incident.occurred","at":"2024-10-01T00:00:00Z","incident":"i4"}),
+    ]);
+    let r = Readings::compute(&h, at("2024-11-01T00:00:00Z"), &NoOthers)
+        .resilience
+        .unwrap();
+    assert_eq!(r.incidents, 3);
+    assert_eq!(r.weathered, 2);
+    assert_eq!(r.weathered_share, round4(2.0 / 3.0));
+    assert_eq!(r.with_apology, Some(1.0));
+    assert_eq!(r.without_apology, Some(0.5));
+}
+
+#[test]
+fn heard_measures_answers_and_keeps_open_questions_with_their_age() {
+    let h = history(&[
+        json!({"kind":"contact.opened","at":"2024-01-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-01-01T02:00:00Z","contact":"c1","by":"a"}),
+        json!({"kind":"contact.answered","at":"2024-01-01T05:00:00Z","contact":"c1","by":"a"}),
+        json!({"kind":"contact.opened","at":"2024-01-02T00:00:00Z","contact":"c2","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-01-03T00:00:00Z","contact":"c2","by":"a"}),
+        json!({"kind":"contact.opened","at":"2024-01-10T00:00:00Z","contact":"c3","channel":"phone"}),
+    ]);
+    let r = Readings::compute(&h, at("2024-01-20T00:00:00Z"), &NoOthers)
+        .heard
+        .unwrap();
+    assert_eq!(r.contacts, 3);
+    assert_eq!(r.answered_share, round4(2.0 / 3.0));
+    assert_eq!(r.first_answer_hours.median, Some(13.0));
+    assert_eq!(r.first_answer_hours.max, Some(24.0));
+    assert_eq!(r.open_questions.len(), 1);
+    assert_eq!(r.open_questions[0].contact, "c3");
+    assert_eq!(r.open_questions[0].age_days, 10.0);
+}
+
+#[test]
+fn made_right_counts_apologies_and_their_speed() {
+    let h = history(&[
+        json!({"kind":"incident.occurred","at":"2024-01-01T00:00:00Z","incident":"i1"}),
+        json!({"kind":"apology.made","at":"2024-01-01T10:00:00Z","incident":"i1"}),
+        json!({"kind":"incident.occurred","at":"2024-01-05T00:00:00Z","incident":"i2"}),
+        json!({"kind":"apology.made","at":"2024-01-06T06:00:00Z","incident":"i2"}),
+        json!({"kind":"incident.occurred","at":"2024-01-07T00:00:00Z","incident":"i3"}),
+    ]);
+    let m = Readings::compute(&h, at("2024-02-01T00:00:00Z"), &NoOthers)
+        .made_right
+        .unwrap();
+    assert_eq!(m.incidents, 3);
+    assert_eq!(m.apologised_share, Some(round4(2.0 / 3.0)));
+    assert_eq!(m.hours_to_apology, Some(20.0));
+    assert_eq!(m.unapologised, vec!["i3".to_owned()]);
+}
+
+#[test]
+fn a_promise_is_kept_only_on_or_before_its_due_day() {
+    let h = history(&[
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"a","due":"2024-01-10"}),
+        json!({"kind":"promise.kept","at":"2024-01-10T23:00:00Z","promise":"a"}),
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"b","due":"2024-01-10"}),
+        json!({"kind":"promise.kept","at":"2024-01-11T01:00:00Z","promise":"b"}),
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"c","due":"2024-01-10"}),
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"d","due":"2024-12-31"}),
+    ]);
+    let p = Readings::compute(&h, at("2024-02-01T00:00:00Z"), &NoOthers)
+        .promises_kept
+        .unwrap();
+    assert_eq!(p.due, 3);
+    assert_eq!(p.kept, 1);
+    assert_eq!(p.kept_share, round4(1.0 / 3.0));
+    assert_eq!(p.broken, vec!["b".to_owned(), "c".to_owned()]);
+}
+
+#[test]
+fn the_trend_compares_the_last_180_days_with_everything_before() {
+    let h = history(&[
+        inv("1", "2023-01-01T00:00:00Z", "10.00", "2023-01-31"),
+        pay("1", "2023-01-20T00:00:00Z", "10.00"),
+        inv("2", "2024-05-01T00:00:00Z", "10.00", "2024-05-31"),
+        pay("2", "2024-06-20T00:00:00Z", "10.00"),
+    ]);
+    let t = trends(&h, at("2024-07-01T00:00:00Z"), &NoOthers);
+    let p = t[0].as_ref().unwrap();
+    assert_eq!(p.field, "on_time_share");
+    assert_eq!(p.earlier, 1.0);
+    assert_eq!(p.recent, 0.0);
+    assert_eq!(p.change, -1.0);
+    // Nothing before the window: no trend.
+    let t = trends(&h[2..], at("2024-07-01T00:00:00Z"), &NoOthers);
+    assert!(t[0].is_none());
+}
+
+#[test]
+fn percentiles_are_mid_ranks() {
+    let d = Distribution::new(vec![0.0, 0.5, 0.5, 1.0]);
+    assert_eq!(d.percentile(0.0), Some(12.5));
+    assert_eq!(d.percentile(0.5), Some(50.0));
+    assert_eq!(d.percentile(1.0), Some(87.5));
+    assert_eq!(Distribution::new(vec![]).percentile(1.0), None);
+}
+
+#[test]
+fn the_explanation_names_the_late_invoice() {
+    let mut events = Vec::new();
+    for i in 0..12 {
+        let id = format!("2024-{i}");
+        events.push(inv(&id, "2024-01-01T00:00:00Z", "10.00", "2024-01-31"));
+        let when = if i == 11 {
+            "2024-02-09T00:00:00Z"
+        } else {
+            "2024-01-30T00:00:00Z"
+        };
+        events.push(pay(&id, when, "10.00"));
+    }
+    let h = history(&events);
+    let r = Readings::compute(&h, at("2024-03-01T00:00:00Z"), &NoOthers);
+    let ex = explain(&r, &[]);
+    assert_eq!(
+        ex[0].sentence,
+        "Paid 11 of 12 invoices on time; invoice 2024-11 was 9 days late."
+    );
+}
+
+#[test]
+fn any_field_can_be_read_by_its_dotted_name() {
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-01-20T00:00:00Z", "10.00"),
+    ]);
+    let r = Readings::compute(&h, at("2024-03-01T00:00:00Z"), &NoOthers);
+    assert_eq!(r.field("punctuality.on_time_share"), Some(1.0));
+    assert_eq!(r.field("punctuality.open_overdue"), Some(0.0));
+    assert_eq!(r.field("heard.answered_share"), None);
+    assert_eq!(r.field("nonsense"), None);
+}
