@@ -1,1 +1,217 @@
-//! Statistical models of repeat buying (placeholder root, filled in by the models work).
+//! Statistical models of repeat buying for rapport.
+//!
+//! This crate exists so that the rest of rapport can ask "is this person still
+//! around, how much will they buy, what are they worth" with the probability
+//! models the marketing-science literature validated on real cohorts, without
+//! pulling in Python. It is pure: no file or network I/O, only numbers in and
+//! numbers out, so every result can be reproduced and tested against the
+//! published figures.
+//!
+//! * [`bgnbd`] — the BG/NBD model (Fader, Hardie & Lee 2005).
+//! * [`pareto_nbd`] — the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987)
+//!   with the numerically stable likelihood of Fader, Hardie & Lee's
+//!   implementation note.
+//! * [`gamma_gamma`] — spend per transaction (Fader & Hardie 2013) and CLV.
+//! * [`summary`] — turns per-person transaction lists into `(x, t_x, T, zbar)`.
+//! * [`holdout`] — the calibration/holdout checks of the papers, and an SVG chart.
+//! * [`special`] — log-gamma, log-beta, digamma and the Gauss hypergeometric function.
+//!
+//! Time unit: every model works in whatever unit the [`Summary`] values are in
+//! (weeks in the CDNOW examples). Horizons passed to prediction functions must
+//! be in that same unit; [`TimeUnit`] says how many of those units make a month
+//! for CLV.
+
+pub mod bgnbd;
+mod data;
+pub mod gamma_gamma;
+pub mod holdout;
+mod optimize;
+pub mod pareto_nbd;
+pub mod special;
+pub mod summary;
+
+use serde::{Deserialize, Serialize};
+
+/// One person's repeat-buying summary over a calibration period.
+///
+/// * `frequency` (x): number of *repeat* purchases (distinct purchase days after
+///   the first).
+/// * `recency` (t_x): time from the first purchase to the last one.
+/// * `t` (T): time from the first purchase to the end of the calibration period.
+/// * `monetary` (zbar): mean value of the repeat purchases (the first purchase
+///   excluded), `None` when unknown; only the Gamma-Gamma model needs it.
+///
+/// All times are in one unit chosen by the caller (days or weeks); the models
+/// are unit-agnostic but their parameters (alpha, beta) are not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub frequency: f64,
+    pub recency: f64,
+    pub t: f64,
+    pub monetary: Option<f64>,
+}
+
+impl Summary {
+    /// A validated summary: values finite and non-negative, frequency a whole
+    /// number, recency no greater than T.
+    pub fn new(frequency: f64, recency: f64, t: f64) -> Result<Self, FitError> {
+        let s = Summary {
+            frequency,
+            recency,
+            t,
+            monetary: None,
+        };
+        s.validate(0)?;
+        Ok(s)
+    }
+
+    /// Same as [`Summary::new`] with a mean repeat-purchase value.
+    pub fn with_monetary(
+        frequency: f64,
+        recency: f64,
+        t: f64,
+        monetary: f64,
+    ) -> Result<Self, FitError> {
+        let s = Summary {
+            frequency,
+            recency,
+            t,
+            monetary: Some(monetary),
+        };
+        s.validate(0)?;
+        Ok(s)
+    }
+
+    /// Checks one summary; `index` is reported back in the error so a caller
+    /// validating a slice can find the offending row.
+    pub fn validate(&self, index: usize) -> Result<(), FitError> {
+        let check = |field: &'static str, value: f64| {
+            if !value.is_finite() || value < 0.0 {
+                Err(FitError::InvalidValue {
+                    index,
+                    field,
+                    value,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        check("frequency", self.frequency)?;
+        check("recency", self.recency)?;
+        check("T", self.t)?;
+        if let Some(m) = self.monetary {
+            check("monetary", m)?;
+        }
+        if self.frequency.fract() != 0.0 {
+            return Err(FitError::NonIntegerFrequency {
+                index,
+                value: self.frequency,
+            });
+        }
+        if self.recency > self.t {
+            return Err(FitError::RecencyExceedsT {
+                index,
+                recency: self.recency,
+                t: self.t,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Result of a maximum-likelihood fit.
+///
+/// `std_errors` are on the natural parameter scale: the optimiser works on
+/// log-parameters, we invert the Hessian of the negative log-likelihood there
+/// and map back with the delta method, `se(p) = p * sqrt([H⁻¹]ᵢᵢ)` (exact for
+/// the natural-scale Hessian at a stationary point).
+/// `gradient_norm` is the Euclidean norm of the gradient of the *total*
+/// log-likelihood with respect to the log-parameters at the returned point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fit<P> {
+    pub params: P,
+    pub log_likelihood: f64,
+    pub std_errors: P,
+    pub iterations: usize,
+    pub gradient_norm: f64,
+    pub converged: bool,
+}
+
+/// Everything that can go wrong when validating data or fitting a model.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FitError {
+    #[error("no data to fit")]
+    Empty,
+    #[error("row {index}: {field} is {value}, expected a finite non-negative number")]
+    InvalidValue {
+        index: usize,
+        field: &'static str,
+        value: f64,
+    },
+    #[error("row {index}: frequency {value} is not a whole number")]
+    NonIntegerFrequency { index: usize, value: f64 },
+    #[error("row {index}: recency {recency} is greater than T {t}")]
+    RecencyExceedsT { index: usize, recency: f64, t: f64 },
+    #[error("row {index}: monetary value is missing")]
+    MissingMonetary { index: usize },
+    #[error("row {index}: monetary value {value} must be positive for a repeat buyer")]
+    NonPositiveMonetary { index: usize, value: f64 },
+    #[error("every frequency is zero: nobody made a repeat purchase, the model cannot be fitted")]
+    AllZeroFrequency,
+    #[error("only {found} repeat buyers, at least {required} are needed to fit")]
+    TooFewRepeatBuyers { found: usize, required: usize },
+    #[error(
+        "the fit did not converge after {iterations} iterations (gradient norm {gradient_norm})"
+    )]
+    NotConverged {
+        iterations: usize,
+        gradient_norm: f64,
+    },
+    #[error("the fit produced a non-finite or degenerate parameter {name} = {value}")]
+    NonFiniteParameter { name: &'static str, value: f64 },
+}
+
+/// A model that predicts purchase counts: implemented by the BG/NBD and
+/// Pareto/NBD parameter sets so CLV and the holdout checks work with either.
+pub trait PurchaseModel {
+    /// Short human name for charts and reports ("BG/NBD").
+    fn name(&self) -> &'static str;
+    /// Probability the person is still "alive" at the end of calibration.
+    fn p_alive(&self, s: &Summary) -> f64;
+    /// Expected number of purchases in `(T, T + horizon]` given the history.
+    fn expected_purchases(&self, s: &Summary, horizon: f64) -> f64;
+    /// Expected repeat purchases in `(0, t]` of a person just acquired (E[X(t)]).
+    fn expected_population(&self, t: f64) -> f64;
+}
+
+/// The time unit the summaries (and so the fitted alpha/beta) are in. Only
+/// needed where a calendar period enters, i.e. CLV's monthly steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimeUnit {
+    /// Summaries are in days: a month is 30 units (as lifetimes' `freq="D"`).
+    Days,
+    /// Summaries are in weeks: a month is 4.345 units (as lifetimes' `freq="W"`).
+    Weeks,
+}
+
+impl TimeUnit {
+    /// Model time units in one month, matching lifetimes' `customer_lifetime_value`.
+    pub fn units_per_month(self) -> f64 {
+        match self {
+            TimeUnit::Days => 30.0,
+            TimeUnit::Weeks => 4.345,
+        }
+    }
+
+    /// Days in one model time unit.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testdata;
