@@ -1,1 +1,100 @@
-//! (being written)
+//! The ledger's storage: an append-only event store behind the [`Store`] trait.
+//!
+//! The trait is what the rest of rapport sees; [`sqlite::SqliteStore`] is the embedded
+//! default (one file, plus the key vault beside it). A PostgreSQL backend can implement the
+//! same trait without any change to the domain, the importers or the command line: nothing
+//! outside this crate names SQLite.
+
+pub mod columns;
+pub mod sqlite;
+pub mod vault;
+
+use domain::readings::Recorded;
+use domain::{EventId, NewEvent, PersonId, Personal, Source, Timestamp};
+
+pub use sqlite::SqliteStore;
+pub use vault::MasterKey;
+
+/// Everything that can go wrong in the store. Database messages are for operators (the
+/// command line prints them); the web layer logs them and shows a generic error instead.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("{message}")]
+    MasterKey { message: String },
+    #[error("key vault: {message}")]
+    Vault { message: String },
+    #[error("the ledger is damaged: {message}")]
+    Corrupt { message: String },
+    #[error("{message}")]
+    NotALedger { message: String },
+}
+
+/// Whether an appended event was new or already in the ledger under its `(source, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    New,
+    AlreadyThere,
+}
+
+/// What an import added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub added: u64,
+    pub duplicates: u64,
+}
+
+/// An import in progress: everything appended becomes visible at [`Batch::commit`], or not
+/// at all if the batch is dropped.
+pub trait Batch {
+    fn append(&mut self, event: &NewEvent) -> Result<Appended, StoreError>;
+    fn summary(&self) -> BatchSummary;
+    fn commit(self: Box<Self>) -> Result<BatchSummary, StoreError>;
+}
+
+/// Every person's public events, for computing readings over the whole ledger.
+#[derive(Debug, Default)]
+pub struct Population {
+    /// People in the order of their ledger key.
+    pub people: Vec<PersonId>,
+    /// `events[i]` are the events of `people[i]`, in ledger order.
+    pub events: Vec<Vec<Recorded>>,
+}
+
+/// One event with everything the ledger holds about it, personal fields opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullEvent {
+    pub seq: i64,
+    pub source: Source,
+    pub id: EventId,
+    pub at: Timestamp,
+    pub body: domain::Body,
+    /// `None` when the person's key is gone (forgotten) or the event carried no personal data.
+    pub personal: Option<Personal>,
+}
+
+impl FullEvent {
+    pub fn recorded(&self) -> Recorded {
+        Recorded { seq: self.seq, at: self.at, body: self.body.clone() }
+    }
+}
+
+/// Counts for a status line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub people: u64,
+    pub events: u64,
+}
+
+/// The ledger. Append-only: nothing here changes or deletes an event.
+pub trait Store {
+    /// Starts an import; `origin` (a file name, "api") is kept in the import log.
+    fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError>;
+    fn totals(&self) -> Result<Totals, StoreError>;
+    /// Every person and their public events (personal fields are not opened).
+    fn population(&self) -> Result<Population, StoreError>;
+    /// One person's events with personal fields opened; `None` if the person is unknown.
+    fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
+}

@@ -1,0 +1,60 @@
+//! Loaders for the CDNOW test files, shared by the unit tests of every module.
+//!
+//! The files are compiled in with `include_str!` so the tests need nothing at
+//! run time and the library itself stays free of I/O.
+
+use crate::Summary;
+
+pub const CDNOW_SUMMARY: &str = include_str!("../tests/data/cdnow_customers_summary.csv");
+pub const CDNOW_WITH_TRANSACTIONS: &str =
+    include_str!("../tests/data/cdnow_customers_summary_with_transactions.csv");
+pub const CDNOW_SAMPLE: &str = include_str!("../tests/data/CDNOW_sample.txt");
+
+/// `cdnow_customers_summary.csv` as summaries (weeks).
+pub fn cdnow_summary() -> Vec<Summary> {
+    let mut rdr = csv::Reader::from_reader(CDNOW_SUMMARY.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<f64>().expect("number");
+            Summary::new(f(1), f(2), f(3)).expect("valid row")
+        })
+        .collect()
+}
+
+/// `cdnow_customers_summary_with_transactions.csv` with monetary values.
+pub fn cdnow_with_monetary() -> Vec<Summary> {
+    let mut rdr = csv::Reader::from_reader(CDNOW_WITH_TRANSACTIONS.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<f64>().expect("number");
+            Summary::with_monetary(f(1), f(2), f(3), f(4)).expect("valid row")
+        })
+        .collect()
+}
+
+/// One raw CDNOW transaction: customer, day number since 1970-01-01, dollars.
+pub struct RawTransaction {
+    pub customer: u32,
+    pub day: f64,
+    pub dollars: f64,
+}
+
+/// `CDNOW_sample.txt` parsed (dates turned into days since the Unix epoch).
+pub fn cdnow_sample() -> Vec<RawTransaction> {
+    CDNOW_SAMPLE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let date: i64 = f[2].parse().expect("date");
+            let (y, m, d) = (date / 10000, (date / 100) % 100, date % 100);
+            RawTransaction {
+                customer: f[0].parse().expect("id"),
+                day: crate::summary::days_from_civil(y, m as u32, d as u32) as f64,
+                dollars: f[4].parse().expect("dollars"),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,343 @@
+//! Sealing personal data: a master key, one data key per person, and the vault that holds
+//! the person keys in a separate file.
+//!
+//! Every personal field of an event is encrypted with XChaCha20-Poly1305 under the key of
+//! the person it belongs to, with the event's `(source, id)` as associated data so a sealed
+//! blob cannot be moved to another event. Person keys are stored wrapped by the master key
+//! in the vault file beside the ledger. Forgetting a person means destroying one row of the
+//! vault: every copy of their sealed text, including old backups of the ledger, becomes noise.
+//!
+//! XChaCha20's 192-bit nonces are drawn at random for every seal; at that size random nonces
+//! never collide in practice, which spares us a nonce counter that would have to survive
+//! crashes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::{RngCore, SeedableRng, rngs::StdRng};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+const KEY_LEN: usize = 32;
+const NONCE_LEN: usize = 24;
+
+/// The environment variable that may hold the master key (64 hex digits).
+pub const MASTER_KEY_ENV: &str = "RAPPORT_MASTER_KEY";
+
+/// The key that wraps every person key. Never stored in the ledger or the vault.
+#[derive(Clone)]
+pub struct MasterKey([u8; KEY_LEN]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(…)")
+    }
+}
+
+impl MasterKey {
+    pub fn generate() -> MasterKey {
+        let mut k = [0u8; KEY_LEN];
+        rand::rng().fill_bytes(&mut k);
+        MasterKey(k)
+    }
+
+    /// Parses 64 hexadecimal digits.
+    pub fn from_hex(s: &str) -> Result<MasterKey, StoreError> {
+        let bytes = hex::decode(s.trim()).map_err(|_| StoreError::MasterKey {
+            message: "the master key must be 64 hexadecimal digits".into(),
+        })?;
+        let k: [u8; KEY_LEN] = bytes.try_into().map_err(|_| StoreError::MasterKey {
+            message: "the master key must be 64 hexadecimal digits (32 bytes)".into(),
+        })?;
+        Ok(MasterKey(k))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Where the master key file of a ledger lives by default: beside it.
+    pub fn default_path(db: &Path) -> PathBuf {
+        sibling(db, "master-key")
+    }
+
+    /// The master key from `RAPPORT_MASTER_KEY`, else from the key file beside the ledger.
+    pub fn locate(db: &Path) -> Result<MasterKey, StoreError> {
+        if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
+            if !v.trim().is_empty() {
+                return MasterKey::from_hex(&v);
+            }
+        }
+        let path = MasterKey::default_path(db);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => MasterKey::from_hex(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::MasterKey {
+                message: format!(
+                    "no master key: {} does not exist and {MASTER_KEY_ENV} is not set (run `rapport init`)",
+                    path.display()
+                ),
+            }),
+            Err(e) => Err(StoreError::MasterKey {
+                message: format!("cannot read {}: {e}", path.display()),
+            }),
+        }
+    }
+
+    /// Writes the key to a new file readable by its owner only. Refuses to overwrite one.
+    pub fn write_new(&self, path: &Path) -> Result<(), StoreError> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(path).map_err(|e| StoreError::MasterKey {
+            message: format!("cannot create {}: {e}", path.display()),
+        })?;
+        writeln!(f, "{}", self.to_hex()).map_err(|e| StoreError::MasterKey {
+            message: format!("cannot write {}: {e}", path.display()),
+        })?;
+        f.sync_all().map_err(|e| StoreError::MasterKey {
+            message: format!("cannot write {}: {e}", path.display()),
+        })
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.0).into())
+    }
+}
+
+/// A file path beside `db`: `rapport.db` → `rapport.db.<suffix>`.
+pub fn sibling(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".");
+    name.push(suffix);
+    db.with_file_name(name)
+}
+
+/// One person's data key.
+#[derive(Clone)]
+pub struct PersonKey(XChaCha20Poly1305);
+
+/// Seals and opens with random nonces from a generator seeded once from the OS.
+pub struct Sealer {
+    rng: StdRng,
+}
+
+impl Default for Sealer {
+    fn default() -> Self {
+        Sealer { rng: StdRng::from_os_rng() }
+    }
+}
+
+impl Sealer {
+    /// Encrypts `plain` with `key`; the result is nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&mut self, key: &PersonKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        self.rng.fill_bytes(&mut nonce);
+        let ct = key
+            .0
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
+            .map_err(|_| StoreError::Vault { message: "sealing failed".into() })?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+}
+
+/// Decrypts what [`Sealer::seal`] produced. Fails if the key, the data or the AAD differ.
+pub fn open(key: &PersonKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if sealed.len() < NONCE_LEN {
+        return Err(StoreError::Vault { message: "a sealed field is truncated".into() });
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    key.0
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map_err(|_| StoreError::Vault {
+            message: "a sealed field does not open with its person's key (wrong master key?)".into(),
+        })
+}
+
+/// The associated data binding a sealed blob to its event.
+pub fn aad(source: &str, id: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(source.len() + id.len() + 1);
+    v.extend_from_slice(source.as_bytes());
+    v.push(0);
+    v.extend_from_slice(id.as_bytes());
+    v
+}
+
+/// The vault file: person keys, wrapped by the master key.
+pub struct Vault {
+    conn: Connection,
+    master: MasterKey,
+    cache: HashMap<String, PersonKey>,
+    sealer: Sealer,
+}
+
+impl Vault {
+    pub fn open(path: &Path, master: MasterKey) -> Result<Vault, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
+        )?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == 0 {
+            conn.execute_batch(include_str!("migrations/vault_0001.sql"))?;
+            conn.execute_batch("PRAGMA user_version = 1")?;
+        }
+        let vault = Vault { conn, master, cache: HashMap::new(), sealer: Sealer::default() };
+        vault.check_master()?;
+        Ok(vault)
+    }
+
+    /// The vault remembers a sealed check value, so a wrong master key is caught at once
+    /// instead of showing up as unreadable text later.
+    fn check_master(&self) -> Result<(), StoreError> {
+        let check: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT wrapped FROM keys WHERE person = ''", [], |r| r.get(0))
+            .optional()?;
+        match check {
+            Some(blob) => self.unwrap_key("", &blob).map(|_| ()).map_err(|_| StoreError::MasterKey {
+                message: "the master key does not open this ledger's vault".into(),
+            }),
+            None => {
+                let mut k = [0u8; KEY_LEN];
+                rand::rng().fill_bytes(&mut k);
+                let blob = self.wrap("", &k)?;
+                self.conn.execute("INSERT INTO keys (person, wrapped) VALUES ('', ?1)", params![blob])?;
+                Ok(())
+            }
+        }
+    }
+
+    fn wrap(&self, person: &str, key: &[u8; KEY_LEN]) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let ct = self
+            .master
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: key, aad: person.as_bytes() })
+            .map_err(|_| StoreError::Vault { message: "wrapping a key failed".into() })?;
+        Ok([nonce.as_slice(), &ct].concat())
+    }
+
+    fn unwrap_key(&self, person: &str, blob: &[u8]) -> Result<PersonKey, StoreError> {
+        if blob.len() < NONCE_LEN {
+            return Err(StoreError::Vault { message: format!("the key of {person} is damaged") });
+        }
+        let (nonce, ct) = blob.split_at(NONCE_LEN);
+        let raw = self
+            .master
+            .cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: person.as_bytes() })
+            .map_err(|_| StoreError::MasterKey {
+                message: "the master key does not open this ledger's vault".into(),
+            })?;
+        let k: [u8; KEY_LEN] = raw
+            .try_into()
+            .map_err(|_| StoreError::Vault { message: format!("the key of {person} is damaged") })?;
+        Ok(PersonKey(XChaCha20Poly1305::new((&k).into())))
+    }
+
+    /// The person's key, if they have one.
+    pub fn get(&mut self, person: &str) -> Result<Option<PersonKey>, StoreError> {
+        if let Some(k) = self.cache.get(person) {
+            return Ok(Some(k.clone()));
+        }
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT wrapped FROM keys WHERE person = ?1")?
+            .query_row(params![person], |r| r.get(0))
+            .optional()?;
+        match blob {
+            None => Ok(None),
+            Some(b) => {
+                let k = self.unwrap_key(person, &b)?;
+                self.cache.insert(person.to_owned(), k.clone());
+                Ok(Some(k))
+            }
+        }
+    }
+
+    /// The person's key, created (inside the current vault transaction) if they have none.
+    pub fn get_or_create(&mut self, person: &str) -> Result<PersonKey, StoreError> {
+        if let Some(k) = self.get(person)? {
+            return Ok(k);
+        }
+        let mut k = [0u8; KEY_LEN];
+        rand::rng().fill_bytes(&mut k);
+        let blob = self.wrap(person, &k)?;
+        self.conn
+            .prepare_cached("INSERT INTO keys (person, wrapped) VALUES (?1, ?2)")?
+            .execute(params![person, blob])?;
+        let key = PersonKey(XChaCha20Poly1305::new((&k).into()));
+        self.cache.insert(person.to_owned(), key.clone());
+        Ok(key)
+    }
+
+    pub fn sealer(&mut self) -> &mut Sealer {
+        &mut self.sealer
+    }
+
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    pub fn commit(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Rolls back and forgets keys created in the transaction.
+    pub fn rollback(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.cache.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_text_opens_only_with_the_same_key_and_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = Vault::open(&dir.path().join("v"), MasterKey::generate()).unwrap();
+        let a = v.get_or_create("a").unwrap();
+        let b = v.get_or_create("b").unwrap();
+        let mut s = Sealer::default();
+        let blob = s.seal(&a, b"src\0id", b"hello Anna").unwrap();
+        assert!(!blob.windows(4).any(|w| w == b"Anna"));
+        assert_eq!(open(&a, b"src\0id", &blob).unwrap(), b"hello Anna");
+        assert!(open(&b, b"src\0id", &blob).is_err());
+        assert!(open(&a, b"src\0other", &blob).is_err());
+    }
+
+    #[test]
+    fn a_wrong_master_key_is_refused_when_the_vault_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        let good = MasterKey::generate();
+        drop(Vault::open(&path, good.clone()).unwrap());
+        assert!(Vault::open(&path, MasterKey::generate()).is_err());
+        assert!(Vault::open(&path, good).is_ok());
+    }
+
+    #[test]
+    fn the_master_key_round_trips_through_hex() {
+        let k = MasterKey::generate();
+        assert_eq!(MasterKey::from_hex(&k.to_hex()).unwrap().0, k.0);
+        assert!(MasterKey::from_hex("abc").is_err());
+    }
+}
