@@ -1,1 +1,45 @@
-fn main() {}
+//! The `rapport` command: a thin layer over the domain, store and import crates.
+//!
+//! `main` parses the flags, `run` dispatches with one `match`, and each command lives in its
+//! own module. Errors carry context at each step and are printed once, cause chain included,
+//! with a non-zero exit.
+
+mod cli;
+mod commands;
+mod ledger;
+mod moment;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`rapport people | head`) is not an error worth a message.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init(args) => commands::init::run(&cli.db, &args),
+        Command::Import(args) => commands::import::run(&cli.db, &args),
+        Command::People(args) => commands::people::run(&cli.db, &args),
+        Command::Card(args) => commands::card::run(&cli.db, &args),
+        Command::Demo(args) => commands::demo::run(&cli.db, &args),
+        Command::Generate(args) => commands::generate::run(&args),
+    }
+}

@@ -57,9 +57,7 @@ fn lines_json(lines: &[Line]) -> Option<String> {
     }
     let v: Vec<Value> = lines
         .iter()
-        .map(|l| {
-            serde_json::json!([l.product.as_str(), l.qty, l.unit_price.ten_thousandths()])
-        })
+        .map(|l| serde_json::json!([l.product.as_str(), l.qty, l.unit_price.ten_thousandths()]))
         .collect();
     serde_json::to_string(&v).ok()
 }
@@ -72,13 +70,22 @@ impl Columns {
                 c.r#ref = org.as_ref().and_then(s);
                 c.t1 = language.as_ref().map(|l| l.as_str().to_owned());
             }
-            Body::InvoiceIssued { invoice, amount, currency, due } => {
+            Body::InvoiceIssued {
+                invoice,
+                amount,
+                currency,
+                due,
+            } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
                 c.currency = Some(currency.as_str().to_owned());
                 c.day = Some(i64::from(due.days_since_epoch()));
             }
-            Body::PaymentReceived { invoice, amount, currency } => {
+            Body::PaymentReceived {
+                invoice,
+                amount,
+                currency,
+            } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
                 c.currency = currency.map(|c| c.as_str().to_owned());
@@ -88,14 +95,29 @@ impl Columns {
                 c.r#ref = s(invoice);
                 c.num = Some(*outcome as i64);
             }
-            Body::OrderPlaced { order, amount, currency, lines }
-            | Body::OrderReturned { order, amount, currency, lines } => {
+            Body::OrderPlaced {
+                order,
+                amount,
+                currency,
+                lines,
+            }
+            | Body::OrderReturned {
+                order,
+                amount,
+                currency,
+                lines,
+            } => {
                 c.r#ref = s(order);
                 c.amount = Some(amount.ten_thousandths());
                 c.currency = currency.map(|c| c.as_str().to_owned());
                 c.extra = lines_json(lines);
             }
-            Body::ContactOpened { contact, channel, topic, caused_by } => {
+            Body::ContactOpened {
+                contact,
+                channel,
+                topic,
+                caused_by,
+            } => {
                 c.r#ref = s(contact);
                 c.t1 = Some(channel.as_str().to_owned());
                 c.t2 = topic.as_ref().map(|t| t.as_str().to_owned());
@@ -141,18 +163,29 @@ impl Columns {
     /// Rebuilds the body. `with_lines = false` skips decoding order lines (readings do not
     /// need them), leaving them empty.
     pub fn into_body(self, kind: Kind, with_lines: bool) -> Result<Body, StoreError> {
-        let bad = |what: &str| StoreError::Corrupt { message: format!("{kind} row without a valid {what}") };
+        let bad = |what: &str| StoreError::Corrupt {
+            message: format!("{kind} row without a valid {what}"),
+        };
         let r = |v: Option<String>| -> Result<Ref, StoreError> {
-            v.as_deref().and_then(|v| Ref::parse(v).ok()).ok_or_else(|| bad("reference"))
+            v.as_deref()
+                .and_then(|v| Ref::parse(v).ok())
+                .ok_or_else(|| bad("reference"))
         };
         let label = |v: Option<String>| -> Result<Label, StoreError> {
-            v.as_deref().and_then(|v| Label::parse(v).ok()).ok_or_else(|| bad("label"))
+            v.as_deref()
+                .and_then(|v| Label::parse(v).ok())
+                .ok_or_else(|| bad("label"))
         };
         let opt_label = |v: Option<String>| v.as_deref().and_then(|v| Label::parse(v).ok());
-        let amount = |v: Option<i64>| v.map(Amount::from_ten_thousandths).ok_or_else(|| bad("amount"));
+        let amount = |v: Option<i64>| {
+            v.map(Amount::from_ten_thousandths)
+                .ok_or_else(|| bad("amount"))
+        };
         let currency = |v: Option<String>| v.as_deref().and_then(|v| Currency::parse(v).ok());
         let day = |v: Option<i64>| {
-            v.and_then(|d| i32::try_from(d).ok()).map(Day::from_days).ok_or_else(|| bad("day"))
+            v.and_then(|d| i32::try_from(d).ok())
+                .map(Day::from_days)
+                .ok_or_else(|| bad("day"))
         };
         let lines = |v: Option<String>| -> Result<Vec<Line>, StoreError> {
             match v {
@@ -177,7 +210,9 @@ impl Columns {
                 amount: amount(c.amount)?,
                 currency: currency(c.currency),
             },
-            Kind::InvoiceDisputed => Body::InvoiceDisputed { invoice: r(c.r#ref)? },
+            Kind::InvoiceDisputed => Body::InvoiceDisputed {
+                invoice: r(c.r#ref)?,
+            },
             Kind::DisputeResolved => Body::DisputeResolved {
                 invoice: r(c.r#ref)?,
                 outcome: match c.num {
@@ -205,12 +240,27 @@ impl Columns {
                 topic: opt_label(c.t2),
                 caused_by: c.extra.as_deref().and_then(|v| Ref::parse(v).ok()),
             },
-            Kind::ContactAnswered => Body::ContactAnswered { contact: r(c.r#ref)?, by: label(c.t1)? },
-            Kind::ContactClosed => Body::ContactClosed { contact: r(c.r#ref)?, resolved: c.num == Some(1) },
-            Kind::IncidentOccurred => Body::IncidentOccurred { incident: r(c.r#ref)? },
-            Kind::ApologyMade => Body::ApologyMade { incident: r(c.r#ref)? },
-            Kind::PromiseMade => Body::PromiseMade { promise: r(c.r#ref)?, due: day(c.day)? },
-            Kind::PromiseKept => Body::PromiseKept { promise: r(c.r#ref)? },
+            Kind::ContactAnswered => Body::ContactAnswered {
+                contact: r(c.r#ref)?,
+                by: label(c.t1)?,
+            },
+            Kind::ContactClosed => Body::ContactClosed {
+                contact: r(c.r#ref)?,
+                resolved: c.num == Some(1),
+            },
+            Kind::IncidentOccurred => Body::IncidentOccurred {
+                incident: r(c.r#ref)?,
+            },
+            Kind::ApologyMade => Body::ApologyMade {
+                incident: r(c.r#ref)?,
+            },
+            Kind::PromiseMade => Body::PromiseMade {
+                promise: r(c.r#ref)?,
+                due: day(c.day)?,
+            },
+            Kind::PromiseKept => Body::PromiseKept {
+                promise: r(c.r#ref)?,
+            },
             Kind::ReferralMade => Body::ReferralMade {
                 referred: c
                     .r#ref
@@ -219,14 +269,31 @@ impl Columns {
                     .ok_or_else(|| bad("referred person"))?,
             },
             Kind::ReviewGiven => Body::ReviewGiven {
-                score: c.num.and_then(|n| u8::try_from(n).ok()).ok_or_else(|| bad("score"))?,
+                score: c
+                    .num
+                    .and_then(|n| u8::try_from(n).ok())
+                    .ok_or_else(|| bad("score"))?,
             },
-            Kind::OutreachSent => Body::OutreachSent { channel: label(c.t1)?, topic: opt_label(c.t2) },
+            Kind::OutreachSent => Body::OutreachSent {
+                channel: label(c.t1)?,
+                topic: opt_label(c.t2),
+            },
             Kind::WishStated => Body::WishStated,
-            Kind::MenuChosen => Body::MenuChosen { item: label(c.t1)?, option: label(c.t2)? },
-            Kind::MenuProposed => Body::MenuProposed { item: opt_label(c.t1) },
-            Kind::ConsentGiven => Body::ConsentGiven { purpose: label(c.t1)?, how: opt_label(c.t2) },
-            Kind::ConsentWithdrawn => Body::ConsentWithdrawn { purpose: label(c.t1)?, how: opt_label(c.t2) },
+            Kind::MenuChosen => Body::MenuChosen {
+                item: label(c.t1)?,
+                option: label(c.t2)?,
+            },
+            Kind::MenuProposed => Body::MenuProposed {
+                item: opt_label(c.t1),
+            },
+            Kind::ConsentGiven => Body::ConsentGiven {
+                purpose: label(c.t1)?,
+                how: opt_label(c.t2),
+            },
+            Kind::ConsentWithdrawn => Body::ConsentWithdrawn {
+                purpose: label(c.t1)?,
+                how: opt_label(c.t2),
+            },
             Kind::RelationshipEnded => Body::RelationshipEnded {
                 reason: match c.num {
                     Some(1) => EndReason::Price,

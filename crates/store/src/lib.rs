@@ -77,7 +77,11 @@ pub struct FullEvent {
 
 impl FullEvent {
     pub fn recorded(&self) -> Recorded {
-        Recorded { seq: self.seq, at: self.at, body: self.body.clone() }
+        Recorded {
+            seq: self.seq,
+            at: self.at,
+            body: self.body.clone(),
+        }
     }
 }
 
@@ -97,4 +101,22 @@ pub trait Store {
     fn population(&self) -> Result<Population, StoreError>;
     /// One person's events with personal fields opened; `None` if the person is unknown.
     fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
+    /// Records that `actor` did `action` (e.g. `card.view`) concerning `person`.
+    fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        person: Option<&PersonId>,
+    ) -> Result<(), StoreError>;
+    /// The audit log, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub person: Option<String>,
 }

@@ -15,7 +15,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::columns::Columns;
 use crate::vault::{self, MasterKey, Vault};
-use crate::{Appended, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals};
+use crate::{
+    Appended, AuditEntry, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals,
+};
 
 /// Migrations of the ledger file, applied in order on open; `PRAGMA user_version` records
 /// how many have run.
@@ -88,18 +90,29 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         // A file that is not SQLite fails here, with SQLite's own "not a database" message.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| StoreError::NotALedger {
-                message: format!("{} is not a rapport ledger ({e})", path.display()),
-            })?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| StoreError::NotALedger {
+            message: format!("{} is not a rapport ledger ({e})", path.display()),
+        })?;
         SqliteStore::finish_open(path, conn, master)
     }
 
-    fn finish_open(path: &Path, conn: Connection, master: MasterKey) -> Result<SqliteStore, StoreError> {
+    fn finish_open(
+        path: &Path,
+        conn: Connection,
+        master: MasterKey,
+    ) -> Result<SqliteStore, StoreError> {
         configure(&conn)?;
         migrate(&conn)?;
         let vault = Vault::open(&vault::sibling(path, "vault"), master)?;
-        Ok(SqliteStore { path: path.to_owned(), conn, vault, people: None })
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            conn,
+            vault,
+            people: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -133,6 +146,25 @@ impl SqliteStore {
             .prepare_cached("SELECT pk FROM people WHERE id = ?1")?
             .query_row(params![person.as_str()], |r| r.get(0))
             .optional()?)
+    }
+
+    /// A value from the ledger's `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 
     /// The ledger's own SQLite connection, for read-only reports in this crate's callers'
@@ -180,9 +212,16 @@ impl Store for SqliteStore {
     }
 
     fn totals(&self) -> Result<Totals, StoreError> {
-        let people: i64 = self.conn.query_row("SELECT count(*) FROM people", [], |r| r.get(0))?;
-        let events: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-        Ok(Totals { people: people as u64, events: events as u64 })
+        let people: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM people", [], |r| r.get(0))?;
+        let events: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        Ok(Totals {
+            people: people as u64,
+            events: events as u64,
+        })
     }
 
     fn population(&self) -> Result<Population, StoreError> {
@@ -221,7 +260,9 @@ impl Store for SqliteStore {
                 .and_then(|pk| index.get(pk))
                 .copied()
                 .filter(|i| *i != u32::MAX)
-                .ok_or_else(|| StoreError::Corrupt { message: format!("event of unknown person {pk}") })?;
+                .ok_or_else(|| StoreError::Corrupt {
+                    message: format!("event of unknown person {pk}"),
+                })?;
             let (seq, recorded) = decode_row(row, 1)?;
             let _ = seq;
             events[slot as usize].push(recorded);
@@ -249,16 +290,21 @@ impl Store for SqliteStore {
                 (Some(blob), Some(k)) => {
                     let plain = vault::open(k, &vault::aad(&source, &id), &blob)?;
                     Some(serde_json::from_slice::<Personal>(&plain).map_err(|e| {
-                        StoreError::Corrupt { message: format!("sealed fields of {source}/{id}: {e}") }
+                        StoreError::Corrupt {
+                            message: format!("sealed fields of {source}/{id}: {e}"),
+                        }
                     })?)
                 }
                 _ => None,
             };
             out.push(FullEvent {
                 seq,
-                source: Source::parse(&source)
-                    .map_err(|e| StoreError::Corrupt { message: e.to_string() })?,
-                id: EventId::parse(&id).map_err(|e| StoreError::Corrupt { message: e.to_string() })?,
+                source: Source::parse(&source).map_err(|e| StoreError::Corrupt {
+                    message: e.to_string(),
+                })?,
+                id: EventId::parse(&id).map_err(|e| StoreError::Corrupt {
+                    message: e.to_string(),
+                })?,
                 at: recorded.at,
                 body: recorded.body,
                 personal,
@@ -266,18 +312,58 @@ impl Store for SqliteStore {
         }
         Ok(Some(out))
     }
+
+    fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        person: Option<&PersonId>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit (at, actor, action, person) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                Timestamp::now().unix(),
+                actor,
+                action,
+                person.map(PersonId::as_str)
+            ])?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT at, actor, action, person FROM audit ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(AuditEntry {
+                at: Timestamp::from_unix(r.get(0)?),
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                person: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
 }
 
 /// Decodes the common columns starting at `first` (seq, at, kind, ref, amount, currency,
 /// day, num, t1, t2, extra).
-fn decode_columns(row: &rusqlite::Row<'_>, first: usize, with_lines: bool) -> Result<(i64, Recorded), StoreError> {
+fn decode_columns(
+    row: &rusqlite::Row<'_>,
+    first: usize,
+    with_lines: bool,
+) -> Result<(i64, Recorded), StoreError> {
     let seq: i64 = row.get(first)?;
     let at: i64 = row.get(first + 1)?;
     let code: i64 = row.get(first + 2)?;
     let kind = u8::try_from(code)
         .ok()
         .and_then(Kind::from_code)
-        .ok_or_else(|| StoreError::Corrupt { message: format!("event {seq} has unknown kind {code}") })?;
+        .ok_or_else(|| StoreError::Corrupt {
+            message: format!("event {seq} has unknown kind {code}"),
+        })?;
     let cols = Columns {
         r#ref: row.get(first + 3)?,
         amount: row.get(first + 4)?,
@@ -289,7 +375,14 @@ fn decode_columns(row: &rusqlite::Row<'_>, first: usize, with_lines: bool) -> Re
         extra: row.get(first + 10)?,
     };
     let body = cols.into_body(kind, with_lines)?;
-    Ok((seq, Recorded { seq, at: Timestamp::from_unix(at), body }))
+    Ok((
+        seq,
+        Recorded {
+            seq,
+            at: Timestamp::from_unix(at),
+            body,
+        },
+    ))
 }
 
 fn decode_row(row: &rusqlite::Row<'_>, first: usize) -> Result<(i64, Recorded), StoreError> {
@@ -338,8 +431,9 @@ impl Batch for SqliteBatch<'_> {
             None
         } else {
             let key = self.store.vault.get_or_create(e.person.as_str())?;
-            let plain = serde_json::to_vec(&e.personal)
-                .map_err(|err| StoreError::Vault { message: format!("encoding personal fields: {err}") })?;
+            let plain = serde_json::to_vec(&e.personal).map_err(|err| StoreError::Vault {
+                message: format!("encoding personal fields: {err}"),
+            })?;
             let aad = vault::aad(e.source.as_str(), e.id.as_str());
             Some(self.store.vault.sealer().seal(&key, &aad, &plain)?)
         };
@@ -422,7 +516,10 @@ mod tests {
     }
 
     fn examples() -> Vec<NewEvent> {
-        domain::examples::ALL.iter().map(|l| NewEvent::from_json_line(l).unwrap()).collect()
+        domain::examples::ALL
+            .iter()
+            .map(|l| NewEvent::from_json_line(l).unwrap())
+            .collect()
     }
 
     #[test]
@@ -436,12 +533,30 @@ mod tests {
             }
             let sum = b.commit().unwrap();
             if round == 0 {
-                assert_eq!(sum, BatchSummary { added: 23, duplicates: 0 });
+                assert_eq!(
+                    sum,
+                    BatchSummary {
+                        added: 23,
+                        duplicates: 0
+                    }
+                );
             } else {
-                assert_eq!(sum, BatchSummary { added: 0, duplicates: 23 });
+                assert_eq!(
+                    sum,
+                    BatchSummary {
+                        added: 0,
+                        duplicates: 23
+                    }
+                );
             }
         }
-        assert_eq!(s.totals().unwrap(), Totals { people: 1, events: 23 });
+        assert_eq!(
+            s.totals().unwrap(),
+            Totals {
+                people: 1,
+                events: 23
+            }
+        );
     }
 
     #[test]
@@ -454,12 +569,24 @@ mod tests {
                 b.append(&e).unwrap();
             }
         }
-        assert_eq!(s.totals().unwrap(), Totals { people: 0, events: 0 });
+        assert_eq!(
+            s.totals().unwrap(),
+            Totals {
+                people: 0,
+                events: 0
+            }
+        );
         // And the people cache did not keep the rolled-back person.
         let mut b = s.batch("again").unwrap();
         b.append(&examples()[0]).unwrap();
         b.commit().unwrap();
-        assert_eq!(s.totals().unwrap(), Totals { people: 1, events: 1 });
+        assert_eq!(
+            s.totals().unwrap(),
+            Totals {
+                people: 1,
+                events: 1
+            }
+        );
     }
 
     #[test]
@@ -471,9 +598,16 @@ mod tests {
             b.append(&e).unwrap();
         }
         b.commit().unwrap();
-        s.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        s.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
         let bytes = std::fs::read(dir.path().join("l.db")).unwrap();
-        for secret in ["Anna de Vries", "anna@example.org", "parcel arrived broken", "allotment"] {
+        for secret in [
+            "Anna de Vries",
+            "anna@example.org",
+            "parcel arrived broken",
+            "allotment",
+        ] {
             assert!(
                 !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
                 "{secret} is readable in the ledger file"
@@ -513,7 +647,11 @@ mod tests {
     fn a_file_that_is_not_a_ledger_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db");
-        std::fs::write(&path, b"this is not sqlite at all, just text padding it out to a page or so").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not sqlite at all, just text padding it out to a page or so",
+        )
+        .unwrap();
         assert!(SqliteStore::open(&path, MasterKey::generate()).is_err());
     }
 }

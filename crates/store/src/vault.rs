@@ -131,19 +131,28 @@ pub struct Sealer {
 
 impl Default for Sealer {
     fn default() -> Self {
-        Sealer { rng: StdRng::from_os_rng() }
+        Sealer {
+            rng: StdRng::from_os_rng(),
+        }
     }
 }
 
 impl Sealer {
     /// Encrypts `plain` with `key`; the result is nonce ‖ ciphertext ‖ tag.
-    pub fn seal(&mut self, key: &PersonKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub fn seal(
+        &mut self,
+        key: &PersonKey,
+        aad: &[u8],
+        plain: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_LEN];
         self.rng.fill_bytes(&mut nonce);
         let ct = key
             .0
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
-            .map_err(|_| StoreError::Vault { message: "sealing failed".into() })?;
+            .map_err(|_| StoreError::Vault {
+                message: "sealing failed".into(),
+            })?;
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
@@ -154,13 +163,16 @@ impl Sealer {
 /// Decrypts what [`Sealer::seal`] produced. Fails if the key, the data or the AAD differ.
 pub fn open(key: &PersonKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
     if sealed.len() < NONCE_LEN {
-        return Err(StoreError::Vault { message: "a sealed field is truncated".into() });
+        return Err(StoreError::Vault {
+            message: "a sealed field is truncated".into(),
+        });
     }
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
     key.0
         .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
         .map_err(|_| StoreError::Vault {
-            message: "a sealed field does not open with its person's key (wrong master key?)".into(),
+            message: "a sealed field does not open with its person's key (wrong master key?)"
+                .into(),
         })
 }
 
@@ -192,7 +204,12 @@ impl Vault {
             conn.execute_batch(include_str!("migrations/vault_0001.sql"))?;
             conn.execute_batch("PRAGMA user_version = 1")?;
         }
-        let vault = Vault { conn, master, cache: HashMap::new(), sealer: Sealer::default() };
+        let vault = Vault {
+            conn,
+            master,
+            cache: HashMap::new(),
+            sealer: Sealer::default(),
+        };
         vault.check_master()?;
         Ok(vault)
     }
@@ -202,17 +219,26 @@ impl Vault {
     fn check_master(&self) -> Result<(), StoreError> {
         let check: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT wrapped FROM keys WHERE person = ''", [], |r| r.get(0))
+            .query_row("SELECT wrapped FROM keys WHERE person = ''", [], |r| {
+                r.get(0)
+            })
             .optional()?;
         match check {
-            Some(blob) => self.unwrap_key("", &blob).map(|_| ()).map_err(|_| StoreError::MasterKey {
-                message: "the master key does not open this ledger's vault".into(),
-            }),
+            Some(blob) => {
+                self.unwrap_key("", &blob)
+                    .map(|_| ())
+                    .map_err(|_| StoreError::MasterKey {
+                        message: "the master key does not open this ledger's vault".into(),
+                    })
+            }
             None => {
                 let mut k = [0u8; KEY_LEN];
                 rand::rng().fill_bytes(&mut k);
                 let blob = self.wrap("", &k)?;
-                self.conn.execute("INSERT INTO keys (person, wrapped) VALUES ('', ?1)", params![blob])?;
+                self.conn.execute(
+                    "INSERT INTO keys (person, wrapped) VALUES ('', ?1)",
+                    params![blob],
+                )?;
                 Ok(())
             }
         }
@@ -224,26 +250,42 @@ impl Vault {
         let ct = self
             .master
             .cipher()
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: key, aad: person.as_bytes() })
-            .map_err(|_| StoreError::Vault { message: "wrapping a key failed".into() })?;
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: key,
+                    aad: person.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Vault {
+                message: "wrapping a key failed".into(),
+            })?;
         Ok([nonce.as_slice(), &ct].concat())
     }
 
     fn unwrap_key(&self, person: &str, blob: &[u8]) -> Result<PersonKey, StoreError> {
         if blob.len() < NONCE_LEN {
-            return Err(StoreError::Vault { message: format!("the key of {person} is damaged") });
+            return Err(StoreError::Vault {
+                message: format!("the key of {person} is damaged"),
+            });
         }
         let (nonce, ct) = blob.split_at(NONCE_LEN);
         let raw = self
             .master
             .cipher()
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: person.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: person.as_bytes(),
+                },
+            )
             .map_err(|_| StoreError::MasterKey {
                 message: "the master key does not open this ledger's vault".into(),
             })?;
-        let k: [u8; KEY_LEN] = raw
-            .try_into()
-            .map_err(|_| StoreError::Vault { message: format!("the key of {person} is damaged") })?;
+        let k: [u8; KEY_LEN] = raw.try_into().map_err(|_| StoreError::Vault {
+            message: format!("the key of {person} is damaged"),
+        })?;
         Ok(PersonKey(XChaCha20Poly1305::new((&k).into())))
     }
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::{Recorded, median, round4};
+use super::{Recorded, Trend, median, round4};
 use crate::event::{Body, Outcome};
 use crate::values::{Day, Ref, Timestamp};
 
@@ -28,6 +28,10 @@ pub struct Heard {
     pub first_answer_hours: FirstAnswer,
     /// Unanswered contacts with their age at `T`, oldest first.
     pub open_questions: Vec<OpenQuestion>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -92,6 +96,8 @@ pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
             max,
         },
         open_questions,
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -109,6 +115,10 @@ pub struct MadeRight {
     pub upheld_disputes: usize,
     /// Incidents without an apology, for the explanation.
     pub unapologised: Vec<String>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -173,6 +183,8 @@ pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
         hours_to_apology: median(&mut hours).map(round4),
         upheld_disputes: upheld.len(),
         unapologised,
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -185,6 +197,10 @@ pub struct PromisesKept {
     pub kept: usize,
     /// Promises due by `T` and not kept on time.
     pub broken: Vec<String>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -242,6 +258,8 @@ pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<Pro
         due,
         kept,
         broken,
+        percentile: None,
+        trend: None,
         evidence,
     })
 }

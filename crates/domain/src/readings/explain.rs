@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{Direction, HEADLINES, Readings, Standing};
+use super::{Direction, HEADLINES, Readings};
 
 /// One reading, explained.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,18 +51,18 @@ fn share(v: f64) -> String {
 }
 
 /// Explains every reading of a person, in [`HEADLINES`] order.
-pub fn explain(r: &Readings, standings: &[Standing]) -> Vec<Explained> {
+pub fn explain(r: &Readings) -> Vec<Explained> {
     HEADLINES
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let standing = standings.get(i).and_then(|s| {
-                let p = s.percentile?;
+            let (percentile, trend) = r.standing(i);
+            let standing = percentile.map(|p| {
                 let mut text = format!(
                     "{}: percentile {p:.0} among everyone who has it",
                     h.field.replace('_', " ")
                 );
-                if let Some(t) = &s.trend {
+                if let Some(t) = trend {
                     let dir = if t.change.abs() < 1e-9 {
                         "unchanged".to_owned()
                     } else if (t.change > 0.0) == h.higher_is_better {
@@ -76,7 +76,7 @@ pub fn explain(r: &Readings, standings: &[Standing]) -> Vec<Explained> {
                         fmt_num(t.earlier)
                     ));
                 }
-                Some(text)
+                text
             });
             Explained {
                 reading: h.reading,

@@ -6,12 +6,14 @@
 //! each reading keeps its evidence (the ledger sequence numbers of the events it used), and
 //! [`assess`] adds the person's own trend and their percentile among everyone.
 
+mod assess;
 mod business;
 mod explain;
 mod person;
 
 use serde::Serialize;
 
+pub use assess::{LastTransactions, assess_all};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
 pub use explain::{Explained, explain};
 pub use person::{
@@ -132,6 +134,48 @@ pub const HEADLINES: [Headline; 8] = [
     },
 ];
 
+/// Every numeric field that lists can be sorted by, as `reading.field`.
+pub const SORTABLE: &[&str] = &[
+    "punctuality.on_time_share",
+    "punctuality.mean_days_late",
+    "punctuality.weighted_days_late",
+    "punctuality.open_overdue",
+    "punctuality.invoices_due",
+    "punctuality.unmatched_payments",
+    "punctuality.percentile",
+    "invoice_friction.disputed_share",
+    "invoice_friction.friction_share",
+    "invoice_friction.invoices",
+    "invoice_friction.percentile",
+    "service_load.contacts",
+    "service_load.contacts_per_month",
+    "service_load.caused_by_business",
+    "service_load.percentile",
+    "advocacy.referrals",
+    "advocacy.referrals_active",
+    "advocacy.latest_review",
+    "advocacy.mean_review",
+    "advocacy.percentile",
+    "resilience.weathered_share",
+    "resilience.incidents",
+    "resilience.with_apology",
+    "resilience.without_apology",
+    "resilience.percentile",
+    "heard.answered_share",
+    "heard.contacts",
+    "heard.first_answer_hours",
+    "heard.open_questions",
+    "heard.percentile",
+    "made_right.apologised_share",
+    "made_right.incidents",
+    "made_right.hours_to_apology",
+    "made_right.upheld_disputes",
+    "made_right.percentile",
+    "promises_kept.kept_share",
+    "promises_kept.due",
+    "promises_kept.percentile",
+];
+
 impl Readings {
     /// Computes every reading for one person as of `as_of`. `events` must be that person's
     /// events in ledger order; those after `as_of` are ignored.
@@ -171,12 +215,72 @@ impl Readings {
     /// Any numeric field by its READINGS.md name, `reading.field` (for sorting lists).
     pub fn field(&self, path: &str) -> Option<f64> {
         let (reading, field) = path.split_once('.')?;
-        let value = serde_json::to_value(self).ok()?;
-        let v = value.get(reading)?.get(field)?;
+        let value = match reading {
+            "punctuality" => serde_json::to_value(self.punctuality.as_ref()?),
+            "invoice_friction" => serde_json::to_value(self.invoice_friction.as_ref()?),
+            "service_load" => serde_json::to_value(self.service_load.as_ref()?),
+            "advocacy" => serde_json::to_value(self.advocacy.as_ref()?),
+            "resilience" => serde_json::to_value(self.resilience.as_ref()?),
+            "heard" => serde_json::to_value(self.heard.as_ref()?),
+            "made_right" => serde_json::to_value(self.made_right.as_ref()?),
+            "promises_kept" => serde_json::to_value(self.promises_kept.as_ref()?),
+            _ => return None,
+        }
+        .ok()?;
+        let v = value.get(field)?;
+        // Objects sort by their count or median; lists by their length.
         match v {
             serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::Object(o) => o.get("count").and_then(serde_json::Value::as_f64),
+            serde_json::Value::Object(o) => o
+                .get("count")
+                .or_else(|| o.get("median"))
+                .and_then(serde_json::Value::as_f64),
+            serde_json::Value::Array(a) => Some(a.len() as f64),
             _ => None,
+        }
+    }
+
+    /// Sets the percentile and trend of the reading at `index` in [`HEADLINES`] order.
+    pub fn set_standing(&mut self, index: usize, percentile: Option<f64>, trend: Option<Trend>) {
+        macro_rules! set {
+            ($r:expr) => {
+                if let Some(r) = $r.as_mut() {
+                    r.percentile = percentile;
+                    r.trend = trend;
+                }
+            };
+        }
+        match index {
+            0 => set!(self.punctuality),
+            1 => set!(self.invoice_friction),
+            2 => set!(self.service_load),
+            3 => set!(self.advocacy),
+            4 => set!(self.resilience),
+            5 => set!(self.heard),
+            6 => set!(self.made_right),
+            7 => set!(self.promises_kept),
+            _ => {}
+        }
+    }
+
+    /// The percentile and trend of the reading at `index` in [`HEADLINES`] order.
+    pub fn standing(&self, index: usize) -> (Option<f64>, Option<&Trend>) {
+        macro_rules! get {
+            ($r:expr) => {
+                $r.as_ref()
+                    .map_or((None, None), |r| (r.percentile, r.trend.as_ref()))
+            };
+        }
+        match index {
+            0 => get!(self.punctuality),
+            1 => get!(self.invoice_friction),
+            2 => get!(self.service_load),
+            3 => get!(self.advocacy),
+            4 => get!(self.resilience),
+            5 => get!(self.heard),
+            6 => get!(self.made_right),
+            7 => get!(self.promises_kept),
+            _ => (None, None),
         }
     }
 
@@ -235,15 +339,6 @@ pub struct Trend {
     pub earlier: f64,
     /// `recent - earlier`.
     pub change: f64,
-}
-
-/// The trend and percentile of one reading for one person.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Standing {
-    /// Where the headline value falls among all people who have the reading, 0–100
-    /// (mid-rank: ties share the middle of their range).
-    pub percentile: Option<f64>,
-    pub trend: Option<Trend>,
 }
 
 /// Computes the trend of every reading for one person (see [`Trend`]).

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, round4};
+use super::{Others, Recorded, Trend, round4};
 use crate::event::{Body, Outcome};
 use crate::values::{Amount, Currency, Day, Ref, Timestamp, days};
 
@@ -53,6 +53,10 @@ pub struct Punctuality {
     pub unmatched_payments: usize,
     /// The late invoices, latest due first.
     pub late: Vec<LateInvoice>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -193,6 +197,8 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         invoices_on_time: on_time,
         unmatched_payments: unmatched,
         late: late.into_iter().map(|(_, l)| l).collect(),
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -210,6 +216,10 @@ pub struct InvoiceFriction {
     pub not_upheld: usize,
     /// Disputed invoices, by reference, for the explanation.
     pub disputed_invoices: Vec<String>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -265,6 +275,8 @@ pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
         disputed: disputed.len(),
         not_upheld,
         disputed_invoices: disputed.iter().map(|r| r.to_string()).collect(),
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -281,6 +293,10 @@ pub struct ServiceLoad {
     pub active_months: f64,
     /// Contacts caused by an incident: load the business caused, not the person.
     pub caused_by_business: usize,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -306,6 +322,8 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
         contacts_per_month: round4(contacts as f64 / active_months),
         active_months: round4(active_months),
         caused_by_business: caused,
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -319,6 +337,10 @@ pub struct Advocacy {
     pub latest_review: Option<u8>,
     pub mean_review: Option<f64>,
     pub reviews: usize,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -359,6 +381,8 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
         latest_review: latest.map(|l| l.2),
         mean_review: (reviews > 0).then(|| round4(f64::from(sum) / reviews as f64)),
         reviews,
+        percentile: None,
+        trend: None,
         evidence,
     })
 }
@@ -375,6 +399,10 @@ pub struct Resilience {
     /// Among incidents the business apologised for (at or before `T`).
     pub with_apology: Option<f64>,
     pub without_apology: Option<f64>,
+    /// Where the headline figure falls among everyone who has this reading (0–100).
+    pub percentile: Option<f64>,
+    /// The person's own trend: the last 180 days against all earlier history.
+    pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
 }
@@ -438,6 +466,8 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
         weathered: w,
         with_apology: share(wa, na),
         without_apology: share(wn, nn),
+        percentile: None,
+        trend: None,
         evidence,
     })
 }

@@ -339,7 +339,7 @@ fn the_explanation_names_the_late_invoice() {
     }
     let h = history(&events);
     let r = Readings::compute(&h, at("2024-03-01T00:00:00Z"), &NoOthers);
-    let ex = explain(&r, &[]);
+    let ex = explain(&r);
     assert_eq!(
         ex[0].sentence,
         "Paid 11 of 12 invoices on time; invoice 2024-11 was 9 days late."

@@ -40,3 +40,12 @@ CREATE TABLE events (
 
 CREATE UNIQUE INDEX events_by_source_id ON events(source, id);
 CREATE INDEX events_by_person ON events(person, at);
+
+-- Who looked at whose card, and when. Written on every view (command line, page or API).
+CREATE TABLE audit (
+    seq    INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    person TEXT
+) STRICT;

@@ -1,0 +1,153 @@
+//! The command line's shape: every command, flag and help text, in one place.
+//!
+//! Parsing is clap's job; turning flags into validated values (dates, presets, paths) is done
+//! by each command before it touches the ledger, so a typo never half-runs a command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "A ledger of each relationship, read in both directions: how a person treats the business, and how the business treats them.",
+    long_about = None,
+    after_help = "Start with `rapport demo`, then `rapport people` and `rapport card P-000001`.\nDocumentation: README.md and docs/ in the repository."
+)]
+pub struct Cli {
+    /// The ledger file (SQLite). Its key vault and master key live beside it.
+    #[arg(long, global = true, env = "RAPPORT_DB", default_value = "rapport.db")]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty ledger with its key vault and master key.
+    Init(InitArgs),
+    /// Import events from JSON Lines, or CSV through a mapping file or preset.
+    Import(ImportArgs),
+    /// Every person with their readings, as a table or JSON Lines.
+    People(PeopleArgs),
+    /// One person: their own words first, then both directions side by side.
+    Card(CardArgs),
+    /// Build a demo ledger of a few thousand realistic people, and show where to look.
+    Demo(DemoArgs),
+    /// Write generated events as JSON Lines (for benchmarks and experiments).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the new master key instead of writing the key file (store it yourself and
+    /// pass it as RAPPORT_MASTER_KEY).
+    #[arg(long)]
+    pub print_key: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import. `.jsonl`/`.ndjson`/`.json` are canonical events; anything else
+    /// needs --mapping or --preset.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// A mapping file (TOML) that turns CSV rows into events (see docs/mapping.md).
+    #[arg(long, conflicts_with = "preset")]
+    pub mapping: Option<PathBuf>,
+
+    /// A built-in mapping: transactions, invoices or messages.
+    #[arg(long)]
+    pub preset: Option<String>,
+
+    /// Override a mapping setting, e.g. `--set person=CustomerID --set delimiter=";"`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+
+    /// Treat every file as JSON Lines or CSV, whatever its name.
+    #[arg(long, value_parser = ["jsonl", "csv"])]
+    pub format: Option<String>,
+
+    /// Import the valid rows and write each rejected row with its reason to --rejects.
+    /// Without it, a file with any invalid row is not imported at all.
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Where --skip-invalid writes rejected rows (JSON Lines).
+    #[arg(long, default_value = "rejected.jsonl")]
+    pub rejects: PathBuf,
+
+    /// Print the built-in mapping of a preset and exit (a starting point for your own).
+    #[arg(long, value_name = "PRESET", exclusive = true, num_args = 0..=1, default_missing_value = "")]
+    pub show_preset: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PeopleArgs {
+    /// Sort by a reading's field, e.g. punctuality.on_time_share (people without it last).
+    #[arg(long, value_name = "READING.FIELD")]
+    pub sort: Option<String>,
+
+    /// Sort from high to low.
+    #[arg(long, requires = "sort")]
+    pub desc: bool,
+
+    /// Show at most N people.
+    #[arg(long)]
+    pub limit: Option<usize>,
+
+    /// Readings as of this day (YYYY-MM-DD, the end of that day) or moment (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// One JSON object per line: {"person": ID, "readings": {...}}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CardArgs {
+    /// The person's id.
+    pub person: String,
+
+    /// Readings as of this day (YYYY-MM-DD) or moment (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// The whole card as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many people.
+    #[arg(long, default_value_t = 3000)]
+    pub people: usize,
+
+    /// The generator's seed: the same seed builds the same ledger.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many people.
+    #[arg(long, default_value_t = 1000)]
+    pub people: usize,
+
+    /// The generator's seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// The last day of the generated history (YYYY-MM-DD); default today.
+    #[arg(long, value_name = "DATE")]
+    pub end: Option<String>,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}

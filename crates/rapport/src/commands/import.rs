@@ -1,0 +1,368 @@
+//! `rapport import`: files into the ledger, each file all or nothing.
+//!
+//! Every file gets its own transaction. Without `--skip-invalid`, one invalid row means the
+//! file is rolled back: the reader still reads to the end, so the person fixing the export
+//! sees every problem at once, not one per attempt. With `--skip-invalid`, valid rows are
+//! kept and each rejected row goes to the rejects file with its reason.
+
+use std::fs::File;
+use std::io::{BufRead, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use import::{Format, ImportError, Mapping, Preset, RowError, Sink};
+use indicatif::{ProgressBar, ProgressStyle};
+use store::{Batch, BatchSummary, Store};
+
+use crate::cli::ImportArgs;
+use crate::ledger;
+
+/// How many rejected rows are shown on the terminal; the rest are counted.
+const SHOWN_ERRORS: usize = 20;
+
+pub fn run(db: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = &args.show_preset {
+        return show_preset(name);
+    }
+    let mapping = mapping(args)?;
+    let mut store = ledger::open(db)?;
+    let mut rejects = if args.skip_invalid {
+        Some(Rejects::create(&args.rejects)?)
+    } else {
+        None
+    };
+    let mut failed = 0;
+    for path in &args.files {
+        let format = format_of(path, args.format.as_deref(), mapping.as_ref())?;
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let started = Instant::now();
+        let outcome = import_reader(&mut store, path, &format, reader, size, rejects.as_mut())?;
+        let secs = started.elapsed().as_secs_f64();
+        if outcome.failed() {
+            failed += 1;
+            report_failure(path, &outcome);
+        } else {
+            report_success(
+                path,
+                &outcome,
+                secs,
+                args.skip_invalid.then_some(&args.rejects),
+            );
+        }
+    }
+    if let Some(r) = rejects {
+        r.finish()?;
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} file(s) not imported; the ledger holds exactly what it held before them.",
+            args.files.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show_preset(name: &str) -> anyhow::Result<ExitCode> {
+    let Some(p) = Preset::parse(name) else {
+        bail!("unknown preset {name:?}: choose transactions, invoices or messages");
+    };
+    print!("{}", p.toml());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mapping(args: &ImportArgs) -> anyhow::Result<Option<Mapping>> {
+    let mut mapping = match (&args.mapping, &args.preset) {
+        (Some(path), _) => Some(Mapping::load(path)?),
+        (None, Some(name)) => {
+            let Some(p) = Preset::parse(name) else {
+                bail!("unknown preset {name:?}: choose transactions, invoices or messages");
+            };
+            Some(Mapping::preset(p))
+        }
+        (None, None) => None,
+    };
+    for o in &args.overrides {
+        let Some((key, value)) = o.split_once('=') else {
+            bail!("--set {o:?}: write it as KEY=VALUE");
+        };
+        match mapping.as_mut() {
+            Some(m) => m.set(key.trim(), value)?,
+            None => bail!("--set needs --mapping or --preset"),
+        }
+    }
+    Ok(mapping)
+}
+
+fn format_of(
+    path: &Path,
+    forced: Option<&str>,
+    mapping: Option<&Mapping>,
+) -> anyhow::Result<Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let jsonl = match forced {
+        Some("jsonl") => true,
+        Some(_) => false,
+        None => mapping.is_none() && matches!(ext.as_str(), "jsonl" | "ndjson" | "json"),
+    };
+    if jsonl {
+        return Ok(Format::JsonLines);
+    }
+    match mapping {
+        Some(m) => Ok(Format::Csv(Box::new(m.clone()))),
+        None => bail!(
+            "{}: not JSON Lines (.jsonl); give --mapping FILE.toml or --preset transactions|invoices|messages to import it as CSV",
+            path.display()
+        ),
+    }
+}
+
+/// What importing one file did.
+pub struct Outcome {
+    pub summary: BatchSummary,
+    pub rejected: u64,
+    pub shown: Vec<RowError>,
+    pub committed: bool,
+}
+
+impl Outcome {
+    fn failed(&self) -> bool {
+        !self.committed
+    }
+}
+
+/// Imports one reader as one transaction. `rejects`: `Some` means skip invalid rows.
+pub fn import_reader(
+    store: &mut dyn Store,
+    origin: &Path,
+    format: &Format,
+    reader: impl BufRead,
+    size: u64,
+    rejects: Option<&mut Rejects>,
+) -> anyhow::Result<Outcome> {
+    let progress = progress_bar(size);
+    let origin_text = origin.display().to_string();
+    let batch = store.batch(&origin_text)?;
+    let skip = rejects.is_some();
+    let mut sink = LedgerSink {
+        batch,
+        rejects,
+        rejected: 0,
+        shown: Vec::new(),
+        progress,
+        skip,
+    };
+    let read = match format {
+        Format::JsonLines => import::jsonl::read(origin, reader, &mut sink),
+        Format::Csv(m) => m.read(origin, reader, &mut sink),
+    };
+    sink.progress.finish_and_clear();
+    let LedgerSink {
+        batch,
+        rejected,
+        mut shown,
+        ..
+    } = sink;
+    match read {
+        Ok(()) => {}
+        Err(ImportError::File(e)) => {
+            // A whole-file problem (a mapped column missing…): nothing is stored.
+            shown.insert(0, e);
+            return Ok(Outcome {
+                summary: batch.summary(),
+                rejected: rejected + 1,
+                shown,
+                committed: false,
+            });
+        }
+        Err(e) => return Err(e).with_context(|| format!("importing {}", origin.display())),
+    }
+    if rejected > 0 && !skip {
+        let summary = batch.summary();
+        drop(batch); // rolls back
+        return Ok(Outcome {
+            summary,
+            rejected,
+            shown,
+            committed: false,
+        });
+    }
+    let summary = batch
+        .commit()
+        .with_context(|| format!("committing {}", origin.display()))?;
+    Ok(Outcome {
+        summary,
+        rejected,
+        shown,
+        committed: true,
+    })
+}
+
+fn progress_bar(size: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || size < (8 << 20) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+struct LedgerSink<'a, 'r> {
+    batch: Box<dyn Batch + 'a>,
+    rejects: Option<&'r mut Rejects>,
+    rejected: u64,
+    shown: Vec<RowError>,
+    progress: ProgressBar,
+    skip: bool,
+}
+
+type SinkResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+impl Sink for LedgerSink<'_, '_> {
+    fn push(&mut self, _line: u64, event: domain::NewEvent) -> SinkResult {
+        // Once a file is known to be rejected whole, storing more of it is wasted work.
+        if self.rejected > 0 && !self.skip {
+            return Ok(());
+        }
+        self.batch.append(&event)?;
+        Ok(())
+    }
+
+    fn reject(&mut self, error: RowError) -> SinkResult {
+        self.rejected += 1;
+        if let Some(r) = self.rejects.as_deref_mut() {
+            r.write(&error)?;
+        }
+        if self.shown.len() < SHOWN_ERRORS {
+            self.shown.push(error);
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        self.progress.set_position(bytes);
+    }
+}
+
+/// The rejects file of `--skip-invalid`: one JSON object per rejected row.
+pub struct Rejects {
+    path: PathBuf,
+    out: BufWriter<File>,
+    count: u64,
+}
+
+impl Rejects {
+    pub fn create(path: &Path) -> anyhow::Result<Rejects> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Rejects {
+            path: path.to_owned(),
+            out: BufWriter::new(file),
+            count: 0,
+        })
+    }
+
+    fn write(&mut self, e: &RowError) -> std::io::Result<()> {
+        let v = serde_json::json!({
+            "file": e.file.display().to_string(),
+            "line": e.line,
+            "field": e.field,
+            "reason": e.message,
+            "row": e.raw,
+        });
+        self.count += 1;
+        writeln!(self.out, "{v}")
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        if self.count == 0 {
+            // No rejected rows: leave no empty file behind.
+            let _ = std::fs::remove_file(&self.path);
+        }
+        Ok(())
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>) {
+    let total = o.summary.added + o.summary.duplicates;
+    let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+    let mut line = format!(
+        "{}: {} events added, {} already there",
+        path.display(),
+        thousands(o.summary.added),
+        thousands(o.summary.duplicates)
+    );
+    if o.rejected > 0 {
+        if let Some(r) = rejects {
+            line.push_str(&format!(
+                ", {} rejected (see {})",
+                thousands(o.rejected),
+                r.display()
+            ));
+        }
+    }
+    line.push_str(&format!(
+        " in {secs:.2} s ({} events/s)",
+        thousands(rate as u64)
+    ));
+    println!("{line}");
+}
+
+fn report_failure(path: &Path, o: &Outcome) {
+    eprintln!(
+        "error: {}: not imported, {} invalid row(s); nothing from this file was stored:",
+        path.display(),
+        thousands(o.rejected)
+    );
+    for e in &o.shown {
+        eprintln!("  {e}");
+    }
+    if o.rejected > o.shown.len() as u64 {
+        eprintln!(
+            "  … and {} more",
+            thousands(o.rejected - o.shown.len() as u64)
+        );
+    }
+    eprintln!("  (fix them, or use --skip-invalid to import the valid rows and list the rest)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn big_counts_are_grouped_by_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(5_000_000), "5,000,000");
+    }
+}

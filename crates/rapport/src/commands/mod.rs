@@ -1,0 +1,8 @@
+//! One module per command.
+
+pub mod card;
+pub mod demo;
+pub mod generate;
+pub mod import;
+pub mod init;
+pub mod people;
