@@ -1,0 +1,334 @@
+//! The command line as a person uses it: each test gets its own ledger in a temporary folder
+//! and runs the real `rapport` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use store::{MasterKey, SqliteStore, Store, Totals};
+
+const INVOICE: &str = r#"{"source":"ar","id":"inv-17","kind":"invoice.issued","person":"0379-NEVHP","at":"2013-01-02T00:00:00Z","invoice":"17","amount":"55.94","currency":"USD","due":"2013-02-01"}"#;
+const PAYMENT: &str = r#"{"source":"ar","id":"pay-17","kind":"payment.received","person":"0379-NEVHP","at":"2013-02-10T00:00:00Z","invoice":"17","amount":"55.94"}"#;
+
+struct Ledger {
+    dir: tempfile::TempDir,
+}
+
+impl Ledger {
+    fn new() -> Ledger {
+        let l = Ledger {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let out = l.run(&["init"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        l
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rapport.db")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(args)
+            .env("RAPPORT_DB", self.db())
+            .env_remove("RAPPORT_MASTER_KEY")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    fn import(&self, name: &str, content: &[u8]) -> Output {
+        let p = self.write(name, content);
+        self.run(&["import", p.to_str().unwrap()])
+    }
+
+    fn totals(&self) -> Totals {
+        let key = MasterKey::locate(&self.db()).unwrap();
+        SqliteStore::open(&self.db(), key)
+            .unwrap()
+            .totals()
+            .unwrap()
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_issue_s_invoice_imports_and_reimporting_adds_nothing() {
+    let l = Ledger::new();
+    let out = l.import("a.jsonl", format!("{INVOICE}\n{PAYMENT}\n").as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("2 events added, 0 already there"),
+        "{}",
+        stdout(&out)
+    );
+    let out = l.import("a.jsonl", format!("{INVOICE}\n{PAYMENT}\n").as_bytes());
+    assert!(
+        stdout(&out).contains("0 events added, 2 already there"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        l.totals(),
+        Totals {
+            people: 1,
+            events: 2
+        }
+    );
+}
+
+/// Each bad file: the message must name the file, the line and the field; the exit is
+/// non-zero; and the ledger holds exactly what it held before.
+#[test]
+fn bad_input_is_refused_with_file_line_and_field_and_stores_nothing() {
+    let l = Ledger::new();
+    assert!(
+        l.import("good.jsonl", format!("{INVOICE}\n").as_bytes())
+            .status
+            .success()
+    );
+    let before = l.totals();
+    let with = |k: &str, v: &str| {
+        let mut m: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(PAYMENT).unwrap();
+        m.insert("id".into(), "new".into());
+        m.insert(k.into(), serde_json::from_str(v).unwrap());
+        serde_json::to_string(&m).unwrap()
+    };
+    let without = |k: &str| {
+        let mut m: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(PAYMENT).unwrap();
+        m.insert("id".into(), "new2".into());
+        m.remove(k);
+        serde_json::to_string(&m).unwrap()
+    };
+    let neg_invoice = INVOICE
+        .replace("\"55.94\"", "\"-55.94\"")
+        .replace("inv-17", "inv-18");
+    let cases: Vec<(&str, String, Option<&str>)> = vec![
+        ("not-json.jsonl", "{this is not json".into(), None),
+        (
+            "unknown-kind.jsonl",
+            with("kind", r#""invoice.eaten""#),
+            Some("kind"),
+        ),
+        ("no-person.jsonl", without("person"), Some("person")),
+        ("no-id.jsonl", without("id"), Some("id")),
+        (
+            "bad-date.jsonl",
+            with("at", r#""2013-02-30T00:00:00Z""#),
+            Some("at"),
+        ),
+        (
+            "decimals.jsonl",
+            with("amount", r#""55.941""#),
+            Some("amount"),
+        ),
+        ("float.jsonl", with("amount", "55.94"), Some("amount")),
+        ("negative.jsonl", neg_invoice, Some("amount")),
+    ];
+    for (name, bad, field) in cases {
+        // A good line first, so "nothing stored" means the whole file was refused.
+        let good = PAYMENT.replace("pay-17", &format!("pay-{name}"));
+        let out = l.import(name, format!("{good}\n{bad}\n").as_bytes());
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name} was accepted");
+        assert!(
+            err.contains(&format!("{name}:2:")),
+            "{name}: no file and line in {err}"
+        );
+        if let Some(f) = field {
+            assert!(
+                err.contains(&format!("field `{f}`")),
+                "{name}: no field in {err}"
+            );
+        }
+        assert_eq!(l.totals(), before, "{name} changed the ledger");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_its_line() {
+    let l = Ledger::new();
+    let mut bytes = format!("{INVOICE}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"source\":\"\xff\xfe\"}\n");
+    let out = l.import("latin1.jsonl", &bytes);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("latin1.jsonl:2:"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("UTF-8"));
+    assert_eq!(
+        l.totals(),
+        Totals {
+            people: 0,
+            events: 0
+        }
+    );
+}
+
+#[test]
+fn an_empty_file_imports_zero_events() {
+    let l = Ledger::new();
+    let out = l.import("empty.jsonl", b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 events added"));
+}
+
+#[test]
+fn skip_invalid_keeps_the_good_rows_and_lists_the_rest() {
+    let l = Ledger::new();
+    let p = l.write(
+        "mixed.jsonl",
+        format!("{INVOICE}\nnot json\n{PAYMENT}\n").as_bytes(),
+    );
+    let out = l.run(&[
+        "import",
+        p.to_str().unwrap(),
+        "--skip-invalid",
+        "--rejects",
+        "bad.jsonl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(l.totals().events, 2);
+    let rejects = std::fs::read_to_string(l.dir.path().join("bad.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
+    assert_eq!(line["line"], 2);
+    assert!(line["reason"].as_str().unwrap().contains("not valid JSON"));
+}
+
+#[test]
+fn a_payment_for_an_invoice_never_issued_is_stored_and_shown_unmatched() {
+    let l = Ledger::new();
+    let out = l.import("p.jsonl", format!("{PAYMENT}\n").as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = l.run(&["card", "0379-NEVHP", "--json"]);
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(card["readings"]["punctuality"]["unmatched_payments"], 1);
+}
+
+#[test]
+fn people_json_has_one_line_per_person_with_readings_by_their_names() {
+    let l = Ledger::new();
+    let other = INVOICE
+        .replace("0379-NEVHP", "P-2")
+        .replace("inv-17", "inv-99");
+    l.import(
+        "a.jsonl",
+        format!("{INVOICE}\n{PAYMENT}\n{other}\n").as_bytes(),
+    );
+    let out = l.run(&["people", "--json", "--as-of", "2013-06-01"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let anna = lines.iter().find(|v| v["person"] == "0379-NEVHP").unwrap();
+    assert_eq!(anna["readings"]["punctuality"]["on_time_share"], 0.0);
+    assert_eq!(anna["readings"]["punctuality"]["mean_days_late"], 9.0);
+    assert_eq!(anna["readings"]["heard"], serde_json::Value::Null);
+    // Two people with the reading: mid-ranks 75 (on time) and 25 (late).
+    let p2 = lines.iter().find(|v| v["person"] == "P-2").unwrap();
+    assert_eq!(p2["readings"]["punctuality"]["on_time_share"], 0.0);
+    assert_eq!(anna["readings"]["punctuality"]["percentile"], 50.0);
+}
+
+#[test]
+fn people_can_be_sorted_and_limited() {
+    let l = Ledger::new();
+    let late = PAYMENT
+        .replace("2013-02-10", "2013-03-10")
+        .replace("0379-NEVHP", "B")
+        .replace("pay-17", "pb");
+    let inv_b = INVOICE.replace("0379-NEVHP", "B").replace("inv-17", "ib");
+    l.import(
+        "a.jsonl",
+        format!("{INVOICE}\n{PAYMENT}\n{inv_b}\n{late}\n").as_bytes(),
+    );
+    let out = l.run(&[
+        "people",
+        "--sort",
+        "punctuality.mean_days_late",
+        "--desc",
+        "--limit",
+        "1",
+        "--json",
+    ]);
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["person"], "B");
+    assert_eq!(stdout(&out).lines().count(), 1);
+    let out = l.run(&["people", "--sort", "punctuality.nonsense"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("punctuality.on_time_share"));
+}
+
+#[test]
+fn a_card_view_is_audited_and_an_unknown_person_is_an_error() {
+    let l = Ledger::new();
+    l.import("a.jsonl", format!("{INVOICE}\n").as_bytes());
+    let out = l.run(&["card", "0379-NEVHP"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("HOW WE TREAT THEM"));
+    let key = MasterKey::locate(&l.db()).unwrap();
+    let s = SqliteStore::open(&l.db(), key).unwrap();
+    let log = s.audit_log(10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "card.view");
+    assert_eq!(log[0].person.as_deref(), Some("0379-NEVHP"));
+    let out = l.run(&["card", "nobody"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no person"));
+}
+
+#[test]
+fn importing_without_a_ledger_says_to_run_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["import", "x.jsonl"])
+        .env("RAPPORT_DB", dir.path().join("none.db"))
+        .env_remove("RAPPORT_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("rapport init"), "{}", stderr(&out));
+}
+
+#[test]
+fn init_refuses_to_overwrite_a_ledger() {
+    let l = Ledger::new();
+    let out = l.run(&["init"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"));
+}
+
+#[test]
+fn the_master_key_file_is_readable_by_its_owner_only() {
+    let l = Ledger::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(MasterKey::default_path(&l.db()))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let _ = Path::new("");
+}
