@@ -23,7 +23,7 @@ pub fn read(path: &Path, mut reader: impl BufRead, sink: &mut dyn Sink) -> Resul
         }
         line_no += 1;
         bytes += n as u64;
-        if line_no % 4096 == 0 {
+        if line_no.is_multiple_of(4096) {
             sink.progress(bytes);
         }
         let raw = match std::str::from_utf8(&buf) {

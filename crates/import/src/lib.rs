@@ -8,13 +8,14 @@
 
 pub mod jsonl;
 pub mod mapping;
+pub mod pipeline;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use domain::NewEvent;
 
-pub use mapping::{Mapping, MappingError, Preset};
+pub use mapping::{Mapping, MappingError, Preset, ReadReport};
 
 /// Where a rejected row was and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

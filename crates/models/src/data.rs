@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::{FitError, Summary};
+use crate::{FitError, Prediction, PurchaseModel, Summary};
 
 /// One group of identical `(x, t_x, T)` rows.
 #[derive(Debug, Clone, Copy)]
@@ -133,10 +133,20 @@ pub(crate) fn group(data: &[Summary]) -> Grouped {
     }
 }
 
-/// Sums `f(i)` for `i in 0..len`, on two threads when there are enough terms
-/// to pay for spawning them (the likelihood of a million people).
-pub(crate) fn par_sum<F: Fn(usize) -> f64 + Sync>(len: usize, f: F) -> f64 {
+/// Sums `f(i)` for `i in 0..len`, a fixed-size vector at a time (value and
+/// gradient), on all cores when there are enough terms to pay for spawning
+/// threads (the likelihood of a million people).
+pub(crate) fn par_sum_n<const K: usize, F: Fn(usize) -> [f64; K] + Sync>(
+    len: usize,
+    f: F,
+) -> [f64; K] {
     const PARALLEL_FROM: usize = 20_000;
+    let add = |mut a: [f64; K], b: [f64; K]| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x += y;
+        }
+        a
+    };
     let threads = if len >= PARALLEL_FROM {
         std::thread::available_parallelism()
             .map(|n| n.get().min(8))
@@ -145,7 +155,7 @@ pub(crate) fn par_sum<F: Fn(usize) -> f64 + Sync>(len: usize, f: F) -> f64 {
         1
     };
     if threads <= 1 {
-        return (0..len).map(&f).sum();
+        return (0..len).map(&f).fold([0.0; K], add);
     }
     let chunk = len.div_ceil(threads);
     std::thread::scope(|scope| {
@@ -153,15 +163,13 @@ pub(crate) fn par_sum<F: Fn(usize) -> f64 + Sync>(len: usize, f: F) -> f64 {
             .map(|k| {
                 let f = &f;
                 let range = (k * chunk)..((k + 1) * chunk).min(len);
-                scope.spawn(move || range.map(f).sum::<f64>())
+                scope.spawn(move || range.map(f).fold([0.0; K], add))
             })
             .collect();
-        // A panicking worker cannot happen with the pure closures used here;
-        // if it did, NaN makes the optimiser reject the point instead of crashing.
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(f64::NAN))
-            .sum()
+            .map(|h| h.join().unwrap_or([f64::NAN; K]))
+            .fold([0.0; K], add)
     })
 }
 
@@ -194,4 +202,32 @@ pub(crate) fn par_map<T: Sync, U: Send + Default + Clone, F: Fn(&T) -> U + Sync>
         }
     });
     out
+}
+
+/// Predictions for every row, computed once per distinct `(x, t_x, T)`.
+pub(crate) fn predict_grouped<M: PurchaseModel + Sync>(
+    model: &M,
+    data: &[Summary],
+    horizon: f64,
+) -> Vec<Prediction> {
+    let key = |s: &Summary| {
+        let bits = |v: f64| if v == 0.0 { 0 } else { v.to_bits() };
+        (bits(s.frequency), bits(s.recency), bits(s.t))
+    };
+    let mut map: HashMap<(u64, u64, u64), u32, FxBuild> = HashMap::default();
+    let mut distinct: Vec<Summary> = Vec::new();
+    let index: Vec<u32> = data
+        .iter()
+        .map(|s| {
+            *map.entry(key(s)).or_insert_with(|| {
+                distinct.push(*s);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    let per_group = par_map(&distinct, |s| Prediction {
+        p_alive: model.p_alive(s),
+        expected_purchases: model.expected_purchases(s, horizon),
+    });
+    index.iter().map(|&k| per_group[k as usize]).collect()
 }

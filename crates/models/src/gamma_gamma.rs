@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{self, FxBuild, Interner};
-use crate::special::ln_gamma;
+use crate::special::{digamma, ln_gamma};
 use crate::{Fit, FitError, PurchaseModel, Summary, TimeUnit, optimize};
 use std::collections::HashMap;
 
@@ -75,7 +75,7 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
             continue;
         }
         let m = s.monetary.ok_or(FitError::MissingMonetary { index: i })?;
-        if !(m > 0.0) {
+        if m.is_nan() || m <= 0.0 {
             return Err(FitError::NonPositiveMonetary { index: i, value: m });
         }
         let key = (xs.index(s.frequency), ms.index(m));
@@ -100,26 +100,41 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     let (xs, ms) = (xs.values, ms.values);
     let ln_m: Vec<f64> = ms.iter().map(|m| m.ln()).collect();
     let ln_x: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
-    let out = optimize::minimize(
-        |theta: &[f64]| {
-            let (p, q, v) = (theta[0].exp(), theta[1].exp(), theta[2].exp());
-            let common = -ln_gamma(q) + q * v.ln();
-            let per_x: Vec<f64> = xs
-                .iter()
-                .zip(&ln_x)
-                .map(|(&x, &lx)| common + ln_gamma(p * x + q) - ln_gamma(p * x) + p * x * lx)
-                .collect();
-            let ll = data::par_sum(rows.len(), |k| {
-                let (xi, mi, n) = rows[k];
-                let (x, m) = (xs[xi as usize], ms[mi as usize]);
+    // Log-likelihood and its gradient in (ln p, ln q, ln v); x-only terms
+    // (log-gamma, digamma) once per distinct x.
+    let fg = |theta: &[f64]| -> (f64, Vec<f64>) {
+        let (p, q, v) = (theta[0].exp(), theta[1].exp(), theta[2].exp());
+        let (lg_q, dg_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
+        let per_x: Vec<[f64; 3]> = xs
+            .iter()
+            .zip(&ln_x)
+            .map(|(&x, &lx)| {
                 let px = p * x;
-                n * (per_x[xi as usize] + (px - 1.0) * ln_m[mi as usize]
-                    - (px + q) * (x * m + v).ln())
-            });
-            -ll
-        },
-        &[0.0; 3],
-    );
+                let (dg_pxq, dg_px) = (digamma(px + q), digamma(px));
+                [
+                    ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + px * lx,
+                    x * (dg_pxq - dg_px + lx),
+                    dg_pxq - dg_q + ln_v,
+                ]
+            })
+            .collect();
+        let acc = data::par_sum_n(rows.len(), |k| {
+            let (xi, mi, n) = rows[k];
+            let (x, m) = (xs[xi as usize], ms[mi as usize]);
+            let px = p * x;
+            let lm = ln_m[mi as usize];
+            let lxm = (x * m + v).ln();
+            let c = per_x[xi as usize];
+            [
+                n * (c[0] + (px - 1.0) * lm - (px + q) * lxm),
+                n * (c[1] + x * (lm - lxm)),
+                n * (c[2] - lxm),
+                n * (q / v - (px + q) / (x * m + v)),
+            ]
+        });
+        (-acc[0], vec![-acc[1] * p, -acc[2] * q, -acc[3] * v])
+    };
+    let out = optimize::minimize_robust(fg, &[0.0; 3]);
     optimize::finish(out, &["p", "q", "v"], |v| Params {
         p: v[0],
         q: v[1],
@@ -137,7 +152,9 @@ impl Params {
             _ => return 0.0,
         };
         let px = p * x;
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln()
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
+            + q * v.ln()
+            + (px - 1.0) * m.ln()
             + px * x.ln()
             - (px + q) * (x * m + v).ln()
     }
@@ -206,22 +223,31 @@ mod tests {
         assert!((p - 6.2488).abs() < 5e-4, "p {p}");
         assert!((q - 3.7446).abs() < 5e-4, "q {q}");
         assert!((v - 15.4477).abs() < 5e-3, "v {v}");
-        assert!((fit.log_likelihood - -4055.92).abs() < 0.01, "{}", fit.log_likelihood);
+        assert!(
+            (fit.log_likelihood - -4055.92).abs() < 0.01,
+            "{}",
+            fit.log_likelihood
+        );
         assert!(fit.std_errors.p > 0.0 && fit.std_errors.p.is_finite());
     }
 
     #[test]
     fn gamma_gamma_expected_spend_matches_the_published_first_ten_people() {
         let data = testdata::cdnow_with_monetary();
+        // The published list is lifetimes' output at the fitted parameters
+        // (displayed rounded as p 6.25, q 3.74, v 15.44) truncated to cents:
+        // 24.6586… is shown as 24.65.
         let params = Params {
-            p: 6.25,
-            q: 3.74,
-            v: 15.44,
+            p: 6.2488,
+            q: 3.7446,
+            v: 15.4477,
         };
-        let want = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17];
+        let want = [
+            24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17,
+        ];
         for (s, w) in data.iter().zip(want) {
             let got = params.expected_spend(s);
-            assert!((got - w).abs() < 0.005, "{s:?}: {got} vs {w}");
+            assert!(got >= w - 1e-9 && got < w + 0.01, "{s:?}: {got} vs {w}");
         }
     }
 
@@ -246,7 +272,14 @@ mod tests {
         let clv = gg.clv(&bg, &s, &ClvOptions::default());
         assert!((clv - LIFETIMES_CLV_FIRST_CUSTOMER).abs() < 1e-6, "{clv}");
         // Same model in days would be a different (wrong) number: the unit matters.
-        let days = gg.clv(&bg, &s, &ClvOptions { unit: TimeUnit::Days, ..ClvOptions::default() });
+        let days = gg.clv(
+            &bg,
+            &s,
+            &ClvOptions {
+                unit: TimeUnit::Days,
+                ..ClvOptions::default()
+            },
+        );
         assert!(days > clv * 3.0);
     }
 
@@ -258,17 +291,29 @@ mod tests {
         let no_money = vec![Summary::new(2.0, 3.0, 4.0).unwrap(); 5];
         assert_eq!(fit(&no_money), Err(FitError::MissingMonetary { index: 0 }));
         let zero = vec![Summary::with_monetary(2.0, 3.0, 4.0, 0.0).unwrap(); 5];
-        assert!(matches!(fit(&zero), Err(FitError::NonPositiveMonetary { index: 0, .. })));
+        assert!(matches!(
+            fit(&zero),
+            Err(FitError::NonPositiveMonetary { index: 0, .. })
+        ));
         let none = vec![Summary::with_monetary(0.0, 0.0, 4.0, 0.0).unwrap(); 5];
         assert_eq!(fit(&none), Err(FitError::AllZeroFrequency));
         let two = vec![Summary::with_monetary(1.0, 3.0, 4.0, 10.0).unwrap(); 2];
-        assert!(matches!(fit(&two), Err(FitError::TooFewRepeatBuyers { found: 2, .. })));
+        assert!(matches!(
+            fit(&two),
+            Err(FitError::TooFewRepeatBuyers { found: 2, .. })
+        ));
         let neg = Summary {
             frequency: 1.0,
             recency: 1.0,
             t: 2.0,
             monetary: Some(-5.0),
         };
-        assert!(matches!(fit(&[neg]), Err(FitError::InvalidValue { field: "monetary", .. })));
+        assert!(matches!(
+            fit(&[neg]),
+            Err(FitError::InvalidValue {
+                field: "monetary",
+                ..
+            })
+        ));
     }
 }

@@ -16,6 +16,12 @@
 //! * [`holdout`] — the calibration/holdout checks of the papers, and an SVG chart.
 //! * [`special`] — log-gamma, log-beta, digamma and the Gauss hypergeometric function.
 //!
+//! Fitting is deterministic maximum likelihood on log-parameters (BFGS with
+//! analytic gradients from a fixed start, Newton polish, Nelder–Mead as a
+//! fallback), over identical rows grouped with counts, so a million people fit
+//! in well under a second. [`PurchaseModel::predict`] does the same grouping
+//! for predictions.
+//!
 //! Time unit: every model works in whatever unit the [`Summary`] values are in
 //! (weeks in the CDNOW examples). Horizons passed to prediction functions must
 //! be in that same unit; [`TimeUnit`] says how many of those units make a month
@@ -127,6 +133,10 @@ impl Summary {
 /// the natural-scale Hessian at a stationary point).
 /// `gradient_norm` is the Euclidean norm of the gradient of the *total*
 /// log-likelihood with respect to the log-parameters at the returned point.
+/// `iterations` counts optimiser steps (BFGS and Newton, plus Nelder–Mead
+/// iterations when the derivative-free fallback had to run).
+/// A `Fit` is only ever returned converged (`converged` is always true): a fit
+/// that did not converge is a [`FitError`], never a silent result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Fit<P> {
     pub params: P,
@@ -183,6 +193,23 @@ pub trait PurchaseModel {
     fn expected_purchases(&self, s: &Summary, horizon: f64) -> f64;
     /// Expected repeat purchases in `(0, t]` of a person just acquired (E[X(t)]).
     fn expected_population(&self, t: f64) -> f64;
+
+    /// [`PurchaseModel::p_alive`] and [`PurchaseModel::expected_purchases`]
+    /// for everyone at once: identical `(x, t_x, T)` rows are computed once,
+    /// on all cores, so a million people take a fraction of a second.
+    fn predict(&self, data: &[Summary], horizon: f64) -> Vec<Prediction>
+    where
+        Self: Sync + Sized,
+    {
+        data::predict_grouped(self, data, horizon)
+    }
+}
+
+/// One person's predictions from [`PurchaseModel::predict`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub p_alive: f64,
+    pub expected_purchases: f64,
 }
 
 /// The time unit the summaries (and so the fitted alpha/beta) are in. Only

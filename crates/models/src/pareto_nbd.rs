@@ -19,7 +19,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::{self, FxBuild, Grouped};
-use crate::special::{expm1_over, ln_gamma, ln_hyp2f1_positive, log_add_exp, log_sub_exp};
+use crate::special::{
+    digamma, expm1_over, ln_gamma, ln_hyp2f1_a_b_a1_with_derivatives, ln_hyp2f1_positive,
+    log_add_exp, log_sub_exp,
+};
 use crate::{Fit, FitError, PurchaseModel, Summary, optimize};
 use std::collections::HashMap;
 
@@ -41,7 +44,7 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     data::validate_counts(data, MIN_REPEAT_BUYERS)?;
     let grouped = data::group(data);
     let pairs = PairIndex::new(&grouped);
-    let out = optimize::minimize(
+    let out = optimize::minimize_robust(
         |theta: &[f64]| {
             let p = Params {
                 r: theta[0].exp(),
@@ -49,7 +52,8 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
                 s: theta[2].exp(),
                 beta: theta[3].exp(),
             };
-            -p.grouped_log_likelihood(&grouped, &pairs)
+            let v = p.grouped_log_likelihood_and_gradient(&grouped, &pairs);
+            (-v[0], v[1..].iter().map(|d| -d).collect())
         },
         &[0.0; 4],
     );
@@ -106,6 +110,42 @@ impl Params {
         ln_hyp2f1_positive(rsx, b2, rsx + 1.0, z).map(|f| f - rsx * (m + t).ln())
     }
 
+    /// [`Params::ln_tail`] and its gradient with respect to (r, alpha, s,
+    /// beta), from derivative sums accumulated alongside the same series.
+    fn ln_tail_with_gradient(&self, x: f64, t: f64) -> Option<(f64, [f64; 4])> {
+        let Params { r, alpha, s, beta } = *self;
+        let a = r + s + x;
+        if alpha >= beta {
+            let mt = alpha + t;
+            let z = (alpha - beta) / mt;
+            let (ln_s, d_a, d_b, d_z) = ln_hyp2f1_a_b_a1_with_derivatives(a, s + 1.0, z)?;
+            let lm = mt.ln();
+            Some((
+                ln_s - a * lm,
+                [
+                    d_a - lm,
+                    d_z * (beta + t) / (mt * mt) - a / mt,
+                    d_a + d_b - lm,
+                    -d_z / mt,
+                ],
+            ))
+        } else {
+            let mt = beta + t;
+            let z = (beta - alpha) / mt;
+            let (ln_s, d_a, d_b, d_z) = ln_hyp2f1_a_b_a1_with_derivatives(a, r + x, z)?;
+            let lm = mt.ln();
+            Some((
+                ln_s - a * lm,
+                [
+                    d_a + d_b - lm,
+                    -d_z / mt,
+                    d_a - lm,
+                    d_z * (alpha + t) / (mt * mt) - a / mt,
+                ],
+            ))
+        }
+    }
+
     /// ln A0 by quadrature of the integral it stands for,
     /// A0 = (r+s+x) ∫_{t_x}^{T} (α+y)^−(r+x) (β+y)^−(s+1) dy,
     /// in the variable w = ln(y + min(α, β)) where the integrand is smooth.
@@ -140,31 +180,98 @@ impl Params {
     /// ln of the likelihood's bracket, { (α+T)^−(r+x) (β+T)^−s + s/(r+s+x) A0 }.
     fn ln_bracket(&self, x: f64, ln_at: f64, ln_bt: f64, ln_a0: f64) -> f64 {
         let Params { r, s, .. } = *self;
-        log_add_exp(-(r + x) * ln_at - s * ln_bt, s.ln() - (r + s + x).ln() + ln_a0)
+        log_add_exp(
+            -(r + x) * ln_at - s * ln_bt,
+            s.ln() - (r + s + x).ln() + ln_a0,
+        )
     }
 
+    #[cfg(test)]
     pub(crate) fn grouped_log_likelihood(&self, g: &Grouped, pairs: &PairIndex) -> f64 {
+        self.grouped_log_likelihood_and_gradient(g, pairs)[0]
+    }
+
+    /// Total log-likelihood of grouped data and its gradient with respect to
+    /// (ln r, ln alpha, ln s, ln beta). The hypergeometric tail terms are
+    /// computed once per distinct (x, time) pair. Where a series would be too
+    /// slow (a parameter region far from any optimum) the value is NaN, which
+    /// the optimiser treats as out of bounds.
+    pub(crate) fn grouped_log_likelihood_and_gradient(
+        &self,
+        g: &Grouped,
+        pairs: &PairIndex,
+    ) -> [f64; 5] {
         let Params { r, alpha, s, beta } = *self;
-        let common = -ln_gamma(r) + r * alpha.ln() + s * beta.ln();
-        let per_x: Vec<f64> = g.xs.iter().map(|&x| common + ln_gamma(r + x)).collect();
-        let ln_a: Vec<f64> = g.times.iter().map(|&t| (alpha + t).ln()).collect();
-        let ln_b: Vec<f64> = g.times.iter().map(|&t| (beta + t).ln()).collect();
-        let tails: Vec<Option<f64>> = pairs
-            .pairs
-            .iter()
-            .map(|&(xi, ti)| self.ln_tail(g.xs[xi as usize], g.times[ti as usize]))
-            .collect();
-        let total = data::par_sum(g.rows.len(), |k| {
+        let mut people_with_x = vec![0.0; g.xs.len()];
+        for row in &g.rows {
+            people_with_x[row.xi as usize] += row.count;
+        }
+        let mut acc = [0.0; 5];
+        let (lg_r, dg_r, ln_alpha, ln_beta) = (ln_gamma(r), digamma(r), alpha.ln(), beta.ln());
+        for (k, &x) in g.xs.iter().enumerate() {
+            let n = people_with_x[k];
+            if n == 0.0 {
+                continue;
+            }
+            acc[0] += n * (ln_gamma(r + x) - lg_r + r * ln_alpha + s * ln_beta);
+            acc[1] += n * (digamma(r + x) - dg_r + ln_alpha);
+            acc[2] += n * r / alpha;
+            acc[3] += n * ln_beta;
+            acc[4] += n * s / beta;
+        }
+        let tails: Vec<Option<(f64, [f64; 4])>> = data::par_map(&pairs.pairs, |&(xi, ti)| {
+            self.ln_tail_with_gradient(g.xs[xi as usize], g.times[ti as usize])
+        });
+        let rows = data::par_sum_n(g.rows.len(), |k| {
             let row = &g.rows[k];
             let (ptx, pt) = pairs.rows[k];
+            let (Some((l1, d1)), Some((l2, d2))) = (tails[ptx as usize], tails[pt as usize]) else {
+                return [f64::NAN; 5];
+            };
             let x = g.xs[row.xi as usize];
-            let tx = g.times[row.txi as usize];
             let big_t = g.times[row.ti as usize];
-            let ln_a0 = self.ln_a0(x, tx, big_t, (tails[ptx as usize], tails[pt as usize]));
-            let ti = row.ti as usize;
-            row.count * (per_x[row.xi as usize] + self.ln_bracket(x, ln_a[ti], ln_b[ti], ln_a0))
+            let rsx = r + s + x;
+            // ln A0 = ln(e^l1 − e^l2) and its gradient (d1 − w d2)/(1 − w).
+            let ln_a0 = log_sub_exp(l1, l2);
+            let w = (l2 - l1).exp();
+            let mut d_b = [-1.0 / rsx, 0.0, 1.0 / s - 1.0 / rsx, 0.0];
+            if ln_a0 > f64::NEG_INFINITY {
+                for i in 0..4 {
+                    d_b[i] += (d1[i] - w * d2[i]) / (1.0 - w);
+                }
+            }
+            let (lat, lbt) = ((alpha + big_t).ln(), (beta + big_t).ln());
+            let term_a = -(r + x) * lat - s * lbt;
+            let term_b = s.ln() - rsx.ln() + ln_a0;
+            let d_a = [-lat, -(r + x) / (alpha + big_t), -lbt, -s / (beta + big_t)];
+            let bracket = log_add_exp(term_a, term_b);
+            let wb = (term_b - bracket).exp();
+            let wa = (term_a - bracket).exp();
+            let mut out = [bracket, 0.0, 0.0, 0.0, 0.0];
+            for i in 0..4 {
+                out[i + 1] = if ln_a0 > f64::NEG_INFINITY {
+                    wa * d_a[i] + wb * d_b[i]
+                } else {
+                    d_a[i]
+                };
+            }
+            out.map(|v| v * row.count)
         });
-        if total.is_nan() { f64::NEG_INFINITY } else { total }
+        for (a_, r_) in acc.iter_mut().zip(rows) {
+            *a_ += r_;
+        }
+        let out = [
+            acc[0],
+            acc[1] * r,
+            acc[2] * alpha,
+            acc[3] * s,
+            acc[4] * beta,
+        ];
+        if out.iter().any(|v| v.is_nan()) {
+            [f64::NAN; 5]
+        } else {
+            out
+        }
     }
 
     fn ln_a0_of(&self, s: &Summary) -> f64 {
@@ -210,7 +317,7 @@ impl Params {
     /// with the (s − 1) division done stably near s = 1.
     pub fn expected_purchases(&self, p: &Summary, horizon: f64) -> f64 {
         let Params { r, alpha, s, beta } = *self;
-        if !(horizon > 0.0) {
+        if horizon.is_nan() || horizon <= 0.0 {
             return 0.0;
         }
         let x = p.frequency;
@@ -222,7 +329,7 @@ impl Params {
     /// E[X(t)] = rβ / (α(s−1)) · [1 − (β/(β+t))^(s−1)].
     pub fn expected_population(&self, t: f64) -> f64 {
         let Params { r, alpha, s, beta } = *self;
-        if !(t > 0.0) {
+        if t.is_nan() || t <= 0.0 {
             return 0.0;
         }
         (r * beta / alpha * -expm1_over(s - 1.0, (beta / (beta + t)).ln())).max(0.0)
@@ -232,6 +339,9 @@ impl Params {
 /// Adaptive Simpson quadrature with an absolute tolerance relative to the
 /// integrand's scale (the caller scales its maximum to about 1).
 fn adaptive_simpson<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, tol: f64, depth: u32) -> f64 {
+    // The recursion carries the already-evaluated points to avoid
+    // re-evaluating the integrand; bundling them in a struct would not help.
+    #[allow(clippy::too_many_arguments)]
     fn rec<F: Fn(f64) -> f64>(
         f: &F,
         a: f64,
@@ -300,9 +410,17 @@ mod tests {
         let p = fit.params;
         assert!(fit.converged);
         assert!(sig4(p.r, 0.5533), "r {}", p.r);
-        assert!(sig4(p.alpha, 10.5775) || (p.alpha - 10.5775).abs() < 2e-3, "alpha {}", p.alpha);
+        assert!(
+            sig4(p.alpha, 10.5775) || (p.alpha - 10.5775).abs() < 2e-3,
+            "alpha {}",
+            p.alpha
+        );
         assert!(sig4(p.s, 0.6062), "s {}", p.s);
-        assert!(sig4(p.beta, 11.6686) || (p.beta - 11.6686).abs() < 2e-3, "beta {}", p.beta);
+        assert!(
+            sig4(p.beta, 11.6686) || (p.beta - 11.6686).abs() < 2e-3,
+            "beta {}",
+            p.beta
+        );
         assert!(fit.std_errors.s.is_finite() && fit.std_errors.s > 0.0);
     }
 
@@ -323,6 +441,41 @@ mod tests {
     }
 
     #[test]
+    fn pareto_nbd_analytic_gradient_matches_finite_differences() {
+        let data = testdata::cdnow_summary();
+        let g = data::group(&data);
+        let pairs = PairIndex::new(&g);
+        let at = |th: [f64; 4]| Params {
+            r: th[0].exp(),
+            alpha: th[1].exp(),
+            s: th[2].exp(),
+            beta: th[3].exp(),
+        };
+        // Both branches of the series choice: alpha > beta and alpha < beta.
+        for th in [
+            [-0.6, 2.4, -0.5, 2.2],
+            [-0.6, 2.2, -0.5, 2.6],
+            [0.3, 0.1, 0.2, 1.5],
+        ] {
+            let v = at(th).grouped_log_likelihood_and_gradient(&g, &pairs);
+            for i in 0..4 {
+                let h = 1e-6;
+                let (mut p, mut m) = (th, th);
+                p[i] += h;
+                m[i] -= h;
+                let fd = (at(p).grouped_log_likelihood(&g, &pairs)
+                    - at(m).grouped_log_likelihood(&g, &pairs))
+                    / (2.0 * h);
+                assert!(
+                    (fd - v[i + 1]).abs() < 1e-4 * fd.abs().max(1.0),
+                    "{th:?} {i}: {fd} vs {}",
+                    v[i + 1]
+                );
+            }
+        }
+    }
+
+    #[test]
     fn pareto_nbd_expected_purchases_of_a_heavy_buyer_match_the_published_value() {
         let s = Summary::new(26.0, 30.86, 31.0).unwrap();
         let e = PUBLISHED.expected_purchases(&s, 52.0);
@@ -333,13 +486,24 @@ mod tests {
     fn pareto_nbd_series_and_quadrature_agree_on_a0() {
         for p in [
             PUBLISHED,
-            Params { alpha: 2.0, beta: 40.0, ..PUBLISHED },
-            Params { alpha: 40.0, beta: 2.0, ..PUBLISHED },
+            Params {
+                alpha: 2.0,
+                beta: 40.0,
+                ..PUBLISHED
+            },
+            Params {
+                alpha: 40.0,
+                beta: 2.0,
+                ..PUBLISHED
+            },
         ] {
             for &(x, tx, t) in &[(0.0, 0.0, 39.0), (3.0, 10.0, 39.0), (200.0, 35.0, 39.0)] {
                 let series = p.ln_a0(x, tx, t, (p.ln_tail(x, tx), p.ln_tail(x, t)));
                 let quad = p.ln_a0_quadrature(x, tx, t);
-                assert!((series - quad).abs() < 1e-7, "{p:?} {x} {tx} {t}: {series} vs {quad}");
+                assert!(
+                    (series - quad).abs() < 1e-7,
+                    "{p:?} {x} {tx} {t}: {series} vs {quad}"
+                );
             }
         }
     }
@@ -350,7 +514,10 @@ mod tests {
         let e = |t: f64| PUBLISHED.expected_population(t);
         assert!(e(1.0) < e(10.0) && e(10.0) < e(100.0));
         // Near s = 1 the formula's 0/0 is handled.
-        let p = Params { s: 1.0, ..PUBLISHED };
+        let p = Params {
+            s: 1.0,
+            ..PUBLISHED
+        };
         let want = p.r * p.beta / p.alpha * ((p.beta + 39.0) / p.beta).ln();
         assert!((p.expected_population(39.0) - want).abs() < 1e-12);
     }
@@ -362,7 +529,10 @@ mod tests {
         assert_eq!(fit(&zeros), Err(FitError::AllZeroFrequency));
         let mut data = testdata::cdnow_summary();
         data[3].recency = 100.0;
-        assert!(matches!(fit(&data), Err(FitError::RecencyExceedsT { index: 3, .. })));
+        assert!(matches!(
+            fit(&data),
+            Err(FitError::RecencyExceedsT { index: 3, .. })
+        ));
     }
 
     proptest! {

@@ -34,7 +34,7 @@ pub fn cdnow_with_monetary() -> Vec<Summary> {
         .collect()
 }
 
-/// One raw CDNOW transaction: customer, day number since 1970-01-01, dollars.
+/// One raw CDNOW transaction: sample id (the ID of the summary files), day number since 1970-01-01, dollars.
 pub struct RawTransaction {
     pub customer: u32,
     pub day: f64,
@@ -51,7 +51,7 @@ pub fn cdnow_sample() -> Vec<RawTransaction> {
             let date: i64 = f[2].parse().expect("date");
             let (y, m, d) = (date / 10000, (date / 100) % 100, date % 100);
             RawTransaction {
-                customer: f[0].parse().expect("id"),
+                customer: f[1].parse().expect("sample id"),
                 day: crate::summary::days_from_civil(y, m as u32, d as u32) as f64,
                 dollars: f[4].parse().expect("dollars"),
             }

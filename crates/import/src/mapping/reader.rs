@@ -1,0 +1,745 @@
+//! Reading rows through a mapping: splitting, header matching, conditions, grouping, errors.
+//!
+//! Rows come from the csv crate or, for `delimiter = "whitespace"`, from a plain line
+//! splitter. Cells are decoded per row, so a stray Latin-1 byte rejects one row (with its
+//! line and column) instead of the file. Events that a `group` template merges are held
+//! until the end of the file; all others go to the sink as soon as their row is read.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use domain::{EventError, NewEvent};
+use serde_json::{Map, Value};
+
+use super::config::kind_fields;
+use super::template::{CellError, Env, Row, SPECIALS, Slot, Template, parse_moment, rfc3339};
+use super::{Condition, Delimiter, EventSpec, Mapping, MappingError, ReadReport};
+use crate::{ImportError, RowError, Sink, clip};
+
+/// How often (in rows) progress is reported.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// One record as split, before decoding.
+struct RawRow {
+    line: u64,
+    /// Bytes of the file read up to the end of this record.
+    end: u64,
+    cells: Vec<Vec<u8>>,
+}
+
+/// Where records come from.
+enum Rows<R: BufRead> {
+    Csv {
+        rdr: csv::Reader<R>,
+        rec: csv::ByteRecord,
+        comment: Option<Vec<u8>>,
+        sep: u8,
+    },
+    Whitespace {
+        r: R,
+        line: u64,
+        bytes: u64,
+        buf: Vec<u8>,
+        comment: Option<Vec<u8>>,
+    },
+}
+
+impl<R: BufRead> Rows<R> {
+    fn new(m: &Mapping, r: R) -> Self {
+        let comment = m.csv.comment.as_ref().map(|c| c.as_bytes().to_vec());
+        match m.csv.delimiter {
+            Delimiter::Whitespace => Rows::Whitespace {
+                r,
+                line: 0,
+                bytes: 0,
+                buf: Vec::new(),
+                comment,
+            },
+            Delimiter::Byte(d) => {
+                let mut b = csv::ReaderBuilder::new();
+                // Records end at `\n` only, and a `\r` before it is dropped below: the csv
+                // crate's CRLF handling reports every line after the first one line early.
+                b.has_headers(false)
+                    .flexible(true)
+                    .delimiter(d)
+                    .terminator(csv::Terminator::Any(b'\n'));
+                match m.csv.quote {
+                    Some(q) => b.quote(q),
+                    None => b.quoting(false),
+                };
+                // The csv crate handles one-byte comments itself (so quotes in comments are
+                // harmless); longer prefixes are checked on the first cell.
+                let comment = match comment {
+                    Some(c) if c.len() == 1 => {
+                        b.comment(c.first().copied());
+                        None
+                    }
+                    other => other,
+                };
+                Rows::Csv {
+                    rdr: b.from_reader(r),
+                    rec: csv::ByteRecord::new(),
+                    comment,
+                    sep: d,
+                }
+            }
+        }
+    }
+
+    fn next(&mut self, path: &Path) -> Result<Option<RawRow>, ImportError> {
+        match self {
+            Rows::Csv {
+                rdr, rec, comment, ..
+            } => loop {
+                let more = rdr.read_byte_record(rec).map_err(|e| csv_error(path, e))?;
+                if !more {
+                    return Ok(None);
+                }
+                let line = rec.position().map_or(0, |p| p.line());
+                if let (Some(c), Some(first)) = (comment.as_ref(), rec.get(0))
+                    && first.trim_ascii_start().starts_with(c)
+                {
+                    continue;
+                }
+                let mut cells: Vec<Vec<u8>> = rec.iter().map(<[u8]>::to_vec).collect();
+                if let Some(last) = cells.last_mut()
+                    && last.last() == Some(&b'\r')
+                {
+                    last.pop();
+                }
+                if cells.len() == 1 && cells[0].is_empty() {
+                    continue; // a blank line
+                }
+                return Ok(Some(RawRow {
+                    line,
+                    end: rdr.position().byte(),
+                    cells,
+                }));
+            },
+            Rows::Whitespace {
+                r,
+                line,
+                bytes,
+                buf,
+                comment,
+            } => loop {
+                buf.clear();
+                let n = r.read_until(b'\n', buf).map_err(|source| ImportError::Io {
+                    file: path.to_owned(),
+                    source,
+                })?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                *bytes += n as u64;
+                let text = buf.trim_ascii();
+                if text.is_empty() || comment.as_ref().is_some_and(|c| text.starts_with(c)) {
+                    continue;
+                }
+                let cells = text
+                    .split(u8::is_ascii_whitespace)
+                    .filter(|s| !s.is_empty())
+                    .map(<[u8]>::to_vec)
+                    .collect();
+                return Ok(Some(RawRow {
+                    line: *line,
+                    end: *bytes,
+                    cells,
+                }));
+            },
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        match self {
+            Rows::Csv { rdr, .. } => rdr.position().byte(),
+            Rows::Whitespace { bytes, .. } => *bytes,
+        }
+    }
+
+    /// What joins cells again in a rejected row's raw text.
+    fn separator(&self) -> String {
+        match self {
+            Rows::Csv { sep, .. } => char::from(*sep).to_string(),
+            Rows::Whitespace { .. } => " ".to_owned(),
+        }
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> ImportError {
+    let message = e.to_string();
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => ImportError::Io {
+            file: path.to_owned(),
+            source,
+        },
+        _ => ImportError::File(RowError {
+            file: path.to_owned(),
+            line,
+            field: None,
+            message,
+            raw: None,
+        }),
+    }
+}
+
+/// Header names compare without case, spaces, underscores or punctuation:
+/// "Customer ID" = "customer_id" = "CustomerID".
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// An event merged from rows sharing a `group` key.
+struct Group {
+    spec: usize,
+    line: u64,
+    raw: String,
+    map: Map<String, Value>,
+    lines: Vec<Value>,
+    /// For each line: the file line it came from and which line template made it.
+    origins: Vec<(u64, usize)>,
+}
+
+/// Everything one read needs besides the rows.
+struct Run<'a> {
+    m: &'a Mapping,
+    path: &'a Path,
+    names: Vec<String>,
+    /// What "the header has" means in a width error.
+    width_of: &'static str,
+    slots: HashMap<String, Slot>,
+    env: Env,
+    groups: Vec<Group>,
+    group_index: HashMap<(usize, String), usize>,
+    report: ReadReport,
+}
+
+pub(super) fn read(
+    m: &Mapping,
+    path: &Path,
+    mut reader: impl BufRead,
+    sink: &mut dyn Sink,
+) -> Result<ReadReport, ImportError> {
+    if let Some(defect) = &m.defect {
+        return Err(MappingError::Invalid {
+            file: m.origin.clone(),
+            message: defect.clone(),
+        }
+        .into());
+    }
+    let Some(source) = m.settings.source.clone().filter(|s| !s.trim().is_empty()) else {
+        return Err(MappingError::Key {
+            file: m.origin.clone(),
+            key: "source".into(),
+            message: "is not set: add `source = \"shop\"` to the mapping or pass --set source=shop"
+                .into(),
+        }
+        .into());
+    };
+    let io = |source| ImportError::Io {
+        file: path.to_owned(),
+        source,
+    };
+    let start = reader.fill_buf().map_err(io)?;
+    if start.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    let mut rows = Rows::new(m, reader);
+    let header_wanted = m.csv.header.unwrap_or(m.csv.columns.is_none());
+    let mut pending = None;
+    let mut header_line = 1;
+    let mut header_raw = None;
+    let mut file_names = None;
+    if header_wanted {
+        let Some(h) = rows.next(path)? else {
+            return Ok(ReadReport::default());
+        };
+        header_line = h.line;
+        let names: Vec<String> = h
+            .cells
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).trim().to_owned())
+            .collect();
+        header_raw = Some(clip(&names.join(&rows.separator())));
+        file_names = Some(names);
+    }
+    let (names, width_of) = match (&m.csv.columns, file_names) {
+        (Some(cols), _) => (cols.clone(), "the mapping names"),
+        (None, Some(names)) => (names, "the header has"),
+        (None, None) => {
+            let Some(first) = rows.next(path)? else {
+                return Ok(ReadReport::default());
+            };
+            let n = first.cells.len();
+            pending = Some(first);
+            (
+                (1..=n).map(|i| i.to_string()).collect(),
+                "the first row has",
+            )
+        }
+    };
+    let slots = resolve(m, path, &names, header_line, header_raw)?;
+    let env = Env {
+        source,
+        file: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        currency: m.settings.currency.clone().unwrap_or_default(),
+        date_formats: m.settings.date_formats.clone(),
+        timezone: m.settings.timezone,
+        yes: m.settings.yes.clone(),
+        no: m.settings.no.clone(),
+        decimal_comma: m.settings.decimal_comma,
+    };
+    let mut run = Run {
+        m,
+        path,
+        names,
+        width_of,
+        slots,
+        env,
+        groups: Vec::new(),
+        group_index: HashMap::new(),
+        report: ReadReport::default(),
+    };
+    let sep = rows.separator();
+    loop {
+        let row = match pending.take() {
+            Some(r) => r,
+            None => match rows.next(path)? {
+                Some(r) => r,
+                None => break,
+            },
+        };
+        run.report.rows += 1;
+        if run.report.rows.is_multiple_of(PROGRESS_EVERY) {
+            sink.progress(row.end);
+        }
+        run.row(&row, &sep, sink)?;
+    }
+    for g in std::mem::take(&mut run.groups) {
+        let mut map = g.map;
+        map.insert("lines".into(), Value::Array(g.lines));
+        run.finish(g.spec, &map, g.line, &g.raw, &g.origins, sink)?;
+    }
+    sink.progress(rows.bytes());
+    Ok(run.report)
+}
+
+/// Finds the column of every name the mapping uses; a missing one stops the file.
+fn resolve(
+    m: &Mapping,
+    path: &Path,
+    names: &[String],
+    header_line: u64,
+    header_raw: Option<String>,
+) -> Result<HashMap<String, Slot>, ImportError> {
+    let normed: Vec<String> = names.iter().map(|n| norm(n)).collect();
+    let find = |cand: &str| {
+        let c = norm(cand);
+        normed.iter().position(|n| *n == c)
+    };
+    let missing = |name: &str, looked: &[String]| {
+        ImportError::File(RowError {
+            file: path.to_owned(),
+            line: header_line,
+            field: Some(name.to_owned()),
+            message: format!(
+                "the mapping {} needs column `{name}`{}, which this file does not have; its columns are: {}",
+                m.origin.display(),
+                if looked.len() > 1 || looked.first().is_some_and(|l| l != name) {
+                    format!(" (looked for {})", looked.join(", "))
+                } else {
+                    String::new()
+                },
+                names.join(", ")
+            ),
+            raw: header_raw.clone(),
+        })
+    };
+    let mut slots = HashMap::new();
+    for (i, s) in SPECIALS.iter().enumerate() {
+        let slot = [Slot::Line, Slot::Source, Slot::File, Slot::Currency][i];
+        slots.insert((*s).to_owned(), slot);
+    }
+    for (name, spec) in &m.columns {
+        let slot = match spec.candidates.iter().find_map(|c| find(c)) {
+            Some(i) => Slot::Cell(i),
+            None if spec.optional => Slot::Absent,
+            None => return Err(missing(name, &spec.candidates)),
+        };
+        slots.insert(name.clone(), slot);
+    }
+    for e in &m.events {
+        for c in &e.when {
+            if let Condition::HasColumn(n) | Condition::LacksColumn(n) = c
+                && !slots.contains_key(n)
+            {
+                slots.insert(n.clone(), find(n).map_or(Slot::Absent, Slot::Cell));
+            }
+        }
+        let names: Vec<&str> = e.names().collect();
+        for n in names {
+            if !slots.contains_key(n) {
+                let slot = find(n)
+                    .map(Slot::Cell)
+                    .ok_or_else(|| missing(n, &[n.to_owned()]))?;
+                slots.insert(n.to_owned(), slot);
+            }
+        }
+    }
+    Ok(slots)
+}
+
+/// An event's fields and its order lines, before validation.
+type Built = (Map<String, Value>, Vec<Value>);
+
+/// Fields that stay in the event even when empty, so the domain names what is missing.
+const CORE: [&str; 4] = ["id", "person", "at", "source"];
+
+impl Run<'_> {
+    fn column_of(&self, t: &Template) -> Option<String> {
+        t.names().into_iter().find_map(|n| match self.slots.get(n) {
+            Some(Slot::Cell(i)) => self.names.get(*i).cloned(),
+            _ => None,
+        })
+    }
+
+    fn reject(&mut self, sink: &mut dyn Sink, e: RowError) -> Result<(), ImportError> {
+        self.report.rejected += 1;
+        sink.reject(e).map_err(ImportError::Sink)
+    }
+
+    fn row_error(&self, line: u64, raw: &str, field: Option<String>, message: String) -> RowError {
+        RowError {
+            file: self.path.to_owned(),
+            line,
+            field,
+            message,
+            raw: Some(clip(raw)),
+        }
+    }
+
+    /// A cell error met while building event `field`.
+    fn cell_error(&self, line: u64, raw: &str, field: &str, e: CellError) -> RowError {
+        match e.column {
+            Some(col) => self.row_error(
+                line,
+                raw,
+                Some(col),
+                format!("{} (read as the event's `{field}`)", e.message),
+            ),
+            None => self.row_error(line, raw, Some(field.to_owned()), e.message),
+        }
+    }
+
+    fn row(&mut self, raw_row: &RawRow, sep: &str, sink: &mut dyn Sink) -> Result<(), ImportError> {
+        let line = raw_row.line;
+        let raw = raw_row
+            .cells
+            .iter()
+            .map(|c| String::from_utf8_lossy(c))
+            .collect::<Vec<_>>()
+            .join(sep);
+        let mut cells = Vec::with_capacity(raw_row.cells.len());
+        for (i, c) in raw_row.cells.iter().enumerate() {
+            match std::str::from_utf8(c) {
+                Ok(s) => cells.push(if self.m.csv.trim { s.trim() } else { s }.to_owned()),
+                Err(e) => {
+                    let column = self
+                        .names
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| format!("column {}", i + 1));
+                    let msg = format!(
+                        "not UTF-8 (invalid byte at position {} of the cell); save the file as UTF-8",
+                        e.valid_up_to() + 1
+                    );
+                    let err = self.row_error(line, &raw, Some(column), msg);
+                    return self.reject(sink, err);
+                }
+            }
+        }
+        let want = self.names.len();
+        let extra_filled = cells
+            .get(want..)
+            .is_some_and(|rest| rest.iter().any(|c| !c.is_empty()));
+        if cells.len() < want || extra_filled {
+            let msg = format!("has {} columns, {} {want}", cells.len(), self.width_of);
+            let err = self.row_error(line, &raw, None, msg);
+            return self.reject(sink, err);
+        }
+        // Decide every event's conditions first, so a row whose conditions cannot be decided
+        // is rejected once and makes no events at all.
+        let mut chosen = Vec::with_capacity(self.m.events.len());
+        for (si, spec) in self.m.events.iter().enumerate() {
+            let row = Row {
+                cells: &cells,
+                headers: &self.names,
+                line,
+                slots: &self.slots,
+                env: &self.env,
+            };
+            match conditions_hold(spec, &row) {
+                Ok(true) => chosen.push(si),
+                Ok(false) => {}
+                Err(e) => {
+                    let err = match e.column {
+                        Some(c) => self.row_error(
+                            line,
+                            &raw,
+                            Some(c),
+                            format!("{} (in the `when` of {})", e.message, spec.key),
+                        ),
+                        None => self.row_error(line, &raw, None, e.message),
+                    };
+                    return self.reject(sink, err);
+                }
+            }
+        }
+        for si in chosen {
+            self.event(si, &cells, line, &raw, sink)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the event `si` for one row whose conditions hold.
+    fn event(
+        &mut self,
+        si: usize,
+        cells: &[String],
+        line: u64,
+        raw: &str,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ImportError> {
+        let spec = &self.m.events[si];
+        let row = Row {
+            cells,
+            headers: &self.names,
+            line,
+            slots: &self.slots,
+            env: &self.env,
+        };
+        let built = match self.build(spec, &row) {
+            Ok(b) => b,
+            Err((field, e)) => {
+                let err = self.cell_error(line, raw, &field, e);
+                return self.reject(sink, err);
+            }
+        };
+        let (mut map, lines) = built;
+        for name in spec
+            .skip_when_empty
+            .iter()
+            .chain(&self.m.settings.skip_when_empty)
+        {
+            let empty = match map.get(name) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(s)) => s.trim().is_empty(),
+                Some(_) => false,
+            };
+            if empty {
+                let column = spec
+                    .fields
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, t)| self.column_of(t))
+                    .map(|c| format!(" (column `{c}`)"))
+                    .unwrap_or_default();
+                let reason = format!("{} with an empty `{name}`{column}", spec.kind);
+                *self.report.skipped.entry(reason).or_default() += 1;
+                return Ok(());
+            }
+        }
+        let origins: Vec<(u64, usize)> = (0..lines.len()).map(|j| (line, j)).collect();
+        if let Some(g) = &spec.group {
+            let key = match g.render(&row) {
+                Ok(k) => k,
+                Err(e) => {
+                    let err = self.cell_error(line, raw, "group", e);
+                    self.reject(sink, err)?;
+                    return Ok(());
+                }
+            };
+            if !key.trim().is_empty() {
+                match self.group_index.get(&(si, key.clone())) {
+                    Some(&gi) => {
+                        let group = &mut self.groups[gi];
+                        group.lines.extend(lines);
+                        group.origins.extend(origins);
+                    }
+                    None => {
+                        self.group_index.insert((si, key), self.groups.len());
+                        self.groups.push(Group {
+                            spec: si,
+                            line,
+                            raw: raw.to_owned(),
+                            map,
+                            lines,
+                            origins,
+                        });
+                    }
+                }
+                return Ok(());
+            }
+        }
+        if !spec.lines.is_empty() {
+            map.insert("lines".into(), Value::Array(lines));
+        }
+        self.finish(si, &map, line, raw, &origins, sink)
+    }
+
+    /// Renders an event's fields and lines; an error names the event field.
+    fn build(&self, spec: &EventSpec, row: &Row<'_>) -> Result<Built, (String, CellError)> {
+        let mut map = Map::new();
+        map.insert("kind".into(), Value::String(spec.kind.as_str().to_owned()));
+        map.insert("source".into(), Value::String(self.env.source.clone()));
+        for (name, t) in &spec.fields {
+            let fail = |e: CellError| (name.clone(), e);
+            let mut v = t.render(row).map_err(fail)?;
+            if (name == "at" || name == "due") && !v.trim().is_empty() {
+                let moment = parse_moment(&v, &self.env.date_formats, self.env.timezone).map_err(
+                    |message| {
+                        fail(CellError {
+                            column: self.column_of(t),
+                            message,
+                        })
+                    },
+                )?;
+                v = if name == "at" {
+                    rfc3339(moment)
+                } else {
+                    moment.date_naive().format("%Y-%m-%d").to_string()
+                };
+            }
+            if !v.trim().is_empty() || CORE.contains(&name.as_str()) {
+                map.insert(name.clone(), Value::String(v));
+            }
+        }
+        let takes_currency = kind_fields(spec.kind).contains(&"currency");
+        if takes_currency && !map.contains_key("currency") && !self.env.currency.trim().is_empty() {
+            map.insert("currency".into(), Value::String(self.env.currency.clone()));
+        }
+        let mut lines = Vec::with_capacity(spec.lines.len());
+        for (j, lt) in spec.lines.iter().enumerate() {
+            let mut obj = Map::new();
+            for (name, t) in lt {
+                let v = t
+                    .render(row)
+                    .map_err(|e| (format!("lines[{j}].{name}"), e))?;
+                obj.insert(name.clone(), Value::String(v));
+            }
+            lines.push(Value::Object(obj));
+        }
+        Ok((map, lines))
+    }
+
+    /// Validates a built event through the domain and hands it to the sink.
+    fn finish(
+        &mut self,
+        si: usize,
+        map: &Map<String, Value>,
+        line: u64,
+        raw: &str,
+        origins: &[(u64, usize)],
+        sink: &mut dyn Sink,
+    ) -> Result<(), ImportError> {
+        match NewEvent::from_json(map) {
+            Ok(event) => {
+                self.report.events += 1;
+                sink.push(line, event).map_err(ImportError::Sink)
+            }
+            Err(e) => {
+                let err = self.event_error(si, e, line, raw, origins);
+                self.reject(sink, err)
+            }
+        }
+    }
+
+    /// Turns the domain's complaint about an event field into one about a CSV column.
+    fn event_error(
+        &self,
+        si: usize,
+        e: EventError,
+        line: u64,
+        raw: &str,
+        origins: &[(u64, usize)],
+    ) -> RowError {
+        let spec = &self.m.events[si];
+        let Some(field) = e.field else {
+            return self.row_error(line, raw, None, e.message);
+        };
+        let (line, template) = match parse_line_field(&field) {
+            Some((i, name)) => match origins.get(i) {
+                Some(&(l, j)) => (
+                    l,
+                    spec.lines
+                        .get(j)
+                        .and_then(|lt| lt.iter().find(|(k, _)| k == name))
+                        .map(|(_, t)| t),
+                ),
+                None => (line, None),
+            },
+            None => (
+                line,
+                spec.fields
+                    .iter()
+                    .find(|(k, _)| *k == field)
+                    .map(|(_, t)| t),
+            ),
+        };
+        let column = template.and_then(|t| self.column_of(t));
+        self.cell_error(
+            line,
+            raw,
+            &field,
+            CellError {
+                column,
+                message: e.message,
+            },
+        )
+    }
+}
+
+/// `lines[3].qty` → (3, "qty").
+fn parse_line_field(field: &str) -> Option<(usize, &str)> {
+    let rest = field.strip_prefix("lines[")?;
+    let (i, name) = rest.split_once("].")?;
+    Some((i.parse().ok()?, name))
+}
+
+fn conditions_hold(spec: &EventSpec, row: &Row<'_>) -> Result<bool, CellError> {
+    for c in &spec.when {
+        let holds = match c {
+            Condition::NotEmpty(n) => !row.value(n).trim().is_empty(),
+            Condition::Empty(n) => row.value(n).trim().is_empty(),
+            Condition::Yes(n) => row.yes(n)?,
+            Condition::No(n) => !row.yes(n)?,
+            Condition::Equals(n, vals) => {
+                let v = row.value(n);
+                vals.iter().any(|x| x.trim() == v.trim())
+            }
+            Condition::StartsWith(n, vals) => {
+                let v = row.value(n);
+                vals.iter().any(|x| v.trim().starts_with(x.as_str()))
+            }
+            Condition::NotStartsWith(n, vals) => {
+                let v = row.value(n);
+                !vals.iter().any(|x| v.trim().starts_with(x.as_str()))
+            }
+            Condition::HasColumn(n) => matches!(row.slots.get(n), Some(Slot::Cell(_))),
+            Condition::LacksColumn(n) => !matches!(row.slots.get(n), Some(Slot::Cell(_))),
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
