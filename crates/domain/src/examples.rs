@@ -28,3 +28,14 @@ pub const ALL: &[&str] = &[
     r#"{"source":"self","id":"c-2","kind":"consent.withdrawn","person":"0379-NEVHP","at":"2013-06-01T09:00:00Z","purpose":"newsletter","how":"e-mail reply"}"#,
     r#"{"source":"crm","id":"end-1","kind":"relationship.ended","person":"0379-NEVHP","at":"2014-01-01T00:00:00Z","reason":"moved"}"#,
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_example_is_documented_in_docs_events_md_verbatim() {
+        let doc = include_str!("../../../docs/events.md");
+        for line in super::ALL {
+            assert!(doc.contains(line), "docs/events.md lacks {line}");
+        }
+    }
+}
