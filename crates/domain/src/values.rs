@@ -7,6 +7,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// Why a value could not be parsed. The caller adds the field name and the place in the file.
@@ -39,7 +40,7 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        pub struct $name(CompactString);
 
         impl $name {
             /// Parses an identifier: not empty, no control characters, at most 200 bytes.
@@ -47,7 +48,7 @@ macro_rules! id_type {
             pub fn parse(s: &str) -> Result<Self, ValueError> {
                 let s = s.trim();
                 check_id($what, s)?;
-                Ok(Self(s.to_owned()))
+                Ok(Self(CompactString::from(s)))
             }
 
             pub fn as_str(&self) -> &str {
@@ -94,13 +95,13 @@ id_type!(
 /// Not personal text, so it is stored in the clear; still bounded and free of control bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Label(String);
+pub struct Label(CompactString);
 
 impl Label {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
         check_id("label", s)?;
-        Ok(Self(s.to_owned()))
+        Ok(Self(CompactString::from(s)))
     }
 
     pub fn as_str(&self) -> &str {

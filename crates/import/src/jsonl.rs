@@ -17,7 +17,10 @@ pub fn read(path: &Path, mut reader: impl BufRead, sink: &mut dyn Sink) -> Resul
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
-            .map_err(|source| ImportError::Io { file: path.to_owned(), source })?;
+            .map_err(|source| ImportError::Io {
+                file: path.to_owned(),
+                source,
+            })?;
         if n == 0 {
             break;
         }
@@ -103,7 +106,11 @@ mod tests {
         assert_eq!(c.rejected[0].line, 2);
         assert_eq!(c.rejected[1].line, 3);
         assert_eq!(c.rejected[1].field.as_deref(), Some("amount"));
-        assert!(c.rejected[1].to_string().starts_with("events.jsonl:3: field `amount`:"));
+        assert!(
+            c.rejected[1]
+                .to_string()
+                .starts_with("events.jsonl:3: field `amount`:")
+        );
     }
 
     #[test]
@@ -119,7 +126,11 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
-        let input = format!("\u{feff}{}\r\n{}\r\n", domain::examples::ALL[0], domain::examples::ALL[1]);
+        let input = format!(
+            "\u{feff}{}\r\n{}\r\n",
+            domain::examples::ALL[0],
+            domain::examples::ALL[1]
+        );
         let c = run(input.as_bytes());
         assert!(c.rejected.is_empty(), "{:?}", c.rejected);
         assert_eq!(c.events.len(), 2);

@@ -47,7 +47,10 @@ impl std::error::Error for RowError {}
 #[non_exhaustive]
 pub enum ImportError {
     #[error("{}: cannot read: {source}", file.display())]
-    Io { file: PathBuf, source: std::io::Error },
+    Io {
+        file: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Mapping(#[from] MappingError),
     /// A whole-file problem located at one place (a header missing a mapped column…).
@@ -60,7 +63,11 @@ pub enum ImportError {
 /// Where importers put what they read. `push` and `reject` are the only side effects.
 pub trait Sink {
     /// A valid event, read at `line` of the file.
-    fn push(&mut self, line: u64, event: NewEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+    fn push(
+        &mut self,
+        line: u64,
+        event: NewEvent,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
     /// An invalid row.
     fn reject(&mut self, error: RowError) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
     /// Bytes of the file read so far, for a progress bar.
@@ -75,7 +82,11 @@ pub struct Collect {
 }
 
 impl Sink for Collect {
-    fn push(&mut self, line: u64, event: NewEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn push(
+        &mut self,
+        line: u64,
+        event: NewEvent,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.events.push((line, event));
         Ok(())
     }
@@ -97,8 +108,10 @@ pub enum Format {
 
 /// Reads one file in the given format into the sink.
 pub fn read_file(path: &Path, format: &Format, sink: &mut dyn Sink) -> Result<(), ImportError> {
-    let file = std::fs::File::open(path)
-        .map_err(|source| ImportError::Io { file: path.to_owned(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+        file: path.to_owned(),
+        source,
+    })?;
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
     match format {
         Format::JsonLines => jsonl::read(path, reader, sink),

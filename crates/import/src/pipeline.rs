@@ -54,7 +54,11 @@ impl ChannelSink {
 }
 
 impl Sink for ChannelSink {
-    fn push(&mut self, line: u64, event: NewEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn push(
+        &mut self,
+        line: u64,
+        event: NewEvent,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.put(Item::Event(line, event))
     }
 
@@ -91,7 +95,10 @@ pub fn read(
     let (tx, rx) = sync_channel::<Vec<Item>>(DEPTH);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
-            let mut ch = ChannelSink { tx, buf: Vec::with_capacity(CHUNK) };
+            let mut ch = ChannelSink {
+                tx,
+                buf: Vec::with_capacity(CHUNK),
+            };
             let result = match format {
                 Format::JsonLines => crate::jsonl::read(path, reader, &mut ch).map(|()| None),
                 Format::Csv(m) => m.read_with_report(path, reader, &mut ch).map(Some),
@@ -106,9 +113,9 @@ pub fn read(
         let drained = drain(&rx, sink);
         // Hang up first, so a producer blocked on a full channel ends.
         drop(rx);
-        let produced = producer.join().unwrap_or_else(|_| {
-            Err(ImportError::Sink("the reading thread failed".into()))
-        });
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(ImportError::Sink("the reading thread failed".into())));
         match (drained, produced) {
             // The sink's own error explains a reader that stopped because of it.
             (Err(e), _) => Err(e),
@@ -133,7 +140,13 @@ mod tests {
             text.push('\n');
         }
         let mut c = Collect::default();
-        read(Path::new("x.jsonl"), &Format::JsonLines, text.as_bytes(), &mut c).unwrap();
+        read(
+            Path::new("x.jsonl"),
+            &Format::JsonLines,
+            text.as_bytes(),
+            &mut c,
+        )
+        .unwrap();
         assert_eq!(c.events.len(), 5000);
         assert_eq!(c.rejected.len(), 5);
         let lines: Vec<u64> = c.events.iter().map(|(l, _)| *l).collect();
@@ -143,7 +156,11 @@ mod tests {
     struct Failing;
 
     impl Sink for Failing {
-        fn push(&mut self, _: u64, _: NewEvent) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        fn push(
+            &mut self,
+            _: u64,
+            _: NewEvent,
+        ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             Err("disk full".into())
         }
         fn reject(&mut self, _: RowError) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -154,7 +171,13 @@ mod tests {
     #[test]
     fn a_failing_sink_stops_the_reader_with_the_sink_s_error() {
         let text = domain::examples::ALL.join("\n").repeat(2000);
-        let err = read(Path::new("x.jsonl"), &Format::JsonLines, text.as_bytes(), &mut Failing).unwrap_err();
+        let err = read(
+            Path::new("x.jsonl"),
+            &Format::JsonLines,
+            text.as_bytes(),
+            &mut Failing,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
     }
 }

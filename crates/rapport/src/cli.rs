@@ -34,6 +34,8 @@ pub enum Command {
     People(PeopleArgs),
     /// One person: their own words first, then both directions side by side.
     Card(CardArgs),
+    /// Fit a repeat-buying model (BG/NBD, Pareto/NBD, Gamma-Gamma) on the ledger or a summary CSV.
+    Fit(FitArgs),
     /// Build a demo ledger of a few thousand realistic people, and show where to look.
     Demo(DemoArgs),
     /// Write generated events as JSON Lines (for benchmarks and experiments).
@@ -150,4 +152,50 @@ pub struct GenerateArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The model: bgnbd, pareto-nbd or gamma-gamma.
+    #[arg(long, value_parser = ["bgnbd", "pareto-nbd", "gamma-gamma"])]
+    pub model: String,
+
+    /// Fit on a per-person summary CSV (frequency,recency,T[,monetary_value] or
+    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored.
+    #[arg(long, value_name = "FILE.csv")]
+    pub summary: Option<PathBuf>,
+
+    /// Last day of the calibration period (YYYY-MM-DD, inclusive); default --as-of or now.
+    #[arg(long, value_name = "DATE", conflicts_with = "summary")]
+    pub calibration_end: Option<String>,
+
+    /// The moment the calibration ends when --calibration-end is not given.
+    #[arg(long, value_name = "DATE", conflicts_with = "summary")]
+    pub as_of: Option<String>,
+
+    /// Time unit of the summaries built from the ledger, and so of alpha/beta and horizons.
+    #[arg(long, value_parser = ["days", "weeks"], default_value = "weeks", conflicts_with = "summary")]
+    pub unit: String,
+
+    /// Also print, per person, p_alive, expected purchases in the next HORIZON time units
+    /// and (gamma-gamma) expected spend.
+    #[arg(long, value_name = "HORIZON")]
+    pub predict: Option<f64>,
+
+    /// Check the fit against a holdout period ending on this day (ledger only).
+    #[arg(
+        long,
+        value_name = "DATE",
+        conflicts_with = "summary",
+        requires = "calibration_end"
+    )]
+    pub holdout_end: Option<String>,
+
+    /// Write the calibration/holdout chart to this SVG file (needs --holdout-end).
+    #[arg(long, value_name = "FILE.svg", requires = "holdout_end")]
+    pub plot: Option<PathBuf>,
+
+    /// JSON Lines: the fit, then the holdout check and the predictions if asked.
+    #[arg(long)]
+    pub json: bool,
 }

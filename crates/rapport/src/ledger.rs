@@ -25,10 +25,16 @@ pub struct Assessed {
     pub readings: Vec<domain::readings::Readings>,
 }
 
-/// Loads every person's events and computes everyone's readings, trends and percentiles.
-pub fn assess(store: &dyn store::Store, as_of: domain::Timestamp) -> anyhow::Result<Assessed> {
+/// Loads every person's events and computes everyone's readings, trends and percentiles,
+/// with loyalty and value from the latest stored BG/NBD and Gamma-Gamma fits (if any).
+pub fn assess<S: store::Store + store::fits::FitStore>(
+    store: &S,
+    as_of: domain::Timestamp,
+) -> anyhow::Result<Assessed> {
     let population = store.population().context("reading the ledger")?;
-    let readings = domain::readings::assess_all(&population.people, &population.events, as_of);
+    let models = crate::commands::fit::stored_models(store).context("reading the stored fits")?;
+    let readings =
+        domain::readings::assess_all_with(&population.people, &population.events, as_of, &models);
     Ok(Assessed {
         population,
         readings,

@@ -39,6 +39,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => commands::import::run(&cli.db, &args),
         Command::People(args) => commands::people::run(&cli.db, &args),
         Command::Card(args) => commands::card::run(&cli.db, &args),
+        Command::Fit(args) => commands::fit::run(&cli.db, &args),
         Command::Demo(args) => commands::demo::run(&cli.db, &args),
         Command::Generate(args) => commands::generate::run(&args),
     }

@@ -27,6 +27,8 @@
 //! | consent.given / withdrawn | | | | | | purpose | how | |
 //! | relationship.ended | | | | | reason | | | |
 
+use std::borrow::Cow;
+
 use domain::event::{EndReason, Line, Outcome};
 use domain::values::{Label, PersonId};
 use domain::{Amount, Body, Currency, Day, Kind, Ref};
@@ -34,24 +36,25 @@ use serde_json::Value;
 
 use crate::StoreError;
 
-/// The typed columns of one event row.
+/// The typed columns of one event row, borrowing from the body or the database row so
+/// that neither writing nor reading allocates for them.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Columns {
-    pub r#ref: Option<String>,
+pub struct Columns<'a> {
+    pub r#ref: Option<&'a str>,
     pub amount: Option<i64>,
-    pub currency: Option<String>,
+    pub currency: Option<&'a str>,
     pub day: Option<i64>,
     pub num: Option<i64>,
-    pub t1: Option<String>,
-    pub t2: Option<String>,
-    pub extra: Option<String>,
+    pub t1: Option<&'a str>,
+    pub t2: Option<&'a str>,
+    pub extra: Option<Cow<'a, str>>,
 }
 
-fn s(v: &impl AsRef<str>) -> Option<String> {
-    Some(v.as_ref().to_owned())
+fn s(v: &impl AsRef<str>) -> Option<&str> {
+    Some(v.as_ref())
 }
 
-fn lines_json(lines: &[Line]) -> Option<String> {
+fn lines_json(lines: &[Line]) -> Option<Cow<'static, str>> {
     if lines.is_empty() {
         return None;
     }
@@ -59,16 +62,16 @@ fn lines_json(lines: &[Line]) -> Option<String> {
         .iter()
         .map(|l| serde_json::json!([l.product.as_str(), l.qty, l.unit_price.ten_thousandths()]))
         .collect();
-    serde_json::to_string(&v).ok()
+    serde_json::to_string(&v).ok().map(Cow::Owned)
 }
 
-impl Columns {
-    pub fn of(body: &Body) -> Columns {
+impl<'a> Columns<'a> {
+    pub fn of(body: &'a Body) -> Columns<'a> {
         let mut c = Columns::default();
         match body {
             Body::PersonIdentified { language, org } => {
-                c.r#ref = org.as_ref().and_then(s);
-                c.t1 = language.as_ref().map(|l| l.as_str().to_owned());
+                c.r#ref = org.as_ref().map(Ref::as_str);
+                c.t1 = language.as_ref().map(Label::as_str);
             }
             Body::InvoiceIssued {
                 invoice,
@@ -78,7 +81,7 @@ impl Columns {
             } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
-                c.currency = Some(currency.as_str().to_owned());
+                c.currency = Some(currency.as_str());
                 c.day = Some(i64::from(due.days_since_epoch()));
             }
             Body::PaymentReceived {
@@ -88,7 +91,7 @@ impl Columns {
             } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
-                c.currency = currency.map(|c| c.as_str().to_owned());
+                c.currency = currency.as_ref().map(Currency::as_str);
             }
             Body::InvoiceDisputed { invoice } => c.r#ref = s(invoice),
             Body::DisputeResolved { invoice, outcome } => {
@@ -109,7 +112,7 @@ impl Columns {
             } => {
                 c.r#ref = s(order);
                 c.amount = Some(amount.ten_thousandths());
-                c.currency = currency.map(|c| c.as_str().to_owned());
+                c.currency = currency.as_ref().map(Currency::as_str);
                 c.extra = lines_json(lines);
             }
             Body::ContactOpened {
@@ -119,13 +122,13 @@ impl Columns {
                 caused_by,
             } => {
                 c.r#ref = s(contact);
-                c.t1 = Some(channel.as_str().to_owned());
-                c.t2 = topic.as_ref().map(|t| t.as_str().to_owned());
-                c.extra = caused_by.as_ref().and_then(s);
+                c.t1 = Some(channel.as_str());
+                c.t2 = topic.as_ref().map(Label::as_str);
+                c.extra = caused_by.as_ref().map(|r| Cow::Borrowed(r.as_str()));
             }
             Body::ContactAnswered { contact, by } => {
                 c.r#ref = s(contact);
-                c.t1 = Some(by.as_str().to_owned());
+                c.t1 = Some(by.as_str());
             }
             Body::ContactClosed { contact, resolved } => {
                 c.r#ref = s(contact);
@@ -142,18 +145,18 @@ impl Columns {
             Body::ReferralMade { referred } => c.r#ref = s(referred),
             Body::ReviewGiven { score } => c.num = Some(i64::from(*score)),
             Body::OutreachSent { channel, topic } => {
-                c.t1 = Some(channel.as_str().to_owned());
-                c.t2 = topic.as_ref().map(|t| t.as_str().to_owned());
+                c.t1 = Some(channel.as_str());
+                c.t2 = topic.as_ref().map(Label::as_str);
             }
             Body::WishStated => {}
             Body::MenuChosen { item, option } => {
-                c.t1 = Some(item.as_str().to_owned());
-                c.t2 = Some(option.as_str().to_owned());
+                c.t1 = Some(item.as_str());
+                c.t2 = Some(option.as_str());
             }
-            Body::MenuProposed { item } => c.t1 = item.as_ref().map(|i| i.as_str().to_owned()),
+            Body::MenuProposed { item } => c.t1 = item.as_ref().map(Label::as_str),
             Body::ConsentGiven { purpose, how } | Body::ConsentWithdrawn { purpose, how } => {
-                c.t1 = Some(purpose.as_str().to_owned());
-                c.t2 = how.as_ref().map(|h| h.as_str().to_owned());
+                c.t1 = Some(purpose.as_str());
+                c.t2 = how.as_ref().map(Label::as_str);
             }
             Body::RelationshipEnded { reason } => c.num = Some(*reason as i64),
         }
@@ -166,28 +169,26 @@ impl Columns {
         let bad = |what: &str| StoreError::Corrupt {
             message: format!("{kind} row without a valid {what}"),
         };
-        let r = |v: Option<String>| -> Result<Ref, StoreError> {
-            v.as_deref()
-                .and_then(|v| Ref::parse(v).ok())
+        let r = |v: Option<&str>| -> Result<Ref, StoreError> {
+            v.and_then(|v| Ref::parse(v).ok())
                 .ok_or_else(|| bad("reference"))
         };
-        let label = |v: Option<String>| -> Result<Label, StoreError> {
-            v.as_deref()
-                .and_then(|v| Label::parse(v).ok())
+        let label = |v: Option<&str>| -> Result<Label, StoreError> {
+            v.and_then(|v| Label::parse(v).ok())
                 .ok_or_else(|| bad("label"))
         };
-        let opt_label = |v: Option<String>| v.as_deref().and_then(|v| Label::parse(v).ok());
+        let opt_label = |v: Option<&str>| v.and_then(|v| Label::parse(v).ok());
         let amount = |v: Option<i64>| {
             v.map(Amount::from_ten_thousandths)
                 .ok_or_else(|| bad("amount"))
         };
-        let currency = |v: Option<String>| v.as_deref().and_then(|v| Currency::parse(v).ok());
+        let currency = |v: Option<&str>| v.and_then(|v| Currency::parse(v).ok());
         let day = |v: Option<i64>| {
             v.and_then(|d| i32::try_from(d).ok())
                 .map(Day::from_days)
                 .ok_or_else(|| bad("day"))
         };
-        let lines = |v: Option<String>| -> Result<Vec<Line>, StoreError> {
+        let lines = |v: Option<Cow<'_, str>>| -> Result<Vec<Line>, StoreError> {
             match v {
                 Some(text) if with_lines => decode_lines(&text).ok_or_else(|| bad("lines")),
                 _ => Ok(Vec::new()),
@@ -197,7 +198,7 @@ impl Columns {
         Ok(match kind {
             Kind::PersonIdentified => Body::PersonIdentified {
                 language: opt_label(c.t1),
-                org: c.r#ref.as_deref().and_then(|v| Ref::parse(v).ok()),
+                org: c.r#ref.and_then(|v| Ref::parse(v).ok()),
             },
             Kind::InvoiceIssued => Body::InvoiceIssued {
                 invoice: r(c.r#ref)?,
@@ -264,7 +265,6 @@ impl Columns {
             Kind::ReferralMade => Body::ReferralMade {
                 referred: c
                     .r#ref
-                    .as_deref()
                     .and_then(|v| PersonId::parse(v).ok())
                     .ok_or_else(|| bad("referred person"))?,
             },

@@ -6,6 +6,7 @@
 //! outside this crate names SQLite.
 
 pub mod columns;
+pub mod fits;
 pub mod sqlite;
 pub mod vault;
 
@@ -32,13 +33,6 @@ pub enum StoreError {
     NotALedger { message: String },
 }
 
-/// Whether an appended event was new or already in the ledger under its `(source, id)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Appended {
-    New,
-    AlreadyThere,
-}
-
 /// What an import added.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchSummary {
@@ -49,8 +43,11 @@ pub struct BatchSummary {
 /// An import in progress: everything appended becomes visible at [`Batch::commit`], or not
 /// at all if the batch is dropped.
 pub trait Batch {
-    fn append(&mut self, event: &NewEvent) -> Result<Appended, StoreError>;
-    fn summary(&self) -> BatchSummary;
+    /// Adds an event; one whose `(source, id)` is already in the ledger adds nothing and is
+    /// counted in the summary's `duplicates`.
+    fn append(&mut self, event: NewEvent) -> Result<(), StoreError>;
+    /// What the batch has added so far.
+    fn summary(&mut self) -> Result<BatchSummary, StoreError>;
     fn commit(self: Box<Self>) -> Result<BatchSummary, StoreError>;
 }
 
@@ -59,7 +56,7 @@ pub trait Batch {
 pub struct Population {
     /// People in the order of their ledger key.
     pub people: Vec<PersonId>,
-    /// `events[i]` are the events of `people[i]`, in ledger order.
+    /// `events[i]` are the events of `people[i]`, in time order (ties in ledger order).
     pub events: Vec<Vec<Recorded>>,
 }
 
@@ -97,7 +94,14 @@ pub trait Store {
     /// Starts an import; `origin` (a file name, "api") is kept in the import log.
     fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError>;
     fn totals(&self) -> Result<Totals, StoreError>;
-    /// Every person and their public events (personal fields are not opened).
+    /// Every person's id, in the ledger's order of people (their rank).
+    fn people(&self) -> Result<Vec<PersonId>, StoreError>;
+    /// Calls `visit(rank, events)` once for every person, with their public events in time
+    /// order (personal fields are not opened). Calls may come from several threads at once,
+    /// in no particular order; `rank` is the person's place in [`Store::people`].
+    fn visit_events(&self, visit: &(dyn Fn(usize, &[Recorded]) + Sync)) -> Result<(), StoreError>;
+    /// Every person and their public events, all in memory (see [`Store::visit_events`] for
+    /// a pass that holds one person at a time).
     fn population(&self) -> Result<Population, StoreError>;
     /// One person's events with personal fields opened; `None` if the person is unknown.
     fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;

@@ -15,13 +15,19 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::columns::Columns;
 use crate::vault::{self, MasterKey, Vault};
-use crate::{
-    Appended, AuditEntry, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals,
-};
+use crate::{AuditEntry, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals};
+
+/// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
+/// cache would only hold pages nobody reads again — and costs memory the readings need.
+const IMPORT_CACHE_KIB: i64 = 262_144;
+const READ_CACHE_KIB: i64 = 65_536;
 
 /// Migrations of the ledger file, applied in order on open; `PRAGMA user_version` records
 /// how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_ledger.sql"),
+    include_str!("migrations/0002_fits.sql"),
+];
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -38,7 +44,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
          PRAGMA secure_delete = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -65536;
-         PRAGMA mmap_size = 1073741824;",
+         PRAGMA mmap_size = 0;",
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
@@ -174,13 +180,68 @@ impl SqliteStore {
     }
 }
 
+struct Statements<'a> {
+    many: rusqlite::Statement<'a>,
+    one: rusqlite::Statement<'a>,
+    sealed: rusqlite::Statement<'a>,
+    person: rusqlite::Statement<'a>,
+}
+
+/// Rows per multi-row INSERT: SQLite opens its cursors once per statement, so sending rows
+/// in groups spares most of the per-row statement overhead (15 values a row, well under
+/// SQLite's limit on bound parameters).
+const ROWS_PER_INSERT: usize = 64;
+
+/// An event waiting to be written, with its ledger number and sealed personal fields.
+struct Pending {
+    seq: i64,
+    person: i64,
+    event: NewEvent,
+    sealed: Option<Vec<u8>>,
+}
+
+/// An import in progress. It borrows the store's parts separately so that its prepared
+/// statements live as long as the batch: preparing (or even looking up) a statement per
+/// event costs more than the insert itself.
 struct SqliteBatch<'a> {
-    store: &'a mut SqliteStore,
+    conn: &'a Connection,
+    vault: &'a mut Vault,
+    people: &'a mut HashMap<String, i64>,
+    insert_many: rusqlite::Statement<'a>,
+    insert_one: rusqlite::Statement<'a>,
+    insert_sealed: rusqlite::Statement<'a>,
+    insert_person: rusqlite::Statement<'a>,
+    pending: Vec<Pending>,
+    /// Reused buffer for the personal fields before sealing.
+    plain: Vec<u8>,
+    next_seq: i64,
     batch: i64,
     summary: BatchSummary,
     /// People added in this batch, removed from the cache again on rollback.
     new_people: Vec<String>,
     done: bool,
+}
+
+const EVENT_COLUMNS: &str =
+    "(seq, source, id, person, kind, at, ref, amount, currency, day, num, t1, t2, extra, batch)";
+const VALUES_PER_ROW: usize = 15;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = format!("INSERT OR IGNORE INTO events {EVENT_COLUMNS} VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..VALUES_PER_ROW {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("?{}", r * VALUES_PER_ROW + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 impl Store for SqliteStore {
@@ -191,19 +252,56 @@ impl Store for SqliteStore {
             self.vault.rollback();
             return Err(e.into());
         }
-        let started = Timestamp::now().unix();
-        let res = self.conn.execute(
-            "INSERT INTO imports (started_at, origin) VALUES (?1, ?2)",
-            params![started, origin],
-        );
-        if let Err(e) = res {
-            let _ = self.conn.execute_batch("ROLLBACK");
-            self.vault.rollback();
-            return Err(e.into());
-        }
-        let batch = self.conn.last_insert_rowid();
+        let SqliteStore {
+            conn,
+            vault,
+            people,
+            ..
+        } = self;
+        let conn: &Connection = conn;
+        let prepared = (|| {
+            // Imports touch index pages all over: give them a larger page cache while they run.
+            conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+            conn.execute(
+                "INSERT INTO imports (started_at, origin) VALUES (?1, ?2)",
+                params![Timestamp::now().unix(), origin],
+            )?;
+            let batch = conn.last_insert_rowid();
+            let next_seq: i64 = conn
+                .query_row(
+                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(1);
+            let statements = Statements {
+                many: conn.prepare(&insert_sql(ROWS_PER_INSERT))?,
+                one: conn.prepare(&insert_sql(1))?,
+                sealed: conn.prepare("INSERT INTO sealed (seq, blob) VALUES (?1, ?2)")?,
+                person: conn.prepare("INSERT INTO people (id) VALUES (?1)")?,
+            };
+            Ok::<_, rusqlite::Error>((batch, next_seq, statements))
+        })();
+        let (batch, next_seq, st) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                vault.rollback();
+                return Err(e.into());
+            }
+        };
         Ok(Box::new(SqliteBatch {
-            store: self,
+            conn,
+            vault,
+            people: people.get_or_insert_with(HashMap::new),
+            insert_many: st.many,
+            insert_one: st.one,
+            insert_sealed: st.sealed,
+            insert_person: st.person,
+            pending: Vec::with_capacity(ROWS_PER_INSERT),
+            plain: Vec::with_capacity(512),
+            next_seq,
             batch,
             summary: BatchSummary::default(),
             new_people: Vec::new(),
@@ -224,49 +322,67 @@ impl Store for SqliteStore {
         })
     }
 
-    fn population(&self) -> Result<Population, StoreError> {
+    fn people(&self) -> Result<Vec<PersonId>, StoreError> {
         let mut people = Vec::new();
-        let mut index: Vec<u32> = Vec::new();
-        {
-            let mut stmt = self.conn.prepare("SELECT pk, id FROM people ORDER BY pk")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let pk: i64 = row.get(0)?;
-                let id: String = row.get(1)?;
-                let pk = usize::try_from(pk).map_err(|_| StoreError::Corrupt {
-                    message: format!("person key {pk}"),
-                })?;
-                if index.len() <= pk {
-                    index.resize(pk + 1, u32::MAX);
-                }
-                index[pk] = people.len() as u32;
-                people.push(PersonId::parse(&id).map_err(|e| StoreError::Corrupt {
-                    message: format!("person id {id:?}: {e}"),
-                })?);
-            }
-        }
-        let mut events: Vec<Vec<Recorded>> = (0..people.len()).map(|_| Vec::new()).collect();
-        // Only contact.opened needs its `extra` (caused_by); order lines are not read here.
-        let mut stmt = self.conn.prepare(
-            "SELECT person, seq, at, kind, ref, amount, currency, day, num, t1, t2,
-                    CASE WHEN kind = 8 THEN extra END
-             FROM events",
-        )?;
+        let mut stmt = self.conn.prepare("SELECT id FROM people ORDER BY pk")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            let pk: i64 = row.get(0)?;
-            let slot = usize::try_from(pk)
-                .ok()
-                .and_then(|pk| index.get(pk))
-                .copied()
-                .filter(|i| *i != u32::MAX)
-                .ok_or_else(|| StoreError::Corrupt {
-                    message: format!("event of unknown person {pk}"),
-                })?;
-            let (seq, recorded) = decode_row(row, 1)?;
-            let _ = seq;
-            events[slot as usize].push(recorded);
+            let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            people.push(PersonId::parse(id).map_err(|e| StoreError::Corrupt {
+                message: format!("person id {id:?}: {e}"),
+            })?);
         }
+        Ok(people)
+    }
+
+    fn visit_events(&self, visit: &(dyn Fn(usize, &[Recorded]) + Sync)) -> Result<(), StoreError> {
+        // People in key order; rank = place in that order, as `people()` lists them.
+        let mut keys: Vec<i64> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT pk FROM people ORDER BY pk")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                keys.push(row.get(0)?);
+            }
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // Two threads, each with its own read connection, take half of the people each:
+        // decoding rows and computing readings cost more than reading the pages.
+        let mid = keys.len() / 2;
+        let path: &Path = &self.path;
+        let keys: &[i64] = &keys;
+        let (a, b) = std::thread::scope(|scope| {
+            let first = scope.spawn(move || scan_people(path, keys, 0, mid, visit));
+            let second = scan_people(path, keys, mid, keys.len(), visit);
+            let first = first.join().unwrap_or_else(|_| {
+                Err(StoreError::Corrupt {
+                    message: "the scanning thread failed".into(),
+                })
+            });
+            (first, second)
+        });
+        a?;
+        b
+    }
+
+    fn population(&self) -> Result<Population, StoreError> {
+        let people = self.people()?;
+        let slots: Vec<std::sync::Mutex<Vec<Recorded>>> = (0..people.len())
+            .map(|_| std::sync::Mutex::new(Vec::new()))
+            .collect();
+        self.visit_events(&|rank, events| {
+            if let Some(slot) = slots.get(rank) {
+                if let Ok(mut s) = slot.lock() {
+                    *s = events.to_vec();
+                }
+            }
+        })?;
+        let events = slots
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_default())
+            .collect();
         Ok(Population { people, events })
     }
 
@@ -276,8 +392,10 @@ impl Store for SqliteStore {
         };
         let key = self.vault.get(person.as_str())?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT source, seq, at, kind, ref, amount, currency, day, num, t1, t2, extra, id, sealed
-             FROM events WHERE person = ?1 ORDER BY at, seq",
+            "SELECT e.source, e.seq, e.at, e.kind, e.ref, e.amount, e.currency, e.day, e.num,
+                    e.t1, e.t2, e.extra, e.id, s.blob
+             FROM events e LEFT JOIN sealed s ON s.seq = e.seq
+             WHERE e.person = ?1 ORDER BY e.at, e.seq",
         )?;
         let mut rows = stmt.query(params![pk])?;
         let mut out = Vec::new();
@@ -364,15 +482,22 @@ fn decode_columns(
         .ok_or_else(|| StoreError::Corrupt {
             message: format!("event {seq} has unknown kind {code}"),
         })?;
+    // Text is borrowed from SQLite's row buffer: the domain types copy what they keep.
+    let text = |i: usize| -> Result<Option<&str>, StoreError> {
+        Ok(row
+            .get_ref(i)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?)
+    };
     let cols = Columns {
-        r#ref: row.get(first + 3)?,
+        r#ref: text(first + 3)?,
         amount: row.get(first + 4)?,
-        currency: row.get(first + 5)?,
+        currency: text(first + 5)?,
         day: row.get(first + 6)?,
         num: row.get(first + 7)?,
-        t1: row.get(first + 8)?,
-        t2: row.get(first + 9)?,
-        extra: row.get(first + 10)?,
+        t1: text(first + 8)?,
+        t2: text(first + 9)?,
+        extra: text(first + 10)?.map(std::borrow::Cow::Borrowed),
     };
     let body = cols.into_body(kind, with_lines)?;
     Ok((
@@ -385,6 +510,63 @@ fn decode_columns(
     ))
 }
 
+/// Streams the public events of the people ranked `from..to` (by key), person by person in
+/// time order, to `visit`, on its own read-only connection.
+fn scan_people(
+    path: &Path,
+    keys: &[i64],
+    from: usize,
+    to: usize,
+    visit: &(dyn Fn(usize, &[Recorded]) + Sync),
+) -> Result<(), StoreError> {
+    if from >= to {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"))?;
+    // Only contact.opened needs its `extra` (caused_by); order lines are not read here.
+    let mut stmt = conn.prepare(
+        "SELECT person, seq, at, kind, ref, amount, currency, day, num, t1, t2,
+                CASE WHEN kind = 8 THEN extra END
+         FROM events WHERE person BETWEEN ?1 AND ?2 ORDER BY person, seq",
+    )?;
+    let mut rows = stmt.query(params![keys[from], keys[to - 1]])?;
+    let mut rank = from;
+    let mut events: Vec<Recorded> = Vec::new();
+    let finish = |rank: usize, events: &mut Vec<Recorded>| {
+        domain::readings::sort_in_time(events);
+        visit(rank, events);
+        events.clear();
+    };
+    while let Some(row) = rows.next()? {
+        let pk: i64 = row.get(0)?;
+        if pk != keys[rank] {
+            finish(rank, &mut events);
+            // People without events are visited too, with none.
+            rank += 1;
+            while rank < to && keys[rank] < pk {
+                visit(rank, &[]);
+                rank += 1;
+            }
+            if rank >= to || keys[rank] != pk {
+                return Err(StoreError::Corrupt {
+                    message: format!("event of unknown person {pk}"),
+                });
+            }
+        }
+        let (_, recorded) = decode_row(row, 1)?;
+        events.push(recorded);
+    }
+    finish(rank, &mut events);
+    for r in rank + 1..to {
+        visit(r, &[]);
+    }
+    Ok(())
+}
+
 fn decode_row(row: &rusqlite::Row<'_>, first: usize) -> Result<(i64, Recorded), StoreError> {
     decode_columns(row, first, false)
 }
@@ -395,16 +577,12 @@ fn decode_full_row(row: &rusqlite::Row<'_>) -> Result<(i64, Recorded), StoreErro
 
 impl SqliteBatch<'_> {
     fn person_pk(&mut self, person: &PersonId) -> Result<i64, StoreError> {
-        let people = self.store.people.get_or_insert_with(HashMap::new);
-        if let Some(pk) = people.get(person.as_str()) {
+        if let Some(pk) = self.people.get(person.as_str()) {
             return Ok(*pk);
         }
-        self.store
-            .conn
-            .prepare_cached("INSERT INTO people (id) VALUES (?1)")?
-            .execute(params![person.as_str()])?;
-        let pk = self.store.conn.last_insert_rowid();
-        people.insert(person.as_str().to_owned(), pk);
+        self.insert_person.execute(params![person.as_str()])?;
+        let pk = self.conn.last_insert_rowid();
+        self.people.insert(person.as_str().to_owned(), pk);
         self.new_people.push(person.as_str().to_owned());
         Ok(pk)
     }
@@ -414,83 +592,142 @@ impl SqliteBatch<'_> {
             return;
         }
         self.done = true;
-        let _ = self.store.conn.execute_batch("ROLLBACK");
-        self.store.vault.rollback();
-        if let Some(people) = self.store.people.as_mut() {
-            for p in self.new_people.drain(..) {
-                people.remove(&p);
-            }
+        let _ = self.conn.execute_batch("ROLLBACK");
+        let _ = self
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
+        self.vault.rollback();
+        for p in self.new_people.drain(..) {
+            self.people.remove(&p);
         }
     }
 }
 
+impl SqliteBatch<'_> {
+    /// Writes the pending events, then the sealed fields of those that were new.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = self.batch;
+        let rows = self.pending.len();
+        let bind = |stmt: &mut rusqlite::Statement<'_>,
+                    p: &Pending,
+                    base: usize|
+         -> rusqlite::Result<()> {
+            let e = &p.event;
+            let c = Columns::of(&e.body);
+            stmt.raw_bind_parameter(base + 1, p.seq)?;
+            stmt.raw_bind_parameter(base + 2, e.source.as_str())?;
+            stmt.raw_bind_parameter(base + 3, e.id.as_str())?;
+            stmt.raw_bind_parameter(base + 4, p.person)?;
+            stmt.raw_bind_parameter(base + 5, e.body.kind().code())?;
+            stmt.raw_bind_parameter(base + 6, e.at.unix())?;
+            stmt.raw_bind_parameter(base + 7, c.r#ref)?;
+            stmt.raw_bind_parameter(base + 8, c.amount)?;
+            stmt.raw_bind_parameter(base + 9, c.currency)?;
+            stmt.raw_bind_parameter(base + 10, c.day)?;
+            stmt.raw_bind_parameter(base + 11, c.num)?;
+            stmt.raw_bind_parameter(base + 12, c.t1)?;
+            stmt.raw_bind_parameter(base + 13, c.t2)?;
+            stmt.raw_bind_parameter(base + 14, c.extra.as_deref())?;
+            stmt.raw_bind_parameter(base + 15, batch)?;
+            Ok(())
+        };
+        let mut added = 0usize;
+        if rows == ROWS_PER_INSERT {
+            for (r, p) in self.pending.iter().enumerate() {
+                bind(&mut self.insert_many, p, r * VALUES_PER_ROW)?;
+            }
+            added += self.insert_many.raw_execute()?;
+        } else {
+            for p in &self.pending {
+                bind(&mut self.insert_one, p, 0)?;
+                added += self.insert_one.raw_execute()?;
+            }
+        }
+        let all_new = added == rows;
+        for p in &self.pending {
+            let Some(blob) = &p.sealed else { continue };
+            // After a duplicate in the group, only events that really went in get their text.
+            if !all_new {
+                let exists: Option<i64> = self
+                    .conn
+                    .prepare_cached("SELECT seq FROM events WHERE person = ?1 AND seq = ?2")?
+                    .query_row(params![p.person, p.seq], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    continue;
+                }
+            }
+            self.insert_sealed.execute(params![p.seq, blob])?;
+        }
+        self.summary.added += added as u64;
+        self.summary.duplicates += (rows - added) as u64;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
 impl Batch for SqliteBatch<'_> {
-    fn append(&mut self, e: &NewEvent) -> Result<Appended, StoreError> {
-        let pk = self.person_pk(&e.person)?;
+    fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
+        let person = self.person_pk(&e.person)?;
         let sealed = if e.personal.is_empty() {
             None
         } else {
-            let key = self.store.vault.get_or_create(e.person.as_str())?;
-            let plain = serde_json::to_vec(&e.personal).map_err(|err| StoreError::Vault {
-                message: format!("encoding personal fields: {err}"),
+            let key = self.vault.get_or_create(e.person.as_str())?;
+            self.plain.clear();
+            serde_json::to_writer(&mut self.plain, &e.personal).map_err(|err| {
+                StoreError::Vault {
+                    message: format!("encoding personal fields: {err}"),
+                }
             })?;
             let aad = vault::aad(e.source.as_str(), e.id.as_str());
-            Some(self.store.vault.sealer().seal(&key, &aad, &plain)?)
+            Some(self.vault.sealer().seal(&key, &aad, &self.plain)?)
         };
-        let c = Columns::of(&e.body);
-        let n = self
-            .store
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO events
-                 (source, id, person, kind, at, ref, amount, currency, day, num, t1, t2, extra, sealed, batch)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                e.source.as_str(),
-                e.id.as_str(),
-                pk,
-                e.body.kind().code(),
-                e.at.unix(),
-                c.r#ref,
-                c.amount,
-                c.currency,
-                c.day,
-                c.num,
-                c.t1,
-                c.t2,
-                c.extra,
-                sealed,
-                self.batch,
-            ])?;
-        if n == 1 {
-            self.summary.added += 1;
-            Ok(Appended::New)
-        } else {
-            self.summary.duplicates += 1;
-            Ok(Appended::AlreadyThere)
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push(Pending {
+            seq,
+            person,
+            event: e,
+            sealed,
+        });
+        if self.pending.len() == ROWS_PER_INSERT {
+            self.flush()?;
         }
+        Ok(())
     }
 
-    fn summary(&self) -> BatchSummary {
-        self.summary
+    fn summary(&mut self) -> Result<BatchSummary, StoreError> {
+        self.flush()?;
+        Ok(self.summary)
     }
 
     fn commit(mut self: Box<Self>) -> Result<BatchSummary, StoreError> {
-        let s = self.summary;
         let result = (|| {
-            self.store.conn.execute(
+            self.flush()?;
+            let s = self.summary;
+            self.conn.execute(
                 "UPDATE imports SET added = ?1, duplicates = ?2 WHERE batch = ?3",
                 params![s.added as i64, s.duplicates as i64, self.batch],
             )?;
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('next_seq', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![self.next_seq.to_string()],
+            )?;
             // Keys first: a key without events is harmless, events without their key are not.
-            self.store.vault.commit()?;
-            self.store.conn.execute_batch("COMMIT")?;
-            Ok::<(), StoreError>(())
+            self.vault.commit()?;
+            self.conn.execute_batch("COMMIT")?;
+            Ok::<BatchSummary, StoreError>(s)
         })();
         match result {
-            Ok(()) => {
+            Ok(s) => {
                 self.done = true;
+                let _ = self
+                    .conn
+                    .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
                 Ok(s)
             }
             Err(e) => {
@@ -529,7 +766,7 @@ mod tests {
         for round in 0..2 {
             let mut b = s.batch("test").unwrap();
             for e in examples() {
-                b.append(&e).unwrap();
+                b.append(e).unwrap();
             }
             let sum = b.commit().unwrap();
             if round == 0 {
@@ -559,6 +796,53 @@ mod tests {
         );
     }
 
+    fn wish(i: usize) -> NewEvent {
+        NewEvent::from_json_line(&format!(
+            r#"{{"source":"s","id":"w{i}","kind":"wish.stated","person":"p{}","at":"2024-01-01T00:00:00Z","text":"wish number {i}"}}"#,
+            i % 7
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn duplicates_inside_a_group_of_rows_keep_every_sealed_text_with_its_own_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(dir.path());
+        let mut b = s.batch("first").unwrap();
+        for i in (0..200).step_by(2) {
+            b.append(wish(i)).unwrap();
+        }
+        assert_eq!(b.commit().unwrap().added, 100);
+        // Old and new interleaved, more than one group's worth.
+        let mut b = s.batch("second").unwrap();
+        for i in 0..200 {
+            b.append(wish(i)).unwrap();
+        }
+        let sum = b.commit().unwrap();
+        assert_eq!(
+            sum,
+            BatchSummary {
+                added: 100,
+                duplicates: 100
+            }
+        );
+        let sealed: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM sealed", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sealed, 200);
+        for p in 0..7 {
+            let h = s
+                .history(&PersonId::parse(&format!("p{p}")).unwrap())
+                .unwrap()
+                .unwrap();
+            for e in h {
+                let text = e.personal.unwrap().text.unwrap();
+                assert_eq!(text, format!("wish number {}", &e.id.as_str()[1..]));
+            }
+        }
+    }
+
     #[test]
     fn a_dropped_batch_leaves_the_ledger_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
@@ -566,7 +850,7 @@ mod tests {
         {
             let mut b = s.batch("test").unwrap();
             for e in examples() {
-                b.append(&e).unwrap();
+                b.append(e).unwrap();
             }
         }
         assert_eq!(
@@ -578,7 +862,7 @@ mod tests {
         );
         // And the people cache did not keep the rolled-back person.
         let mut b = s.batch("again").unwrap();
-        b.append(&examples()[0]).unwrap();
+        b.append(examples().remove(0)).unwrap();
         b.commit().unwrap();
         assert_eq!(
             s.totals().unwrap(),
@@ -595,7 +879,7 @@ mod tests {
         let mut s = store(dir.path());
         let mut b = s.batch("test").unwrap();
         for e in examples() {
-            b.append(&e).unwrap();
+            b.append(e).unwrap();
         }
         b.commit().unwrap();
         s.conn
@@ -626,7 +910,7 @@ mod tests {
         let mut s = store(dir.path());
         let mut b = s.batch("test").unwrap();
         for e in examples() {
-            b.append(&e).unwrap();
+            b.append(e).unwrap();
         }
         b.commit().unwrap();
         let p = s.population().unwrap();

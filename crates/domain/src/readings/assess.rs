@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::{HEADLINES, Others, Readings, Recorded, distributions, trends};
+use super::{HEADLINES, Models, Others, Readings, Recorded, distributions, trends};
 use crate::event::Body;
 use crate::values::{PersonId, Timestamp};
 
@@ -52,11 +52,22 @@ pub fn assess_all(
     events: &[Vec<Recorded>],
     as_of: Timestamp,
 ) -> Vec<Readings> {
+    assess_all_with(people, events, as_of, &Models::default())
+}
+
+/// [`assess_all`] with the stored model fits, which add each person's `loyalty` and `value`
+/// (computed per person in the same parallel pass; a prediction is a few special functions).
+pub fn assess_all_with(
+    people: &[PersonId],
+    events: &[Vec<Recorded>],
+    as_of: Timestamp,
+    models: &Models,
+) -> Vec<Readings> {
     let others = LastTransactions::new(people, events, as_of);
     let mut all: Vec<Readings> = events
         .par_iter()
         .map(|evs| {
-            let mut r = Readings::compute(evs, as_of, &others);
+            let mut r = Readings::compute_with(evs, as_of, &others, models);
             for (i, t) in trends(evs, as_of, &others).into_iter().enumerate() {
                 r.set_standing(i, None, t);
             }

@@ -114,6 +114,7 @@ pub struct MadeRight {
     /// Disputes resolved `upheld`: invoice errors the business made.
     pub upheld_disputes: usize,
     /// Incidents without an apology, for the explanation.
+    #[serde(skip)]
     pub unapologised: Vec<String>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,
@@ -196,6 +197,7 @@ pub struct PromisesKept {
     pub due: usize,
     pub kept: usize,
     /// Promises due by `T` and not kept on time.
+    #[serde(skip)]
     pub broken: Vec<String>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,

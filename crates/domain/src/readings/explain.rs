@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::loyalty::{HORIZON_DAYS, ago, alive_words};
 use super::{Direction, HEADLINES, Readings};
 
 /// One reading, explained.
@@ -50,9 +51,10 @@ fn share(v: f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
 
-/// Explains every reading of a person, in [`HEADLINES`] order.
+/// Explains every reading of a person, in [`HEADLINES`] order, then loyalty and value
+/// (how they treat us; not ranked, so without a standing).
 pub fn explain(r: &Readings) -> Vec<Explained> {
-    HEADLINES
+    let mut all: Vec<Explained> = HEADLINES
         .iter()
         .enumerate()
         .map(|(i, h)| {
@@ -85,7 +87,108 @@ pub fn explain(r: &Readings) -> Vec<Explained> {
                 standing,
             }
         })
-        .collect()
+        .collect();
+    for reading in ["loyalty", "value"] {
+        all.push(Explained {
+            reading,
+            direction: Direction::PersonToBusiness,
+            sentence: sentence(r, reading),
+            standing: None,
+        });
+    }
+    all
+}
+
+fn about(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn money(v: f64, currency: Option<&str>) -> String {
+    match currency {
+        Some(c) => format!("{v:.2} {c}"),
+        None => format!("{v:.2}"),
+    }
+}
+
+fn loyalty_sentence(r: &Readings) -> String {
+    let mut s = String::new();
+    if let Some(e) = &r.ended {
+        let reason = serde_json::to_value(e.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "Ended the relationship on {} (reason: {reason}). ",
+            e.at.day().date()
+        ));
+    }
+    let horizon = if HORIZON_DAYS == 91 {
+        "the next 3 months".to_owned()
+    } else {
+        format!("the next {HORIZON_DAYS} days")
+    };
+    match &r.loyalty {
+        None if !r.fitted.purchase => {
+            s.push_str("Run `rapport fit --model bgnbd` to see loyalty (no model fitted yet).")
+        }
+        None => s.push_str("No purchases yet."),
+        Some(l) if l.frequency == 0 => s.push_str(&format!(
+            "Bought once, {} ago; expect about {} purchases in {horizon}. \
+             Whether a one-time buyer is still with us cannot be told: \
+             BG/NBD gives p_alive = 1 to everyone with no repeat purchase.",
+            ago(l.days_since_last),
+            about(l.expected_purchases)
+        )),
+        Some(l) => s.push_str(&format!(
+            "Bought {} times, last {} ago: {} (p_alive {:.2}); expect about {} purchases in {horizon}.",
+            l.purchases,
+            ago(l.days_since_last),
+            alive_words(l.p_alive),
+            l.p_alive,
+            about(l.expected_purchases)
+        )),
+    }
+    s
+}
+
+fn value_sentence(r: &Readings) -> String {
+    match &r.value {
+        None if !r.fitted.spend => {
+            "Run `rapport fit --model gamma-gamma` to see value (no model fitted yet).".to_owned()
+        }
+        None => "No purchases yet.".to_owned(),
+        Some(v) => {
+            let cur = v.currency.as_deref();
+            let mut s = format!(
+                "Expected to spend about {} a purchase",
+                money(v.expected_spend, cur)
+            );
+            match v.mean_repeat_spend {
+                Some(m) => s.push_str(&format!(
+                    " (their own mean over {} is {})",
+                    plural(v.repeat_purchases, "repeat purchase", "repeat purchases"),
+                    money(m, cur)
+                )),
+                None => s.push_str(" (no repeat purchase yet, so everyone's typical spend)"),
+            }
+            match v.clv {
+                Some(c) => s.push_str(&format!(
+                    "; worth about {} over the next {} months (discounted {:.0}% a month).",
+                    money(c, cur),
+                    v.horizon_months,
+                    v.monthly_discount * 100.0
+                )),
+                None => {
+                    s.push_str("; run `rapport fit --model bgnbd` too for their lifetime value.")
+                }
+            }
+            s
+        }
+    }
 }
 
 fn fmt_num(v: f64) -> String {
@@ -306,6 +409,8 @@ fn sentence(r: &Readings, reading: &str) -> String {
                 s + "."
             }
         },
+        "loyalty" => loyalty_sentence(r),
+        "value" => value_sentence(r),
         _ => String::new(),
     }
 }

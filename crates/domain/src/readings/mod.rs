@@ -9,13 +9,15 @@
 mod assess;
 mod business;
 mod explain;
+pub mod loyalty;
 mod person;
 
 use serde::Serialize;
 
-pub use assess::{LastTransactions, assess_all};
+pub use assess::{LastTransactions, assess_all, assess_all_with};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
 pub use explain::{Explained, explain};
+pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
 pub use person::{
     Advocacy, InvoiceFriction, LateInvoice, MoneyByCurrency, OpenOverdue, Punctuality, Resilience,
     ServiceLoad,
@@ -64,6 +66,15 @@ pub struct Readings {
     pub heard: Option<Heard>,
     pub made_right: Option<MadeRight>,
     pub promises_kept: Option<PromisesKept>,
+    /// From the stored BG/NBD fit: is the person still buying, and how much more.
+    pub loyalty: Option<Loyalty>,
+    /// From the stored Gamma-Gamma fit (and BG/NBD for CLV): expected spend and value.
+    pub value: Option<Value>,
+    /// The latest `relationship.ended`, with its reason.
+    pub ended: Option<Ended>,
+    /// Which fits were available when these readings were computed.
+    #[serde(skip)]
+    pub fitted: Fitted,
 }
 
 /// The readings in the order they are shown, with the field each is ranked and trended by.
@@ -174,14 +185,39 @@ pub const SORTABLE: &[&str] = &[
     "promises_kept.kept_share",
     "promises_kept.due",
     "promises_kept.percentile",
+    "loyalty.p_alive",
+    "loyalty.expected_purchases",
+    "loyalty.purchases",
+    "loyalty.frequency",
+    "loyalty.days_since_last",
+    "value.expected_spend",
+    "value.clv",
 ];
 
 impl Readings {
     /// Computes every reading for one person as of `as_of`. `events` must be that person's
     /// events in ledger order; those after `as_of` are ignored.
     pub fn compute(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Readings {
+        Readings::compute_with(events, as_of, others, &Models::default())
+    }
+
+    /// [`Readings::compute`] with the stored model fits, which add `loyalty` and `value`.
+    pub fn compute_with(
+        events: &[Recorded],
+        as_of: Timestamp,
+        others: &dyn Others,
+        models: &Models,
+    ) -> Readings {
         let upto = prefix_until(events, as_of);
-        Readings::compute_window(&upto, as_of, others)
+        let mut r = Readings::compute_window(&upto, as_of, others);
+        let (l, v) = loyalty::loyalty_and_value(&upto, as_of, models);
+        r.loyalty = l;
+        r.value = v;
+        r.fitted = Fitted {
+            purchase: models.purchase.is_some(),
+            spend: models.spend.is_some(),
+        };
+        r
     }
 
     fn compute_window(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Readings {
@@ -194,6 +230,10 @@ impl Readings {
             heard: business::heard(events, as_of),
             made_right: business::made_right(events),
             promises_kept: business::promises_kept(events, as_of),
+            loyalty: None,
+            value: None,
+            ended: loyalty::ended(events),
+            fitted: Fitted::default(),
         }
     }
 
@@ -224,6 +264,8 @@ impl Readings {
             "heard" => serde_json::to_value(self.heard.as_ref()?),
             "made_right" => serde_json::to_value(self.made_right.as_ref()?),
             "promises_kept" => serde_json::to_value(self.promises_kept.as_ref()?),
+            "loyalty" => serde_json::to_value(self.loyalty.as_ref()?),
+            "value" => serde_json::to_value(self.value.as_ref()?),
             _ => return None,
         }
         .ok()?;
@@ -312,19 +354,38 @@ impl Readings {
         if let Some(r) = &self.promises_kept {
             add(&r.evidence);
         }
+        if let Some(r) = &self.loyalty {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.value {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.ended {
+            add(&r.evidence);
+        }
         all.sort_unstable();
         all.dedup();
         all
     }
 }
 
-/// The events at or before `as_of`. Events arrive in ledger order, which is not always time
-/// order (a late import of old invoices), so this filters rather than cuts.
+/// The events at or before `as_of`: a prefix when the events are in time order (as
+/// [`assess_all`] arranges), otherwise a filtered copy (a late import of old invoices leaves
+/// ledger order out of time order).
 fn prefix_until(events: &[Recorded], as_of: Timestamp) -> std::borrow::Cow<'_, [Recorded]> {
-    if events.iter().all(|e| e.at <= as_of) {
-        std::borrow::Cow::Borrowed(events)
+    let n = events.partition_point(|e| e.at <= as_of);
+    if events[n..].iter().all(|e| e.at > as_of) {
+        std::borrow::Cow::Borrowed(&events[..n])
     } else {
         std::borrow::Cow::Owned(events.iter().filter(|e| e.at <= as_of).cloned().collect())
+    }
+}
+
+/// Sorts one person's events into time order (ties in ledger order), the order in which
+/// readings can cut windows without copying.
+pub fn sort_in_time(events: &mut [Recorded]) {
+    if !events.is_sorted_by_key(|e| (e.at, e.seq)) {
+        events.sort_by_key(|e| (e.at, e.seq));
     }
 }
 
@@ -345,8 +406,20 @@ pub struct Trend {
 pub fn trends(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Vec<Option<Trend>> {
     let cut = as_of.plus_days(-TREND_DAYS);
     let upto = prefix_until(events, as_of);
-    let (earlier, recent): (Vec<Recorded>, Vec<Recorded>) =
-        upto.iter().cloned().partition(|e| e.at <= cut);
+    let (earlier, recent): (
+        std::borrow::Cow<'_, [Recorded]>,
+        std::borrow::Cow<'_, [Recorded]>,
+    ) = if upto.is_sorted_by_key(|e| e.at) {
+        let n = upto.partition_point(|e| e.at <= cut);
+        (
+            std::borrow::Cow::Borrowed(&upto[..n]),
+            std::borrow::Cow::Borrowed(&upto[n..]),
+        )
+    } else {
+        let (a, b): (Vec<Recorded>, Vec<Recorded>) =
+            upto.iter().cloned().partition(|e| e.at <= cut);
+        (std::borrow::Cow::Owned(a), std::borrow::Cow::Owned(b))
+    };
     if earlier.is_empty() || recent.is_empty() {
         return HEADLINES.iter().map(|_| None).collect();
     }

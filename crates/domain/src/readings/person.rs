@@ -52,6 +52,7 @@ pub struct Punctuality {
     /// Payments naming an invoice this person was never issued (or in another currency).
     pub unmatched_payments: usize,
     /// The late invoices, latest due first.
+    #[serde(skip)]
     pub late: Vec<LateInvoice>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,
@@ -215,6 +216,7 @@ pub struct InvoiceFriction {
     pub disputed: usize,
     pub not_upheld: usize,
     /// Disputed invoices, by reference, for the explanation.
+    #[serde(skip)]
     pub disputed_invoices: Vec<String>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,

@@ -252,6 +252,14 @@ impl<'a> Card<'a> {
                 .promises_kept
                 .as_ref()
                 .map(|r| r.evidence.clone()),
+            "loyalty" => self.readings.loyalty.as_ref().map(|r| {
+                let mut e = r.evidence.clone();
+                if let Some(x) = &self.readings.ended {
+                    e.extend_from_slice(&x.evidence);
+                }
+                e
+            }),
+            "value" => self.readings.value.as_ref().map(|r| r.evidence.clone()),
             _ => None,
         }
         .unwrap_or_default();
@@ -395,8 +403,12 @@ impl<'a> Card<'a> {
         self.write_side_by_side(out)?;
 
         writeln!(out, "\nEvidence")?;
-        for h in HEADLINES {
-            let ev = self.evidence(h.reading);
+        let readings = HEADLINES
+            .iter()
+            .map(|h| h.reading)
+            .chain(["loyalty", "value"]);
+        for reading in readings {
+            let ev = self.evidence(reading);
             if ev.is_empty() {
                 continue;
             }
@@ -416,7 +428,7 @@ impl<'a> Card<'a> {
             } else {
                 String::new()
             };
-            writeln!(out, "  {}: {}{more}", h.reading, clean(&shown.join(", ")))?;
+            writeln!(out, "  {}: {}{more}", reading, clean(&shown.join(", ")))?;
         }
         writeln!(
             out,
@@ -442,7 +454,7 @@ impl<'a> Card<'a> {
         };
         let left = column(Direction::PersonToBusiness);
         let right = column(Direction::BusinessToPerson);
-        writeln!(out, "{:<W$} │ {}", "HOW THEY TREAT US", "HOW WE TREAT THEM")?;
+        writeln!(out, "{:<W$} │ HOW WE TREAT THEM", "HOW THEY TREAT US")?;
         writeln!(out, "{}─┼─{}", "─".repeat(W), "─".repeat(W))?;
         for i in 0..left.len().max(right.len()) {
             let l = left.get(i).map_or("", String::as_str);

@@ -131,6 +131,8 @@ pub struct Outcome {
     pub rejected: u64,
     pub shown: Vec<RowError>,
     pub committed: bool,
+    /// Rows the mapping skipped on purpose, by reason (e.g. no person).
+    pub skipped: std::collections::BTreeMap<String, u64>,
 }
 
 impl Outcome {
@@ -144,7 +146,7 @@ pub fn import_reader(
     store: &mut dyn Store,
     origin: &Path,
     format: &Format,
-    reader: impl BufRead,
+    reader: impl BufRead + Send,
     size: u64,
     rejects: Option<&mut Rejects>,
 ) -> anyhow::Result<Outcome> {
@@ -160,39 +162,39 @@ pub fn import_reader(
         progress,
         skip,
     };
-    let read = match format {
-        Format::JsonLines => import::jsonl::read(origin, reader, &mut sink),
-        Format::Csv(m) => m.read(origin, reader, &mut sink),
-    };
+    let read = import::pipeline::read(origin, format, reader, &mut sink);
     sink.progress.finish_and_clear();
     let LedgerSink {
-        batch,
+        mut batch,
         rejected,
         mut shown,
         ..
     } = sink;
-    match read {
-        Ok(()) => {}
+    let report = match read {
+        Ok(report) => report,
         Err(ImportError::File(e)) => {
             // A whole-file problem (a mapped column missing…): nothing is stored.
             shown.insert(0, e);
             return Ok(Outcome {
-                summary: batch.summary(),
+                summary: batch.summary()?,
                 rejected: rejected + 1,
                 shown,
                 committed: false,
+                skipped: Default::default(),
             });
         }
         Err(e) => return Err(e).with_context(|| format!("importing {}", origin.display())),
-    }
+    };
+    let skipped = report.map(|r| r.skipped).unwrap_or_default();
     if rejected > 0 && !skip {
-        let summary = batch.summary();
+        let summary = batch.summary()?;
         drop(batch); // rolls back
         return Ok(Outcome {
             summary,
             rejected,
             shown,
             committed: false,
+            skipped,
         });
     }
     let summary = batch
@@ -203,6 +205,7 @@ pub fn import_reader(
         rejected,
         shown,
         committed: true,
+        skipped,
     })
 }
 
@@ -238,7 +241,7 @@ impl Sink for LedgerSink<'_, '_> {
         if self.rejected > 0 && !self.skip {
             return Ok(());
         }
-        self.batch.append(&event)?;
+        self.batch.append(event)?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod demo;
+pub mod fit;
 pub mod generate;
 pub mod import;
 pub mod init;

@@ -18,13 +18,13 @@ struct Line<'a> {
 }
 
 pub fn run(db: &Path, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
-    if let Some(field) = &args.sort {
-        if !SORTABLE.contains(&field.as_str()) {
-            bail!(
-                "--sort {field:?} is not a reading's field; choose one of:\n  {}",
-                SORTABLE.join("\n  ")
-            );
-        }
+    if let Some(field) = &args.sort
+        && !SORTABLE.contains(&field.as_str())
+    {
+        bail!(
+            "--sort {field:?} is not a reading's field; choose one of:\n  {}",
+            SORTABLE.join("\n  ")
+        );
     }
     let as_of = moment::as_of(args.as_of.as_deref())?;
     let store = ledger::open(db)?;
@@ -79,6 +79,15 @@ fn num(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
+/// BG/NBD's p_alive, marked `*` for one-time buyers (the model gives them exactly 1).
+fn p_alive(r: &Readings) -> String {
+    match &r.loyalty {
+        None => "—".to_owned(),
+        Some(l) if l.frequency == 0 => format!("{:.2}*", l.p_alive),
+        Some(l) => format!("{:.2}", l.p_alive),
+    }
+}
+
 fn table(
     out: &mut impl Write,
     order: &[usize],
@@ -97,6 +106,7 @@ fn table(
         "answered",
         "apologised",
         "kept",
+        "p alive",
     ];
     if let Some(s) = sort {
         headers.push(s);
@@ -116,6 +126,7 @@ fn table(
             share(r.heard.as_ref().map(|h| h.answered_share)),
             share(r.made_right.as_ref().and_then(|m| m.apologised_share)),
             share(r.promises_kept.as_ref().map(|k| k.kept_share)),
+            p_alive(r),
         ];
         if let Some(s) = sort {
             row.push(num(r.field(s), 2));
@@ -151,6 +162,17 @@ fn table(
     writeln!(out, "{}", line(headers.clone()))?;
     for r in &rows {
         writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+    }
+    if a.readings.first().is_some_and(|r| !r.fitted.purchase) {
+        writeln!(
+            out,
+            "(p alive: no loyalty model fitted yet; run `rapport fit --model bgnbd`)"
+        )?;
+    } else if rows.iter().any(|r| r.iter().any(|c| c.ends_with('*'))) {
+        writeln!(
+            out,
+            "(* bought once: BG/NBD gives p_alive = 1 to everyone with no repeat purchase)"
+        )?;
     }
     let total = a.population.people.len();
     if rows.len() < total {

@@ -19,11 +19,15 @@ CREATE TABLE imports (
     duplicates INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+-- Events are clustered by person: a person's history is one contiguous range, so a card
+-- reads one range and readings for everyone stream person by person in one pass.
+-- `seq` is the ledger's order, unique and increasing, handed out by the importer (the next
+-- one is kept in meta.next_seq).
 CREATE TABLE events (
-    seq      INTEGER PRIMARY KEY,
+    person   INTEGER NOT NULL REFERENCES people(pk),
+    seq      INTEGER NOT NULL,
     source   TEXT NOT NULL,
     id       TEXT NOT NULL,
-    person   INTEGER NOT NULL REFERENCES people(pk),
     kind     INTEGER NOT NULL,
     at       INTEGER NOT NULL,
     ref      TEXT,
@@ -34,12 +38,19 @@ CREATE TABLE events (
     t1       TEXT,
     t2       TEXT,
     extra    TEXT,
-    sealed   BLOB,
-    batch    INTEGER NOT NULL REFERENCES imports(batch)
+    batch    INTEGER NOT NULL REFERENCES imports(batch),
+    PRIMARY KEY (person, seq)
+) STRICT, WITHOUT ROWID;
+
+-- Personal fields of an event, encrypted with the person's key (see vault.rs). Kept apart
+-- from the events so that scans for readings never read through them, and so that
+-- forgetting a person deletes their sealed text without touching the figures.
+CREATE TABLE sealed (
+    seq  INTEGER PRIMARY KEY,
+    blob BLOB NOT NULL
 ) STRICT;
 
 CREATE UNIQUE INDEX events_by_source_id ON events(source, id);
-CREATE INDEX events_by_person ON events(person, at);
 
 -- Who looked at whose card, and when. Written on every view (command line, page or API).
 CREATE TABLE audit (

@@ -1,0 +1,415 @@
+//! `rapport fit` as a person uses it: on the CDNOW reference files (the published figures of
+//! Fader, Hardie & Lee 2005 and Fader & Hardie 2013), on a ledger built from the raw CDNOW
+//! transactions, and on bad input. The data are the models crate's CDNOW extracts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/tests/data")
+        .join(name)
+}
+
+struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    fn new() -> Dir {
+        Dir {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("rapport.db")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(args)
+            .env("RAPPORT_DB", self.db())
+            .env_remove("RAPPORT_MASTER_KEY")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "rapport {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail; returns its error message.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "rapport {args:?} should have failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(!err.contains("= NaN"), "{err}");
+        err
+    }
+
+    fn write(&self, name: &str, content: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p.to_str().unwrap().to_owned()
+    }
+
+    /// A ledger holding the CDNOW 1/10 sample (2,357 people) as `order.placed` events.
+    fn cdnow_ledger() -> Dir {
+        let d = Dir::new();
+        d.ok(&["init"]);
+        let sample = data("CDNOW_sample.txt");
+        d.ok(&[
+            "import",
+            sample.to_str().unwrap(),
+            "--preset",
+            "transactions",
+            "--set",
+            "delimiter=whitespace",
+            "--set",
+            "header=false",
+            "--set",
+            "columns=customer_id,sample_id,date,number_of_cds,dollar_value",
+            "--set",
+            "currency=USD",
+        ]);
+        d
+    }
+}
+
+fn lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Equal to 4 significant digits.
+fn close(got: &Value, want: f64) {
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{got} is not a number"));
+    assert!(
+        ((got - want) / want).abs() < 5e-4 * 1.01 || (got - want).abs() < 5e-5,
+        "got {got}, want {want}"
+    );
+}
+
+fn summary_path() -> String {
+    data("cdnow_customers_summary.csv")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn bgnbd_on_the_cdnow_summary_reproduces_the_published_fit() {
+    let d = Dir::new();
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--summary",
+        &summary_path(),
+        "--json",
+    ]);
+    let fit = &lines(&out)[0];
+    close(&fit["params"]["r"], 0.2426);
+    close(&fit["params"]["alpha"], 4.4135);
+    close(&fit["params"]["a"], 0.7929);
+    close(&fit["params"]["b"], 2.4258);
+    close(&fit["log_likelihood"], -9582.43);
+    assert_eq!(fit["convergence"]["converged"], true);
+    assert!(fit["convergence"]["gradient_norm"].as_f64().unwrap() < 1e-3);
+    assert!(fit["std_errors"]["r"].as_f64().unwrap() > 0.0);
+    assert_eq!(fit["people"], 2357);
+    assert!(!d.db().exists(), "a summary fit needs no ledger");
+}
+
+#[test]
+fn pareto_nbd_on_the_cdnow_summary_reproduces_the_lifetimes_fit() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "pareto-nbd",
+        "--summary",
+        &summary_path(),
+        "--json",
+    ]);
+    let fit = &lines(&out)[0];
+    close(&fit["params"]["r"], 0.5533);
+    close(&fit["params"]["alpha"], 10.5775);
+    close(&fit["params"]["s"], 0.6062);
+    // beta is flat in the likelihood: lifetimes' 11.6686 and ours agree to 1e-4 relative.
+    let beta = fit["params"]["beta"].as_f64().unwrap();
+    assert!((beta / 11.6686 - 1.0).abs() < 1e-3, "beta {beta}");
+}
+
+#[test]
+fn gamma_gamma_on_the_946_repeat_buyers_reproduces_the_published_fit() {
+    let path = data("cdnow_customers_summary_with_transactions.csv");
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "gamma-gamma",
+        "--summary",
+        path.to_str().unwrap(),
+        "--json",
+        "--predict",
+        "39",
+    ]);
+    let all = lines(&out);
+    let fit = &all[0];
+    assert_eq!(fit["repeat_buyers"], 946);
+    close(&fit["params"]["p"], 6.2488);
+    close(&fit["params"]["q"], 3.7446);
+    close(&fit["params"]["v"], 15.4477);
+    close(&fit["log_likelihood"], -4055.92);
+    // Published expected average spend of the first people (p 6.25, q 3.74, v 15.44).
+    assert_eq!(all.len(), 1 + 2357);
+    for (row, want) in all[1..]
+        .iter()
+        .zip([24.65, 18.91, 35.17, 35.17, 35.17, 71.46])
+    {
+        let got = row["expected_spend"].as_f64().unwrap();
+        assert!((got - want).abs() < 0.02, "{row}");
+    }
+    assert!(all[1]["p_alive"].is_number());
+}
+
+#[test]
+fn predicting_39_weeks_gives_the_published_figures_for_frequency_2_recency_30_43() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--summary",
+        &summary_path(),
+        "--json",
+        "--predict",
+        "39",
+    ]);
+    let all = lines(&out);
+    assert_eq!(all.len(), 1 + 2357);
+    // The file's first row: ID 1, frequency 2, recency 30.43, T 38.86.
+    let row = &all[1];
+    assert_eq!(row["id"], "1");
+    close(&row["expected_purchases"], 1.2259);
+    close(&row["p_alive"], 0.7266);
+}
+
+#[test]
+fn the_text_output_shows_parameters_with_standard_errors_and_convergence() {
+    let out = Dir::new().ok(&["fit", "--model", "bgnbd", "--summary", &summary_path()]);
+    assert!(out.contains("r "), "{out}");
+    assert!(out.contains("0.2426 ±"), "{out}");
+    assert!(out.contains("log-likelihood -9582.43"), "{out}");
+    assert!(out.contains("converged after"), "{out}");
+}
+
+#[test]
+fn bgnbd_fitted_on_raw_cdnow_transactions_in_a_ledger_matches_the_paper_and_feeds_the_readings() {
+    let d = Dir::cdnow_ledger();
+
+    // Before any fit: loyalty and value are null, and the card says how to get them.
+    let before = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
+    assert_eq!(before.len(), 2357);
+    assert!(before[0]["readings"]["loyalty"].is_null());
+    assert!(before[0]["readings"]["value"].is_null());
+    let card = d.ok(&["card", "00004", "--as-of", "1997-09-30"]);
+    assert!(card.contains("rapport fit --model bgnbd"), "{card}");
+
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--json",
+    ]);
+    let fit = &lines(&out)[0];
+    for (name, want) in [
+        ("r", 0.2426),
+        ("alpha", 4.4135),
+        ("a", 0.7929),
+        ("b", 2.4258),
+    ] {
+        let got = fit["params"][name].as_f64().unwrap();
+        assert!((got / want - 1.0).abs() < 0.01, "{name} {got}");
+    }
+    assert_eq!(fit["people"], 2357);
+    assert_eq!(fit["unit"], "weeks");
+    assert!(fit["stored"].as_i64().is_some());
+    d.ok(&[
+        "fit",
+        "--model",
+        "gamma-gamma",
+        "--calibration-end",
+        "1997-09-30",
+    ]);
+
+    // The readings now use the stored fits, with the person's summary as of --as-of.
+    let after = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
+    let p4 = after
+        .iter()
+        .find(|l| l["person"] == "00004")
+        .expect("person 00004");
+    let loyalty = &p4["readings"]["loyalty"];
+    // Person 00004 is the summary file's first row: frequency 2, recency 30.43, T 38.86.
+    assert_eq!(loyalty["frequency"], 2);
+    let p = loyalty["p_alive"].as_f64().unwrap();
+    assert!((p - 0.7266).abs() < 0.005, "{loyalty}");
+    assert_eq!(loyalty["model"], "bgnbd");
+    assert_eq!(loyalty["horizon_days"], 91);
+    assert_eq!(loyalty["fitted_on_people"], 2357);
+    let value = &p4["readings"]["value"];
+    assert!((value["expected_spend"].as_f64().unwrap() - 24.65).abs() < 0.05);
+    assert!(value["clv"].as_f64().unwrap() > 0.0);
+    assert_eq!(value["currency"], "USD");
+
+    // One-time buyers get p_alive = 1, and the caveat is said.
+    let once = after
+        .iter()
+        .find(|l| l["readings"]["loyalty"]["frequency"] == 0)
+        .unwrap();
+    assert_eq!(once["readings"]["loyalty"]["p_alive"], 1.0);
+    assert!(once["readings"]["loyalty"]["note"].is_string());
+
+    let table = d.ok(&["people", "--limit", "5", "--as-of", "1997-09-30"]);
+    assert!(table.contains("p alive"), "{table}");
+
+    let card = d.ok(&["card", "00004", "--as-of", "1997-09-30"]);
+    assert!(card.contains("LOYALTY"), "{card}");
+    assert!(card.contains("Bought 3 times"), "{card}");
+    assert!(card.contains("likely still with us"), "{card}");
+    assert!(card.contains("expect about 0.5 purchases"), "{card}");
+    assert!(card.contains("VALUE"), "{card}");
+}
+
+#[test]
+fn the_holdout_check_prints_numbers_and_writes_the_chart() {
+    let d = Dir::cdnow_ledger();
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--plot",
+        "holdout.svg",
+        "--json",
+    ]);
+    let all = lines(&out);
+    let h = &all[1]["holdout"];
+    let zero = &h["by_frequency"][0];
+    assert_eq!(zero["frequency"], 0);
+    assert_eq!(zero["people"], 1411);
+    assert!((zero["mean_actual"].as_f64().unwrap() - 0.237).abs() < 0.001);
+    assert!((zero["mean_predicted"].as_f64().unwrap() - 0.225).abs() < 0.002);
+    assert!((h["correlation"].as_f64().unwrap() - 0.626).abs() < 0.002);
+    let svg = std::fs::read_to_string(d.dir.path().join("holdout.svg")).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
+
+    let text = d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+    ]);
+    assert!(text.contains("holdout check"), "{text}");
+    assert!(text.contains("mean predicted"), "{text}");
+}
+
+#[test]
+fn too_few_repeat_buyers_is_a_clear_error() {
+    let d = Dir::new();
+    let f = d.write(
+        "few.csv",
+        "ID,frequency,recency,T\n1,1,2,10\n2,0,0,10\n3,2,5,10\n",
+    );
+    let err = d.fails(&["fit", "--model", "bgnbd", "--summary", &f]);
+    assert!(err.contains("too few repeat buyers"), "{err}");
+}
+
+#[test]
+fn all_zero_frequencies_is_a_clear_error() {
+    let d = Dir::new();
+    let f = d.write("zero.csv", "ID,frequency,recency,T\n1,0,0,10\n2,0,0,12\n");
+    let err = d.fails(&["fit", "--model", "pareto-nbd", "--summary", &f]);
+    assert!(err.contains("every frequency is zero"), "{err}");
+}
+
+#[test]
+fn recency_greater_than_t_names_the_csv_line() {
+    let d = Dir::new();
+    let f = d.write("rec.csv", "ID,frequency,recency,T\n1,1,2,10\n2,1,12,10\n");
+    let err = d.fails(&["fit", "--model", "bgnbd", "--summary", &f]);
+    assert!(err.contains("rec.csv line 3"), "{err}");
+    assert!(err.contains("recency 12 is greater than T 10"), "{err}");
+}
+
+#[test]
+fn negative_or_non_numeric_values_name_the_line_and_column() {
+    let d = Dir::new();
+    let f = d.write("neg.csv", "ID,frequency,recency,T\n1,1,2,10\n2,1,-2,10\n");
+    let err = d.fails(&["fit", "--model", "bgnbd", "--summary", &f]);
+    assert!(
+        err.contains("neg.csv line 3, column recency: -2 is negative"),
+        "{err}"
+    );
+    let f = d.write("nan.csv", "ID,x,t_x,T,zbar\n1,1,2,10,5\n2,1,2,10,lots\n");
+    let err = d.fails(&["fit", "--model", "gamma-gamma", "--summary", &f]);
+    assert!(
+        err.contains("nan.csv line 3, column zbar: \"lots\" is not a number"),
+        "{err}"
+    );
+    let f = d.write("nan2.csv", "ID,frequency,recency,T\n1,NaN,2,10\n");
+    let err = d.fails(&["fit", "--model", "bgnbd", "--summary", &f]);
+    assert!(err.contains("line 2, column frequency"), "{err}");
+}
+
+#[test]
+fn a_summary_missing_a_needed_column_is_named() {
+    let d = Dir::new();
+    let f = d.write("cols.csv", "ID,frequency,T\n1,1,10\n");
+    let err = d.fails(&["fit", "--model", "bgnbd", "--summary", &f]);
+    assert!(err.contains("no recency column"), "{err}");
+    let f = d.write("nomoney.csv", "ID,frequency,recency,T\n1,1,2,10\n");
+    let err = d.fails(&["fit", "--model", "gamma-gamma", "--summary", &f]);
+    assert!(err.contains("no monetary_value column"), "{err}");
+}
+
+#[test]
+fn a_calibration_end_before_the_first_event_is_refused() {
+    let d = Dir::cdnow_ledger();
+    let err = d.fails(&["fit", "--model", "bgnbd", "--calibration-end", "1996-12-31"]);
+    assert!(
+        err.contains("calibration end 1996-12-31 is before the first transaction (1997-01-01)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_ledger_without_transactions_cannot_be_fitted() {
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let err = d.fails(&["fit", "--model", "bgnbd"]);
+    assert!(err.contains("no transactions"), "{err}");
+}
