@@ -19,6 +19,9 @@ const CHUNK: usize = 2048;
 /// Messages in flight: with CHUNK, at most about 16,000 parsed events wait in memory.
 const DEPTH: usize = 8;
 
+// Nearly every item is an event, so boxing it to shrink the rare variants would only add an
+// allocation per event.
+#[allow(clippy::large_enum_variant)]
 enum Item {
     Event(u64, NewEvent),
     Reject(RowError),

@@ -19,9 +19,9 @@ pub fn actor() -> String {
     format!("cli:{user}")
 }
 
-/// Everyone's readings as of a moment, beside the people and events they came from.
+/// Everyone's readings as of a moment: `readings[i]` are those of `people[i]`.
 pub struct Assessed {
-    pub population: store::Population,
+    pub people: Vec<domain::PersonId>,
     pub readings: Vec<domain::readings::Readings>,
 }
 
@@ -31,12 +31,13 @@ pub fn assess<S: store::Store + store::fits::FitStore>(
     store: &S,
     as_of: domain::Timestamp,
 ) -> anyhow::Result<Assessed> {
-    let population = store.population().context("reading the ledger")?;
     let models = crate::commands::fit::stored_models(store).context("reading the stored fits")?;
-    let readings =
-        domain::readings::assess_all_with(&population.people, &population.events, as_of, &models);
-    Ok(Assessed {
-        population,
-        readings,
-    })
+    let people = store.people().context("reading the ledger")?;
+    // One pass, person by person, on two threads: no person's events are kept afterwards.
+    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models);
+    store
+        .visit_events(&|rank, events| assessor.person(rank, events))
+        .context("reading the ledger")?;
+    let readings = assessor.finish(&people);
+    Ok(Assessed { people, readings })
 }

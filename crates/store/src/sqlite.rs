@@ -373,10 +373,10 @@ impl Store for SqliteStore {
             .map(|_| std::sync::Mutex::new(Vec::new()))
             .collect();
         self.visit_events(&|rank, events| {
-            if let Some(slot) = slots.get(rank) {
-                if let Ok(mut s) = slot.lock() {
-                    *s = events.to_vec();
-                }
+            if let Some(slot) = slots.get(rank)
+                && let Ok(mut s) = slot.lock()
+            {
+                *s = events.to_vec();
             }
         })?;
         let events = slots

@@ -66,10 +66,10 @@ impl MasterKey {
 
     /// The master key from `RAPPORT_MASTER_KEY`, else from the key file beside the ledger.
     pub fn locate(db: &Path) -> Result<MasterKey, StoreError> {
-        if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
-            if !v.trim().is_empty() {
-                return MasterKey::from_hex(&v);
-            }
+        if let Ok(v) = std::env::var(MASTER_KEY_ENV)
+            && !v.trim().is_empty()
+        {
+            return MasterKey::from_hex(&v);
         }
         let path = MasterKey::default_path(db);
         match std::fs::read_to_string(&path) {

@@ -3,11 +3,12 @@
 //! Percentiles need every person's figure, so lists and cards both start here. The work is
 //! split across cores with rayon; it stays a pure function of the events and `as_of`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::{HEADLINES, Models, Others, Readings, Recorded, distributions, trends};
+use super::{HEADLINES, Models, NoOthers, Others, Readings, Recorded, distributions, trends};
 use crate::event::Body;
 use crate::values::{PersonId, Timestamp};
 
@@ -55,33 +56,112 @@ pub fn assess_all(
     assess_all_with(people, events, as_of, &Models::default())
 }
 
-/// [`assess_all`] with the stored model fits, which add each person's `loyalty` and `value`
-/// (computed per person in the same parallel pass; a prediction is a few special functions).
+/// [`assess_all`] with the stored model fits, which add each person's `loyalty` and `value`.
 pub fn assess_all_with(
     people: &[PersonId],
     events: &[Vec<Recorded>],
     as_of: Timestamp,
     models: &Models,
 ) -> Vec<Readings> {
-    let others = LastTransactions::new(people, events, as_of);
-    let mut all: Vec<Readings> = events
+    let assessor = Assessor::new(people.len(), as_of, models);
+    events
         .par_iter()
-        .map(|evs| {
-            let mut r = Readings::compute_with(evs, as_of, &others, models);
-            for (i, t) in trends(evs, as_of, &others).into_iter().enumerate() {
-                r.set_standing(i, None, t);
-            }
-            r
-        })
-        .collect();
-    let dists = distributions(all.iter());
-    all.par_iter_mut().for_each(|r| {
-        for (i, h) in HEADLINES.iter().enumerate() {
-            if let Some(v) = r.headline(h.reading) {
-                let trend = r.standing(i).1.cloned();
-                r.set_standing(i, dists[i].percentile(v), trend);
+        .enumerate()
+        .for_each(|(rank, evs)| assessor.person(rank, evs));
+    assessor.finish(people)
+}
+
+/// What one person's pass leaves for the end: their readings, and what advocacy needs
+/// from everyone else (who bought when, and whom they referred).
+struct Partial {
+    readings: Readings,
+    last_transaction: Option<Timestamp>,
+    referrals: Vec<(PersonId, Timestamp)>,
+}
+
+/// Readings for everyone in one streaming pass: [`Assessor::person`] is called once per
+/// person (from any thread, in any order) while their events are at hand, and
+/// [`Assessor::finish`] adds what needs everyone — referrals that became buyers, and
+/// percentiles. Only the readings are kept, never the events, so memory stays small however
+/// long the histories are.
+pub struct Assessor<'m> {
+    as_of: Timestamp,
+    models: &'m Models,
+    slots: Vec<OnceLock<Partial>>,
+}
+
+impl<'m> Assessor<'m> {
+    pub fn new(people: usize, as_of: Timestamp, models: &'m Models) -> Self {
+        Assessor {
+            as_of,
+            models,
+            slots: (0..people).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// One person's readings and trends; `events` in time order (see [`super::sort_in_time`]).
+    pub fn person(&self, rank: usize, events: &[Recorded]) {
+        let Some(slot) = self.slots.get(rank) else {
+            return;
+        };
+        let as_of = self.as_of;
+        let mut readings = Readings::compute_with(events, as_of, &NoOthers, self.models);
+        for (i, t) in trends(events, as_of, &NoOthers).into_iter().enumerate() {
+            readings.set_standing(i, None, t);
+        }
+        let mut last_transaction = None;
+        let mut referrals = Vec::new();
+        for e in events.iter().filter(|e| e.at <= as_of) {
+            match &e.body {
+                Body::OrderPlaced { .. } | Body::InvoiceIssued { .. } => {
+                    last_transaction = last_transaction.max(Some(e.at));
+                }
+                Body::ReferralMade { referred } => referrals.push((referred.clone(), e.at)),
+                _ => {}
             }
         }
-    });
-    all
+        let _ = slot.set(Partial {
+            readings,
+            last_transaction,
+            referrals,
+        });
+    }
+
+    /// Everyone's readings in rank order, with referrals resolved and percentiles filled in.
+    /// People never visited get empty readings.
+    pub fn finish(self, people: &[PersonId]) -> Vec<Readings> {
+        let partials: Vec<Option<Partial>> =
+            self.slots.into_iter().map(OnceLock::into_inner).collect();
+        let latest: HashMap<&str, Timestamp> = people
+            .iter()
+            .zip(&partials)
+            .filter_map(|(p, part)| Some((p.as_str(), part.as_ref()?.last_transaction?)))
+            .collect();
+        let mut all: Vec<Readings> = partials
+            .into_iter()
+            .map(|part| {
+                let Some(mut part) = part else {
+                    return Readings::default();
+                };
+                if let Some(a) = part.readings.advocacy.as_mut() {
+                    a.referrals_active = part
+                        .referrals
+                        .iter()
+                        .filter(|(p, at)| latest.get(p.as_str()).is_some_and(|t| t > at))
+                        .count();
+                }
+                part.readings
+            })
+            .collect();
+        let dists = distributions(all.iter());
+        all.par_iter_mut().for_each(|r| {
+            for (i, h) in HEADLINES.iter().enumerate() {
+                if let Some(v) = r.headline(h.reading) {
+                    let trend = r.standing(i).1.cloned();
+                    r.set_standing(i, dists[i].percentile(v), trend);
+                }
+            }
+        });
+        all
+    }
 }

@@ -1,7 +1,7 @@
 //! How the business treats this person: heard, made right, promises kept
 //! (READINGS.md, second half; `personal` and `respects choices` come with their own issues).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -44,14 +44,12 @@ pub struct FirstAnswer {
 
 pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
     let mut opened: Vec<(&Ref, &Recorded)> = Vec::new();
-    let mut first_answer: HashMap<&Ref, &Recorded> = HashMap::new();
-    let mut seen: HashSet<&Ref> = HashSet::new();
+    let mut first_answer: HashMap<&Ref, &Recorded> = HashMap::default();
+    let mut seen: HashSet<&Ref> = HashSet::default();
     for e in events {
         match &e.body {
-            Body::ContactOpened { contact, .. } => {
-                if seen.insert(contact) {
-                    opened.push((contact, e));
-                }
+            Body::ContactOpened { contact, .. } if seen.insert(contact) => {
+                opened.push((contact, e));
             }
             Body::ContactAnswered { contact, .. } => {
                 let entry = first_answer.entry(contact).or_insert(e);
@@ -126,15 +124,13 @@ pub struct MadeRight {
 
 pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
     let mut incidents: Vec<(&Ref, &Recorded)> = Vec::new();
-    let mut seen: HashSet<&Ref> = HashSet::new();
-    let mut apology: HashMap<&Ref, &Recorded> = HashMap::new();
-    let mut latest_outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::new();
+    let mut seen: HashSet<&Ref> = HashSet::default();
+    let mut apology: HashMap<&Ref, &Recorded> = HashMap::default();
+    let mut latest_outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::default();
     for e in events {
         match &e.body {
-            Body::IncidentOccurred { incident } => {
-                if seen.insert(incident) {
-                    incidents.push((incident, e));
-                }
+            Body::IncidentOccurred { incident } if seen.insert(incident) => {
+                incidents.push((incident, e));
             }
             Body::ApologyMade { incident } => {
                 let entry = apology.entry(incident).or_insert(e);
@@ -209,14 +205,12 @@ pub struct PromisesKept {
 
 pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<PromisesKept> {
     let mut made: Vec<(&Ref, Day, i64)> = Vec::new();
-    let mut seen: HashSet<&Ref> = HashSet::new();
-    let mut kept_at: HashMap<&Ref, &Recorded> = HashMap::new();
+    let mut seen: HashSet<&Ref> = HashSet::default();
+    let mut kept_at: HashMap<&Ref, &Recorded> = HashMap::default();
     for e in events {
         match &e.body {
-            Body::PromiseMade { promise, due } => {
-                if seen.insert(promise) {
-                    made.push((promise, *due, e.seq));
-                }
+            Body::PromiseMade { promise, due } if seen.insert(promise) => {
+                made.push((promise, *due, e.seq));
             }
             Body::PromiseKept { promise } => {
                 let entry = kept_at.entry(promise).or_insert(e);

@@ -14,7 +14,7 @@ mod person;
 
 use serde::Serialize;
 
-pub use assess::{LastTransactions, assess_all, assess_all_with};
+pub use assess::{Assessor, LastTransactions, assess_all, assess_all_with};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};

@@ -1,7 +1,9 @@
 //! How this person treats the business: punctuality, invoice friction, service load,
 //! advocacy and resilience (READINGS.md, first half).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -72,7 +74,7 @@ struct Invoice {
 }
 
 pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punctuality> {
-    let mut invoices: HashMap<&Ref, Invoice> = HashMap::new();
+    let mut invoices: HashMap<&Ref, Invoice> = HashMap::default();
     let mut order: Vec<&Ref> = Vec::new();
     let mut payments: Vec<&Recorded> = Vec::new();
     for e in events {
@@ -82,21 +84,19 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
                 amount,
                 currency,
                 due,
-            } => {
-                if !invoices.contains_key(invoice) {
-                    order.push(invoice);
-                    invoices.insert(
-                        invoice,
-                        Invoice {
-                            seq: e.seq,
-                            amount: *amount,
-                            currency: *currency,
-                            due: *due,
-                            paid: Amount::ZERO,
-                            settled: None,
-                        },
-                    );
-                }
+            } if !invoices.contains_key(invoice) => {
+                order.push(invoice);
+                invoices.insert(
+                    invoice,
+                    Invoice {
+                        seq: e.seq,
+                        amount: *amount,
+                        currency: *currency,
+                        due: *due,
+                        paid: Amount::ZERO,
+                        settled: None,
+                    },
+                );
             }
             Body::PaymentReceived { .. } => payments.push(e),
             _ => {}
@@ -176,7 +176,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         weighted += w * days_late as f64;
         weight += w;
     }
-    late.sort_by(|a, b| b.0.cmp(&a.0));
+    late.sort_by_key(|l| std::cmp::Reverse(l.0));
     evidence.sort_unstable();
     let (on_time_share, mean_days_late) = if due == 0 {
         (None, None)
@@ -227,20 +227,20 @@ pub struct InvoiceFriction {
 }
 
 pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
-    let mut issued: HashSet<&Ref> = HashSet::new();
+    let mut issued: HashSet<&Ref> = HashSet::default();
     let mut evidence = Vec::new();
     for e in events {
-        if let Body::InvoiceIssued { invoice, .. } = &e.body {
-            if issued.insert(invoice) {
-                evidence.push(e.seq);
-            }
+        if let Body::InvoiceIssued { invoice, .. } = &e.body
+            && issued.insert(invoice)
+        {
+            evidence.push(e.seq);
         }
     }
     if issued.is_empty() {
         return None;
     }
     let mut disputed: Vec<&Ref> = Vec::new();
-    let mut outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::new();
+    let mut outcome: HashMap<&Ref, (Timestamp, i64, Outcome)> = HashMap::default();
     for e in events {
         match &e.body {
             Body::InvoiceDisputed { invoice } if issued.contains(invoice) => {
@@ -429,7 +429,7 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
             )
         })
         .collect();
-    let mut seen: HashSet<&Ref> = HashSet::new();
+    let mut seen: HashSet<&Ref> = HashSet::default();
     let (mut n, mut w) = (0, 0);
     let (mut na, mut wa, mut nn, mut wn) = (0, 0, 0, 0);
     let mut evidence = Vec::new();

@@ -30,7 +30,6 @@ pub fn run(db: &Path, args: &CardArgs) -> anyhow::Result<ExitCode> {
         .context("writing the audit log")?;
     let assessed = ledger::assess(&store, as_of)?;
     let index = assessed
-        .population
         .people
         .iter()
         .position(|p| *p == person)

@@ -306,7 +306,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -323,20 +323,23 @@ fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>
         thousands(o.summary.added),
         thousands(o.summary.duplicates)
     );
-    if o.rejected > 0 {
-        if let Some(r) = rejects {
-            line.push_str(&format!(
-                ", {} rejected (see {})",
-                thousands(o.rejected),
-                r.display()
-            ));
-        }
+    if o.rejected > 0
+        && let Some(r) = rejects
+    {
+        line.push_str(&format!(
+            ", {} rejected (see {})",
+            thousands(o.rejected),
+            r.display()
+        ));
     }
     line.push_str(&format!(
         " in {secs:.2} s ({} events/s)",
         thousands(rate as u64)
     ));
     println!("{line}");
+    for (reason, n) in &o.skipped {
+        println!("  skipped {} row(s) on purpose: {reason}", thousands(*n));
+    }
 }
 
 fn report_failure(path: &Path, o: &Outcome) {
