@@ -332,3 +332,161 @@ fn the_master_key_file_is_readable_by_its_owner_only() {
     }
     let _ = Path::new("");
 }
+
+/// The real-data extracts the importer's own tests use (see their README for sources).
+fn import_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../import/tests/data")
+        .join(name)
+}
+
+#[test]
+fn the_transactions_preset_imports_online_retail_skipping_rows_without_a_customer() {
+    let l = Ledger::new();
+    let file = import_data("online_retail_head.csv");
+    let out = l.run(&[
+        "import",
+        file.to_str().unwrap(),
+        "--preset",
+        "transactions",
+        "--set",
+        "currency=GBP",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("skipped"), "{}", stdout(&out));
+    let t = l.totals();
+    assert!(t.people > 10 && t.events > 20, "{t:?}");
+    // Readings come out for the imported people: every one has a service-load reading.
+    let out = l.run(&["people", "--json"]);
+    assert_eq!(stdout(&out).lines().count() as u64, t.people);
+}
+
+#[test]
+fn the_transactions_preset_reads_cdnow_s_whitespace_separated_log() {
+    let l = Ledger::new();
+    let file = import_data("cdnow_master_head.txt");
+    let out = l.run(&[
+        "import",
+        file.to_str().unwrap(),
+        "--preset",
+        "transactions",
+        "--set",
+        "delimiter=whitespace",
+        "--set",
+        "currency=USD",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count() as u64 - 1;
+    assert_eq!(l.totals().events, lines);
+}
+
+#[test]
+fn the_invoices_preset_makes_invoices_payments_and_disputes() {
+    let l = Ledger::new();
+    let csv = "InvoiceId,CustomerId,Amount,Currency,IssueDate,DueDate,SettledDate,Disputed\n\
+               17,0379-NEVHP,55.94,USD,2013-01-02,2013-02-01,2013-02-10,no\n\
+               18,0379-NEVHP,10.00,USD,2013-03-02,2013-04-01,,yes\n";
+    let p = l.write("inv.csv", csv.as_bytes());
+    let out = l.run(&["import", p.to_str().unwrap(), "--preset", "invoices"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(l.totals().events, 4);
+    let out = l.run(&["card", "0379-NEVHP", "--json", "--as-of", "2013-06-01"]);
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &card["readings"]["punctuality"];
+    assert_eq!(p["invoices_due"], 2);
+    assert_eq!(p["mean_days_late"], 35.0); // 9 days late, and 61 days open
+    assert_eq!(card["readings"]["invoice_friction"]["disputed_share"], 0.5);
+}
+
+#[test]
+fn bad_csv_is_refused_with_file_line_and_column_and_stores_nothing() {
+    let l = Ledger::new();
+    let header = "InvoiceId,CustomerId,Amount,Currency,IssueDate,DueDate,SettledDate,Disputed\n";
+    let good = "17,A,55.94,USD,2013-01-02,2013-02-01,2013-02-10,no\n";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "short.csv",
+            format!("{header}{good}18,A,10.00\n"),
+            "short.csv:3:",
+        ),
+        (
+            "date.csv",
+            format!("{header}{good}19,A,1.00,USD,2013-02-30,2013-03-01,,no\n"),
+            "short.csv",
+        ),
+        (
+            "decimals.csv",
+            format!("{header}{good}20,A,1.001,USD,2013-02-01,2013-03-01,,no\n"),
+            "decimals.csv:3:",
+        ),
+        (
+            "missing-column.csv",
+            "InvoiceId,CustomerId,Amount\n17,A,5.00\n".into(),
+            "missing-column.csv:1:",
+        ),
+    ];
+    for (name, content, needle) in cases {
+        let p = l.write(name, content.as_bytes());
+        let out = l.run(&["import", p.to_str().unwrap(), "--preset", "invoices"]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{name} was accepted");
+        let needle = if name == "date.csv" {
+            "date.csv:3:"
+        } else {
+            needle
+        };
+        assert!(err.contains(needle), "{name}: {err}");
+        assert_eq!(
+            l.totals(),
+            Totals {
+                people: 0,
+                events: 0
+            },
+            "{name} changed the ledger"
+        );
+    }
+    // A mapping naming a column the file lacks names that column.
+    let p = l.write("m.csv", b"InvoiceId,CustomerId,Amount\n17,A,5.00\n");
+    let out = l.run(&["import", p.to_str().unwrap(), "--preset", "invoices"]);
+    let err = stderr(&out);
+    assert!(err.contains("m.csv:1:") && err.contains("DueDate"), "{err}");
+    assert!(
+        !err.contains("--skip-invalid"),
+        "a whole-file error is not fixed by skipping rows: {err}"
+    );
+}
+
+#[test]
+fn a_csv_without_a_mapping_says_how_to_give_one() {
+    let l = Ledger::new();
+    let out = l.import("x.csv", b"a,b\n1,2\n");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--preset"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_demo_builds_a_ledger_with_readings_for_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rapport"))
+            .args(args)
+            .env("RAPPORT_DB", dir.path().join("demo.db"))
+            .env_remove("RAPPORT_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["demo", "--people", "300"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("P-000001"));
+    // Running it again replaces the demo ledger.
+    assert!(run(&["demo", "--people", "300"]).status.success());
+    let out = run(&["people", "--json"]);
+    assert_eq!(stdout(&out).lines().count(), 300);
+    let out = run(&["card", "P-000008", "--json"]);
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wishes = card["own_words"]["wishes"].to_string();
+    assert!(
+        wishes.contains("<script>"),
+        "the showcase wish is kept verbatim: {wishes}"
+    );
+}

@@ -131,6 +131,8 @@ pub struct Outcome {
     pub rejected: u64,
     pub shown: Vec<RowError>,
     pub committed: bool,
+    /// The whole file was refused before any row (a mapped column is missing…).
+    pub file_error: bool,
     /// Rows the mapping skipped on purpose, by reason (e.g. no person).
     pub skipped: std::collections::BTreeMap<String, u64>,
 }
@@ -180,6 +182,7 @@ pub fn import_reader(
                 rejected: rejected + 1,
                 shown,
                 committed: false,
+                file_error: true,
                 skipped: Default::default(),
             });
         }
@@ -194,6 +197,7 @@ pub fn import_reader(
             rejected,
             shown,
             committed: false,
+            file_error: false,
             skipped,
         });
     }
@@ -205,6 +209,7 @@ pub fn import_reader(
         rejected,
         shown,
         committed: true,
+        file_error: false,
         skipped,
     })
 }
@@ -343,6 +348,16 @@ fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>
 }
 
 fn report_failure(path: &Path, o: &Outcome) {
+    if o.file_error {
+        eprintln!(
+            "error: {}: not imported; nothing from this file was stored:",
+            path.display()
+        );
+        for e in &o.shown {
+            eprintln!("  {e}");
+        }
+        return;
+    }
     eprintln!(
         "error: {}: not imported, {} invalid row(s); nothing from this file was stored:",
         path.display(),
