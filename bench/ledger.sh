@@ -18,7 +18,8 @@ TIME=/usr/bin/time
 measure() { # label, command...
   local label=$1; shift
   local log; log=$(mktemp)
-  "$TIME" -f "%e %M" -o "$log" "$@" > "$OUT/$label.out"
+  sync # let the previous step's writes settle, so they are not charged to this one
+  "$TIME" -f "%e %M" -o "$log" "$@" > "$OUT/$label.out" 2> "$OUT/$label.err"
   read -r secs kib < "$log"; rm -f "$log"
   printf '%-40s %8.2f s %8.0f MiB\n' "$label" "$secs" "$((kib / 1024))" >&2
   echo "$secs"
@@ -36,6 +37,11 @@ echo "what                                      seconds   peak memory"
 secs=$(measure "rapport import (JSON Lines)" $R --db "$OUT/ledger.db" import "$OUT/events.jsonl" | tail -1)
 awk -v e="$EVENTS" -v s="$secs" 'BEGIN { printf "  = %.0f events/s\n", e / s }'
 
+measure "rapport people --json (all readings)" $R --db "$OUT/ledger.db" people --json --as-of 2026-11-01 > /dev/null
+measure "rapport people (table, top 20)" $R --db "$OUT/ledger.db" people --sort punctuality.on_time_share --limit 20 --as-of 2026-11-01 > /dev/null
+measure "rapport card P-000001" $R --db "$OUT/ledger.db" card P-000001 --as-of 2026-11-01 > /dev/null
+measure "rapport import again (all duplicates)" $R --db "$OUT/ledger.db" import "$OUT/events.jsonl" > /dev/null
+
 # The floor: sqlite3 importing the same rows (as CSV of the ledger's own columns) into the
 # same schema, indexes included.
 sqlite3 "$OUT/ledger.db" -csv \
@@ -48,10 +54,6 @@ sed -e 's/) STRICT, WITHOUT ROWID;/) WITHOUT ROWID;/' -e 's/) STRICT;/);/' \
 sqlite3 "$OUT/floor.db" "INSERT INTO imports (batch, started_at, origin) VALUES (1, 0, 'floor')"
 secs=$(measure "sqlite3 .import of the same rows (floor)" sqlite3 "$OUT/floor.db" \
   "PRAGMA journal_mode=WAL" "PRAGMA synchronous=NORMAL" "PRAGMA cache_size=-262144" \
-  ".import --csv $OUT/rows.csv events" 2>&1 | tail -1)
+  ".import --csv $OUT/rows.csv events" | tail -1)
 awk -v e="$EVENTS" -v s="$secs" 'BEGIN { printf "  = %.0f rows/s\n", e / s }'
 
-measure "rapport people --json (all readings)" $R --db "$OUT/ledger.db" people --json --as-of 2026-11-01 > /dev/null
-measure "rapport people (table, top 20)" $R --db "$OUT/ledger.db" people --sort punctuality.on_time_share --limit 20 --as-of 2026-11-01 > /dev/null
-measure "rapport card P-000001" $R --db "$OUT/ledger.db" card P-000001 --as-of 2026-11-01 > /dev/null
-measure "rapport import again (all duplicates)" $R --db "$OUT/ledger.db" import "$OUT/events.jsonl" > /dev/null

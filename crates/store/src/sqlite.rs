@@ -185,6 +185,7 @@ struct Statements<'a> {
     one: rusqlite::Statement<'a>,
     sealed: rusqlite::Statement<'a>,
     person: rusqlite::Statement<'a>,
+    find: rusqlite::Statement<'a>,
 }
 
 /// Rows per multi-row INSERT: SQLite opens its cursors once per statement, so sending rows
@@ -211,6 +212,9 @@ struct SqliteBatch<'a> {
     insert_one: rusqlite::Statement<'a>,
     insert_sealed: rusqlite::Statement<'a>,
     insert_person: rusqlite::Statement<'a>,
+    find_event: rusqlite::Statement<'a>,
+    /// The last group written held duplicates: check events before preparing them.
+    expect_duplicates: bool,
     pending: Vec<Pending>,
     /// Reused buffer for the personal fields before sealing.
     plain: Vec<u8>,
@@ -280,6 +284,7 @@ impl Store for SqliteStore {
                 one: conn.prepare(&insert_sql(1))?,
                 sealed: conn.prepare("INSERT INTO sealed (seq, blob) VALUES (?1, ?2)")?,
                 person: conn.prepare("INSERT INTO people (id) VALUES (?1)")?,
+                find: conn.prepare("SELECT 1 FROM events WHERE source = ?1 AND id = ?2")?,
             };
             Ok::<_, rusqlite::Error>((batch, next_seq, statements))
         })();
@@ -299,6 +304,8 @@ impl Store for SqliteStore {
             insert_one: st.one,
             insert_sealed: st.sealed,
             insert_person: st.person,
+            find_event: st.find,
+            expect_duplicates: false,
             pending: Vec::with_capacity(ROWS_PER_INSERT),
             plain: Vec::with_capacity(512),
             next_seq,
@@ -647,6 +654,7 @@ impl SqliteBatch<'_> {
             }
         }
         let all_new = added == rows;
+        self.expect_duplicates = !all_new;
         for p in &self.pending {
             let Some(blob) = &p.sealed else { continue };
             // After a duplicate in the group, only events that really went in get their text.
@@ -671,6 +679,19 @@ impl SqliteBatch<'_> {
 
 impl Batch for SqliteBatch<'_> {
     fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
+        // Re-imports of overlapping exports are common: while the last group held
+        // duplicates, look each event up first and skip a known one before sealing anything.
+        if self.expect_duplicates {
+            let known = self
+                .find_event
+                .query_row(params![e.source.as_str(), e.id.as_str()], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if known {
+                self.summary.duplicates += 1;
+                return Ok(());
+            }
+        }
         let person = self.person_pk(&e.person)?;
         let sealed = if e.personal.is_empty() {
             None
