@@ -12,8 +12,8 @@ use crate::values::{Day, Ref, Timestamp};
 /// A question still waiting for an answer at `T`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenQuestion {
-    pub contact: String,
-    pub opened: String,
+    pub contact: Ref,
+    pub opened: Timestamp,
     pub age_days: f64,
     #[serde(skip)]
     pub seq: i64,
@@ -74,8 +74,8 @@ pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
                 hours.push(e.at.hours_until(a.at).max(0.0));
             }
             None => open_questions.push(OpenQuestion {
-                contact: contact.to_string(),
-                opened: e.at.to_rfc3339(),
+                contact: (*contact).clone(),
+                opened: e.at,
                 age_days: round4(e.at.hours_until(as_of) / 24.0),
                 seq: e.seq,
             }),
@@ -113,7 +113,7 @@ pub struct MadeRight {
     pub upheld_disputes: usize,
     /// Incidents without an apology, for the explanation.
     #[serde(skip)]
-    pub unapologised: Vec<String>,
+    pub unapologised: Vec<Ref>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,
     /// The person's own trend: the last 180 days against all earlier history.
@@ -167,7 +167,7 @@ pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
                 evidence.push(a.seq);
                 hours.push(e.at.hours_until(a.at).max(0.0));
             }
-            None => unapologised.push(incident.to_string()),
+            None => unapologised.push((*incident).clone()),
         }
     }
     let n = incidents.len();
@@ -194,7 +194,7 @@ pub struct PromisesKept {
     pub kept: usize,
     /// Promises due by `T` and not kept on time.
     #[serde(skip)]
-    pub broken: Vec<String>,
+    pub broken: Vec<Ref>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,
     /// The person's own trend: the last 180 days against all earlier history.
@@ -241,7 +241,7 @@ pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<Pro
                 if let Some(k) = other {
                     evidence.push(k.seq);
                 }
-                broken.push(promise.to_string());
+                broken.push((*promise).clone());
             }
         }
     }

@@ -28,8 +28,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-fn list(items: &[String], max: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+fn list(items: &[impl std::fmt::Display], max: usize) -> String {
+    let shown: Vec<String> = items.iter().take(max).map(ToString::to_string).collect();
     let mut s = shown.join(", ");
     if items.len() > max {
         s.push_str(&format!(" and {} more", items.len() - max));

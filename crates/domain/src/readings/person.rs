@@ -29,7 +29,7 @@ impl MoneyByCurrency {
 /// A due invoice that was (or still is) paid late: for the explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LateInvoice {
-    pub invoice: String,
+    pub invoice: Ref,
     pub days_late: i64,
     pub open: bool,
 }
@@ -160,7 +160,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
             late.push((
                 inv.due,
                 LateInvoice {
-                    invoice: r.to_string(),
+                    invoice: (*r).clone(),
                     days_late,
                     open,
                 },
@@ -217,7 +217,7 @@ pub struct InvoiceFriction {
     pub not_upheld: usize,
     /// Disputed invoices, by reference, for the explanation.
     #[serde(skip)]
-    pub disputed_invoices: Vec<String>,
+    pub disputed_invoices: Vec<Ref>,
     /// Where the headline figure falls among everyone who has this reading (0–100).
     pub percentile: Option<f64>,
     /// The person's own trend: the last 180 days against all earlier history.
@@ -276,7 +276,7 @@ pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
         invoices: issued.len(),
         disputed: disputed.len(),
         not_upheld,
-        disputed_invoices: disputed.iter().map(|r| r.to_string()).collect(),
+        disputed_invoices: disputed.iter().map(|r| (*r).clone()).collect(),
         percentile: None,
         trend: None,
         evidence,

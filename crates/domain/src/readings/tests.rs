@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::event::NewEvent;
-use crate::values::PersonId;
+use crate::values::{PersonId, Ref};
 
 /// Builds a person's history from short event descriptions; `seq` is the line number.
 fn history(events: &[serde_json::Value]) -> Vec<Recorded> {
@@ -255,7 +255,7 @@ fn heard_measures_answers_and_keeps_open_questions_with_their_age() {
     assert_eq!(r.first_answer_hours.median, Some(13.0));
     assert_eq!(r.first_answer_hours.max, Some(24.0));
     assert_eq!(r.open_questions.len(), 1);
-    assert_eq!(r.open_questions[0].contact, "c3");
+    assert_eq!(r.open_questions[0].contact.as_str(), "c3");
     assert_eq!(r.open_questions[0].age_days, 10.0);
 }
 
@@ -274,7 +274,7 @@ fn made_right_counts_apologies_and_their_speed() {
     assert_eq!(m.incidents, 3);
     assert_eq!(m.apologised_share, Some(round4(2.0 / 3.0)));
     assert_eq!(m.hours_to_apology, Some(20.0));
-    assert_eq!(m.unapologised, vec!["i3".to_owned()]);
+    assert_eq!(m.unapologised, vec![Ref::parse("i3").unwrap()]);
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn a_promise_is_kept_only_on_or_before_its_due_day() {
     assert_eq!(p.due, 3);
     assert_eq!(p.kept, 1);
     assert_eq!(p.kept_share, round4(1.0 / 3.0));
-    assert_eq!(p.broken, vec!["b".to_owned(), "c".to_owned()]);
+    assert_eq!(p.broken, vec![Ref::parse("b").unwrap(), Ref::parse("c").unwrap()]);
 }
 
 #[test]

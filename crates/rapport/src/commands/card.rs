@@ -209,7 +209,7 @@ impl<'a> Card<'a> {
                             "contact": q.contact,
                             "opened": q.opened,
                             "age_days": q.age_days,
-                            "text": texts.get(&q.contact).copied().flatten(),
+                            "text": texts.get(q.contact.as_str()).copied().flatten(),
                         })
                     })
                     .collect()
