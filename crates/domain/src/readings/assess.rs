@@ -3,7 +3,7 @@
 //! Percentiles need every person's figure, so lists and cards both start here. The work is
 //! split across cores with rayon; it stays a pure function of the events and `as_of`.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -132,11 +132,20 @@ impl<'m> Assessor<'m> {
     pub fn finish(self, people: &[PersonId]) -> Vec<Readings> {
         let partials: Vec<Option<Partial>> =
             self.slots.into_iter().map(OnceLock::into_inner).collect();
+        // Only people someone referred matter for "became a buyer": a small map.
+        let referred: HashSet<&str> = partials
+            .iter()
+            .flatten()
+            .flat_map(|p| p.referrals.iter().map(|(r, _)| r.as_str()))
+            .collect();
         let latest: HashMap<&str, Timestamp> = people
             .iter()
             .zip(&partials)
+            .filter(|(p, _)| referred.contains(p.as_str()))
             .filter_map(|(p, part)| Some((p.as_str(), part.as_ref()?.last_transaction?)))
             .collect();
+        // Serial on purpose: these collects reuse their input's allocation in place, where a
+        // parallel collect would hold both (some hundreds of MB) at once.
         let mut all: Vec<Readings> = partials
             .into_iter()
             .map(|part| {

@@ -479,9 +479,12 @@ impl Distribution {
 }
 
 /// Distributions of every headline over a set of people's readings, in [`HEADLINES`] order.
-pub fn distributions<'a>(all: impl Iterator<Item = &'a Readings> + Clone) -> Vec<Distribution> {
+pub fn distributions<'a>(
+    all: impl Iterator<Item = &'a Readings> + Clone + Send + Sync,
+) -> Vec<Distribution> {
+    use rayon::prelude::*;
     HEADLINES
-        .iter()
+        .par_iter()
         .map(|h| Distribution::new(all.clone().filter_map(|r| r.headline(h.reading)).collect()))
         .collect()
 }

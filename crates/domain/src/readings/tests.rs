@@ -293,7 +293,10 @@ fn a_promise_is_kept_only_on_or_before_its_due_day() {
     assert_eq!(p.due, 3);
     assert_eq!(p.kept, 1);
     assert_eq!(p.kept_share, round4(1.0 / 3.0));
-    assert_eq!(p.broken, vec![Ref::parse("b").unwrap(), Ref::parse("c").unwrap()]);
+    assert_eq!(
+        p.broken,
+        vec![Ref::parse("b").unwrap(), Ref::parse("c").unwrap()]
+    );
 }
 
 #[test]
