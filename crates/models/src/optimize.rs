@@ -100,19 +100,7 @@ pub(crate) fn minimize<F: Fn(&[f64]) -> f64>(f: F, start: &[f64]) -> Outcome {
     // Report (and judge convergence on) a gradient with a smaller step than
     // the Hessian's, so its truncation error does not mask convergence.
     let gradient_norm = norm(&gradient(&guarded, &x, STEP / 10.0));
-    let inverse_hessian = invert_spd(&h, n);
-    let converged = fx.is_finite()
-        && gradient_norm <= 1e-6 * fx.abs().max(1.0)
-        && inverse_hessian.is_some()
-        && x.iter().all(|v| v.abs() < THETA_LIMIT - 1.0);
-    Outcome {
-        theta: x,
-        value: fx,
-        iterations,
-        gradient_norm,
-        inverse_hessian,
-        converged,
-    }
+    judge(x, fx, iterations, gradient_norm, &h, n)
 }
 
 /// [`minimize_with_gradient`], and if that does not converge, the
@@ -247,19 +235,7 @@ pub(crate) fn minimize_with_gradient<F: Fn(&[f64]) -> (f64, Vec<f64>)>(
         h = hessian_from_gradient(&guarded, &x);
     }
     let gradient_norm = norm(&g);
-    let inverse_hessian = invert_spd(&h, n);
-    let converged = fx.is_finite()
-        && gradient_norm <= 1e-6 * fx.abs().max(1.0)
-        && inverse_hessian.is_some()
-        && x.iter().all(|v| v.abs() < THETA_LIMIT - 1.0);
-    Outcome {
-        theta: x,
-        value: fx,
-        iterations,
-        gradient_norm,
-        inverse_hessian,
-        converged,
-    }
+    judge(x, fx, iterations, gradient_norm, &h, n)
 }
 
 fn identity(n: usize) -> Vec<f64> {
@@ -586,5 +562,31 @@ mod tests {
         assert!((inv[0] - 2.0 / 7.0).abs() < 1e-5);
         assert!((inv[1] + 1.0 / 7.0).abs() < 1e-5);
         assert!((inv[3] - 4.0 / 7.0).abs() < 1e-5);
+    }
+}
+
+/// The outcome of a search at `x`: converged when the value is finite, the gradient is
+/// negligible against it, the Hessian can be inverted (so standard errors exist) and no
+/// parameter ran off to the edge of the search space.
+fn judge(
+    x: Vec<f64>,
+    fx: f64,
+    iterations: usize,
+    gradient_norm: f64,
+    h: &[f64],
+    n: usize,
+) -> Outcome {
+    let inverse_hessian = invert_spd(h, n);
+    let converged = fx.is_finite()
+        && gradient_norm <= 1e-6 * fx.abs().max(1.0)
+        && inverse_hessian.is_some()
+        && x.iter().all(|v| v.abs() < THETA_LIMIT - 1.0);
+    Outcome {
+        theta: x,
+        value: fx,
+        iterations,
+        gradient_norm,
+        inverse_hessian,
+        converged,
     }
 }
