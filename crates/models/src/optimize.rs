@@ -517,6 +517,32 @@ pub(crate) fn finish<P>(
     })
 }
 
+/// The outcome of a search at `x`: converged when the value is finite, the gradient is
+/// negligible against it, the Hessian can be inverted (so standard errors exist) and no
+/// parameter ran off to the edge of the search space.
+fn judge(
+    x: Vec<f64>,
+    fx: f64,
+    iterations: usize,
+    gradient_norm: f64,
+    h: &[f64],
+    n: usize,
+) -> Outcome {
+    let inverse_hessian = invert_spd(h, n);
+    let converged = fx.is_finite()
+        && gradient_norm <= 1e-6 * fx.abs().max(1.0)
+        && inverse_hessian.is_some()
+        && x.iter().all(|v| v.abs() < THETA_LIMIT - 1.0);
+    Outcome {
+        theta: x,
+        value: fx,
+        iterations,
+        gradient_norm,
+        inverse_hessian,
+        converged,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,31 +588,5 @@ mod tests {
         assert!((inv[0] - 2.0 / 7.0).abs() < 1e-5);
         assert!((inv[1] + 1.0 / 7.0).abs() < 1e-5);
         assert!((inv[3] - 4.0 / 7.0).abs() < 1e-5);
-    }
-}
-
-/// The outcome of a search at `x`: converged when the value is finite, the gradient is
-/// negligible against it, the Hessian can be inverted (so standard errors exist) and no
-/// parameter ran off to the edge of the search space.
-fn judge(
-    x: Vec<f64>,
-    fx: f64,
-    iterations: usize,
-    gradient_norm: f64,
-    h: &[f64],
-    n: usize,
-) -> Outcome {
-    let inverse_hessian = invert_spd(h, n);
-    let converged = fx.is_finite()
-        && gradient_norm <= 1e-6 * fx.abs().max(1.0)
-        && inverse_hessian.is_some()
-        && x.iter().all(|v| v.abs() < THETA_LIMIT - 1.0);
-    Outcome {
-        theta: x,
-        value: fx,
-        iterations,
-        gradient_norm,
-        inverse_hessian,
-        converged,
     }
 }
