@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use domain::NewEvent;
 
 pub use mapping::{Mapping, MappingError, Preset, ReadReport};
+pub use pipeline::{Prepare, PreparedSink};
 
 /// Where a rejected row was and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]

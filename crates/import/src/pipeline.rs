@@ -19,18 +19,60 @@ const CHUNK: usize = 2048;
 /// Messages in flight: with CHUNK, at most about 16,000 parsed events wait in memory.
 const DEPTH: usize = 8;
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Work done on the reading thread for each valid event, before it reaches the sink: for
+/// the ledger, sealing personal fields, so that the writing thread only writes.
+pub trait Prepare: Send {
+    type Out: Send;
+    fn prepare(&mut self, event: &NewEvent) -> Result<Self::Out, BoxError>;
+}
+
+/// Nothing to prepare.
+struct Nothing;
+
+impl Prepare for Nothing {
+    type Out = ();
+    fn prepare(&mut self, _: &NewEvent) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// Where prepared events go: like [`Sink`], with what [`Prepare`] made for each event.
+pub trait PreparedSink<P> {
+    fn push(&mut self, line: u64, event: NewEvent, prepared: P) -> Result<(), BoxError>;
+    fn reject(&mut self, error: RowError) -> Result<(), BoxError>;
+    fn progress(&mut self, _bytes: u64) {}
+}
+
+/// A plain [`Sink`] seen as a sink of events with nothing prepared.
+struct Plain<'a>(&'a mut dyn Sink);
+
+impl PreparedSink<()> for Plain<'_> {
+    fn push(&mut self, line: u64, event: NewEvent, (): ()) -> Result<(), BoxError> {
+        self.0.push(line, event)
+    }
+    fn reject(&mut self, error: RowError) -> Result<(), BoxError> {
+        self.0.reject(error)
+    }
+    fn progress(&mut self, bytes: u64) {
+        self.0.progress(bytes);
+    }
+}
+
 // Nearly every item is an event, so boxing it to shrink the rare variants would only add an
 // allocation per event.
 #[allow(clippy::large_enum_variant)]
-enum Item {
-    Event(u64, NewEvent),
+enum Item<P> {
+    Event(u64, NewEvent, P),
     Reject(RowError),
     Progress(u64),
 }
 
-struct ChannelSink {
-    tx: SyncSender<Vec<Item>>,
-    buf: Vec<Item>,
+struct ChannelSink<P: Prepare> {
+    tx: SyncSender<Vec<Item<P::Out>>>,
+    buf: Vec<Item<P::Out>>,
+    prepare: P,
 }
 
 /// The storing side hung up (it failed); the reader stops.
@@ -38,8 +80,8 @@ struct ChannelSink {
 #[error("the ledger stopped reading")]
 struct Closed;
 
-impl ChannelSink {
-    fn put(&mut self, item: Item) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+impl<P: Prepare> ChannelSink<P> {
+    fn put(&mut self, item: Item<P::Out>) -> Result<(), BoxError> {
         self.buf.push(item);
         if self.buf.len() >= CHUNK {
             self.flush()?;
@@ -47,7 +89,7 @@ impl ChannelSink {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn flush(&mut self) -> Result<(), BoxError> {
         if self.buf.is_empty() {
             return Ok(());
         }
@@ -56,16 +98,13 @@ impl ChannelSink {
     }
 }
 
-impl Sink for ChannelSink {
-    fn push(
-        &mut self,
-        line: u64,
-        event: NewEvent,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.put(Item::Event(line, event))
+impl<P: Prepare> Sink for ChannelSink<P> {
+    fn push(&mut self, line: u64, event: NewEvent) -> Result<(), BoxError> {
+        let prepared = self.prepare.prepare(&event)?;
+        self.put(Item::Event(line, event, prepared))
     }
 
-    fn reject(&mut self, error: RowError) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn reject(&mut self, error: RowError) -> Result<(), BoxError> {
         self.put(Item::Reject(error))
     }
 
@@ -74,11 +113,14 @@ impl Sink for ChannelSink {
     }
 }
 
-fn drain(rx: &Receiver<Vec<Item>>, sink: &mut dyn Sink) -> Result<(), ImportError> {
+fn drain<O>(
+    rx: &Receiver<Vec<Item<O>>>,
+    sink: &mut dyn PreparedSink<O>,
+) -> Result<(), ImportError> {
     for chunk in rx {
         for item in chunk {
             match item {
-                Item::Event(line, e) => sink.push(line, e).map_err(ImportError::Sink)?,
+                Item::Event(line, e, p) => sink.push(line, e, p).map_err(ImportError::Sink)?,
                 Item::Reject(r) => sink.reject(r).map_err(ImportError::Sink)?,
                 Item::Progress(b) => sink.progress(b),
             }
@@ -95,12 +137,24 @@ pub fn read(
     reader: impl BufRead + Send,
     sink: &mut dyn Sink,
 ) -> Result<Option<ReadReport>, ImportError> {
-    let (tx, rx) = sync_channel::<Vec<Item>>(DEPTH);
+    read_prepared(path, format, reader, Nothing, &mut Plain(sink))
+}
+
+/// [`read`], running `prepare` on the reading thread for every valid event.
+pub fn read_prepared<P: Prepare>(
+    path: &Path,
+    format: &Format,
+    reader: impl BufRead + Send,
+    prepare: P,
+    sink: &mut dyn PreparedSink<P::Out>,
+) -> Result<Option<ReadReport>, ImportError> {
+    let (tx, rx) = sync_channel::<Vec<Item<P::Out>>>(DEPTH);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || {
             let mut ch = ChannelSink {
                 tx,
                 buf: Vec::with_capacity(CHUNK),
+                prepare,
             };
             let result = match format {
                 Format::JsonLines => crate::jsonl::read(path, reader, &mut ch).map(|()| None),

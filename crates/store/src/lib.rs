@@ -14,7 +14,7 @@ use domain::readings::Recorded;
 use domain::{EventId, NewEvent, PersonId, Personal, Source, Timestamp};
 
 pub use sqlite::SqliteStore;
-pub use vault::MasterKey;
+pub use vault::{MasterKey, SealAhead, Sealed};
 
 /// Everything that can go wrong in the store. Database messages are for operators (the
 /// command line prints them); the web layer logs them and shows a generic error instead.
@@ -46,6 +46,11 @@ pub trait Batch {
     /// Adds an event; one whose `(source, id)` is already in the ledger adds nothing and is
     /// counted in the summary's `duplicates`.
     fn append(&mut self, event: NewEvent) -> Result<(), StoreError>;
+    /// A sealer for this batch that may run on another thread, so that the writing thread
+    /// only writes: pass what it returns for each event to [`Batch::append_sealed`].
+    fn seal_ahead(&self) -> Result<SealAhead, StoreError>;
+    /// Adds an event whose personal fields [`Batch::seal_ahead`]'s sealer already sealed.
+    fn append_sealed(&mut self, event: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError>;
     /// What the batch has added so far.
     fn summary(&mut self) -> Result<BatchSummary, StoreError>;
     fn commit(self: Box<Self>) -> Result<BatchSummary, StoreError>;

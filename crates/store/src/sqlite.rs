@@ -14,7 +14,7 @@ use domain::{EventId, Kind, NewEvent, PersonId, Personal, Source, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::columns::Columns;
-use crate::vault::{self, MasterKey, Vault};
+use crate::vault::{self, MasterKey, SealAhead, Sealed, Vault};
 use crate::{AuditEntry, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals};
 
 /// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
@@ -677,22 +677,47 @@ impl SqliteBatch<'_> {
     }
 }
 
+impl SqliteBatch<'_> {
+    /// Re-imports of overlapping exports are common: while the last group held duplicates,
+    /// each event is looked up first, and a known one is counted and skipped here.
+    fn known(&mut self, e: &NewEvent) -> Result<bool, StoreError> {
+        if !self.expect_duplicates {
+            return Ok(false);
+        }
+        let known = self
+            .find_event
+            .query_row(params![e.source.as_str(), e.id.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if known {
+            self.summary.duplicates += 1;
+        }
+        Ok(known)
+    }
+
+    /// Queues an event (with its sealed fields) for the next multi-row insert.
+    fn push(&mut self, e: NewEvent, sealed: Option<Vec<u8>>) -> Result<(), StoreError> {
+        let person = self.person_pk(&e.person)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push(Pending {
+            seq,
+            person,
+            event: e,
+            sealed,
+        });
+        if self.pending.len() == ROWS_PER_INSERT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
 impl Batch for SqliteBatch<'_> {
     fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
-        // Re-imports of overlapping exports are common: while the last group held
-        // duplicates, look each event up first and skip a known one before sealing anything.
-        if self.expect_duplicates {
-            let known = self
-                .find_event
-                .query_row(params![e.source.as_str(), e.id.as_str()], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if known {
-                self.summary.duplicates += 1;
-                return Ok(());
-            }
+        if self.known(&e)? {
+            return Ok(());
         }
-        let person = self.person_pk(&e.person)?;
         let sealed = if e.personal.is_empty() {
             None
         } else {
@@ -706,18 +731,29 @@ impl Batch for SqliteBatch<'_> {
             let aad = vault::aad(e.source.as_str(), e.id.as_str());
             Some(self.vault.sealer().seal(&key, &aad, &self.plain)?)
         };
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.pending.push(Pending {
-            seq,
-            person,
-            event: e,
-            sealed,
-        });
-        if self.pending.len() == ROWS_PER_INSERT {
-            self.flush()?;
+        self.push(e, sealed)
+    }
+
+    fn seal_ahead(&self) -> Result<SealAhead, StoreError> {
+        self.vault.seal_ahead()
+    }
+
+    fn append_sealed(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError> {
+        let Some(sealed) = sealed else {
+            if self.known(&e)? {
+                return Ok(());
+            }
+            return self.push(e, None);
+        };
+        // A key made ahead is stored even if its event turns out to be a duplicate: later
+        // events of the same person were sealed with it too.
+        if let Some(wrapped) = &sealed.new_key {
+            self.vault.insert_wrapped(e.person.as_str(), wrapped)?;
         }
-        Ok(())
+        if self.known(&e)? {
+            return Ok(());
+        }
+        self.push(e, Some(sealed.blob))
     }
 
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {
@@ -768,6 +804,8 @@ impl Drop for SqliteBatch<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::vault::Sealed;
 
     fn store(dir: &Path) -> SqliteStore {
         SqliteStore::create(&dir.join("l.db"), MasterKey::generate()).unwrap()
@@ -852,6 +890,44 @@ mod tests {
             .query_row("SELECT count(*) FROM sealed", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sealed, 200);
+        for p in 0..7 {
+            let h = s
+                .history(&PersonId::parse(&format!("p{p}")).unwrap())
+                .unwrap()
+                .unwrap();
+            for e in h {
+                let text = e.personal.unwrap().text.unwrap();
+                assert_eq!(text, format!("wish number {}", &e.id.as_str()[1..]));
+            }
+        }
+    }
+
+    #[test]
+    fn events_sealed_ahead_on_another_thread_open_in_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store(dir.path());
+        for round in 0..2 {
+            let mut b = s.batch("ahead").unwrap();
+            let mut sealer = b.seal_ahead().unwrap();
+            let sealed: Vec<(NewEvent, Option<Sealed>)> = std::thread::scope(|t| {
+                t.spawn(move || {
+                    (0..150)
+                        .map(|i| {
+                            let e = wish(i + round * 75);
+                            let sealed = sealer.seal(&e).unwrap();
+                            (e, sealed)
+                        })
+                        .collect()
+                })
+                .join()
+                .unwrap()
+            });
+            for (e, sealed) in sealed {
+                b.append_sealed(e, sealed).unwrap();
+            }
+            let sum = b.commit().unwrap();
+            assert_eq!(sum.added, if round == 0 { 150 } else { 75 });
+        }
         for p in 0..7 {
             let h = s
                 .history(&PersonId::parse(&format!("p{p}")).unwrap())

@@ -187,6 +187,7 @@ pub fn aad(source: &str, id: &str) -> Vec<u8> {
 
 /// The vault file: person keys, wrapped by the master key.
 pub struct Vault {
+    path: PathBuf,
     conn: Connection,
     master: MasterKey,
     cache: HashMap<String, PersonKey>,
@@ -205,6 +206,7 @@ impl Vault {
             conn.execute_batch("PRAGMA user_version = 1")?;
         }
         let vault = Vault {
+            path: path.to_owned(),
             conn,
             master,
             cache: HashMap::new(),
@@ -212,6 +214,36 @@ impl Vault {
         };
         vault.check_master()?;
         Ok(vault)
+    }
+
+    /// A sealer for another thread, over a read-only view of this vault.
+    pub fn seal_ahead(&self) -> Result<SealAhead, StoreError> {
+        SealAhead::open(&self.path, self.master.clone())
+    }
+
+    /// Opens the vault read-only, for sealing ahead on another thread (see [`SealAhead`]).
+    fn open_read_only(path: &Path, master: MasterKey) -> Result<Vault, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let vault = Vault {
+            path: path.to_owned(),
+            conn,
+            master,
+            cache: HashMap::new(),
+            sealer: Sealer::default(),
+        };
+        vault.check_master()?;
+        Ok(vault)
+    }
+
+    /// Stores a key wrapped elsewhere (by [`SealAhead`]) in the current vault transaction.
+    pub fn insert_wrapped(&mut self, person: &str, wrapped: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO keys (person, wrapped) VALUES (?1, ?2)")?
+            .execute(params![person, wrapped])?;
+        Ok(())
     }
 
     /// The vault remembers a sealed check value, so a wrong master key is caught at once
@@ -345,6 +377,57 @@ impl Vault {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         self.cache.clear();
+    }
+}
+
+/// Personal fields sealed ahead of storing, and the person's key if it was made for them.
+#[derive(Debug)]
+pub struct Sealed {
+    pub(crate) blob: Vec<u8>,
+    /// The new person key, wrapped, to be stored in the vault with the event.
+    pub(crate) new_key: Option<Vec<u8>>,
+}
+
+/// Seals events on another thread than the one writing them: a read-only view of the vault,
+/// its own key cache, and keys it makes itself for people the vault does not know yet (the
+/// writer stores those in the vault in the same transaction as the events).
+pub struct SealAhead {
+    vault: Vault,
+    plain: Vec<u8>,
+}
+
+impl SealAhead {
+    pub(crate) fn open(path: &Path, master: MasterKey) -> Result<SealAhead, StoreError> {
+        Ok(SealAhead {
+            vault: Vault::open_read_only(path, master)?,
+            plain: Vec::with_capacity(512),
+        })
+    }
+
+    /// Seals the event's personal fields with its person's key; `None` when it has none.
+    pub fn seal(&mut self, e: &domain::NewEvent) -> Result<Option<Sealed>, StoreError> {
+        if e.personal.is_empty() {
+            return Ok(None);
+        }
+        let person = e.person.as_str();
+        let (key, new_key) = match self.vault.get(person)? {
+            Some(k) => (k, None),
+            None => {
+                let mut raw = [0u8; KEY_LEN];
+                rand::rng().fill_bytes(&mut raw);
+                let wrapped = self.vault.wrap(person, &raw)?;
+                let key = PersonKey(XChaCha20Poly1305::new((&raw).into()));
+                self.vault.cache.insert(person.to_owned(), key.clone());
+                (key, Some(wrapped))
+            }
+        };
+        self.plain.clear();
+        serde_json::to_writer(&mut self.plain, &e.personal).map_err(|err| StoreError::Vault {
+            message: format!("encoding personal fields: {err}"),
+        })?;
+        let aad = aad(e.source.as_str(), e.id.as_str());
+        let blob = self.vault.sealer.seal(&key, &aad, &self.plain)?;
+        Ok(Some(Sealed { blob, new_key }))
     }
 }
 

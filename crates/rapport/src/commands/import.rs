@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use import::{Format, ImportError, Mapping, Preset, RowError, Sink};
+use import::{Format, ImportError, Mapping, PreparedSink, Preset, RowError};
 use indicatif::{ProgressBar, ProgressStyle};
 use store::{Batch, BatchSummary, Store};
 
@@ -155,6 +155,8 @@ pub fn import_reader(
     let progress = progress_bar(size);
     let origin_text = origin.display().to_string();
     let batch = store.batch(&origin_text)?;
+    // Personal fields are sealed on the reading thread, so the writing thread only writes.
+    let sealer = SealOnReader(batch.seal_ahead()?);
     let skip = rejects.is_some();
     let mut sink = LedgerSink {
         batch,
@@ -164,7 +166,7 @@ pub fn import_reader(
         progress,
         skip,
     };
-    let read = import::pipeline::read(origin, format, reader, &mut sink);
+    let read = import::pipeline::read_prepared(origin, format, reader, sealer, &mut sink);
     sink.progress.finish_and_clear();
     let LedgerSink {
         mut batch,
@@ -240,13 +242,32 @@ struct LedgerSink<'a, 'r> {
 
 type SinkResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-impl Sink for LedgerSink<'_, '_> {
-    fn push(&mut self, _line: u64, event: domain::NewEvent) -> SinkResult {
+/// Seals each event's personal fields on the reading thread.
+struct SealOnReader(store::SealAhead);
+
+impl import::Prepare for SealOnReader {
+    type Out = Option<store::Sealed>;
+
+    fn prepare(
+        &mut self,
+        event: &domain::NewEvent,
+    ) -> Result<Self::Out, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(self.0.seal(event)?)
+    }
+}
+
+impl PreparedSink<Option<store::Sealed>> for LedgerSink<'_, '_> {
+    fn push(
+        &mut self,
+        _line: u64,
+        event: domain::NewEvent,
+        sealed: Option<store::Sealed>,
+    ) -> SinkResult {
         // Once a file is known to be rejected whole, storing more of it is wasted work.
         if self.rejected > 0 && !self.skip {
             return Ok(());
         }
-        self.batch.append(event)?;
+        self.batch.append_sealed(event, sealed)?;
         Ok(())
     }
 
