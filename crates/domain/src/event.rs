@@ -911,6 +911,7 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     const INVOICE: &str = r#"{"source":"ar","id":"inv-17","kind":"invoice.issued","person":"0379-NEVHP","at":"2013-01-02T00:00:00Z","invoice":"17","amount":"55.94","currency":"USD","due":"2013-02-01"}"#;
 
@@ -1049,6 +1050,31 @@ mod tests {
             .map(|l| NewEvent::from_json_line(l).unwrap().body.kind())
             .collect();
         assert_eq!(kinds.len(), Kind::ALL.len(), "an example for every kind");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn validation_never_panics_on_arbitrary_text(line in ".{0,300}") {
+            let _ = NewEvent::from_json_line(&line);
+        }
+
+        #[test]
+        fn validation_never_panics_on_any_value_in_any_field(
+            example in 0..crate::examples::ALL.len(),
+            field in "[a-z_]{1,12}",
+            value in proptest::prop_oneof![
+                proptest::prelude::any::<i64>().prop_map(serde_json::Value::from),
+                proptest::prelude::any::<f64>().prop_map(serde_json::Value::from),
+                ".{0,40}".prop_map(serde_json::Value::from),
+                proptest::prelude::Just(serde_json::Value::Null),
+                proptest::prelude::Just(serde_json::json!([{"product": 1}])),
+                proptest::prelude::Just(serde_json::json!({"a": [1, 2]})),
+            ],
+        ) {
+            let mut m: Map<String, Value> = serde_json::from_str(crate::examples::ALL[example]).unwrap();
+            m.insert(field, value);
+            let _ = NewEvent::from_json(&m);
+        }
     }
 
     #[test]
