@@ -1,9 +1,13 @@
-//! How an event's public body is laid out in the ledger's typed columns.
+//! How an event's public body is stored: a compact binary `body` column, and order lines
+//! apart in a `lines` column.
 //!
-//! Readings scan millions of events, so the fields they need sit in plain columns rather
-//! than in JSON: decoding a row is a few integer reads and at most two short strings. Only
-//! order lines (needed for hidden costs, never for readings) go into the `extra` JSON column.
-//! The layout, per kind:
+//! Readings scan millions of events, so decoding a row must be cheap: no JSON, no sealed
+//! text, and as few SQLite columns as possible (each column costs SQLite and rusqlite work
+//! per row). The public fields go through [`Columns`] — one slot per kind of value — and are
+//! written as one blob: a presence byte, then each present slot in order, integers as
+//! zigzag LEB128 varints and strings as a varint length and UTF-8 bytes. Order lines, which
+//! no reading needs and which can be long, sit in their own column, so scans never read
+//! them. The slots, per kind:
 //!
 //! | kind | ref | amount | currency | day | num | t1 | t2 | extra |
 //! |---|---|---|---|---|---|---|---|---|
@@ -12,7 +16,7 @@
 //! | payment.received | invoice | amount | currency? | | | | | |
 //! | invoice.disputed | invoice | | | | | | | |
 //! | dispute.resolved | invoice | | | | outcome | | | |
-//! | order.placed / returned | order | amount | currency? | | | | | lines |
+//! | order.placed / returned | order | amount | currency? | | | | | |
 //! | contact.opened | contact | | | | | channel | topic | caused_by |
 //! | contact.answered | contact | | | | | by | | |
 //! | contact.closed | contact | | | | resolved | | | |
@@ -26,6 +30,9 @@
 //! | menu.proposed | | | | | | item | | |
 //! | consent.given / withdrawn | | | | | | purpose | how | |
 //! | relationship.ended | | | | | reason | | | |
+//!
+//! Amounts are ten-thousandths, days are days since 1970-01-01; order lines are JSON
+//! `[[product, qty, unit_price in ten-thousandths], …]`.
 
 use std::borrow::Cow;
 
@@ -47,7 +54,9 @@ pub struct Columns<'a> {
     pub num: Option<i64>,
     pub t1: Option<&'a str>,
     pub t2: Option<&'a str>,
-    pub extra: Option<Cow<'a, str>>,
+    pub extra: Option<&'a str>,
+    /// Order lines as JSON: stored in their own column, not in the body blob.
+    pub lines: Option<Cow<'a, str>>,
 }
 
 fn s(v: &impl AsRef<str>) -> Option<&str> {
@@ -113,7 +122,7 @@ impl<'a> Columns<'a> {
                 c.r#ref = s(order);
                 c.amount = Some(amount.ten_thousandths());
                 c.currency = currency.as_ref().map(Currency::as_str);
-                c.extra = lines_json(lines);
+                c.lines = lines_json(lines);
             }
             Body::ContactOpened {
                 contact,
@@ -124,7 +133,7 @@ impl<'a> Columns<'a> {
                 c.r#ref = s(contact);
                 c.t1 = Some(channel.as_str());
                 c.t2 = topic.as_ref().map(Label::as_str);
-                c.extra = caused_by.as_ref().map(|r| Cow::Borrowed(r.as_str()));
+                c.extra = caused_by.as_ref().map(Ref::as_str);
             }
             Body::ContactAnswered { contact, by } => {
                 c.r#ref = s(contact);
@@ -227,19 +236,19 @@ impl<'a> Columns<'a> {
                 order: r(c.r#ref)?,
                 amount: amount(c.amount)?,
                 currency: currency(c.currency),
-                lines: lines(c.extra)?,
+                lines: lines(c.lines)?,
             },
             Kind::OrderReturned => Body::OrderReturned {
                 order: r(c.r#ref)?,
                 amount: amount(c.amount)?,
                 currency: currency(c.currency),
-                lines: lines(c.extra)?,
+                lines: lines(c.lines)?,
             },
             Kind::ContactOpened => Body::ContactOpened {
                 contact: r(c.r#ref)?,
                 channel: label(c.t1)?,
                 topic: opt_label(c.t2),
-                caused_by: c.extra.as_deref().and_then(|v| Ref::parse(v).ok()),
+                caused_by: c.extra.and_then(|v| Ref::parse(v).ok()),
             },
             Kind::ContactAnswered => Body::ContactAnswered {
                 contact: r(c.r#ref)?,
@@ -307,6 +316,118 @@ impl<'a> Columns<'a> {
     }
 }
 
+impl<'a> Columns<'a> {
+    /// Appends the body blob of these columns (everything but `lines`) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let slots = [
+            self.r#ref.is_some(),
+            self.amount.is_some(),
+            self.currency.is_some(),
+            self.day.is_some(),
+            self.num.is_some(),
+            self.t1.is_some(),
+            self.t2.is_some(),
+            self.extra.is_some(),
+        ];
+        let present = slots
+            .iter()
+            .enumerate()
+            .fold(0u8, |acc, (i, on)| acc | (u8::from(*on) << i));
+        out.push(present);
+        let text = |s: Option<&str>, out: &mut Vec<u8>| {
+            if let Some(s) = s {
+                put_varint(out, s.len() as u64);
+                out.extend_from_slice(s.as_bytes());
+            }
+        };
+        text(self.r#ref, out);
+        if let Some(v) = self.amount {
+            put_varint(out, zigzag(v));
+        }
+        text(self.currency, out);
+        if let Some(v) = self.day {
+            put_varint(out, zigzag(v));
+        }
+        if let Some(v) = self.num {
+            put_varint(out, zigzag(v));
+        }
+        text(self.t1, out);
+        text(self.t2, out);
+        text(self.extra, out);
+    }
+
+    /// Reads a body blob written by [`Columns::encode`]; `None` if it is damaged.
+    pub fn decode(blob: &'a [u8]) -> Option<Columns<'a>> {
+        let (&present, mut rest) = blob.split_first()?;
+        let on = |i: u8| present & (1 << i) != 0;
+        let mut c = Columns::default();
+        if on(0) {
+            c.r#ref = Some(take_str(&mut rest)?);
+        }
+        if on(1) {
+            c.amount = Some(unzigzag(take_varint(&mut rest)?));
+        }
+        if on(2) {
+            c.currency = Some(take_str(&mut rest)?);
+        }
+        if on(3) {
+            c.day = Some(unzigzag(take_varint(&mut rest)?));
+        }
+        if on(4) {
+            c.num = Some(unzigzag(take_varint(&mut rest)?));
+        }
+        if on(5) {
+            c.t1 = Some(take_str(&mut rest)?);
+        }
+        if on(6) {
+            c.t2 = Some(take_str(&mut rest)?);
+        }
+        if on(7) {
+            c.extra = Some(take_str(&mut rest)?);
+        }
+        rest.is_empty().then_some(c)
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn take_varint(rest: &mut &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&b, tail) = rest.split_first()?;
+        *rest = tail;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn take_str<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+    let len = usize::try_from(take_varint(rest)?).ok()?;
+    if rest.len() < len {
+        return None;
+    }
+    let (s, tail) = rest.split_at(len);
+    *rest = tail;
+    std::str::from_utf8(s).ok()
+}
+
 fn decode_lines(text: &str) -> Option<Vec<Line>> {
     let v: Vec<(String, i64, i64)> = serde_json::from_str(text).ok()?;
     v.into_iter()
@@ -323,6 +444,23 @@ fn decode_lines(text: &str) -> Option<Vec<Line>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn integers_survive_their_varints(v in any::<i64>()) {
+            let mut out = Vec::new();
+            put_varint(&mut out, zigzag(v));
+            let mut rest = out.as_slice();
+            prop_assert_eq!(unzigzag(take_varint(&mut rest).unwrap()), v);
+            prop_assert!(rest.is_empty());
+        }
+
+        #[test]
+        fn decoding_never_panics_on_damaged_blobs(blob in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = Columns::decode(&blob);
+        }
+    }
     use domain::NewEvent;
 
     #[test]
@@ -330,7 +468,12 @@ mod tests {
         for line in domain::examples::ALL {
             let e = NewEvent::from_json_line(line).unwrap();
             let kind = e.body.kind();
-            let back = Columns::of(&e.body).into_body(kind, true).unwrap();
+            let cols = Columns::of(&e.body);
+            let mut blob = Vec::new();
+            cols.encode(&mut blob);
+            let mut decoded = Columns::decode(&blob).expect("a blob it wrote itself");
+            decoded.lines = cols.lines.clone();
+            let back = decoded.into_body(kind, true).unwrap();
             assert_eq!(back, e.body, "{line}");
         }
     }

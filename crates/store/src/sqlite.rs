@@ -216,6 +216,8 @@ struct SqliteBatch<'a> {
     /// The last group written held duplicates: check events before preparing them.
     expect_duplicates: bool,
     pending: Vec<Pending>,
+    /// Reused buffer for the encoded bodies of the pending events.
+    bodies: Vec<u8>,
     /// Reused buffer for the personal fields before sealing.
     plain: Vec<u8>,
     next_seq: i64,
@@ -226,9 +228,8 @@ struct SqliteBatch<'a> {
     done: bool,
 }
 
-const EVENT_COLUMNS: &str =
-    "(seq, source, id, person, kind, at, ref, amount, currency, day, num, t1, t2, extra, batch)";
-const VALUES_PER_ROW: usize = 15;
+const EVENT_COLUMNS: &str = "(seq, source, id, person, kind, at, body, lines, batch)";
+const VALUES_PER_ROW: usize = 9;
 
 fn insert_sql(rows: usize) -> String {
     let mut sql = format!("INSERT OR IGNORE INTO events {EVENT_COLUMNS} VALUES ");
@@ -307,6 +308,7 @@ impl Store for SqliteStore {
             find_event: st.find,
             expect_duplicates: false,
             pending: Vec::with_capacity(ROWS_PER_INSERT),
+            bodies: Vec::with_capacity(ROWS_PER_INSERT * 64),
             plain: Vec::with_capacity(512),
             next_seq,
             batch,
@@ -399,8 +401,7 @@ impl Store for SqliteStore {
         };
         let key = self.vault.get(person.as_str())?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.source, e.seq, e.at, e.kind, e.ref, e.amount, e.currency, e.day, e.num,
-                    e.t1, e.t2, e.extra, e.id, s.blob
+            "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
              FROM events e LEFT JOIN sealed s ON s.seq = e.seq
              WHERE e.person = ?1 ORDER BY e.at, e.seq",
         )?;
@@ -409,8 +410,8 @@ impl Store for SqliteStore {
         while let Some(row) = rows.next()? {
             let source: String = row.get(0)?;
             let (seq, recorded) = decode_full_row(row)?;
-            let id: String = row.get(12)?;
-            let sealed: Option<Vec<u8>> = row.get(13)?;
+            let id: String = row.get(6)?;
+            let sealed: Option<Vec<u8>> = row.get(7)?;
             let personal = match (sealed, &key) {
                 (Some(blob), Some(k)) => {
                     let plain = vault::open(k, &vault::aad(&source, &id), &blob)?;
@@ -489,23 +490,21 @@ fn decode_columns(
         .ok_or_else(|| StoreError::Corrupt {
             message: format!("event {seq} has unknown kind {code}"),
         })?;
-    // Text is borrowed from SQLite's row buffer: the domain types copy what they keep.
-    let text = |i: usize| -> Result<Option<&str>, StoreError> {
-        Ok(row
-            .get_ref(i)?
+    // The body is borrowed from SQLite's row buffer: the domain types copy what they keep.
+    let blob = row
+        .get_ref(first + 3)?
+        .as_blob()
+        .map_err(rusqlite::Error::from)?;
+    let mut cols = Columns::decode(blob).ok_or_else(|| StoreError::Corrupt {
+        message: format!("event {seq} has a damaged body"),
+    })?;
+    if with_lines {
+        cols.lines = row
+            .get_ref(first + 4)?
             .as_str_or_null()
-            .map_err(rusqlite::Error::from)?)
-    };
-    let cols = Columns {
-        r#ref: text(first + 3)?,
-        amount: row.get(first + 4)?,
-        currency: text(first + 5)?,
-        day: row.get(first + 6)?,
-        num: row.get(first + 7)?,
-        t1: text(first + 8)?,
-        t2: text(first + 9)?,
-        extra: text(first + 10)?.map(std::borrow::Cow::Borrowed),
-    };
+            .map_err(rusqlite::Error::from)?
+            .map(std::borrow::Cow::Borrowed);
+    }
     let body = cols.into_body(kind, with_lines)?;
     Ok((
         seq,
@@ -534,10 +533,9 @@ fn scan_people(
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"))?;
-    // Only contact.opened needs its `extra` (caused_by); order lines are not read here.
+    // Order lines are not read here: no reading needs them.
     let mut stmt = conn.prepare(
-        "SELECT person, seq, at, kind, ref, amount, currency, day, num, t1, t2,
-                CASE WHEN kind = 8 THEN extra END
+        "SELECT person, seq, at, kind, body
          FROM events WHERE person BETWEEN ?1 AND ?2 ORDER BY person, seq",
     )?;
     let mut rows = stmt.query(params![keys[from], keys[to - 1]])?;
@@ -618,38 +616,48 @@ impl SqliteBatch<'_> {
         }
         let batch = self.batch;
         let rows = self.pending.len();
+        // Every row's body is encoded into one buffer first, so that all the rows of a
+        // multi-row insert can be bound at once.
+        self.bodies.clear();
+        let mut spans = Vec::with_capacity(rows);
+        for p in &self.pending {
+            let start = self.bodies.len();
+            Columns::of(&p.event.body).encode(&mut self.bodies);
+            spans.push(start..self.bodies.len());
+        }
+        let bodies = &self.bodies;
         let bind = |stmt: &mut rusqlite::Statement<'_>,
                     p: &Pending,
+                    body: &[u8],
                     base: usize|
          -> rusqlite::Result<()> {
             let e = &p.event;
-            let c = Columns::of(&e.body);
+            let lines = Columns::of(&e.body).lines;
             stmt.raw_bind_parameter(base + 1, p.seq)?;
             stmt.raw_bind_parameter(base + 2, e.source.as_str())?;
             stmt.raw_bind_parameter(base + 3, e.id.as_str())?;
             stmt.raw_bind_parameter(base + 4, p.person)?;
             stmt.raw_bind_parameter(base + 5, e.body.kind().code())?;
             stmt.raw_bind_parameter(base + 6, e.at.unix())?;
-            stmt.raw_bind_parameter(base + 7, c.r#ref)?;
-            stmt.raw_bind_parameter(base + 8, c.amount)?;
-            stmt.raw_bind_parameter(base + 9, c.currency)?;
-            stmt.raw_bind_parameter(base + 10, c.day)?;
-            stmt.raw_bind_parameter(base + 11, c.num)?;
-            stmt.raw_bind_parameter(base + 12, c.t1)?;
-            stmt.raw_bind_parameter(base + 13, c.t2)?;
-            stmt.raw_bind_parameter(base + 14, c.extra.as_deref())?;
-            stmt.raw_bind_parameter(base + 15, batch)?;
+            stmt.raw_bind_parameter(base + 7, body)?;
+            stmt.raw_bind_parameter(base + 8, lines.as_deref())?;
+            stmt.raw_bind_parameter(base + 9, batch)?;
             Ok(())
         };
         let mut added = 0usize;
         if rows == ROWS_PER_INSERT {
             for (r, p) in self.pending.iter().enumerate() {
-                bind(&mut self.insert_many, p, r * VALUES_PER_ROW)?;
+                bind(
+                    &mut self.insert_many,
+                    p,
+                    &bodies[spans[r].clone()],
+                    r * VALUES_PER_ROW,
+                )?;
             }
             added += self.insert_many.raw_execute()?;
         } else {
-            for p in &self.pending {
-                bind(&mut self.insert_one, p, 0)?;
+            for (r, p) in self.pending.iter().enumerate() {
+                bind(&mut self.insert_one, p, &bodies[spans[r].clone()], 0)?;
                 added += self.insert_one.raw_execute()?;
             }
         }

@@ -1,6 +1,6 @@
 -- The ledger: people and their append-only events.
--- Public fields that readings need live in typed columns (see columns.rs for which field
--- of which kind goes where), so computing readings never decodes JSON or unseals anything.
+-- An event's public fields are one compact blob (`body`; see columns.rs for its format),
+-- so computing readings never decodes JSON, unseals anything or reads order lines.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -30,14 +30,8 @@ CREATE TABLE events (
     id       TEXT NOT NULL,
     kind     INTEGER NOT NULL,
     at       INTEGER NOT NULL,
-    ref      TEXT,
-    amount   INTEGER,
-    currency TEXT,
-    day      INTEGER,
-    num      INTEGER,
-    t1       TEXT,
-    t2       TEXT,
-    extra    TEXT,
+    body     BLOB NOT NULL,
+    lines    TEXT,
     batch    INTEGER NOT NULL REFERENCES imports(batch),
     PRIMARY KEY (person, seq)
 ) STRICT, WITHOUT ROWID;
