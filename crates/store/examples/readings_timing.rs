@@ -12,7 +12,9 @@ use rapport_store::{MasterKey, SqliteStore, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let db = args.next().ok_or("usage: readings_timing LEDGER [AS-OF-DAY]")?;
+    let db = args
+        .next()
+        .ok_or("usage: readings_timing LEDGER [AS-OF-DAY]")?;
     let as_of = match args.next() {
         Some(d) => domain::Day::parse(&d)?.end(),
         None => domain::Timestamp::now(),

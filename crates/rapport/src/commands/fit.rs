@@ -569,14 +569,20 @@ fn write_holdout(out: &mut impl Write, h: &models::holdout::HoldoutReport) -> st
 /// and `T` (and `monetary_value`/`zbar` for Gamma-Gamma); the id is `ID`/`id`/`customer_id`,
 /// else the row number. Every value is checked here so errors name the line and column.
 fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| anyhow!("{name}: not a CSV file: {e}"))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if header.iter().all(String::is_empty) {
         bail!("{name} is empty: expected a header such as ID,frequency,recency,T");
-    };
-    let header: Vec<String> = split_csv(header.trim_start_matches('\u{feff}'));
+    }
     let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
     let require = |names: &[&str]| {
         find(names).ok_or_else(|| {
@@ -607,9 +613,13 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
         rows: Vec::new(),
         origin: Vec::new(),
     };
-    for (row_no, (i, line)) in lines.enumerate() {
-        let line_no = i + 1;
-        let cells = split_csv(line);
+    for (row_no, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
+        let line_no = record.position().map_or(row_no as u64 + 2, |p| p.line());
+        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
         let value = |c: usize| -> anyhow::Result<f64> {
             let raw = cells.get(c).map(String::as_str).unwrap_or("");
             let col = &header[c];
@@ -668,14 +678,6 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
         bail!("{name} has a header but no rows");
     }
     Ok(data)
-}
-
-/// Splits one CSV line on commas, trimming spaces and surrounding double quotes (summary
-/// files hold numbers and ids only).
-fn split_csv(line: &str) -> Vec<String> {
-    line.split(',')
-        .map(|c| c.trim().trim_matches('"').to_owned())
-        .collect()
 }
 
 /// The latest stored BG/NBD and Gamma-Gamma fits, for readings.
