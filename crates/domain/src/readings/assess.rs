@@ -1,50 +1,17 @@
 //! Readings for everyone at once: each person's readings and trend, then their percentiles.
 //!
-//! Percentiles need every person's figure, so lists and cards both start here. The work is
-//! split across cores with rayon; it stays a pure function of the events and `as_of`.
+//! Percentiles need every person's figure, so lists and cards both start here. The pass is
+//! streaming — each person's events are seen once, by whichever thread reads them, and only
+//! the readings are kept — and it stays a pure function of the events and `as_of`.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::{HEADLINES, Models, NoOthers, Others, Readings, Recorded, distributions, trends};
+use super::{HEADLINES, Models, NoOthers, Readings, Recorded, distributions, trends};
 use crate::event::Body;
 use crate::values::{PersonId, Timestamp};
-
-/// For advocacy: each person's latest order or invoice at or before `as_of`.
-pub struct LastTransactions<'a> {
-    latest: HashMap<&'a str, Timestamp>,
-}
-
-impl<'a> LastTransactions<'a> {
-    pub fn new(people: &'a [PersonId], events: &[Vec<Recorded>], as_of: Timestamp) -> Self {
-        let latest = people
-            .iter()
-            .zip(events)
-            .filter_map(|(p, evs)| {
-                evs.iter()
-                    .filter(|e| {
-                        e.at <= as_of
-                            && matches!(
-                                e.body,
-                                Body::OrderPlaced { .. } | Body::InvoiceIssued { .. }
-                            )
-                    })
-                    .map(|e| e.at)
-                    .max()
-                    .map(|t| (p.as_str(), t))
-            })
-            .collect();
-        LastTransactions { latest }
-    }
-}
-
-impl Others for LastTransactions<'_> {
-    fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
-        self.latest.get(person.as_str()).copied()
-    }
-}
 
 /// Every person's readings as of `as_of`, with their trends and percentiles filled in.
 /// `events[i]` belongs to `people[i]`.

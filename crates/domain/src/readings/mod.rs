@@ -14,7 +14,7 @@ mod person;
 
 use serde::Serialize;
 
-pub use assess::{Assessor, LastTransactions, assess_all, assess_all_with};
+pub use assess::{Assessor, assess_all, assess_all_with};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
@@ -370,7 +370,7 @@ impl Readings {
 }
 
 /// The events at or before `as_of`: a prefix when the events are in time order (as
-/// [`assess_all`] arranges), otherwise a filtered copy (a late import of old invoices leaves
+/// [`Assessor`] receives them), otherwise a filtered copy (a late import of old invoices leaves
 /// ledger order out of time order).
 fn prefix_until(events: &[Recorded], as_of: Timestamp) -> std::borrow::Cow<'_, [Recorded]> {
     let n = events.partition_point(|e| e.at <= as_of);

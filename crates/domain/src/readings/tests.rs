@@ -361,3 +361,21 @@ fn any_field_can_be_read_by_its_dotted_name() {
     assert_eq!(r.field("heard.answered_share"), None);
     assert_eq!(r.field("nonsense"), None);
 }
+
+#[test]
+fn everyone_s_pass_counts_a_referral_as_active_when_the_referred_person_buys_later() {
+    let people = vec![PersonId::parse("a").unwrap(), PersonId::parse("b").unwrap()];
+    let a = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"b"}),
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"nobody"}),
+    ]);
+    let b = history(&[
+        json!({"kind":"order.placed","at":"2024-02-01T00:00:00Z","order":"o","amount":"5.00"}),
+    ]);
+    let all = assess_all(&people, &[a, b], at("2024-06-01T00:00:00Z"));
+    let adv = all[0].advocacy.as_ref().unwrap();
+    assert_eq!(adv.referrals, 2);
+    assert_eq!(adv.referrals_active, 1);
+    // Both have a service-load reading; the percentile is filled in for each.
+    assert_eq!(all[1].service_load.as_ref().unwrap().percentile, Some(50.0));
+}
