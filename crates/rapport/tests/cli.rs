@@ -490,3 +490,20 @@ fn the_demo_builds_a_ledger_with_readings_for_everyone() {
         "the showcase wish is kept verbatim: {wishes}"
     );
 }
+
+#[test]
+fn transaction_logs_without_ids_get_ids_from_their_content_so_files_never_collide() {
+    let l = Ledger::new();
+    // Two different logs: the same line numbers, different rows; the first has two
+    // identical rows (the same customer buying the same again on one day).
+    let a = "customer_id,date,amount\nA,2024-01-02,5.00\nA,2024-01-02,5.00\nB,2024-01-03,7.00\n";
+    let b = "customer_id,date,amount\nC,2024-02-02,1.00\nD,2024-02-03,2.00\n";
+    let pa = l.write("a.csv", a.as_bytes());
+    let pb = l.write("b.csv", b.as_bytes());
+    let import = |p: &PathBuf| l.run(&["import", p.to_str().unwrap(), "--preset", "transactions"]);
+    assert!(stdout(&import(&pa)).contains("3 events added"));
+    assert!(stdout(&import(&pb)).contains("2 events added"));
+    // Reading the same file again adds nothing.
+    assert!(stdout(&import(&pa)).contains("0 events added, 3 already there"));
+    assert_eq!(l.totals().events, 5);
+}

@@ -217,7 +217,38 @@ struct Run<'a> {
     env: Env,
     groups: Vec<Group>,
     group_index: HashMap<(usize, String), usize>,
+    /// How often each row content was seen so far, for `{_key}`.
+    seen: HashMap<u128, u32>,
     report: ReadReport,
+}
+
+/// A key of a row's content that is the same every time the same file is read, on any
+/// machine and by any version: FNV-1a (128-bit) over the cells, and for the n-th identical
+/// row in a file, `.n` after it. It gives rows without an id of their own (a transaction log)
+/// an event id that makes re-importing the file idempotent, where a line number would make
+/// two different files collide. Written by hand: std's hasher is not promised to stay the
+/// same across versions, and a hashing crate for twenty lines is not worth a dependency.
+fn row_key(cells: &[String], seen: &mut HashMap<u128, u32>) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut h = OFFSET;
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            h ^= 0x1f;
+            h = h.wrapping_mul(PRIME);
+        }
+        for b in cell.as_bytes() {
+            h ^= u128::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
+    }
+    let n = seen.entry(h).or_insert(0);
+    *n += 1;
+    if *n == 1 {
+        format!("{h:032x}")
+    } else {
+        format!("{h:032x}.{n}")
+    }
 }
 
 pub(super) fn read(
@@ -307,6 +338,7 @@ pub(super) fn read(
         env,
         groups: Vec::new(),
         group_index: HashMap::new(),
+        seen: HashMap::new(),
         report: ReadReport::default(),
     };
     let sep = rows.separator();
@@ -366,7 +398,13 @@ fn resolve(
     };
     let mut slots = HashMap::new();
     for (i, s) in SPECIALS.iter().enumerate() {
-        let slot = [Slot::Line, Slot::Source, Slot::File, Slot::Currency][i];
+        let slot = [
+            Slot::Line,
+            Slot::Source,
+            Slot::File,
+            Slot::Currency,
+            Slot::Key,
+        ][i];
         slots.insert((*s).to_owned(), slot);
     }
     for (name, spec) in &m.columns {
@@ -476,6 +514,7 @@ impl Run<'_> {
             let err = self.row_error(line, &raw, None, msg);
             return self.reject(sink, err);
         }
+        let key = row_key(&cells, &mut self.seen);
         // Decide every event's conditions first, so a row whose conditions cannot be decided
         // is rejected once and makes no events at all.
         let mut chosen = Vec::with_capacity(self.m.events.len());
@@ -484,6 +523,7 @@ impl Run<'_> {
                 cells: &cells,
                 headers: &self.names,
                 line,
+                key: &key,
                 slots: &self.slots,
                 env: &self.env,
             };
@@ -505,7 +545,7 @@ impl Run<'_> {
             }
         }
         for si in chosen {
-            self.event(si, &cells, line, &raw, sink)?;
+            self.event(si, &cells, line, &key, &raw, sink)?;
         }
         Ok(())
     }
@@ -516,6 +556,7 @@ impl Run<'_> {
         si: usize,
         cells: &[String],
         line: u64,
+        key: &str,
         raw: &str,
         sink: &mut dyn Sink,
     ) -> Result<(), ImportError> {
@@ -524,6 +565,7 @@ impl Run<'_> {
             cells,
             headers: &self.names,
             line,
+            key,
             slots: &self.slots,
             env: &self.env,
         };

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone};
 
 /// Names every template may use besides columns.
-pub(crate) const SPECIALS: [&str; 4] = ["_line", "_source", "_file", "_currency"];
+pub(crate) const SPECIALS: [&str; 5] = ["_line", "_source", "_file", "_currency", "_key"];
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +203,8 @@ pub(crate) enum Slot {
     Source,
     File,
     Currency,
+    /// A stable key of the row's content (see `reader::row_key`).
+    Key,
 }
 
 /// Settings that rendering needs (date formats, yes/no words…).
@@ -223,6 +225,8 @@ pub(crate) struct Row<'a> {
     pub(crate) cells: &'a [String],
     pub(crate) headers: &'a [String],
     pub(crate) line: u64,
+    /// The row's content key, for `{_key}`.
+    pub(crate) key: &'a str,
     pub(crate) slots: &'a HashMap<String, Slot>,
     pub(crate) env: &'a Env,
 }
@@ -235,6 +239,7 @@ impl Row<'_> {
             Some(Slot::Source) => self.env.source.clone(),
             Some(Slot::File) => self.env.file.clone(),
             Some(Slot::Currency) => self.env.currency.clone(),
+            Some(Slot::Key) => self.key.to_owned(),
             Some(Slot::Absent) | None => String::new(),
         }
     }
