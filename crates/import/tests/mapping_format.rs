@@ -156,3 +156,14 @@ text = "{wish}"
         ("shop", "k9", "2023-12-31T00:00:00Z")
     );
 }
+
+#[test]
+fn the_id_filter_undoes_what_a_spreadsheet_did_to_a_customer_number() {
+    let m = rapport_import::Mapping::preset(rapport_import::Preset::Transactions);
+    let csv = "CustomerID,InvoiceDate,Amount\n17850.0,2010-12-01 08:26:00,5.00\n17850,2010-12-02 08:26:00,6.00\nA.0B,2010-12-03 08:26:00,7.00\n";
+    let mut c = rapport_import::Collect::default();
+    m.read(std::path::Path::new("x.csv"), csv.as_bytes(), &mut c)
+        .unwrap();
+    let people: Vec<String> = c.events.iter().map(|(_, e)| e.person.to_string()).collect();
+    assert_eq!(people, vec!["17850", "17850", "A.0B"]);
+}

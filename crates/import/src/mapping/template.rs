@@ -40,10 +40,12 @@ enum Filter {
     Or(String),
     /// Literal text when the value is empty.
     Default(String),
+    /// An identifier that a spreadsheet turned into a number: `17850.0` → `17850`.
+    Id,
 }
 
 const FILTERS: &str =
-    "trim, upper, lower, abs, neg, yesno, date, date:FORMAT, decimal, or:NAME, default:TEXT";
+    "trim, upper, lower, abs, neg, yesno, date, date:FORMAT, decimal, id, or:NAME, default:TEXT";
 
 impl Template {
     /// Parses `{Name|filter}` holes; `{{` and `}}` stand for literal braces.
@@ -163,6 +165,7 @@ fn parse_hole(inner: &str) -> Result<Piece, String> {
             ("neg", None) => Filter::Neg,
             ("yesno", None) => Filter::YesNo,
             ("decimal", None) => Filter::Decimal,
+            ("id", None) => Filter::Id,
             ("date", None) => Filter::Date(None),
             ("date", Some(a)) if !a.trim().is_empty() => Filter::Date(Some(a.to_owned())),
             ("or", Some(a)) if !a.trim().is_empty() => Filter::Or(a.trim().to_owned()),
@@ -287,6 +290,20 @@ pub(crate) fn yes_no(v: &str, env: &Env) -> Option<bool> {
 fn apply(f: &Filter, v: String, name: &str, row: &Row<'_>) -> Result<String, CellError> {
     Ok(match f {
         Filter::Trim => v.trim().to_owned(),
+        Filter::Id => {
+            let t = v.trim();
+            match t.split_once('.') {
+                Some((whole, zeros))
+                    if !whole.is_empty()
+                        && whole.bytes().all(|b| b.is_ascii_digit())
+                        && !zeros.is_empty()
+                        && zeros.bytes().all(|b| b == b'0') =>
+                {
+                    whole.to_owned()
+                }
+                _ => t.to_owned(),
+            }
+        }
         Filter::Upper => v.to_uppercase(),
         Filter::Lower => v.to_lowercase(),
         Filter::Abs => {
