@@ -104,6 +104,9 @@ enum Delimiter {
     Byte(u8),
     /// Runs of spaces and tabs; leading white space ignored; no quoting.
     Whitespace,
+    /// Decided from the file's first line: the most frequent of `,` `;` tab `|` outside
+    /// quotes, or runs of white space when there is none (the presets' default).
+    Auto,
 }
 
 #[derive(Debug, Clone)]

@@ -507,3 +507,34 @@ fn transaction_logs_without_ids_get_ids_from_their_content_so_files_never_collid
     assert!(stdout(&import(&pa)).contains("0 events added, 3 already there"));
     assert_eq!(l.totals().events, 5);
 }
+
+#[test]
+fn presets_find_the_delimiter_of_the_file_themselves() {
+    let l = Ledger::new();
+    let files = [
+        ("semi.csv", "customer_id;date;amount\nA;2024-01-02;5.00\n"),
+        (
+            "tab.csv",
+            "customer_id\tdate\tamount\nB\t2024-01-02\t5.00\n",
+        ),
+        (
+            "spaces.txt",
+            " customer_id  date  amount\n C  20240102  5.00\n",
+        ),
+        (
+            "quoted.csv",
+            "\"customer_id\",\"date\",\"amount\"\n\"D\",\"2024-01-02\",\"5.00\"\n",
+        ),
+    ];
+    for (name, content) in files {
+        let p = l.write(name, content.as_bytes());
+        let out = l.run(&["import", p.to_str().unwrap(), "--preset", "transactions"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("1 events added"),
+            "{name}: {}",
+            stdout(&out)
+        );
+    }
+    assert_eq!(l.totals().people, 4);
+}

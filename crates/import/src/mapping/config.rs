@@ -158,10 +158,11 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
-/// Parses a delimiter setting: one ASCII character, `\t`/`tab`, or `whitespace`.
+/// Parses a delimiter setting: one ASCII character, `\t`/`tab`, `whitespace`, or `auto`.
 pub(crate) fn delimiter(ctx: &Ctx<'_>, key: &str, s: &str) -> Result<Delimiter, MappingError> {
     match s {
         "whitespace" => return Ok(Delimiter::Whitespace),
+        "auto" => return Ok(Delimiter::Auto),
         "\\t" | "tab" | "\t" => return Ok(Delimiter::Byte(b'\t')),
         _ => {}
     }
@@ -170,7 +171,7 @@ pub(crate) fn delimiter(ctx: &Ctx<'_>, key: &str, s: &str) -> Result<Delimiter, 
         (Some(c), None) if c.is_ascii() => Ok(Delimiter::Byte(c as u8)),
         _ => Err(ctx.err(
             key,
-            format!("{s:?} is not one ASCII character, \"\\t\" or \"whitespace\""),
+            format!("{s:?} is not one ASCII character, \"\\t\", \"whitespace\" or \"auto\""),
         )),
     }
 }

@@ -45,10 +45,47 @@ enum Rows<R: BufRead> {
     },
 }
 
+/// Guesses the delimiter from the first line of the file, without consuming it.
+fn sniff(r: &mut impl BufRead) -> Delimiter {
+    let head = r.fill_buf().unwrap_or(&[]);
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let mut counts = [0usize; 4];
+    let mut quoted = false;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            b'|' if !quoted => counts[3] += 1,
+            _ => {}
+        }
+    }
+    let (best, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)))
+        .map_or((0, 0), |(i, n)| (i, *n));
+    if n > 0 {
+        return Delimiter::Byte([b',', b';', b'\t', b'|'][best]);
+    }
+    let text = String::from_utf8_lossy(line);
+    if text.split_whitespace().count() > 1 {
+        Delimiter::Whitespace
+    } else {
+        Delimiter::Byte(b',')
+    }
+}
+
 impl<R: BufRead> Rows<R> {
-    fn new(m: &Mapping, r: R) -> Self {
+    fn new(m: &Mapping, mut r: R) -> Self {
         let comment = m.csv.comment.as_ref().map(|c| c.as_bytes().to_vec());
-        match m.csv.delimiter {
+        let delimiter = match m.csv.delimiter {
+            Delimiter::Auto => sniff(&mut r),
+            d => d,
+        };
+        match delimiter {
             Delimiter::Whitespace => Rows::Whitespace {
                 r,
                 line: 0,
@@ -56,7 +93,11 @@ impl<R: BufRead> Rows<R> {
                 buf: Vec::new(),
                 comment,
             },
-            Delimiter::Byte(d) => {
+            Delimiter::Byte(_) | Delimiter::Auto => {
+                let d = match delimiter {
+                    Delimiter::Byte(d) => d,
+                    _ => b',',
+                };
                 let mut b = csv::ReaderBuilder::new();
                 // Records end at `\n` only, and a `\r` before it is dropped below: the csv
                 // crate's CRLF handling reports every line after the first one line early.
