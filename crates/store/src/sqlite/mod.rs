@@ -10,23 +10,25 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use domain::readings::Recorded;
-use domain::{EventId, Kind, NewEvent, PersonId, Personal, Source, Timestamp};
+use domain::{EventId, PersonId, Personal, Source, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use crate::columns::Columns;
-use crate::vault::{self, MasterKey, SealAhead, Sealed, Vault};
-use crate::{AuditEntry, Batch, BatchSummary, FullEvent, Population, Store, StoreError, Totals};
+use crate::vault::{self, MasterKey, Vault};
+use crate::{AuditEntry, Batch, FullEvent, Population, Store, StoreError, Totals};
+
+mod batch;
+mod scan;
 
 /// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
 /// cache would only hold pages nobody reads again — and costs memory the readings need.
-const IMPORT_CACHE_KIB: i64 = 262_144;
-const READ_CACHE_KIB: i64 = 65_536;
+pub(super) const IMPORT_CACHE_KIB: i64 = 262_144;
+pub(super) const READ_CACHE_KIB: i64 = 65_536;
 
 /// Migrations of the ledger file, applied in order on open; `PRAGMA user_version` records
 /// how many have run.
 const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_ledger.sql"),
-    include_str!("migrations/0002_fits.sql"),
+    include_str!("../migrations/0001_ledger.sql"),
+    include_str!("../migrations/0002_fits.sql"),
 ];
 
 pub struct SqliteStore {
@@ -180,142 +182,9 @@ impl SqliteStore {
     }
 }
 
-struct Statements<'a> {
-    many: rusqlite::Statement<'a>,
-    one: rusqlite::Statement<'a>,
-    sealed: rusqlite::Statement<'a>,
-    person: rusqlite::Statement<'a>,
-    find: rusqlite::Statement<'a>,
-}
-
-/// Rows per multi-row INSERT: SQLite opens its cursors once per statement, so sending rows
-/// in groups spares most of the per-row statement overhead (15 values a row, well under
-/// SQLite's limit on bound parameters).
-const ROWS_PER_INSERT: usize = 64;
-
-/// An event waiting to be written, with its ledger number and sealed personal fields.
-struct Pending {
-    seq: i64,
-    person: i64,
-    event: NewEvent,
-    sealed: Option<Vec<u8>>,
-}
-
-/// An import in progress. It borrows the store's parts separately so that its prepared
-/// statements live as long as the batch: preparing (or even looking up) a statement per
-/// event costs more than the insert itself.
-struct SqliteBatch<'a> {
-    conn: &'a Connection,
-    vault: &'a mut Vault,
-    people: &'a mut HashMap<String, i64>,
-    insert_many: rusqlite::Statement<'a>,
-    insert_one: rusqlite::Statement<'a>,
-    insert_sealed: rusqlite::Statement<'a>,
-    insert_person: rusqlite::Statement<'a>,
-    find_event: rusqlite::Statement<'a>,
-    /// The last group written held duplicates: check events before preparing them.
-    expect_duplicates: bool,
-    pending: Vec<Pending>,
-    /// Reused buffer for the encoded bodies of the pending events.
-    bodies: Vec<u8>,
-    /// Reused buffer for the personal fields before sealing.
-    plain: Vec<u8>,
-    next_seq: i64,
-    batch: i64,
-    summary: BatchSummary,
-    /// People added in this batch, removed from the cache again on rollback.
-    new_people: Vec<String>,
-    done: bool,
-}
-
-const EVENT_COLUMNS: &str = "(seq, source, id, person, kind, at, body, lines, batch)";
-const VALUES_PER_ROW: usize = 9;
-
-fn insert_sql(rows: usize) -> String {
-    let mut sql = format!("INSERT OR IGNORE INTO events {EVENT_COLUMNS} VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..VALUES_PER_ROW {
-            if c > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("?{}", r * VALUES_PER_ROW + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 impl Store for SqliteStore {
     fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError> {
-        self.load_people()?;
-        self.vault.begin()?;
-        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-            self.vault.rollback();
-            return Err(e.into());
-        }
-        let SqliteStore {
-            conn,
-            vault,
-            people,
-            ..
-        } = self;
-        let conn: &Connection = conn;
-        let prepared = (|| {
-            // Imports touch index pages all over: give them a larger page cache while they run.
-            conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
-            conn.execute(
-                "INSERT INTO imports (started_at, origin) VALUES (?1, ?2)",
-                params![Timestamp::now().unix(), origin],
-            )?;
-            let batch = conn.last_insert_rowid();
-            let next_seq: i64 = conn
-                .query_row(
-                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_seq'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(1);
-            let statements = Statements {
-                many: conn.prepare(&insert_sql(ROWS_PER_INSERT))?,
-                one: conn.prepare(&insert_sql(1))?,
-                sealed: conn.prepare("INSERT INTO sealed (seq, blob) VALUES (?1, ?2)")?,
-                person: conn.prepare("INSERT INTO people (id) VALUES (?1)")?,
-                find: conn.prepare("SELECT 1 FROM events WHERE source = ?1 AND id = ?2")?,
-            };
-            Ok::<_, rusqlite::Error>((batch, next_seq, statements))
-        })();
-        let (batch, next_seq, st) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                vault.rollback();
-                return Err(e.into());
-            }
-        };
-        Ok(Box::new(SqliteBatch {
-            conn,
-            vault,
-            people: people.get_or_insert_with(HashMap::new),
-            insert_many: st.many,
-            insert_one: st.one,
-            insert_sealed: st.sealed,
-            insert_person: st.person,
-            find_event: st.find,
-            expect_duplicates: false,
-            pending: Vec::with_capacity(ROWS_PER_INSERT),
-            bodies: Vec::with_capacity(ROWS_PER_INSERT * 64),
-            plain: Vec::with_capacity(512),
-            next_seq,
-            batch,
-            summary: BatchSummary::default(),
-            new_people: Vec::new(),
-            done: false,
-        }))
+        batch::begin(self, origin)
     }
 
     fn totals(&self) -> Result<Totals, StoreError> {
@@ -363,8 +232,8 @@ impl Store for SqliteStore {
         let path: &Path = &self.path;
         let keys: &[i64] = &keys;
         let (a, b) = std::thread::scope(|scope| {
-            let first = scope.spawn(move || scan_people(path, keys, 0, mid, visit));
-            let second = scan_people(path, keys, mid, keys.len(), visit);
+            let first = scope.spawn(move || scan::scan_people(path, keys, 0, mid, visit));
+            let second = scan::scan_people(path, keys, mid, keys.len(), visit);
             let first = first.join().unwrap_or_else(|_| {
                 Err(StoreError::Corrupt {
                     message: "the scanning thread failed".into(),
@@ -409,7 +278,7 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let source: String = row.get(0)?;
-            let (seq, recorded) = decode_full_row(row)?;
+            let (seq, recorded) = scan::decode_full_row(row)?;
             let id: String = row.get(6)?;
             let sealed: Option<Vec<u8>> = row.get(7)?;
             let personal = match (sealed, &key) {
@@ -474,344 +343,11 @@ impl Store for SqliteStore {
     }
 }
 
-/// Decodes the common columns starting at `first` (seq, at, kind, ref, amount, currency,
-/// day, num, t1, t2, extra).
-fn decode_columns(
-    row: &rusqlite::Row<'_>,
-    first: usize,
-    with_lines: bool,
-) -> Result<(i64, Recorded), StoreError> {
-    let seq: i64 = row.get(first)?;
-    let at: i64 = row.get(first + 1)?;
-    let code: i64 = row.get(first + 2)?;
-    let kind = u8::try_from(code)
-        .ok()
-        .and_then(Kind::from_code)
-        .ok_or_else(|| StoreError::Corrupt {
-            message: format!("event {seq} has unknown kind {code}"),
-        })?;
-    // The body is borrowed from SQLite's row buffer: the domain types copy what they keep.
-    let blob = row
-        .get_ref(first + 3)?
-        .as_blob()
-        .map_err(rusqlite::Error::from)?;
-    let mut cols = Columns::decode(blob).ok_or_else(|| StoreError::Corrupt {
-        message: format!("event {seq} has a damaged body"),
-    })?;
-    if with_lines {
-        cols.lines = row
-            .get_ref(first + 4)?
-            .as_str_or_null()
-            .map_err(rusqlite::Error::from)?
-            .map(std::borrow::Cow::Borrowed);
-    }
-    let body = cols.into_body(kind, with_lines)?;
-    Ok((
-        seq,
-        Recorded {
-            seq,
-            at: Timestamp::from_unix(at),
-            body,
-        },
-    ))
-}
-
-/// Streams the public events of the people ranked `from..to` (by key), person by person in
-/// time order, to `visit`, on its own read-only connection.
-fn scan_people(
-    path: &Path,
-    keys: &[i64],
-    from: usize,
-    to: usize,
-    visit: &(dyn Fn(usize, &[Recorded]) + Sync),
-) -> Result<(), StoreError> {
-    if from >= to {
-        return Ok(());
-    }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"))?;
-    // Order lines are not read here: no reading needs them.
-    let mut stmt = conn.prepare(
-        "SELECT person, seq, at, kind, body
-         FROM events WHERE person BETWEEN ?1 AND ?2 ORDER BY person, seq",
-    )?;
-    let mut rows = stmt.query(params![keys[from], keys[to - 1]])?;
-    let mut rank = from;
-    let mut events: Vec<Recorded> = Vec::new();
-    let finish = |rank: usize, events: &mut Vec<Recorded>| {
-        domain::readings::sort_in_time(events);
-        visit(rank, events);
-        events.clear();
-    };
-    while let Some(row) = rows.next()? {
-        let pk: i64 = row.get(0)?;
-        if pk != keys[rank] {
-            finish(rank, &mut events);
-            // People without events are visited too, with none.
-            rank += 1;
-            while rank < to && keys[rank] < pk {
-                visit(rank, &[]);
-                rank += 1;
-            }
-            if rank >= to || keys[rank] != pk {
-                return Err(StoreError::Corrupt {
-                    message: format!("event of unknown person {pk}"),
-                });
-            }
-        }
-        let (_, recorded) = decode_row(row, 1)?;
-        events.push(recorded);
-    }
-    finish(rank, &mut events);
-    for r in rank + 1..to {
-        visit(r, &[]);
-    }
-    Ok(())
-}
-
-fn decode_row(row: &rusqlite::Row<'_>, first: usize) -> Result<(i64, Recorded), StoreError> {
-    decode_columns(row, first, false)
-}
-
-fn decode_full_row(row: &rusqlite::Row<'_>) -> Result<(i64, Recorded), StoreError> {
-    decode_columns(row, 1, true)
-}
-
-impl SqliteBatch<'_> {
-    fn person_pk(&mut self, person: &PersonId) -> Result<i64, StoreError> {
-        if let Some(pk) = self.people.get(person.as_str()) {
-            return Ok(*pk);
-        }
-        self.insert_person.execute(params![person.as_str()])?;
-        let pk = self.conn.last_insert_rowid();
-        self.people.insert(person.as_str().to_owned(), pk);
-        self.new_people.push(person.as_str().to_owned());
-        Ok(pk)
-    }
-
-    fn rollback(&mut self) {
-        if self.done {
-            return;
-        }
-        self.done = true;
-        let _ = self.conn.execute_batch("ROLLBACK");
-        let _ = self
-            .conn
-            .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
-        self.vault.rollback();
-        for p in self.new_people.drain(..) {
-            self.people.remove(&p);
-        }
-    }
-}
-
-impl SqliteBatch<'_> {
-    /// Writes the pending events, then the sealed fields of those that were new.
-    fn flush(&mut self) -> Result<(), StoreError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let batch = self.batch;
-        let rows = self.pending.len();
-        // Every row's body is encoded into one buffer first, so that all the rows of a
-        // multi-row insert can be bound at once.
-        self.bodies.clear();
-        let mut spans = Vec::with_capacity(rows);
-        for p in &self.pending {
-            let start = self.bodies.len();
-            Columns::of(&p.event.body).encode(&mut self.bodies);
-            spans.push(start..self.bodies.len());
-        }
-        let bodies = &self.bodies;
-        let bind = |stmt: &mut rusqlite::Statement<'_>,
-                    p: &Pending,
-                    body: &[u8],
-                    base: usize|
-         -> rusqlite::Result<()> {
-            let e = &p.event;
-            let lines = Columns::of(&e.body).lines;
-            stmt.raw_bind_parameter(base + 1, p.seq)?;
-            stmt.raw_bind_parameter(base + 2, e.source.as_str())?;
-            stmt.raw_bind_parameter(base + 3, e.id.as_str())?;
-            stmt.raw_bind_parameter(base + 4, p.person)?;
-            stmt.raw_bind_parameter(base + 5, e.body.kind().code())?;
-            stmt.raw_bind_parameter(base + 6, e.at.unix())?;
-            stmt.raw_bind_parameter(base + 7, body)?;
-            stmt.raw_bind_parameter(base + 8, lines.as_deref())?;
-            stmt.raw_bind_parameter(base + 9, batch)?;
-            Ok(())
-        };
-        let mut added = 0usize;
-        if rows == ROWS_PER_INSERT {
-            for (r, p) in self.pending.iter().enumerate() {
-                bind(
-                    &mut self.insert_many,
-                    p,
-                    &bodies[spans[r].clone()],
-                    r * VALUES_PER_ROW,
-                )?;
-            }
-            added += self.insert_many.raw_execute()?;
-        } else {
-            for (r, p) in self.pending.iter().enumerate() {
-                bind(&mut self.insert_one, p, &bodies[spans[r].clone()], 0)?;
-                added += self.insert_one.raw_execute()?;
-            }
-        }
-        let all_new = added == rows;
-        self.expect_duplicates = !all_new;
-        for p in &self.pending {
-            let Some(blob) = &p.sealed else { continue };
-            // After a duplicate in the group, only events that really went in get their text.
-            if !all_new {
-                let exists: Option<i64> = self
-                    .conn
-                    .prepare_cached("SELECT seq FROM events WHERE person = ?1 AND seq = ?2")?
-                    .query_row(params![p.person, p.seq], |r| r.get(0))
-                    .optional()?;
-                if exists.is_none() {
-                    continue;
-                }
-            }
-            self.insert_sealed.execute(params![p.seq, blob])?;
-        }
-        self.summary.added += added as u64;
-        self.summary.duplicates += (rows - added) as u64;
-        self.pending.clear();
-        Ok(())
-    }
-}
-
-impl SqliteBatch<'_> {
-    /// Re-imports of overlapping exports are common: while the last group held duplicates,
-    /// each event is looked up first, and a known one is counted and skipped here.
-    fn known(&mut self, e: &NewEvent) -> Result<bool, StoreError> {
-        if !self.expect_duplicates {
-            return Ok(false);
-        }
-        let known = self
-            .find_event
-            .query_row(params![e.source.as_str(), e.id.as_str()], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if known {
-            self.summary.duplicates += 1;
-        }
-        Ok(known)
-    }
-
-    /// Queues an event (with its sealed fields) for the next multi-row insert.
-    fn push(&mut self, e: NewEvent, sealed: Option<Vec<u8>>) -> Result<(), StoreError> {
-        let person = self.person_pk(&e.person)?;
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.pending.push(Pending {
-            seq,
-            person,
-            event: e,
-            sealed,
-        });
-        if self.pending.len() == ROWS_PER_INSERT {
-            self.flush()?;
-        }
-        Ok(())
-    }
-}
-
-impl Batch for SqliteBatch<'_> {
-    fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
-        if self.known(&e)? {
-            return Ok(());
-        }
-        let sealed = if e.personal.is_empty() {
-            None
-        } else {
-            let key = self.vault.get_or_create(e.person.as_str())?;
-            self.plain.clear();
-            serde_json::to_writer(&mut self.plain, &e.personal).map_err(|err| {
-                StoreError::Vault {
-                    message: format!("encoding personal fields: {err}"),
-                }
-            })?;
-            let aad = vault::aad(e.source.as_str(), e.id.as_str());
-            Some(self.vault.sealer().seal(&key, &aad, &self.plain)?)
-        };
-        self.push(e, sealed)
-    }
-
-    fn seal_ahead(&self) -> Result<SealAhead, StoreError> {
-        self.vault.seal_ahead()
-    }
-
-    fn append_sealed(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError> {
-        let Some(sealed) = sealed else {
-            if self.known(&e)? {
-                return Ok(());
-            }
-            return self.push(e, None);
-        };
-        // A key made ahead is stored even if its event turns out to be a duplicate: later
-        // events of the same person were sealed with it too.
-        if let Some(wrapped) = &sealed.new_key {
-            self.vault.insert_wrapped(e.person.as_str(), wrapped)?;
-        }
-        if self.known(&e)? {
-            return Ok(());
-        }
-        self.push(e, Some(sealed.blob))
-    }
-
-    fn summary(&mut self) -> Result<BatchSummary, StoreError> {
-        self.flush()?;
-        Ok(self.summary)
-    }
-
-    fn commit(mut self: Box<Self>) -> Result<BatchSummary, StoreError> {
-        let result = (|| {
-            self.flush()?;
-            let s = self.summary;
-            self.conn.execute(
-                "UPDATE imports SET added = ?1, duplicates = ?2 WHERE batch = ?3",
-                params![s.added as i64, s.duplicates as i64, self.batch],
-            )?;
-            self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('next_seq', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![self.next_seq.to_string()],
-            )?;
-            // Keys first: a key without events is harmless, events without their key are not.
-            self.vault.commit()?;
-            self.conn.execute_batch("COMMIT")?;
-            Ok::<BatchSummary, StoreError>(s)
-        })();
-        match result {
-            Ok(s) => {
-                self.done = true;
-                let _ = self
-                    .conn
-                    .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
-                Ok(s)
-            }
-            Err(e) => {
-                self.rollback();
-                Err(e)
-            }
-        }
-    }
-}
-
-impl Drop for SqliteBatch<'_> {
-    fn drop(&mut self) {
-        self.rollback();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BatchSummary;
+    use domain::NewEvent;
 
     use crate::vault::Sealed;
 
