@@ -227,19 +227,23 @@ impl Lines {
     }
 }
 
-/// Writes `v` with at least `width` digits, zero-padded.
-pub fn push_padded(s: &mut String, v: u64, width: usize) {
+/// The decimal digits of `v`, right-aligned in a buffer: `(buffer, first digit's index)`.
+fn digits(mut v: u64) -> ([u8; 20], usize) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
-    let mut v = v;
     loop {
         i -= 1;
         tmp[i] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
-            break;
+            return (tmp, i);
         }
     }
+}
+
+/// Writes `v` with at least `width` digits, zero-padded.
+pub fn push_padded(s: &mut String, v: u64, width: usize) {
+    let (tmp, i) = digits(v);
     for _ in (tmp.len() - i)..width {
         s.push('0');
     }
@@ -249,17 +253,7 @@ pub fn push_padded(s: &mut String, v: u64, width: usize) {
 }
 
 pub fn push_u64(buf: &mut Vec<u8>, v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let (tmp, i) = digits(v);
     buf.extend_from_slice(&tmp[i..]);
 }
 

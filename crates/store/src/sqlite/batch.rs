@@ -194,19 +194,22 @@ impl SqliteBatch<'_> {
         // multi-row insert can be bound at once.
         self.bodies.clear();
         let mut spans = Vec::with_capacity(rows);
+        let mut lines = Vec::with_capacity(rows);
         for p in &self.pending {
             let start = self.bodies.len();
-            Columns::of(&p.event.body).encode(&mut self.bodies);
+            let columns = Columns::of(&p.event.body);
+            columns.encode(&mut self.bodies);
             spans.push(start..self.bodies.len());
+            lines.push(columns.lines);
         }
         let bodies = &self.bodies;
         let bind = |stmt: &mut rusqlite::Statement<'_>,
                     p: &Pending,
                     body: &[u8],
+                    lines: Option<&str>,
                     base: usize|
          -> rusqlite::Result<()> {
             let e = &p.event;
-            let lines = Columns::of(&e.body).lines;
             stmt.raw_bind_parameter(base + 1, p.seq)?;
             stmt.raw_bind_parameter(base + 2, e.source.as_str())?;
             stmt.raw_bind_parameter(base + 3, e.id.as_str())?;
@@ -214,7 +217,7 @@ impl SqliteBatch<'_> {
             stmt.raw_bind_parameter(base + 5, e.body.kind().code())?;
             stmt.raw_bind_parameter(base + 6, e.at.unix())?;
             stmt.raw_bind_parameter(base + 7, body)?;
-            stmt.raw_bind_parameter(base + 8, lines.as_deref())?;
+            stmt.raw_bind_parameter(base + 8, lines)?;
             stmt.raw_bind_parameter(base + 9, batch)?;
             Ok(())
         };
@@ -225,13 +228,20 @@ impl SqliteBatch<'_> {
                     &mut self.insert_many,
                     p,
                     &bodies[spans[r].clone()],
+                    lines[r].as_deref(),
                     r * VALUES_PER_ROW,
                 )?;
             }
             added += self.insert_many.raw_execute()?;
         } else {
             for (r, p) in self.pending.iter().enumerate() {
-                bind(&mut self.insert_one, p, &bodies[spans[r].clone()], 0)?;
+                bind(
+                    &mut self.insert_one,
+                    p,
+                    &bodies[spans[r].clone()],
+                    lines[r].as_deref(),
+                    0,
+                )?;
                 added += self.insert_one.raw_execute()?;
             }
         }

@@ -407,6 +407,20 @@ mod tests {
         .unwrap()
     }
 
+    /// Each wish of [`wish`] opens in its person's history with the text it was written with.
+    fn every_wish_opens_with_its_own_text(s: &mut SqliteStore) {
+        for p in 0..7 {
+            let h = s
+                .history(&PersonId::parse(&format!("p{p}")).unwrap())
+                .unwrap()
+                .unwrap();
+            for e in h {
+                let text = e.personal.unwrap().text.unwrap();
+                assert_eq!(text, format!("wish number {}", &e.id.as_str()[1..]));
+            }
+        }
+    }
+
     #[test]
     fn duplicates_inside_a_group_of_rows_keep_every_sealed_text_with_its_own_event() {
         let dir = tempfile::tempdir().unwrap();
@@ -434,16 +448,7 @@ mod tests {
             .query_row("SELECT count(*) FROM sealed", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sealed, 200);
-        for p in 0..7 {
-            let h = s
-                .history(&PersonId::parse(&format!("p{p}")).unwrap())
-                .unwrap()
-                .unwrap();
-            for e in h {
-                let text = e.personal.unwrap().text.unwrap();
-                assert_eq!(text, format!("wish number {}", &e.id.as_str()[1..]));
-            }
-        }
+        every_wish_opens_with_its_own_text(&mut s);
     }
 
     #[test]
@@ -472,16 +477,7 @@ mod tests {
             let sum = b.commit().unwrap();
             assert_eq!(sum.added, if round == 0 { 150 } else { 75 });
         }
-        for p in 0..7 {
-            let h = s
-                .history(&PersonId::parse(&format!("p{p}")).unwrap())
-                .unwrap()
-                .unwrap();
-            for e in h {
-                let text = e.personal.unwrap().text.unwrap();
-                assert_eq!(text, format!("wish number {}", &e.id.as_str()[1..]));
-            }
-        }
+        every_wish_opens_with_its_own_text(&mut s);
     }
 
     #[test]
