@@ -4,10 +4,12 @@
 //! reused unchanged by the command line, the web and any storage backend. Storage, files and
 //! HTTP live in other crates and depend on this one, never the other way round.
 
+pub mod card;
 pub mod event;
 pub mod examples;
 pub mod readings;
 pub mod values;
 
+pub use card::{Card, FullEvent};
 pub use event::{Body, EventError, Kind, NewEvent, Personal};
 pub use values::{Amount, Currency, Day, EventId, PersonId, Ref, Source, Timestamp};

@@ -11,7 +11,7 @@ pub mod sqlite;
 pub mod vault;
 
 use domain::readings::Recorded;
-use domain::{EventId, NewEvent, PersonId, Personal, Source, Timestamp};
+use domain::{NewEvent, PersonId, Timestamp};
 
 pub use sqlite::SqliteStore;
 pub use vault::{MasterKey, SealAhead, Sealed};
@@ -65,27 +65,7 @@ pub struct Population {
     pub events: Vec<Vec<Recorded>>,
 }
 
-/// One event with everything the ledger holds about it, personal fields opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FullEvent {
-    pub seq: i64,
-    pub source: Source,
-    pub id: EventId,
-    pub at: Timestamp,
-    pub body: domain::Body,
-    /// `None` when the person's key is gone (forgotten) or the event carried no personal data.
-    pub personal: Option<Personal>,
-}
-
-impl FullEvent {
-    pub fn recorded(&self) -> Recorded {
-        Recorded {
-            seq: self.seq,
-            at: self.at,
-            body: self.body.clone(),
-        }
-    }
-}
+pub use domain::card::FullEvent;
 
 /// Counts for a status line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

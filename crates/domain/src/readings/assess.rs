@@ -141,3 +141,25 @@ impl<'m> Assessor<'m> {
         all
     }
 }
+
+/// One person's readings as of `as_of`, with their trends, and percentiles taken from
+/// everyone's distributions computed earlier ([`distributions`], in [`HEADLINES`] order).
+/// What a card needs when everyone's figures are already known: one history, not the ledger.
+/// `others` answers whether the people this person referred became buyers.
+pub fn assess_one(
+    events: &[Recorded],
+    as_of: Timestamp,
+    models: &Models,
+    others: &dyn super::Others,
+    dists: &[super::Distribution],
+) -> Readings {
+    let mut readings = Readings::compute_with(events, as_of, others, models);
+    for (i, trend) in trends(events, as_of, &NoOthers).into_iter().enumerate() {
+        let percentile = HEADLINES
+            .get(i)
+            .and_then(|h| readings.headline(h.reading))
+            .and_then(|v| dists.get(i)?.percentile(v));
+        readings.set_standing(i, percentile, trend);
+    }
+    readings
+}

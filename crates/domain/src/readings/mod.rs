@@ -14,7 +14,7 @@ mod person;
 
 use serde::Serialize;
 
-pub use assess::{Assessor, assess_all, assess_all_with};
+pub use assess::{Assessor, assess_all, assess_all_with, assess_one};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
@@ -253,33 +253,77 @@ impl Readings {
     }
 
     /// Any numeric field by its READINGS.md name, `reading.field` (for sorting lists).
+    /// Objects sort by their count or median, lists by their length.
     pub fn field(&self, path: &str) -> Option<f64> {
-        let (reading, field) = path.split_once('.')?;
-        let value = match reading {
-            "punctuality" => serde_json::to_value(self.punctuality.as_ref()?),
-            "invoice_friction" => serde_json::to_value(self.invoice_friction.as_ref()?),
-            "service_load" => serde_json::to_value(self.service_load.as_ref()?),
-            "advocacy" => serde_json::to_value(self.advocacy.as_ref()?),
-            "resilience" => serde_json::to_value(self.resilience.as_ref()?),
-            "heard" => serde_json::to_value(self.heard.as_ref()?),
-            "made_right" => serde_json::to_value(self.made_right.as_ref()?),
-            "promises_kept" => serde_json::to_value(self.promises_kept.as_ref()?),
-            "loyalty" => serde_json::to_value(self.loyalty.as_ref()?),
-            "value" => serde_json::to_value(self.value.as_ref()?),
-            _ => return None,
-        }
-        .ok()?;
-        let v = value.get(field)?;
-        // Objects sort by their count or median; lists by their length.
-        match v {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::Object(o) => o
-                .get("count")
-                .or_else(|| o.get("median"))
-                .and_then(serde_json::Value::as_f64),
-            serde_json::Value::Array(a) => Some(a.len() as f64),
-            _ => None,
-        }
+        let i = SORTABLE.iter().position(|p| *p == path)?;
+        self.fields()[i]
+    }
+
+    /// Every field of [`SORTABLE`], in its order: what lists sort and show without keeping
+    /// the readings themselves.
+    pub fn fields(&self) -> [Option<f64>; SORTABLE.len()] {
+        let n = |v: usize| Some(v as f64);
+        let (p, f, s, a, r) = (
+            self.punctuality.as_ref(),
+            self.invoice_friction.as_ref(),
+            self.service_load.as_ref(),
+            self.advocacy.as_ref(),
+            self.resilience.as_ref(),
+        );
+        let (h, m, k, l, v) = (
+            self.heard.as_ref(),
+            self.made_right.as_ref(),
+            self.promises_kept.as_ref(),
+            self.loyalty.as_ref(),
+            self.value.as_ref(),
+        );
+        [
+            p.and_then(|p| p.on_time_share),
+            p.and_then(|p| p.mean_days_late),
+            p.and_then(|p| p.weighted_days_late),
+            p.and_then(|p| n(p.open_overdue.count)),
+            p.and_then(|p| n(p.invoices_due)),
+            p.and_then(|p| n(p.unmatched_payments)),
+            p.and_then(|p| p.percentile),
+            f.map(|f| f.disputed_share),
+            f.map(|f| f.friction_share),
+            f.and_then(|f| n(f.invoices)),
+            f.and_then(|f| f.percentile),
+            s.and_then(|s| n(s.contacts)),
+            s.map(|s| s.contacts_per_month),
+            s.and_then(|s| n(s.caused_by_business)),
+            s.and_then(|s| s.percentile),
+            a.and_then(|a| n(a.referrals)),
+            a.and_then(|a| n(a.referrals_active)),
+            a.and_then(|a| a.latest_review.map(f64::from)),
+            a.and_then(|a| a.mean_review),
+            a.and_then(|a| a.percentile),
+            r.map(|r| r.weathered_share),
+            r.and_then(|r| n(r.incidents)),
+            r.and_then(|r| r.with_apology),
+            r.and_then(|r| r.without_apology),
+            r.and_then(|r| r.percentile),
+            h.map(|h| h.answered_share),
+            h.and_then(|h| n(h.contacts)),
+            h.and_then(|h| h.first_answer_hours.median),
+            h.and_then(|h| n(h.open_questions.len())),
+            h.and_then(|h| h.percentile),
+            m.and_then(|m| m.apologised_share),
+            m.and_then(|m| n(m.incidents)),
+            m.and_then(|m| m.hours_to_apology),
+            m.and_then(|m| n(m.upheld_disputes)),
+            m.and_then(|m| m.percentile),
+            k.map(|k| k.kept_share),
+            k.and_then(|k| n(k.due)),
+            k.and_then(|k| k.percentile),
+            l.map(|l| l.p_alive),
+            l.map(|l| l.expected_purchases),
+            l.and_then(|l| n(l.purchases)),
+            l.and_then(|l| n(l.frequency)),
+            l.map(|l| l.days_since_last as f64),
+            v.map(|v| v.expected_spend),
+            v.and_then(|v| v.clv),
+        ]
     }
 
     /// Sets the percentile and trend of the reading at `index` in [`HEADLINES`] order.

@@ -379,3 +379,73 @@ fn everyone_s_pass_counts_a_referral_as_active_when_the_referred_person_buys_lat
     // Both have a service-load reading; the percentile is filled in for each.
     assert_eq!(all[1].service_load.as_ref().unwrap().percentile, Some(50.0));
 }
+
+/// The serialised reading is the definition of each field's name; the fast extractor must
+/// agree with it for every sortable field.
+fn field_by_json(r: &Readings, path: &str) -> Option<f64> {
+    let (reading, field) = path.split_once('.')?;
+    let all = serde_json::to_value(r).unwrap();
+    match all.get(reading)?.get(field)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::Object(o) => o
+            .get("count")
+            .or_else(|| o.get("median"))
+            .and_then(serde_json::Value::as_f64),
+        serde_json::Value::Array(a) => Some(a.len() as f64),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_sortable_field_reads_the_same_as_its_json_name() {
+    let a = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-02-20T00:00:00Z", "10.00"),
+        inv("2", "2024-02-01T00:00:00Z", "20.00", "2024-02-28"),
+        json!({"kind":"invoice.disputed","at":"2024-02-02T00:00:00Z","invoice":"2"}),
+        json!({"kind":"contact.opened","at":"2024-02-03T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-02-03T05:00:00Z","contact":"c1","by":"agent"}),
+        json!({"kind":"contact.opened","at":"2024-02-04T00:00:00Z","contact":"c2","channel":"phone"}),
+        json!({"kind":"incident.occurred","at":"2024-02-05T00:00:00Z","incident":"i1"}),
+        json!({"kind":"apology.made","at":"2024-02-06T00:00:00Z","incident":"i1"}),
+        json!({"kind":"promise.made","at":"2024-02-07T00:00:00Z","promise":"p1","due":"2024-02-10"}),
+        json!({"kind":"referral.made","at":"2024-02-08T00:00:00Z","referred":"b"}),
+        json!({"kind":"review.given","at":"2024-02-09T00:00:00Z","score":4}),
+        json!({"kind":"order.placed","at":"2024-02-10T00:00:00Z","order":"o1","amount":"5.00"}),
+    ]);
+    let people = vec![PersonId::parse("a").unwrap()];
+    let all = assess_all(&people, &[a], at("2024-06-01T00:00:00Z"));
+    let r = &all[0];
+    let fields = r.fields();
+    let mut seen = 0;
+    for (i, path) in SORTABLE.iter().enumerate() {
+        assert_eq!(fields[i], field_by_json(r, path), "{path}");
+        seen += usize::from(fields[i].is_some());
+    }
+    assert!(seen > 25, "the example should exercise most fields, got {seen}");
+}
+
+#[test]
+fn one_persons_readings_match_everyones_pass_given_the_same_distributions() {
+    let people = vec![PersonId::parse("a").unwrap(), PersonId::parse("b").unwrap()];
+    let a = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"b"}),
+        json!({"kind":"contact.opened","at":"2024-01-02T00:00:00Z","contact":"c1","channel":"email"}),
+    ]);
+    let b = history(&[
+        json!({"kind":"order.placed","at":"2024-02-01T00:00:00Z","order":"o","amount":"5.00"}),
+        json!({"kind":"contact.opened","at":"2024-02-02T00:00:00Z","contact":"c2","channel":"email"}),
+        json!({"kind":"contact.opened","at":"2024-02-03T00:00:00Z","contact":"c3","channel":"email"}),
+    ]);
+    let as_of = at("2024-06-01T00:00:00Z");
+    let all = assess_all(&people, &[a.clone(), b], as_of);
+    let dists = distributions(all.iter());
+    struct BBought;
+    impl Others for BBought {
+        fn last_transaction(&self, p: &PersonId) -> Option<Timestamp> {
+            (p.as_str() == "b").then(|| at("2024-02-01T00:00:00Z"))
+        }
+    }
+    let one = assess_one(&a, as_of, &Models::default(), &BBought, &dists);
+    assert_eq!(one, all[0]);
+}
