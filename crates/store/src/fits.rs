@@ -7,6 +7,8 @@
 //! latest row of each model.
 
 use domain::Timestamp;
+use domain::readings::{FitInfo, Models};
+use models::{TimeUnit, bgnbd, gamma_gamma};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{SqliteStore, StoreError};
@@ -35,6 +37,39 @@ pub struct StoredFit {
     pub events: u64,
     /// People the fit used.
     pub people: u64,
+}
+
+/// The latest stored BG/NBD and Gamma-Gamma fits, as readings use them.
+pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
+    let info = |f: &StoredFit, model: &'static str| FitInfo {
+        model,
+        fitted_at: f.fitted_at,
+        calibration_end: f.calibration_end,
+        fitted_on_events: f.events,
+        fitted_on_people: f.people,
+    };
+    let mut models = Models::default();
+    if let Some(f) = store.latest_fit("bgnbd")? {
+        let params: bgnbd::Params = serde_json::from_value(f.params.clone())
+            .map_err(|e| corrupt(&format!("BG/NBD fit {} parameters", f.seq), e))?;
+        let unit = match f.unit.as_str() {
+            "days" => TimeUnit::Days,
+            "weeks" => TimeUnit::Weeks,
+            other => {
+                return Err(corrupt(
+                    &format!("BG/NBD fit {}", f.seq),
+                    format!("unknown unit {other:?}"),
+                ));
+            }
+        };
+        models.purchase = Some((params, unit, info(&f, "bgnbd")));
+    }
+    if let Some(f) = store.latest_fit("gamma-gamma")? {
+        let params: gamma_gamma::Params = serde_json::from_value(f.params.clone())
+            .map_err(|e| corrupt(&format!("Gamma-Gamma fit {} parameters", f.seq), e))?;
+        models.spend = Some((params, info(&f, "gamma-gamma")));
+    }
+    Ok(models)
 }
 
 /// Where fits are kept.

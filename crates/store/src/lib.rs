@@ -109,3 +109,59 @@ pub struct AuditEntry {
     pub action: String,
     pub person: Option<String>,
 }
+
+/// A web or API token: who holds it and what they may do. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    /// `admin`, `agent` or `analyst`.
+    pub role: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A signed-in browser session, with the token it was opened with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token: TokenRecord,
+    /// The session's anti-forgery token, which every form must send back.
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+/// Access to the ledger through the web and the API: tokens, sessions and the audit log.
+/// Hashes are SHA-256 of the secret value, computed by the caller.
+pub trait Access {
+    fn token_add(&mut self, name: &str, role: &str, hash: &[u8]) -> Result<i64, StoreError>;
+    /// Every token ever made, revoked ones included.
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Revokes a token and ends its sessions; `false` if there was no such live token.
+    fn token_revoke(&mut self, id: i64) -> Result<bool, StoreError>;
+    /// The live (not revoked) token with this hash.
+    fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
+    fn session_add(
+        &mut self,
+        hash: &[u8],
+        token: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The unexpired session with this hash, if its token is still live.
+    fn session_by_hash(&self, hash: &[u8], now: Timestamp) -> Result<Option<Session>, StoreError>;
+    fn session_remove(&mut self, hash: &[u8]) -> Result<(), StoreError>;
+    /// Writes several audit entries in one transaction (a server groups concurrent views).
+    fn audit_many(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError>;
+    /// The audit log newest first, `limit` entries older than `before` (a sequence number),
+    /// each with its sequence number for the next page.
+    fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditEntry)>, StoreError>;
+    /// Every person's current name (the latest identification that gives one), opened with
+    /// their key; forgotten people have none.
+    fn names(&mut self) -> Result<Vec<(PersonId, String)>, StoreError>;
+    /// A secret for `purpose` derived from the master key, never stored.
+    fn secret(&self, purpose: &str) -> [u8; 32];
+}

@@ -55,6 +55,18 @@ impl MasterKey {
         Ok(MasterKey(k))
     }
 
+    /// A secret for one purpose (signing links, pseudonyms), derived from the master key so
+    /// that nothing stored in the ledger file can recompute it:
+    /// HMAC-SHA-256(master key, "rapport/" + purpose).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"rapport/");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -185,6 +197,9 @@ pub fn aad(source: &str, id: &str) -> Vec<u8> {
     v
 }
 
+/// How many unwrapped person keys a vault keeps at most.
+const KEY_CACHE: usize = 65_536;
+
 /// The vault file: person keys, wrapped by the master key.
 pub struct Vault {
     path: PathBuf,
@@ -214,6 +229,11 @@ impl Vault {
         };
         vault.check_master()?;
         Ok(vault)
+    }
+
+    /// A secret derived from the master key for `purpose` (see [`MasterKey::derive`]).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        self.master.derive(purpose)
     }
 
     /// A sealer for another thread, over a read-only view of this vault.
@@ -335,6 +355,10 @@ impl Vault {
             None => Ok(None),
             Some(b) => {
                 let k = self.unwrap_key(person, &b)?;
+                // A server opens cards of many people: keep the cache bounded.
+                if self.cache.len() >= KEY_CACHE {
+                    self.cache.clear();
+                }
                 self.cache.insert(person.to_owned(), k.clone());
                 Ok(Some(k))
             }

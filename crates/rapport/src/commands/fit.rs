@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use domain::readings::{FitInfo, Models};
+use domain::readings::Models;
 use domain::{Day, Timestamp};
 use models::{Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, pareto_nbd};
 use serde_json::{Value, json};
@@ -682,32 +682,7 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
 
 /// The latest stored BG/NBD and Gamma-Gamma fits, for readings.
 pub fn stored_models(store: &dyn FitStore) -> anyhow::Result<Models> {
-    let info = |f: &StoredFit, model: &'static str| FitInfo {
-        model,
-        fitted_at: f.fitted_at,
-        calibration_end: f.calibration_end,
-        fitted_on_events: f.events,
-        fitted_on_people: f.people,
-    };
-    let mut models = Models::default();
-    if let Some(f) = store.latest_fit("bgnbd")? {
-        let params: bgnbd::Params = serde_json::from_value(f.params.clone())
-            .with_context(|| format!("stored BG/NBD fit {} has unreadable parameters", f.seq))?;
-        let unit = match f.unit.as_str() {
-            "days" => TimeUnit::Days,
-            "weeks" => TimeUnit::Weeks,
-            other => bail!("stored BG/NBD fit {} has an unknown unit {other:?}", f.seq),
-        };
-        models.purchase = Some((params, unit, info(&f, "bgnbd")));
-    }
-    if let Some(f) = store.latest_fit("gamma-gamma")? {
-        let params: gamma_gamma::Params =
-            serde_json::from_value(f.params.clone()).with_context(|| {
-                format!("stored Gamma-Gamma fit {} has unreadable parameters", f.seq)
-            })?;
-        models.spend = Some((params, info(&f, "gamma-gamma")));
-    }
-    Ok(models)
+    Ok(store::fits::stored_models(store)?)
 }
 
 #[cfg(test)]

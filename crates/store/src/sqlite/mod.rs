@@ -16,6 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use crate::vault::{self, MasterKey, Vault};
 use crate::{AuditEntry, Batch, FullEvent, Population, Store, StoreError, Totals};
 
+mod access;
 mod batch;
 mod scan;
 
@@ -29,6 +30,7 @@ pub(super) const READ_CACHE_KIB: i64 = 65_536;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_fits.sql"),
+    include_str!("../migrations/0003_access.sql"),
 ];
 
 pub struct SqliteStore {

@@ -1,0 +1,177 @@
+//! Who may use the web and the API, and what they looked at: tokens, browser sessions, the
+//! audit log written in groups, and the names lists are searched by.
+//!
+//! Tokens and session cookies are random values held by their owners; the ledger keeps only
+//! their SHA-256 hashes, computed by the caller.
+
+use domain::{PersonId, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use crate::vault;
+use crate::{Access, AuditEntry, Session, StoreError, TokenRecord};
+
+fn token(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        role: row.get(2)?,
+        created_at: Timestamp::from_unix(row.get(3)?),
+        revoked_at: row.get::<_, Option<i64>>(4)?.map(Timestamp::from_unix),
+    })
+}
+
+impl Access for SqliteStore {
+    fn token_add(&mut self, name: &str, role: &str, hash: &[u8]) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO tokens (name, role, hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, role, hash, Timestamp::now().unix()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], token)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn token_revoke(&mut self, id: i64) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, Timestamp::now().unix()],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE token = ?1", params![id])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, role, created_at, revoked_at FROM tokens
+                 WHERE hash = ?1 AND revoked_at IS NULL",
+            )?
+            .query_row(params![hash], token)
+            .optional()?)
+    }
+
+    fn session_add(
+        &mut self,
+        hash: &[u8],
+        token: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let now = Timestamp::now().unix();
+        // Expired sessions are swept whenever someone signs in.
+        self.conn
+            .execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now])?;
+        self.conn.execute(
+            "INSERT INTO sessions (hash, token, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, token, csrf, now, expires_at.unix()],
+        )?;
+        Ok(())
+    }
+
+    fn session_by_hash(&self, hash: &[u8], now: Timestamp) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, s.csrf, s.expires_at
+                 FROM sessions s JOIN tokens t ON t.id = s.token
+                 WHERE s.hash = ?1 AND s.expires_at > ?2 AND t.revoked_at IS NULL",
+            )?
+            .query_row(params![hash, now.unix()], |row| {
+                Ok(Session {
+                    token: token(row)?,
+                    csrf: row.get(5)?,
+                    expires_at: Timestamp::from_unix(row.get(6)?),
+                })
+            })
+            .optional()?)
+    }
+
+    fn session_remove(&mut self, hash: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE hash = ?1", params![hash])?;
+        Ok(())
+    }
+
+    fn audit_many(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO audit (at, actor, action, person) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for e in entries {
+                stmt.execute(params![e.at.unix(), e.actor, e.action, e.person])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, at, actor, action, person FROM audit
+             WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit as i64], |r| {
+            Ok((
+                r.get(0)?,
+                AuditEntry {
+                    at: Timestamp::from_unix(r.get(1)?),
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    person: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn names(&mut self) -> Result<Vec<(PersonId, String)>, StoreError> {
+        let code = domain::Kind::PersonIdentified.code();
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id, e.source, e.id, s.blob
+             FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
+             WHERE e.kind = ?1 ORDER BY e.person, e.at, e.seq",
+        )?;
+        let mut rows = stmt.query(params![code])?;
+        let mut out: Vec<(PersonId, String)> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let person: String = row.get(0)?;
+            let Some(key) = self.vault.get(&person)? else {
+                continue; // forgotten
+            };
+            let source: String = row.get(1)?;
+            let id: String = row.get(2)?;
+            let blob: Vec<u8> = row.get(3)?;
+            let plain = vault::open(&key, &vault::aad(&source, &id), &blob)?;
+            let personal: domain::Personal =
+                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt {
+                    message: format!("sealed fields of {source}/{id}: {e}"),
+                })?;
+            let Some(name) = personal.name else { continue };
+            let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
+                message: e.to_string(),
+            })?;
+            // The latest identification wins.
+            match out.last_mut() {
+                Some(last) if last.0 == person => last.1 = name,
+                _ => out.push((person, name)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn secret(&self, purpose: &str) -> [u8; 32] {
+        self.vault.derive(purpose)
+    }
+}
