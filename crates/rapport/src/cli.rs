@@ -40,6 +40,58 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write generated events as JSON Lines (for benchmarks and experiments).
     Generate(GenerateArgs),
+    /// Serve the web pages and the JSON API over the ledger (Ctrl-C stops it).
+    Serve(ServeArgs),
+    /// Make, list and revoke the tokens people sign in and call the API with.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
+    pub bind: String,
+
+    /// Seconds to wait after new events before recomputing everyone's figures (lists and
+    /// charts; cards are always current).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub refresh: u64,
+
+    /// Largest request body in MiB (larger ones get 413).
+    #[arg(long, default_value_t = 16, value_name = "MIB")]
+    pub body_limit: usize,
+
+    /// Mark session cookies Secure even when no proxy says the request came over HTTPS.
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (once: only its hash is kept).
+    Create(TokenCreateArgs),
+    /// List every token: number, name, role, when made, whether revoked.
+    List,
+    /// Revoke a token by its number; its browser sessions end at once.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// admin (everything, tokens, audit), agent (cards) or analyst (figures, no personal text).
+    #[arg(long, value_parser = ["admin", "agent", "analyst"])]
+    pub role: String,
+
+    /// Who will use it (shown in the audit log); default the role.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's number, from `rapport token list`.
+    pub id: i64,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +185,14 @@ pub struct DemoArgs {
     /// The generator's seed: the same seed builds the same ledger.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    /// Only build the ledger; do not serve it afterwards.
+    #[arg(long)]
+    pub no_serve: bool,
+
+    /// Where to serve the demo.
+    #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
+    pub bind: String,
 }
 
 #[derive(Debug, Args)]

@@ -42,5 +42,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fit(args) => commands::fit::run(&cli.db, &args),
         Command::Demo(args) => commands::demo::run(&cli.db, &args),
         Command::Generate(args) => commands::generate::run(&args),
+        Command::Serve(args) => commands::serve::run(&cli.db, &args),
+        Command::Token(command) => commands::token::run(&cli.db, &command),
     }
 }

@@ -106,5 +106,11 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     for (id, what) in demo::showcase() {
         println!("  {id}  {what}");
     }
-    Ok(ExitCode::SUCCESS)
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let token = crate::commands::token::create(&mut store, "demo", "admin")?;
+    drop(store);
+    let config = crate::commands::serve::config(db, 5, 16, false)?;
+    crate::commands::serve::serve(config, &args.bind, Some(&token))
 }

@@ -7,3 +7,5 @@ pub mod generate;
 pub mod import;
 pub mod init;
 pub mod people;
+pub mod serve;
+pub mod token;

@@ -51,7 +51,12 @@ pub(super) fn begin<'a>(
             many: conn.prepare(&insert_sql(ROWS_PER_INSERT))?,
             one: conn.prepare(&insert_sql(1))?,
             sealed: conn.prepare("INSERT INTO sealed (seq, blob) VALUES (?1, ?2)")?,
-            person: conn.prepare("INSERT INTO people (id) VALUES (?1)")?,
+            // Another process (the server, the command line) may have added the person since
+            // this store's list of people was read: then this finds their key instead.
+            person: conn.prepare(
+                "INSERT INTO people (id) VALUES (?1)
+                 ON CONFLICT (id) DO UPDATE SET id = excluded.id RETURNING pk",
+            )?,
             find: conn.prepare("SELECT 1 FROM events WHERE source = ?1 AND id = ?2")?,
         };
         Ok::<_, rusqlite::Error>((batch, next_seq, statements))
@@ -159,8 +164,9 @@ impl SqliteBatch<'_> {
         if let Some(pk) = self.people.get(person.as_str()) {
             return Ok(*pk);
         }
-        self.insert_person.execute(params![person.as_str()])?;
-        let pk = self.conn.last_insert_rowid();
+        let pk: i64 = self
+            .insert_person
+            .query_row(params![person.as_str()], |r| r.get(0))?;
         self.people.insert(person.as_str().to_owned(), pk);
         self.new_people.push(person.as_str().to_owned());
         Ok(pk)

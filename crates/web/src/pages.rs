@@ -1,0 +1,751 @@
+//! The pages: overview, people, person card, audit, tokens and signing in — rendered on the
+//! server from compiled templates (askama escapes everything by default), with plain links and
+//! forms and no script at all, so they work in any browser and on a phone.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::Card;
+use domain::card::Side;
+use domain::readings::{Direction, HEADLINES, SORTABLE};
+use serde::Deserialize;
+use store::{Access, AuditEntry, TokenRecord};
+
+use crate::auth::{self, Role, SESSION_COOKIE, SESSION_DAYS, SIGN_IN_COOKIE, Signed};
+use crate::charts;
+use crate::error::PageError;
+use crate::snapshot::{CHANGE_DAYS, Snapshot};
+use crate::state::AppState;
+use crate::view::{self, CardError};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(overview))
+        .route("/people", get(people))
+        .route("/people/{id}", get(card))
+        .route("/audit", get(audit))
+        .route("/tokens", get(tokens).post(create_token))
+        .route("/tokens/{id}/revoke", post(revoke_token))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/static/app.css", get(css))
+}
+
+pub async fn not_found() -> PageError {
+    PageError::NotFound("There is no page here.".into())
+}
+
+/// The navigation bar of a signed-in page.
+pub struct Nav {
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub admin: bool,
+}
+
+impl Nav {
+    fn of(who: &Signed) -> Option<Nav> {
+        Some(Nav {
+            name: who.0.name.clone(),
+            role: who.0.role.as_str(),
+            csrf: who.0.csrf.clone().unwrap_or_default(),
+            admin: who.0.is_admin(),
+        })
+    }
+}
+
+/// Percent-encodes a path segment or query value (everything but unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn reading_title(reading: &str) -> String {
+    let mut t = reading.replace('_', " ");
+    if let Some(first) = t.get(0..1) {
+        t.replace_range(0..1, &first.to_uppercase());
+    }
+    t
+}
+
+/// Pages carry personal data: never cached, never framed, never leaking a referrer.
+fn html(body: String) -> Response {
+    let mut r = Html(body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+// --- Overview -------------------------------------------------------------------------------
+
+pub struct ChartView {
+    pub reading: &'static str,
+    pub title: String,
+    pub field: &'static str,
+    pub direction: &'static str,
+    pub svg: String,
+    pub people: usize,
+    pub median: Option<String>,
+    pub rises: Vec<MoverView>,
+    pub falls: Vec<MoverView>,
+}
+
+pub struct MoverView {
+    pub href: String,
+    pub person: String,
+    pub name: Option<String>,
+    pub before: String,
+    pub now: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct Overview {
+    nav: Option<Nav>,
+    people: u64,
+    events: u64,
+    as_of: String,
+    change_days: i64,
+    charts: Vec<ChartView>,
+}
+
+fn is_share(field: &str) -> bool {
+    field.ends_with("_share")
+}
+
+async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
+    let snap = state.snapshot();
+    let mover = |m: &crate::snapshot::Mover| MoverView {
+        href: format!("/people/{}", encode(snap.people[m.rank as usize].as_str())),
+        person: snap.people[m.rank as usize].to_string(),
+        name: view::list_name(&state, &snap, &who.0, m.rank),
+        before: charts::num(m.before),
+        now: charts::num(m.now),
+    };
+    let charts = HEADLINES
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let d = &snap.dists[i];
+            let values = d.values();
+            ChartView {
+                reading: h.reading,
+                title: reading_title(h.reading),
+                field: h.field,
+                direction: match h.direction {
+                    Direction::PersonToBusiness => "how they treat us",
+                    Direction::BusinessToPerson => "how we treat them",
+                },
+                svg: charts::histogram(d, is_share(h.field), &h.field.replace('_', " ")),
+                people: d.len(),
+                median: (!values.is_empty()).then(|| charts::num(values[values.len() / 2])),
+                rises: snap.movers[i].rises.iter().take(3).map(mover).collect(),
+                falls: snap.movers[i].falls.iter().take(3).map(mover).collect(),
+            }
+        })
+        .collect();
+    let page = Overview {
+        nav: Nav::of(&who),
+        people: snap.totals.people,
+        events: snap.totals.events,
+        as_of: snap.as_of.to_string(),
+        change_days: CHANGE_DAYS,
+        charts,
+    };
+    Ok(html(page.render()?))
+}
+
+// --- People ---------------------------------------------------------------------------------
+
+pub struct Column {
+    pub label: String,
+    pub field: &'static str,
+    pub href: String,
+    pub sorted: &'static str,
+}
+
+pub struct Row {
+    pub href: String,
+    pub person: String,
+    pub name: Option<String>,
+    pub cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct People {
+    nav: Option<Nav>,
+    q: String,
+    sort: String,
+    desc: bool,
+    fields: Vec<&'static str>,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    total: usize,
+    first: usize,
+    last: usize,
+    prev: Option<String>,
+    next: Option<String>,
+    names: bool,
+}
+
+/// The figures the people table shows: each headline, then loyalty.
+const LIST_FIELDS: &[&str] = &[
+    "punctuality.on_time_share",
+    "invoice_friction.disputed_share",
+    "service_load.contacts_per_month",
+    "advocacy.referrals",
+    "resilience.weathered_share",
+    "heard.answered_share",
+    "made_right.apologised_share",
+    "promises_kept.kept_share",
+    "loyalty.p_alive",
+];
+
+fn list_href(q: &str, sort: Option<(usize, bool)>, page: usize) -> String {
+    let mut h = format!("/people?page={page}");
+    if !q.is_empty() {
+        h.push_str(&format!("&q={}", encode(q)));
+    }
+    if let Some((f, desc)) = sort {
+        h.push_str(&format!(
+            "&sort={}&order={}",
+            encode(SORTABLE[f]),
+            if desc { "desc" } else { "asc" }
+        ));
+    }
+    h
+}
+
+fn cell(v: Option<f64>, field: &str) -> String {
+    match v {
+        None => "–".to_owned(),
+        Some(v) if is_share(field) || field.ends_with("p_alive") => format!("{:.0}%", v * 100.0),
+        Some(v) => charts::num(v),
+    }
+}
+
+async fn people(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let query = crate::api::ListQuery::parse(&params)
+        .map_err(|(f, m)| PageError::BadRequest(format!("{f}: {m}")))?;
+    let snap: Arc<Snapshot> = state.snapshot();
+    let names = who.0.role.sees_personal_text();
+    let s = snap.clone();
+    let q = query.clone();
+    let (ranks, total) = tokio::task::spawn_blocking(move || {
+        s.page(
+            q.sort,
+            &q.q,
+            names,
+            (q.page - 1).saturating_mul(q.per_page),
+            q.per_page,
+        )
+    })
+    .await?;
+    let field_index: Vec<usize> = LIST_FIELDS
+        .iter()
+        .filter_map(|f| SORTABLE.iter().position(|p| p == f))
+        .collect();
+    let columns = field_index
+        .iter()
+        .map(|&f| {
+            let current = query.sort.filter(|(s, _)| *s == f);
+            // Clicking a column sorts high to low first; clicking again flips it.
+            let desc = current.map_or(true, |(_, d)| !d);
+            let (reading, field) = SORTABLE[f].split_once('.').unwrap_or((SORTABLE[f], ""));
+            Column {
+                label: reading_title(reading),
+                field: if field == "p_alive" { "p_alive" } else { SORTABLE[f] },
+                href: list_href(&query.q, Some((f, desc)), 1),
+                sorted: match current {
+                    Some((_, true)) => "desc",
+                    Some((_, false)) => "asc",
+                    None => "",
+                },
+            }
+        })
+        .collect();
+    let rows = ranks
+        .iter()
+        .map(|&rank| Row {
+            href: format!("/people/{}", encode(snap.people[rank as usize].as_str())),
+            person: snap.people[rank as usize].to_string(),
+            name: view::list_name(&state, &snap, &who.0, rank),
+            cells: field_index
+                .iter()
+                .map(|&f| cell(snap.value(f, rank), SORTABLE[f]))
+                .collect(),
+        })
+        .collect();
+    let first = (query.page - 1) * query.per_page;
+    let page = People {
+        nav: Nav::of(&who),
+        q: query.q.clone(),
+        sort: query.sort.map(|(f, _)| SORTABLE[f]).unwrap_or("").to_owned(),
+        desc: query.sort.is_some_and(|(_, d)| d),
+        fields: SORTABLE.to_vec(),
+        columns,
+        rows,
+        total,
+        first: (first + 1).min(total),
+        last: (first + query.per_page).min(total),
+        prev: (query.page > 1).then(|| list_href(&query.q, query.sort, query.page - 1)),
+        next: (first + query.per_page < total)
+            .then(|| list_href(&query.q, query.sort, query.page + 1)),
+        names,
+    };
+    Ok(html(page.render()?))
+}
+
+// --- Card -----------------------------------------------------------------------------------
+
+pub struct SideView {
+    pub title: String,
+    pub sentence: String,
+    pub standing: Option<String>,
+    pub strip: Option<String>,
+    pub trend: Option<String>,
+    pub evidence: Vec<domain::card::Evidence>,
+}
+
+#[derive(Template)]
+#[template(path = "card.html")]
+struct CardPage {
+    nav: Option<Nav>,
+    card: Card,
+    sides: Vec<(&'static str, Vec<SideView>)>,
+    timeline_hidden: usize,
+    all_href: String,
+}
+
+impl CardPage {
+    /// The day of an RFC 3339 moment.
+    fn day<'a>(&self, at: &'a str) -> &'a str {
+        at.get(..10).unwrap_or(at)
+    }
+}
+
+/// How many timeline entries a card shows before "show all".
+const TIMELINE: usize = 100;
+
+/// A reading as the card shows it; the strip chart is added where the person has a figure.
+fn side_view(side: &Side) -> SideView {
+    SideView {
+        title: reading_title(side.reading),
+        sentence: side.sentence.clone(),
+        standing: side.standing.clone(),
+        strip: None,
+        trend: side.trend.as_ref().map(|t| {
+            format!(
+                "last 180 days {} against {} before",
+                charts::num(t.recent),
+                charts::num(t.earlier)
+            )
+        }),
+        evidence: side.evidence.clone(),
+    }
+}
+
+async fn card(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let (card, snap) = match view::card(&state, &who.0, &id).await {
+        Ok(c) => c,
+        Err(CardError::NotFound) => {
+            return Err(PageError::NotFound(format!("Nobody with the id {id:?} is in the ledger.")));
+        }
+        Err(CardError::Failed(e)) => return Err(PageError::internal(e)),
+    };
+    let headline_value = |reading: &str| card.readings.headline(reading);
+    let views = |sides: &[Side]| -> Vec<SideView> {
+        sides
+            .iter()
+            .map(|s| {
+                let mut v = side_view(s);
+                if let Some(i) = HEADLINES.iter().position(|h| h.reading == s.reading)
+                    && let Some(value) = headline_value(s.reading)
+                {
+                    v.strip = Some(charts::strip(
+                        &snap.dists[i],
+                        is_share(HEADLINES[i].field),
+                        value,
+                    ));
+                }
+                v
+            })
+            .collect()
+    };
+    let theirs = views(&card.person_to_business);
+    let ours = views(&card.business_to_person);
+    let timeline_all = params.get("timeline").is_some_and(|v| v == "all");
+    let timeline_hidden = if timeline_all {
+        0
+    } else {
+        card.timeline.len().saturating_sub(TIMELINE)
+    };
+    let mut card = card;
+    if !timeline_all {
+        card.timeline.truncate(TIMELINE);
+    }
+    let page = CardPage {
+        nav: Nav::of(&who),
+        all_href: format!("/people/{}?timeline=all#timeline", encode(&card.person)),
+        card,
+        sides: vec![("How they treat us", theirs), ("How we treat them", ours)],
+        timeline_hidden,
+    };
+    Ok(html(page.render()?))
+}
+
+// --- Audit ----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct Audit {
+    nav: Option<Nav>,
+    entries: Vec<(String, AuditEntry, Option<String>)>,
+    older: Option<String>,
+}
+
+async fn audit(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.require_admin()?;
+    let before = match params.get("before") {
+        None => None,
+        Some(b) => Some(
+            b.parse::<i64>()
+                .map_err(|_| PageError::BadRequest("before: not a number".into()))?,
+        ),
+    };
+    const PAGE: usize = 100;
+    let s = state.clone();
+    let rows = tokio::task::spawn_blocking(move || s.readers.with(|st| st.audit_page(before, PAGE)))
+        .await??;
+    let older = (rows.len() == PAGE)
+        .then(|| rows.last().map(|(seq, _)| format!("/audit?before={seq}")))
+        .flatten();
+    let entries = rows
+        .into_iter()
+        .map(|(_, e)| {
+            let href = e.person.as_deref().map(|p| format!("/people/{}", encode(p)));
+            (e.at.to_string(), e, href)
+        })
+        .collect();
+    Ok(html(
+        Audit {
+            nav: Nav::of(&who),
+            entries,
+            older,
+        }
+        .render()?,
+    ))
+}
+
+// --- Tokens ---------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct Tokens {
+    nav: Option<Nav>,
+    tokens: Vec<TokenRecord>,
+    created: Option<(String, String)>,
+}
+
+async fn token_page(
+    state: &Arc<AppState>,
+    who: &Signed,
+    created: Option<(String, String)>,
+) -> Result<Response, PageError> {
+    let s = state.clone();
+    let tokens = tokio::task::spawn_blocking(move || s.readers.with(|st| st.tokens())).await??;
+    Ok(html(
+        Tokens {
+            nav: Nav::of(who),
+            tokens,
+            created,
+        }
+        .render()?,
+    ))
+}
+
+async fn tokens(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
+    who.require_admin()?;
+    token_page(&state, &who, None).await
+}
+
+#[derive(Deserialize)]
+struct CreateToken {
+    csrf: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+}
+
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Form(form): Form<CreateToken>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    who.require_admin()?;
+    let role = form
+        .role
+        .as_deref()
+        .and_then(Role::parse)
+        .ok_or_else(|| PageError::BadRequest("role: choose admin, agent or analyst".into()))?;
+    let name = form
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| role.as_str().to_owned());
+    if name.chars().count() > 80 {
+        return Err(PageError::BadRequest("name: at most 80 characters".into()));
+    }
+    let token = auth::new_secret("rpt_");
+    let h = auth::hash(&token);
+    let s = state.clone();
+    let n = name.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
+        w.token_add(&n, role.as_str(), &h).map_err(PageError::from)
+    })
+    .await??;
+    state
+        .audit
+        .record(&who.0.actor(), &format!("token.create:{name}:{}", role.as_str()), None)
+        .await
+        .map_err(PageError::internal)?;
+    token_page(&state, &who, Some((name, token))).await
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    who.require_admin()?;
+    let s = state.clone();
+    let revoked = tokio::task::spawn_blocking(move || {
+        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
+        w.token_revoke(id).map_err(PageError::from)
+    })
+    .await??;
+    state.forget_tokens();
+    if !revoked {
+        return Err(PageError::NotFound(format!("No live token #{id}.")));
+    }
+    state
+        .audit
+        .record(&who.0.actor(), &format!("token.revoke:{id}"), None)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(Redirect::to("/tokens").into_response())
+}
+
+// --- Signing in and out ---------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignIn {
+    nav: Option<Nav>,
+    csrf: String,
+    token: String,
+    problem: Option<String>,
+}
+
+/// The sign-in form. A link may carry the token (`/sign-in?token=…`, as `rapport demo`
+/// prints): it only fills in the form; signing in is always a POST.
+async fn sign_in_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    sign_in_form(
+        &state,
+        &headers,
+        params.get("token").cloned().unwrap_or_default(),
+        None,
+        StatusCode::OK,
+    )
+}
+
+fn sign_in_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: String,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    // Double-submit: the form's token must match this cookie, so no other site can sign a
+    // browser in to an account of its choosing.
+    let csrf = auth::new_secret("");
+    let page = SignIn {
+        nav: None,
+        csrf: csrf.clone(),
+        token,
+        problem,
+    };
+    let mut r = (status, html(page.render()?)).into_response();
+    let cookie = auth::set_cookie(SIGN_IN_COOKIE, &csrf, 3600, auth::https(state, headers));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(PageError::internal)?,
+    );
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    csrf: Option<String>,
+    token: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    let expected = auth::cookie(&headers, SIGN_IN_COOKIE);
+    match (expected, form.csrf.as_deref()) {
+        (Some(e), Some(sent)) if auth::same(e, sent) => {}
+        _ => {
+            return Err(PageError::Forbidden(
+                "This sign-in form is missing its security token (or it is stale). Open the sign-in page again."
+                    .into(),
+            ));
+        }
+    }
+    let token = form.token.unwrap_or_default();
+    let h = auth::hash(token.trim());
+    let s = state.clone();
+    let found = tokio::task::spawn_blocking(move || s.token(h)).await??;
+    let Some(found) = found else {
+        return sign_in_form(
+            &state,
+            &headers,
+            String::new(),
+            Some("That token is unknown or revoked.".into()),
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    let session = auth::new_secret("");
+    let csrf = auth::new_secret("");
+    let sh = auth::hash(&session);
+    let expires = domain::Timestamp::now().plus_days(SESSION_DAYS);
+    let s = state.clone();
+    let token_id = found.id;
+    tokio::task::spawn_blocking(move || {
+        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
+        w.session_add(&sh, token_id, &csrf, expires)
+            .map_err(PageError::from)
+    })
+    .await??;
+    let secure = auth::https(&state, &headers);
+    let mut r = Redirect::to("/").into_response();
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&auth::set_cookie(
+            SESSION_COOKIE,
+            &session,
+            SESSION_DAYS * 86_400,
+            secure,
+        ))
+        .map_err(PageError::internal)?,
+    );
+    h.append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&auth::set_cookie(SIGN_IN_COOKIE, "", 0, secure))
+            .map_err(PageError::internal)?,
+    );
+    Ok(r)
+}
+
+async fn sign_out(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    if let Some(session) = auth::cookie(&headers, SESSION_COOKIE) {
+        let h = auth::hash(session);
+        let s = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
+            w.session_remove(&h).map_err(PageError::from)
+        })
+        .await??;
+    }
+    let mut r = Redirect::to("/sign-in").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&auth::set_cookie(
+            SESSION_COOKIE,
+            "",
+            0,
+            auth::https(&state, &headers),
+        ))
+        .map_err(PageError::internal)?,
+    );
+    Ok(r)
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_for_links() {
+        assert_eq!(encode("P-1"), "P-1");
+        assert_eq!(encode("a/b c?\"<"), "a%2Fb%20c%3F%22%3C");
+    }
+}

@@ -1,0 +1,308 @@
+//! Everyone's figures, computed once per ledger state and kept in memory, so that lists,
+//! charts and percentiles answer in milliseconds however large the ledger is.
+//!
+//! A snapshot holds no readings, only what lists and charts need: every sortable field as a
+//! column of numbers, each headline's distribution (for percentiles), the largest changes over
+//! the last 30 days, and each person's name for search. Cards are never read from here: a
+//! card is always computed fresh from the person's own history, with percentiles taken
+//! against the snapshot's distributions. After new events arrive the server builds the next
+//! snapshot in the background and swaps it in.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use domain::readings::{Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions};
+use domain::{Body, PersonId, Timestamp};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use store::fits::stored_models;
+use store::{Access, SqliteStore, Store, StoreError, Totals};
+
+/// How far back "this month's changes" look.
+pub const CHANGE_DAYS: i64 = 30;
+/// How many of the largest changes each headline keeps, each way.
+const MOVERS: usize = 5;
+
+/// One person whose headline changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mover {
+    pub rank: u32,
+    pub before: f64,
+    pub now: f64,
+}
+
+/// The largest rises and falls of one headline over [`CHANGE_DAYS`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Movers {
+    pub rises: Vec<Mover>,
+    pub falls: Vec<Mover>,
+}
+
+pub struct Snapshot {
+    pub as_of: Timestamp,
+    pub totals: Totals,
+    /// Everyone, in ledger order (their rank).
+    pub people: Vec<PersonId>,
+    rank_of: FxHashMap<PersonId, u32>,
+    /// Current names by rank (for agents and admins; never shown to analysts).
+    names: Vec<Option<Box<str>>>,
+    /// Lower-case id and name by rank, what search looks in.
+    haystack: Vec<Box<str>>,
+    /// `columns[f][rank]`: field `SORTABLE[f]` of each person, NaN where they have none.
+    columns: Vec<Vec<f64>>,
+    /// Headline distributions in [`HEADLINES`] order.
+    pub dists: Vec<Distribution>,
+    /// Largest changes per headline, in [`HEADLINES`] order.
+    pub movers: Vec<Movers>,
+    /// When each person last ordered or was invoiced (seconds; `i64::MIN` for never).
+    last_transaction: Vec<i64>,
+    pub models: Models,
+    orders: Mutex<FxHashMap<(usize, bool), Arc<[u32]>>>,
+}
+
+impl Snapshot {
+    /// Computes everyone's figures as of `as_of` (two passes over the ledger: now, and
+    /// [`CHANGE_DAYS`] earlier for the changes).
+    pub fn build(store: &mut SqliteStore, as_of: Timestamp) -> Result<Snapshot, StoreError> {
+        let models = stored_models(store)?;
+        let totals = store.totals()?;
+        let people = store.people()?;
+        let n = people.len();
+
+        let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
+        let assessor = Assessor::new(n, as_of, &models);
+        store.visit_events(&|rank, events| {
+            assessor.person(rank, events);
+            let latest = events
+                .iter()
+                .filter(|e| e.at <= as_of)
+                .filter(|e| matches!(e.body, Body::OrderPlaced { .. } | Body::InvoiceIssued { .. }))
+                .map(|e| e.at.unix())
+                .max();
+            if let (Some(t), Some(slot)) = (latest, last.get(rank)) {
+                slot.store(t, Ordering::Relaxed);
+            }
+        })?;
+        let readings = assessor.finish(&people);
+        let dists = distributions(readings.iter());
+        let mut columns: Vec<Vec<f64>> = (0..SORTABLE.len())
+            .map(|_| Vec::with_capacity(n))
+            .collect();
+        for r in &readings {
+            for (column, v) in columns.iter_mut().zip(r.fields()) {
+                column.push(v.unwrap_or(f64::NAN));
+            }
+        }
+        drop(readings);
+
+        let then = as_of.plus_days(-CHANGE_DAYS);
+        let earlier = Assessor::new(n, then, &models);
+        store.visit_events(&|rank, events| earlier.person(rank, events))?;
+        let before: Vec<Vec<f64>> = {
+            let readings = earlier.finish(&people);
+            HEADLINES
+                .iter()
+                .map(|h| {
+                    readings
+                        .iter()
+                        .map(|r| r.headline(h.reading).unwrap_or(f64::NAN))
+                        .collect()
+                })
+                .collect()
+        };
+        let movers = HEADLINES
+            .iter()
+            .zip(&before)
+            .map(|(h, before)| {
+                let field = format!("{}.{}", h.reading, h.field);
+                let now = SORTABLE
+                    .iter()
+                    .position(|p| *p == field)
+                    .map(|i| &columns[i]);
+                now.map(|now| movers(before, now)).unwrap_or_default()
+            })
+            .collect();
+
+        let rank_of: FxHashMap<PersonId, u32> = people
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as u32))
+            .collect();
+        let mut names: Vec<Option<Box<str>>> = vec![None; n];
+        for (person, name) in store.names()? {
+            if let Some(&rank) = rank_of.get(&person) {
+                names[rank as usize] = Some(name.into_boxed_str());
+            }
+        }
+        let haystack = people
+            .par_iter()
+            .zip(&names)
+            .map(|(p, name)| {
+                let mut s = p.as_str().to_lowercase();
+                if let Some(name) = name {
+                    s.push('\t');
+                    s.push_str(&name.to_lowercase());
+                }
+                s.into_boxed_str()
+            })
+            .collect();
+
+        Ok(Snapshot {
+            as_of,
+            totals,
+            people,
+            rank_of,
+            names,
+            haystack,
+            columns,
+            dists,
+            movers,
+            last_transaction: last.into_iter().map(AtomicI64::into_inner).collect(),
+            models,
+            orders: Mutex::new(FxHashMap::default()),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.people.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    pub fn rank(&self, person: &PersonId) -> Option<u32> {
+        self.rank_of.get(person).copied()
+    }
+
+    pub fn name(&self, rank: u32) -> Option<&str> {
+        self.names.get(rank as usize)?.as_deref()
+    }
+
+    /// Field `f` of [`SORTABLE`] for the person at `rank`.
+    pub fn value(&self, f: usize, rank: u32) -> Option<f64> {
+        let v = *self.columns.get(f)?.get(rank as usize)?;
+        (!v.is_nan()).then_some(v)
+    }
+
+    /// Everyone ordered by field `f` (people without it last, in ledger order), computed
+    /// once per snapshot and field.
+    pub fn order(&self, f: usize, desc: bool) -> Arc<[u32]> {
+        if let Some(o) = self.orders.lock().ok().and_then(|m| m.get(&(f, desc)).cloned()) {
+            return o;
+        }
+        let column = &self.columns[f];
+        let (mut with, without): (Vec<u32>, Vec<u32>) =
+            (0..column.len() as u32).partition(|&r| !column[r as usize].is_nan());
+        with.par_sort_unstable_by(|&a, &b| {
+            let (x, y) = (column[a as usize], column[b as usize]);
+            let c = if desc { y.total_cmp(&x) } else { x.total_cmp(&y) };
+            c.then(a.cmp(&b))
+        });
+        with.extend(without);
+        let order: Arc<[u32]> = with.into();
+        if let Ok(mut m) = self.orders.lock() {
+            m.insert((f, desc), order.clone());
+        }
+        order
+    }
+
+    /// One page of people: those whose id (or, with `names`, name) contains `query`, in the
+    /// order of field `sort` (or ledger order). Returns the page and how many match in all.
+    pub fn page(
+        &self,
+        sort: Option<(usize, bool)>,
+        query: &str,
+        names: bool,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<u32>, usize) {
+        let order = sort.map(|(f, desc)| self.order(f, desc));
+        let ranks: Box<dyn Iterator<Item = u32> + '_> = match &order {
+            Some(o) => Box::new(o.iter().copied()),
+            None => Box::new(0..self.people.len() as u32),
+        };
+        let query = query.trim().to_lowercase();
+        if query.is_empty() {
+            let total = self.people.len();
+            return (ranks.skip(offset).take(limit).collect(), total);
+        }
+        let hits = |rank: u32| {
+            let hay = &self.haystack[rank as usize];
+            if names {
+                hay.contains(&query)
+            } else {
+                hay.split('\t').next().is_some_and(|id| id.contains(&query))
+            }
+        };
+        let mut page = Vec::with_capacity(limit);
+        let mut total = 0;
+        for rank in ranks {
+            if hits(rank) {
+                if total >= offset && page.len() < limit {
+                    page.push(rank);
+                }
+                total += 1;
+            }
+        }
+        (page, total)
+    }
+}
+
+/// Whether a referred person became a buyer, as of the snapshot.
+impl Others for Snapshot {
+    fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
+        let rank = self.rank(person)?;
+        let t = *self.last_transaction.get(rank as usize)?;
+        (t != i64::MIN).then(|| Timestamp::from_unix(t))
+    }
+}
+
+/// The largest rises and falls between two columns of one headline.
+fn movers(before: &[f64], now: &[f64]) -> Movers {
+    let mut changes: Vec<(f64, u32)> = before
+        .iter()
+        .zip(now)
+        .enumerate()
+        .filter(|(_, (b, n))| !b.is_nan() && !n.is_nan() && (*n - *b).abs() > 1e-9)
+        .map(|(rank, (b, n))| (n - b, rank as u32))
+        .collect();
+    let mover = |&(_, rank): &(f64, u32)| Mover {
+        rank,
+        before: before[rank as usize],
+        now: now[rank as usize],
+    };
+    changes.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let rises = changes
+        .iter()
+        .take_while(|c| c.0 > 0.0)
+        .take(MOVERS)
+        .map(mover)
+        .collect();
+    let falls = changes
+        .iter()
+        .rev()
+        .take_while(|c| c.0 < 0.0)
+        .take(MOVERS)
+        .map(mover)
+        .collect();
+    Movers { rises, falls }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_rises_and_falls_are_kept_and_no_change_is_neither() {
+        let before = [0.5, 0.5, f64::NAN, 0.2, 0.9];
+        let now = [0.9, 0.5, 0.7, 0.1, 0.3];
+        let m = movers(&before, &now);
+        assert_eq!(m.rises.len(), 1);
+        assert_eq!(m.rises[0].rank, 0);
+        assert_eq!(
+            m.falls.iter().map(|x| x.rank).collect::<Vec<_>>(),
+            vec![4, 3]
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! What pages and the API both show, built once for either: a person's card (audited, and
+//! without personal text for analysts) and a row of the people list.
+
+use std::sync::Arc;
+
+use domain::readings::{SORTABLE, assess_one, sort_in_time};
+use domain::{Card, PersonId, Timestamp};
+use serde_json::{Map, Value};
+use store::Store;
+
+use crate::auth::{Principal, pseudonym};
+use crate::snapshot::Snapshot;
+use crate::state::AppState;
+
+/// Why a card could not be shown.
+#[derive(Debug)]
+pub enum CardError {
+    NotFound,
+    Failed(String),
+}
+
+/// The card of `person` as `who` may see it, with the snapshot it was ranked against. The
+/// view is written to the audit log (and committed) before the card is returned.
+pub async fn card(
+    state: &Arc<AppState>,
+    who: &Principal,
+    person: &str,
+) -> Result<(Card, Arc<Snapshot>), CardError> {
+    let person = PersonId::parse(person).map_err(|_| CardError::NotFound)?;
+    let s = state.clone();
+    let p = person.clone();
+    let history = tokio::task::spawn_blocking(move || s.readers.with(|store| store.history(&p)))
+        .await
+        .map_err(|e| CardError::Failed(e.to_string()))?
+        .map_err(|e| CardError::Failed(e.to_string()))?
+        .ok_or(CardError::NotFound)?;
+    state
+        .audit
+        .record(&who.actor(), "card.view", Some(&person))
+        .await
+        .map_err(CardError::Failed)?;
+    let snapshot = state.snapshot();
+    let as_of = Timestamp::now();
+    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
+    sort_in_time(&mut events);
+    let readings = assess_one(
+        &events,
+        as_of,
+        &snapshot.models,
+        snapshot.as_ref(),
+        &snapshot.dists,
+    );
+    let mut card = Card::build(&person, as_of, &history, &readings);
+    if !who.role.sees_personal_text() {
+        let key = state.pseudonym_key;
+        card.withhold_personal(&|k| pseudonym(&key, k));
+    }
+    Ok((card, snapshot))
+}
+
+/// The name a list shows for the person at `rank`, as `who` may see it.
+pub fn list_name(state: &AppState, snap: &Snapshot, who: &Principal, rank: u32) -> Option<String> {
+    let name = snap.name(rank)?;
+    if who.role.sees_personal_text() {
+        Some(name.to_owned())
+    } else {
+        Some(pseudonym(&state.pseudonym_key, snap.people[rank as usize].as_str()))
+    }
+}
+
+/// Every sortable field the person has, nested by reading as in READINGS.md.
+pub fn list_readings(snap: &Snapshot, rank: u32) -> Value {
+    let mut readings = Map::new();
+    for (f, path) in SORTABLE.iter().enumerate() {
+        let Some(v) = snap.value(f, rank) else {
+            continue;
+        };
+        let (reading, field) = path.split_once('.').unwrap_or((path, ""));
+        let entry = readings
+            .entry(reading)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(o) = entry {
+            o.insert(field.to_owned(), number(v));
+        }
+    }
+    Value::Object(readings)
+}
+
+/// A figure as JSON: whole numbers as integers, others rounded to 4 decimals.
+pub fn number(v: f64) -> Value {
+    if (v - v.round()).abs() < 1e-12 && v.abs() < 9e15 {
+        Value::from(v as i64)
+    } else {
+        serde_json::Number::from_f64((v * 10_000.0).round() / 10_000.0)
+            .map_or(Value::Null, Value::Number)
+    }
+}

@@ -1,0 +1,342 @@
+//! The JSON API against a real server: answers match the OpenAPI document, roles are
+//! enforced, bad input gets the right 4xx with the field named, and nothing is half-stored.
+
+mod common;
+
+use common::{client, start};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use store::{Access, Store};
+
+/// Validates `value` against a schema of the served OpenAPI document.
+fn check(doc: &Value, schema: &str, value: &Value) {
+    let mut root = doc.clone();
+    root["$ref"] = json!(format!("#/components/schemas/{schema}"));
+    let validator = jsonschema::draft202012::new(&root).expect("the OpenAPI schemas compile");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .take(10)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{schema} does not match the document:\n{}",
+        errors.join("\n")
+    );
+}
+
+async fn openapi(base: &common::Server) -> Value {
+    client()
+        .get(base.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn get(s: &common::Server, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = client()
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(s: &common::Server, token: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    let r = client()
+        .post(s.url("/api/events"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn totals(s: &common::Server) -> store::Totals {
+    s.state.readers.with(|st| st.totals()).unwrap()
+}
+
+#[tokio::test]
+async fn health_and_the_openapi_document_are_served_without_a_token() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/events", "/api/people", "/api/people/{id}", "/api/health"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    let health: Value = client()
+        .get(s.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check(&doc, "Health", &health);
+    assert_eq!(health["people"], common::PEOPLE);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_people_list_is_paged_sorted_and_matches_the_document() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let (status, page) = get(
+        &s,
+        &s.agent,
+        "/api/people?sort=punctuality.on_time_share&order=desc&per_page=7&page=2",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    check(&doc, "PeoplePage", &page);
+    assert_eq!(page["total"], common::PEOPLE);
+    let people = page["people"].as_array().unwrap();
+    assert_eq!(people.len(), 7);
+    // High to low, and those without the figure after everyone who has it.
+    let values: Vec<Option<f64>> = people
+        .iter()
+        .map(|p| p["readings"]["punctuality"]["on_time_share"].as_f64())
+        .collect();
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    assert!(present.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    let first_missing = values.iter().position(Option::is_none).unwrap_or(values.len());
+    assert!(values[first_missing..].iter().all(Option::is_none));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn search_finds_people_by_name_for_agents_but_analysts_see_only_pseudonyms() {
+    let s = start().await;
+    // P-000001 is a showcase person with a known name.
+    let (_, card) = get(&s, &s.agent, "/api/people/P-000001").await;
+    let name = card["identity"]["name"].as_str().unwrap().to_owned();
+    let surname = name.split_whitespace().last().unwrap().to_lowercase();
+    let (_, page) = get(&s, &s.agent, &format!("/api/people?q={surname}")).await;
+    let found: Vec<&str> = page["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["person"].as_str().unwrap())
+        .collect();
+    assert!(found.contains(&"P-000001"), "{found:?}");
+
+    let (_, page) = get(&s, &s.analyst, &format!("/api/people?q={surname}")).await;
+    assert_eq!(page["total"], 0, "analysts cannot search by name: {page}");
+    let (_, page) = get(&s, &s.analyst, "/api/people?q=P-000001").await;
+    let row = &page["people"][0];
+    assert_eq!(row["person"], "P-000001");
+    assert!(row["name"].as_str().unwrap().starts_with("anon-"));
+    assert!(!page.to_string().contains(&name));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_card_matches_the_document_and_every_view_is_audited() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    for person in ["P-000001", "P-000003", "P-000008", "P-000012"] {
+        let (status, card) = get(&s, &s.agent, &format!("/api/people/{person}")).await;
+        assert_eq!(status, StatusCode::OK, "{card}");
+        check(&doc, "Card", &card);
+        assert_eq!(card["person"], person);
+    }
+    let log = s.state.readers.with(|st| st.audit_page(None, 10)).unwrap();
+    let views: Vec<_> = log
+        .iter()
+        .filter(|(_, e)| e.action == "card.view")
+        .map(|(_, e)| (e.actor.as_str(), e.person.as_deref()))
+        .collect();
+    assert_eq!(views.len(), 4);
+    assert!(views.contains(&("agent:agent#2", Some("P-000008"))), "{views:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_analyst_sees_every_figure_but_no_personal_text() {
+    let s = start().await;
+    let (_, full) = get(&s, &s.admin, "/api/people/P-000008").await;
+    let (status, anon) = get(&s, &s.analyst, "/api/people/P-000008").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = anon.to_string();
+    let name = full["identity"]["name"].as_str().unwrap();
+    let email = full["identity"]["email"].as_str().unwrap();
+    let wish = full["own_words"]["wishes"][0]["text"].as_str().unwrap();
+    for secret in [name, email, wish] {
+        assert!(!text.contains(secret), "{secret:?} leaked to an analyst");
+    }
+    assert_eq!(anon["readings"], full["readings"], "the figures are the same");
+    // The pseudonym is stable across views.
+    let (_, again) = get(&s, &s.analyst, "/api/people/P-000008").await;
+    assert_eq!(again["identity"]["name"], anon["identity"]["name"]);
+    s.stop().await;
+}
+
+fn wish(id: &str, person: &str, text: &str) -> Value {
+    json!({"source": "web-test", "id": id, "person": person, "kind": "wish.stated",
+           "at": "2025-01-02T10:00:00Z", "text": text})
+}
+
+#[tokio::test]
+async fn a_batch_of_events_is_stored_once_and_again_only_counts_duplicates() {
+    let s = start().await;
+    let before = totals(&s);
+    let batch = json!([
+        wish("w1", "P-000001", "Call me after six"),
+        wish("w2", "NEW-PERSON", "Hello"),
+    ]);
+    let (status, body) = post(&s, &s.agent, batch.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"added": 2, "duplicates": 0}));
+    let (_, body) = post(&s, &s.agent, json!({"events": batch}).to_string()).await;
+    assert_eq!(body, json!({"added": 0, "duplicates": 2}));
+    assert_eq!(totals(&s).events, before.events + 2);
+    assert_eq!(totals(&s).people, before.people + 1);
+    let (_, card) = get(&s, &s.agent, "/api/people/NEW-PERSON").await;
+    assert_eq!(card["own_words"]["wishes"][0]["text"], "Hello");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_with_one_bad_event_stores_nothing_and_names_index_and_field() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let before = totals(&s);
+    let batch = json!([
+        wish("ok1", "P-000001", "fine"),
+        {"source": "web-test", "id": "bad", "person": "P-000001", "kind": "invoice.issued",
+         "at": "2025-01-02T10:00:00Z", "invoice": "I-1", "amount": "12.345", "currency": "EUR",
+         "due": "2025-02-01"},
+        {"source": "web-test", "id": "bad2", "person": "P-000001", "kind": "wish.stated"},
+        "not an object",
+    ]);
+    let (status, body) = post(&s, &s.admin, batch.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    check(&doc, "Error", &body);
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{body}");
+    assert_eq!(errors[0]["index"], 1);
+    assert_eq!(errors[0]["field"], "amount");
+    assert_eq!(errors[1]["index"], 2);
+    assert_eq!(errors[1]["field"], "at");
+    assert_eq!(errors[2]["index"], 3);
+    assert_eq!(totals(&s), before, "nothing of a rejected batch is stored");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_json_a_wrong_type_and_a_missing_field_are_400s_naming_the_field() {
+    let s = start().await;
+    let (status, body) = post(&s, &s.admin, "[{\"source\": ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "body");
+    assert!(body["error"].as_str().unwrap().contains("malformed JSON"));
+
+    let (status, body) = post(&s, &s.admin, json!({"events": 5}).to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "events");
+
+    let wrong_type = json!([{"source": "t", "id": "1", "person": "P-1", "kind": "review.given",
+                             "at": "2025-01-01T00:00:00Z", "score": "five"}]);
+    let (status, body) = post(&s, &s.admin, wrong_type.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "score", "{body}");
+
+    let missing = json!([{"source": "t", "id": "1", "kind": "wish.stated",
+                          "at": "2025-01-01T00:00:00Z"}]);
+    let (status, body) = post(&s, &s.admin, missing.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "person", "{body}");
+
+    let (status, body) = get(&s, &s.admin, "/api/people?sort=nonsense").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "sort");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_stores_nothing() {
+    let s = start().await;
+    let before = totals(&s);
+    let big: Vec<Value> = (0..3000)
+        .map(|i| wish(&format!("big{i}"), "P-000001", &"x".repeat(100)))
+        .collect();
+    let (status, body) = post(&s, &s.admin, json!(big).to_string()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["error"].is_string());
+    assert_eq!(totals(&s), before);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn no_token_a_wrong_one_or_a_revoked_one_is_401_and_a_wrong_role_403() {
+    let s = start().await;
+    let r = client().get(s.url("/api/people")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    let (status, body) = get(&s, "rpt_not-a-token", "/api/people/P-000001").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"].is_string());
+    let (status, _) = post(&s, &s.analyst, "[]").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Revoking a token shuts it out (the server re-checks cached tokens within seconds).
+    let id = s
+        .state
+        .readers
+        .with(|st| st.tokens())
+        .unwrap()
+        .into_iter()
+        .find(|t| t.role == "agent")
+        .unwrap()
+        .id;
+    s.state.writer.lock().unwrap().token_revoke(id).unwrap();
+    s.state.forget_tokens();
+    let (status, _) = get(&s, &s.agent, "/api/people").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_person_or_route_is_404_in_json_without_internals() {
+    let s = start().await;
+    for path in [
+        "/api/people/NOBODY",
+        "/api/people/%00%27%22",
+        "/api/nothing-here",
+    ] {
+        let (status, body) = get(&s, &s.agent, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let text = body.to_string().to_lowercase();
+        assert!(body["error"].is_string(), "{path}: {body}");
+        assert!(!text.contains("sqlite") && !text.contains("panic"), "{text}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn new_events_reach_the_list_after_the_background_refresh() {
+    let s = start().await;
+    let (_, page) = get(&s, &s.agent, "/api/people?q=LATE-COMER").await;
+    assert_eq!(page["total"], 0);
+    let (status, _) = post(&s, &s.agent, json!([wish("lc", "LATE-COMER", "hi")]).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut total = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (_, page) = get(&s, &s.agent, "/api/people?q=late-comer").await;
+        total = page["total"].clone();
+        if total == 1 {
+            break;
+        }
+    }
+    assert_eq!(total, 1);
+    s.stop().await;
+}
