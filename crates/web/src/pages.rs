@@ -276,7 +276,7 @@ async fn people(
         .map(|&f| {
             let current = query.sort.filter(|(s, _)| *s == f);
             // Clicking a column sorts high to low first; clicking again flips it.
-            let desc = current.map_or(true, |(_, d)| !d);
+            let desc = current.is_none_or(|(_, d)| !d);
             let (reading, field) = SORTABLE[f].split_once('.').unwrap_or((SORTABLE[f], ""));
             Column {
                 label: reading_title(reading),

@@ -38,6 +38,9 @@ pub struct Movers {
     pub falls: Vec<Mover>,
 }
 
+/// Everyone's order by (field, descending), computed when first asked for.
+type Orders = FxHashMap<(usize, bool), Arc<[u32]>>;
+
 pub struct Snapshot {
     pub as_of: Timestamp,
     pub totals: Totals,
@@ -57,7 +60,7 @@ pub struct Snapshot {
     /// When each person last ordered or was invoiced (seconds; `i64::MIN` for never).
     last_transaction: Vec<i64>,
     pub models: Models,
-    orders: Mutex<FxHashMap<(usize, bool), Arc<[u32]>>>,
+    orders: Mutex<Orders>,
 }
 
 impl Snapshot {

@@ -143,6 +143,9 @@ impl AuditWriter {
 /// the command line stops working within this time; one revoked on the web at once).
 const TOKEN_CACHE: Duration = Duration::from_secs(2);
 
+/// Token look-ups by hash, with when they were made.
+type TokenCache = FxHashMap<[u8; 32], (Option<TokenRecord>, Instant)>;
+
 pub struct AppState {
     pub config: Config,
     pub readers: Pool,
@@ -151,7 +154,7 @@ pub struct AppState {
     snapshot: RwLock<Arc<Snapshot>>,
     dirty: AtomicBool,
     wake: Notify,
-    tokens: Mutex<FxHashMap<[u8; 32], (Option<TokenRecord>, Instant)>>,
+    tokens: Mutex<TokenCache>,
     /// Key for analysts' pseudonyms.
     pub pseudonym_key: [u8; 32],
 }
