@@ -479,7 +479,11 @@ fn the_demo_builds_a_ledger_with_readings_for_everyone() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("P-000001"));
     // Running it again replaces the demo ledger.
-    assert!(run(&["demo", "--people", "300", "--no-serve"]).status.success());
+    assert!(
+        run(&["demo", "--people", "300", "--no-serve"])
+            .status
+            .success()
+    );
     let out = run(&["people", "--json"]);
     assert_eq!(stdout(&out).lines().count(), 300);
     let out = run(&["card", "P-000008", "--json"]);

@@ -152,7 +152,10 @@ async fn post_events(
     }
     let s = state.clone();
     let summary = tokio::task::spawn_blocking(move || {
-        let mut store = s.writer.lock().map_err(|_| "the writer is poisoned".to_owned())?;
+        let mut store = s
+            .writer
+            .lock()
+            .map_err(|_| "the writer is poisoned".to_owned())?;
         let mut batch = store.batch("api").map_err(|e| e.to_string())?;
         for e in events {
             batch.append(e).map_err(|e| e.to_string())?;
@@ -188,7 +191,10 @@ impl ListQuery {
             None | Some("") => None,
             Some(s) => Some(SORTABLE.iter().position(|p| *p == s).ok_or((
                 "sort",
-                format!("unknown field {s:?}; sortable fields: {}", SORTABLE.join(", ")),
+                format!(
+                    "unknown field {s:?}; sortable fields: {}",
+                    SORTABLE.join(", ")
+                ),
             ))?),
         };
         let desc = match params.get("order").map(String::as_str) {
@@ -196,16 +202,17 @@ impl ListQuery {
             Some("desc") => true,
             Some(o) => return Err(("order", format!("{o:?} is not asc or desc"))),
         };
-        let number = |name: &'static str, default: usize| -> Result<usize, (&'static str, String)> {
-            match params.get(name).map(String::as_str) {
-                None | Some("") => Ok(default),
-                Some(v) => v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or((name, format!("{v:?} is not a whole number of at least 1"))),
-            }
-        };
+        let number =
+            |name: &'static str, default: usize| -> Result<usize, (&'static str, String)> {
+                match params.get(name).map(String::as_str) {
+                    None | Some("") => Ok(default),
+                    Some(v) => v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or((name, format!("{v:?} is not a whole number of at least 1"))),
+                }
+            };
         let per_page = number("per_page", 50)?;
         if per_page > MAX_PER_PAGE {
             return Err(("per_page", format!("at most {MAX_PER_PAGE} per page")));
@@ -305,7 +312,9 @@ mod tests {
         assert_eq!(q.page, 3);
         assert!(q.sort.unwrap().1);
         assert_eq!(
-            ListQuery::parse(&params(&[("sort", "nonsense")])).unwrap_err().0,
+            ListQuery::parse(&params(&[("sort", "nonsense")]))
+                .unwrap_err()
+                .0,
             "sort"
         );
         assert_eq!(
@@ -313,7 +322,9 @@ mod tests {
             "page"
         );
         assert_eq!(
-            ListQuery::parse(&params(&[("per_page", "100000")])).unwrap_err().0,
+            ListQuery::parse(&params(&[("per_page", "100000")]))
+                .unwrap_err()
+                .0,
             "per_page"
         );
     }

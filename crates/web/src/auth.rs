@@ -163,13 +163,17 @@ impl FromRequestParts<Arc<AppState>> for Bearer {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("no token: send Authorization: Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("no token: send Authorization: Bearer <token>")
+            })?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header is not Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header is not Bearer <token>")
+            })?;
         let h = hash(token);
         let state = state.clone();
         let found = tokio::task::spawn_blocking(move || state.token(h))
@@ -230,7 +234,9 @@ impl Signed {
         if self.0.is_admin() {
             Ok(())
         } else {
-            Err(PageError::Forbidden("Only an admin may see this page.".into()))
+            Err(PageError::Forbidden(
+                "Only an admin may see this page.".into(),
+            ))
         }
     }
 }
@@ -251,7 +257,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_several() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; rapport_session=xyz; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; rapport_session=xyz; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, "missing"), None);
     }

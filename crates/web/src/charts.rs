@@ -14,7 +14,7 @@ pub fn num(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else if v.abs() < 10.0 {
-        let s = format!("{v:.2}");
+        let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
         format!("{v:.1}")
@@ -123,7 +123,8 @@ pub fn strip(d: &Distribution, share: bool, value: f64) -> String {
         let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
         let bw = W / N as f64;
         for (i, &c) in counts.iter().enumerate() {
-            let h = (c as f64 / max) * (H - 8.0);
+            // Square-root heights: a few people far from the crowd stay visible.
+            let h = (c as f64 / max).sqrt() * (H - 8.0);
             let _ = write!(
                 svg,
                 r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" class="bar faint"/>"#,
@@ -177,6 +178,7 @@ mod tests {
     fn figures_on_axes_are_short() {
         assert_eq!(num(3.0), "3");
         assert_eq!(num(0.25), "0.25");
+        assert_eq!(num(0.8876), "0.888");
         assert_eq!(num(12.345), "12.3");
     }
 }

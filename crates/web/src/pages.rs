@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use domain::Card;
 use domain::card::Side;
 use domain::readings::{Direction, HEADLINES, SORTABLE};
@@ -280,7 +280,11 @@ async fn people(
             let (reading, field) = SORTABLE[f].split_once('.').unwrap_or((SORTABLE[f], ""));
             Column {
                 label: reading_title(reading),
-                field: if field == "p_alive" { "p_alive" } else { SORTABLE[f] },
+                field: if field == "p_alive" {
+                    "p_alive"
+                } else {
+                    SORTABLE[f]
+                },
                 href: list_href(&query.q, Some((f, desc)), 1),
                 sorted: match current {
                     Some((_, true)) => "desc",
@@ -306,7 +310,11 @@ async fn people(
     let page = People {
         nav: Nav::of(&who),
         q: query.q.clone(),
-        sort: query.sort.map(|(f, _)| SORTABLE[f]).unwrap_or("").to_owned(),
+        sort: query
+            .sort
+            .map(|(f, _)| SORTABLE[f])
+            .unwrap_or("")
+            .to_owned(),
         desc: query.sort.is_some_and(|(_, d)| d),
         fields: SORTABLE.to_vec(),
         columns,
@@ -380,7 +388,9 @@ async fn card(
     let (card, snap) = match view::card(&state, &who.0, &id).await {
         Ok(c) => c,
         Err(CardError::NotFound) => {
-            return Err(PageError::NotFound(format!("Nobody with the id {id:?} is in the ledger.")));
+            return Err(PageError::NotFound(format!(
+                "Nobody with the id {id:?} is in the ledger."
+            )));
         }
         Err(CardError::Failed(e)) => return Err(PageError::internal(e)),
     };
@@ -450,15 +460,19 @@ async fn audit(
     };
     const PAGE: usize = 100;
     let s = state.clone();
-    let rows = tokio::task::spawn_blocking(move || s.readers.with(|st| st.audit_page(before, PAGE)))
-        .await??;
+    let rows =
+        tokio::task::spawn_blocking(move || s.readers.with(|st| st.audit_page(before, PAGE)))
+            .await??;
     let older = (rows.len() == PAGE)
         .then(|| rows.last().map(|(seq, _)| format!("/audit?before={seq}")))
         .flatten();
     let entries = rows
         .into_iter()
         .map(|(_, e)| {
-            let href = e.person.as_deref().map(|p| format!("/people/{}", encode(p)));
+            let href = e
+                .person
+                .as_deref()
+                .map(|p| format!("/people/{}", encode(p)));
             (e.at.to_string(), e, href)
         })
         .collect();
@@ -542,7 +556,11 @@ async fn create_token(
     .await??;
     state
         .audit
-        .record(&who.0.actor(), &format!("token.create:{name}:{}", role.as_str()), None)
+        .record(
+            &who.0.actor(),
+            &format!("token.create:{name}:{}", role.as_str()),
+            None,
+        )
         .await
         .map_err(PageError::internal)?;
     token_page(&state, &who, Some((name, token))).await

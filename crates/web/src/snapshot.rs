@@ -11,7 +11,9 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use domain::readings::{Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions};
+use domain::readings::{
+    Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions,
+};
 use domain::{Body, PersonId, Timestamp};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -79,7 +81,12 @@ impl Snapshot {
             let latest = events
                 .iter()
                 .filter(|e| e.at <= as_of)
-                .filter(|e| matches!(e.body, Body::OrderPlaced { .. } | Body::InvoiceIssued { .. }))
+                .filter(|e| {
+                    matches!(
+                        e.body,
+                        Body::OrderPlaced { .. } | Body::InvoiceIssued { .. }
+                    )
+                })
                 .map(|e| e.at.unix())
                 .max();
             if let (Some(t), Some(slot)) = (latest, last.get(rank)) {
@@ -88,9 +95,8 @@ impl Snapshot {
         })?;
         let readings = assessor.finish(&people);
         let dists = distributions(readings.iter());
-        let mut columns: Vec<Vec<f64>> = (0..SORTABLE.len())
-            .map(|_| Vec::with_capacity(n))
-            .collect();
+        let mut columns: Vec<Vec<f64>> =
+            (0..SORTABLE.len()).map(|_| Vec::with_capacity(n)).collect();
         for r in &readings {
             for (column, v) in columns.iter_mut().zip(r.fields()) {
                 column.push(v.unwrap_or(f64::NAN));
@@ -191,7 +197,12 @@ impl Snapshot {
     /// Everyone ordered by field `f` (people without it last, in ledger order), computed
     /// once per snapshot and field.
     pub fn order(&self, f: usize, desc: bool) -> Arc<[u32]> {
-        if let Some(o) = self.orders.lock().ok().and_then(|m| m.get(&(f, desc)).cloned()) {
+        if let Some(o) = self
+            .orders
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(f, desc)).cloned())
+        {
             return o;
         }
         let column = &self.columns[f];
@@ -199,7 +210,11 @@ impl Snapshot {
             (0..column.len() as u32).partition(|&r| !column[r as usize].is_nan());
         with.par_sort_unstable_by(|&a, &b| {
             let (x, y) = (column[a as usize], column[b as usize]);
-            let c = if desc { y.total_cmp(&x) } else { x.total_cmp(&y) };
+            let c = if desc {
+                y.total_cmp(&x)
+            } else {
+                x.total_cmp(&y)
+            };
             c.then(a.cmp(&b))
         });
         with.extend(without);

@@ -202,9 +202,7 @@ impl AppState {
             self.dirty.store(false, Ordering::Release);
             let state = self.clone();
             let built = tokio::task::spawn_blocking(move || {
-                state
-                    .readers
-                    .with(|s| Snapshot::build(s, Timestamp::now()))
+                state.readers.with(|s| Snapshot::build(s, Timestamp::now()))
             })
             .await;
             match built {

@@ -64,7 +64,10 @@ pub fn list_name(state: &AppState, snap: &Snapshot, who: &Principal, rank: u32) 
     if who.role.sees_personal_text() {
         Some(name.to_owned())
     } else {
-        Some(pseudonym(&state.pseudonym_key, snap.people[rank as usize].as_str()))
+        Some(pseudonym(
+            &state.pseudonym_key,
+            snap.people[rank as usize].as_str(),
+        ))
     }
 }
 

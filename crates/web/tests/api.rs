@@ -47,7 +47,11 @@ async fn get(s: &common::Server, token: &str, path: &str) -> (StatusCode, Value)
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn post(s: &common::Server, token: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+async fn post(
+    s: &common::Server,
+    token: &str,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, Value) {
     let r = client()
         .post(s.url("/api/events"))
         .bearer_auth(token)
@@ -69,7 +73,12 @@ async fn health_and_the_openapi_document_are_served_without_a_token() {
     let s = start().await;
     let doc = openapi(&s).await;
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/api/events", "/api/people", "/api/people/{id}", "/api/health"] {
+    for path in [
+        "/api/events",
+        "/api/people",
+        "/api/people/{id}",
+        "/api/health",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     let health: Value = client()
@@ -107,7 +116,10 @@ async fn the_people_list_is_paged_sorted_and_matches_the_document() {
         .collect();
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     assert!(present.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
-    let first_missing = values.iter().position(Option::is_none).unwrap_or(values.len());
+    let first_missing = values
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(values.len());
     assert!(values[first_missing..].iter().all(Option::is_none));
     s.stop().await;
 }
@@ -155,7 +167,10 @@ async fn a_card_matches_the_document_and_every_view_is_audited() {
         .map(|(_, e)| (e.actor.as_str(), e.person.as_deref()))
         .collect();
     assert_eq!(views.len(), 4);
-    assert!(views.contains(&("agent:agent#2", Some("P-000008"))), "{views:?}");
+    assert!(
+        views.contains(&("agent:agent#2", Some("P-000008"))),
+        "{views:?}"
+    );
     s.stop().await;
 }
 
@@ -172,7 +187,10 @@ async fn an_analyst_sees_every_figure_but_no_personal_text() {
     for secret in [name, email, wish] {
         assert!(!text.contains(secret), "{secret:?} leaked to an analyst");
     }
-    assert_eq!(anon["readings"], full["readings"], "the figures are the same");
+    assert_eq!(
+        anon["readings"], full["readings"],
+        "the figures are the same"
+    );
     // The pseudonym is stable across views.
     let (_, again) = get(&s, &s.analyst, "/api/people/P-000008").await;
     assert_eq!(again["identity"]["name"], anon["identity"]["name"]);
@@ -316,7 +334,10 @@ async fn an_unknown_person_or_route_is_404_in_json_without_internals() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         let text = body.to_string().to_lowercase();
         assert!(body["error"].is_string(), "{path}: {body}");
-        assert!(!text.contains("sqlite") && !text.contains("panic"), "{text}");
+        assert!(
+            !text.contains("sqlite") && !text.contains("panic"),
+            "{text}"
+        );
     }
     s.stop().await;
 }
@@ -326,7 +347,12 @@ async fn new_events_reach_the_list_after_the_background_refresh() {
     let s = start().await;
     let (_, page) = get(&s, &s.agent, "/api/people?q=LATE-COMER").await;
     assert_eq!(page["total"], 0);
-    let (status, _) = post(&s, &s.agent, json!([wish("lc", "LATE-COMER", "hi")]).to_string()).await;
+    let (status, _) = post(
+        &s,
+        &s.agent,
+        json!([wish("lc", "LATE-COMER", "hi")]).to_string(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let mut total = Value::Null;
     for _ in 0..100 {

@@ -8,7 +8,9 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 /// The value of `name="csrf"` in a page's first form.
 fn csrf_in(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a form with a csrf field");
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a csrf field");
     let rest = &html[at + r#"name="csrf" value=""#.len()..];
     rest[..rest.find('"').unwrap()].to_owned()
 }
@@ -38,7 +40,10 @@ async fn sign_in(s: &Server, token: &str) -> String {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let session = cookie_from(&r, "rapport_session").expect("a session cookie");
     let raw = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Strict"), "{raw}");
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Strict"),
+        "{raw}"
+    );
     session
 }
 
@@ -62,7 +67,11 @@ async fn pages_send_strangers_to_sign_in_and_signed_in_people_to_the_overview() 
     let (status, html) = page(&s, &session, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Every relationship"));
-    assert_eq!(html.matches("<svg class=\"chart\"").count(), 8, "one chart per reading");
+    assert_eq!(
+        html.matches("<svg class=\"chart\"").count(),
+        8,
+        "one chart per reading"
+    );
     s.stop().await;
 }
 
@@ -128,7 +137,10 @@ async fn personal_text_is_escaped_on_the_card() {
         "the wish is shown as text"
     );
     for markup in ["<script", "<img", "<b onmouseover", "</textarea>"] {
-        assert!(!html.contains(markup), "{markup} reached the page as markup");
+        assert!(
+            !html.contains(markup),
+            "{markup} reached the page as markup"
+        );
     }
     s.stop().await;
 }
@@ -145,7 +157,10 @@ async fn an_analyst_sees_charts_and_figures_but_no_names() {
     for path in ["/people/P-000001", "/people?q=P-00000", "/"] {
         let (status, html) = page(&s, &analyst, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(!html.contains(&shown), "{shown} shown to an analyst on {path}");
+        assert!(
+            !html.contains(&shown),
+            "{shown} shown to an analyst on {path}"
+        );
     }
     let (_, html) = page(&s, &analyst, "/people/P-000001").await;
     assert!(html.contains("anon-"));
@@ -185,7 +200,10 @@ async fn only_admins_see_the_audit_log_and_every_card_view_is_in_it() {
     let admin = sign_in(&s, &s.admin).await;
     let (status, html) = page(&s, &admin, "/audit").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("agent:agent#2") && html.contains("P-000003"), "{html}");
+    assert!(
+        html.contains("agent:agent#2") && html.contains("P-000003"),
+        "{html}"
+    );
     let (status, _) = page(&s, &admin, "/people/NOBODY").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     s.stop().await;
@@ -230,6 +248,10 @@ async fn an_admin_creates_a_token_on_the_page_sees_it_once_and_can_revoke_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (status, _) = page(&s, &sam, "/").await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "Sam's session ended with the token");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "Sam's session ended with the token"
+    );
     s.stop().await;
 }

@@ -422,7 +422,10 @@ fn every_sortable_field_reads_the_same_as_its_json_name() {
         assert_eq!(fields[i], field_by_json(r, path), "{path}");
         seen += usize::from(fields[i].is_some());
     }
-    assert!(seen > 25, "the example should exercise most fields, got {seen}");
+    assert!(
+        seen > 25,
+        "the example should exercise most fields, got {seen}"
+    );
 }
 
 #[test]

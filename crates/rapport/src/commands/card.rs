@@ -149,7 +149,12 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
         } else {
             String::new()
         };
-        writeln!(out, "  {}: {}{more}", side.reading, clean(&shown.join(", ")))?;
+        writeln!(
+            out,
+            "  {}: {}{more}",
+            side.reading,
+            clean(&shown.join(", "))
+        )?;
     }
     writeln!(
         out,

@@ -82,6 +82,14 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !outcome.shown.is_empty() {
         bail!("the generator wrote an invalid event: {}", outcome.shown[0]);
     }
+    // Loyalty and value come from fitted models: fit them, as `rapport fit` would.
+    for model in ["bgnbd", "gamma-gamma"] {
+        if let Err(e) = crate::commands::fit::fit_quietly(db, model) {
+            eprintln!(
+                "note: the demo's {model} fit failed ({e:#}); cards show no {model} readings"
+            );
+        }
+    }
     let totals = store.totals()?;
     println!(
         "Built the demo ledger {}: {} people, {} events (seed {}) in {:.1} s.",

@@ -191,6 +191,23 @@ pub fn run(db: &Path, args: &FitArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Fits `model` ("bgnbd", "gamma-gamma") on the whole ledger and stores it, printing nothing
+/// (the demo does this so that its cards show loyalty and value).
+pub fn fit_quietly(db: &Path, model: &str) -> anyhow::Result<()> {
+    let args = FitArgs {
+        model: model.to_owned(),
+        summary: None,
+        calibration_end: None,
+        as_of: None,
+        unit: "weeks".to_owned(),
+        predict: None,
+        holdout_end: None,
+        plot: None,
+        json: true,
+    };
+    run_on_ledger(db, Model::parse(model)?, &args, &mut std::io::sink())
+}
+
 fn run_on_summary(
     path: &Path,
     model: Model,

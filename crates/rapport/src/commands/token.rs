@@ -32,7 +32,10 @@ pub fn run(db: &Path, command: &TokenCommand) -> anyhow::Result<ExitCode> {
                     Some(at) => format!("revoked {at}"),
                     None => "live".to_owned(),
                 };
-                println!("{:>4}  {:<8} {:<24} created {}  {state}", t.id, t.role, t.name, t.created_at);
+                println!(
+                    "{:>4}  {:<8} {:<24} created {}  {state}",
+                    t.id, t.role, t.name, t.created_at
+                );
             }
         }
         TokenCommand::Revoke(args) => {
@@ -58,7 +61,11 @@ pub fn create(store: &mut store::SqliteStore, name: &str, role: &str) -> anyhow:
         .token_add(name.trim(), role, &web::auth::hash(&token))
         .context("storing the token")?;
     store
-        .audit(&ledger::actor(), &format!("token.create:{}:{role}", name.trim()), None)
+        .audit(
+            &ledger::actor(),
+            &format!("token.create:{}:{role}", name.trim()),
+            None,
+        )
         .context("writing the audit log")?;
     Ok(token)
 }

@@ -31,9 +31,9 @@ impl Access for SqliteStore {
     }
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, role, created_at, revoked_at FROM tokens ORDER BY id")?;
         let rows = stmt.query_map([], token)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -117,7 +117,11 @@ impl Access for SqliteStore {
         Ok(())
     }
 
-    fn audit_page(&self, before: Option<i64>, limit: usize) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
+    fn audit_page(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, at, actor, action, person FROM audit
              WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use domain::NewEvent;
-use store::{Access, MasterKey, SqliteStore, Store};
 use rapport_web as web;
+use store::{Access, MasterKey, SqliteStore, Store};
 use tokio::sync::oneshot;
 
 pub const PEOPLE: usize = 60;
@@ -47,6 +47,11 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut web::Config)) -> Server {
+    start_sized(PEOPLE, adjust).await
+}
+
+/// A server over a demo ledger of `people` people.
+pub async fn start_sized(people: usize, adjust: impl FnOnce(&mut web::Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.db");
     let key = MasterKey::generate();
@@ -55,7 +60,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut web::Config)) -> Server {
         let mut out = Vec::new();
         demo::generate(
             &demo::Options {
-                people: PEOPLE,
+                people,
                 seed: 7,
                 end: domain::Timestamp::now(),
                 years: 2,
@@ -65,7 +70,9 @@ pub async fn start_with(adjust: impl FnOnce(&mut web::Config)) -> Server {
         .unwrap();
         let mut batch = store.batch("demo").unwrap();
         for line in String::from_utf8(out).unwrap().lines() {
-            batch.append(NewEvent::from_json_line(line).unwrap()).unwrap();
+            batch
+                .append(NewEvent::from_json_line(line).unwrap())
+                .unwrap();
         }
         batch.commit().unwrap();
         let mut token = |role: &str| {
