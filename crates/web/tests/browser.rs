@@ -90,7 +90,7 @@ async fn wait_for_move(c: &Client, before: url::Url) {
     for _ in 0..100 {
         if c.current_url().await.unwrap() != before {
             // The new document is there once it has a body.
-            c.wait_for_find(Locator::Css("body")).await.unwrap();
+            c.wait().for_element(Locator::Css("body")).await.unwrap();
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
