@@ -209,6 +209,10 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DATE")]
     pub end: Option<String>,
 
+    /// How many years of history each ledger spans (longer histories, more events a person).
+    #[arg(long, default_value_t = 3)]
+    pub years: u32,
+
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub out: Option<PathBuf>,

@@ -14,7 +14,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         people: args.people,
         seed: args.seed,
         end,
-        years: 3,
+        years: args.years,
     };
     let stats = match &args.out {
         Some(path) => {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The web benchmark of docs/performance.md (issue: the web), on loopback:
+#   1. a card, GET /api/people/{id}, at 1,000 requests/s (open loop) and at wrk's maximum,
+#      with 100,000 people and ~5,000,000 events;
+#   2. POST /api/events in batches of 1,000 (events/s);
+#   3. the people page sorted by each of the 45 sortable fields at 1,000,000 people.
+#
+#   bench/web.sh                 (all three)
+#   bench/web.sh cards|post|list (one)
+#
+# Needs: wrk and GNU time (apt-get install wrk time). Writes under bench-out/web/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WHAT=${1:-all}
+OUT=bench-out/web
+mkdir -p "$OUT"
+cargo build --release -q -p rapport -p rapport-web --example load
+R=target/release/rapport
+LOAD=target/release/examples/load
+PORT=7899
+URL=http://127.0.0.1:$PORT
+
+ledger() { # name people years → builds $OUT/name.db once
+  local name=$1 people=$2 years=$3
+  if [ ! -f "$OUT/$name.db" ]; then
+    echo "building $name: $people people, $years years of history …"
+    $R generate --people "$people" --years "$years" --seed 1 --end 2026-11-01 --out "$OUT/$name.jsonl" 2>/dev/null
+    $R --db "$OUT/$name.db" init > /dev/null
+    $R --db "$OUT/$name.db" import "$OUT/$name.jsonl" > /dev/null
+    rm -f "$OUT/$name.jsonl"
+  fi
+  echo "$name: $(sqlite3 "$OUT/$name.db" 'SELECT count(*) FROM people') people, $(sqlite3 "$OUT/$name.db" 'SELECT count(*) FROM events') events"
+}
+
+SERVER=""
+start() { # db
+  TOKEN=$($R --db "$1" token create --role admin --name bench 2>/dev/null)
+  local t0; t0=$(date +%s.%N)
+  /usr/bin/time -f "%e %M" -o "$OUT/serve.time" $R --db "$1" serve --bind 127.0.0.1:$PORT > "$OUT/serve.log" 2>&1 &
+  SERVER=$!
+  until curl -sf "$URL/api/health" > /dev/null; do sleep 0.2; done
+  printf 'server ready in %.1f s (everyone'"'"'s readings computed)\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
+}
+stop() {
+  kill -INT "$SERVER"; wait "$SERVER" || true
+  read -r secs kib < "$OUT/serve.time"
+  echo "server peak memory: $((kib / 1024)) MiB"
+}
+
+cards() {
+  ledger cards 100000 22
+  start "$OUT/cards.db"
+  cat > "$OUT/cards.lua" <<LUA
+math.randomseed(7)
+request = function()
+  local path = string.format("/api/people/P-%06d", math.random(0, 99999))
+  return wrk.format("GET", path, { ["Authorization"] = "Bearer $TOKEN" })
+end
+LUA
+  echo "-- open loop, 1,000 requests/s for 30 s:"
+  $LOAD cards "$URL" "$TOKEN" 100000 1000 30
+  echo "-- wrk, 8 connections, 20 s (as fast as the server answers):"
+  wrk -t1 -c8 -d20s --latency -s "$OUT/cards.lua" "$URL" | grep -E "Requests/sec|Latency|99%|50%"
+  stop
+}
+
+post() {
+  ledger cards 100000 22
+  # New people (Q- instead of P-) from another source, so every event is new.
+  $R generate --people 100000 --years 2 --seed 2 --end 2026-11-01 2>/dev/null \
+    | sed -e 's/"P-/"Q-/g' -e 's/"source":"/"source":"b-/' | head -n 1000000 > "$OUT/post.jsonl"
+  cp "$OUT/cards.db" "$OUT/post.db"; cp "$OUT/cards.db.vault" "$OUT/post.db.vault"
+  cp "$OUT/cards.db.master-key" "$OUT/post.db.master-key"
+  start "$OUT/post.db"
+  $LOAD post "$URL" "$TOKEN" "$OUT/post.jsonl" 1000 2
+  stop
+  rm -f "$OUT"/post.db* "$OUT/post.jsonl"
+}
+
+list() {
+  ledger list 1000000 3
+  start "$OUT/list.db"
+  local jar="$OUT/cookies"
+  rm -f "$jar"
+  csrf=$(curl -s -c "$jar" "$URL/sign-in" | grep -o 'name="csrf" value="[^"]*"' | cut -d'"' -f4)
+  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "token=$TOKEN" "$URL/sign-in"
+  fields=$(curl -s -b "$jar" "$URL/people" | grep -o '<option value="[a-z_]*\.[a-z_]*"' | cut -d'"' -f2)
+  echo "field                                  first (ms)  again (ms)"
+  for f in $fields; do
+    first=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$URL/people?sort=$f&order=desc")
+    again=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$URL/people?sort=$f&order=desc&page=2")
+    printf '%-38s %9.1f %11.1f\n' "$f" "$(echo "$first * 1000" | bc)" "$(echo "$again * 1000" | bc)"
+  done | tee "$OUT/list.txt"
+  awk '{ if ($2 > m) m = $2; if ($3 > n) n = $3 } END { printf "slowest first view %.1f ms, slowest cached %.1f ms\n", m, n }' "$OUT/list.txt"
+  q=$(curl -s -b "$jar" -o /dev/null -w '%{time_total}' "$URL/people?q=P-0999&sort=heard.answered_share&order=desc")
+  printf 'search "P-0999" sorted: %.1f ms\n' "$(echo "$q * 1000" | bc)"
+  stop
+}
+
+case $WHAT in
+  cards) cards ;; post) post ;; list) list ;;
+  all) cards; post; list ;;
+  *) echo "usage: bench/web.sh [cards|post|list|all]"; exit 2 ;;
+esac
