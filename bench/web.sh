@@ -42,13 +42,13 @@ start() { # db
   printf 'server ready in %.1f s (everyone'"'"'s readings computed)\n' "$(echo "$(date +%s.%N) - $t0" | bc)"
 }
 stop() {
-  kill -INT "$SERVER"; wait "$SERVER" || true
+  pkill -INT -P "$SERVER"; wait "$SERVER" || true
   read -r secs kib < "$OUT/serve.time"
   echo "server peak memory: $((kib / 1024)) MiB"
 }
 
 cards() {
-  ledger cards 100000 22
+  ledger cards 100000 28
   start "$OUT/cards.db"
   cat > "$OUT/cards.lua" <<LUA
 math.randomseed(7)
@@ -65,7 +65,7 @@ LUA
 }
 
 post() {
-  ledger cards 100000 22
+  ledger cards 100000 28
   # New people (Q- instead of P-) from another source, so every event is new.
   $R generate --people 100000 --years 2 --seed 2 --end 2026-11-01 2>/dev/null \
     | sed -e 's/"P-/"Q-/g' -e 's/"source":"/"source":"b-/' | head -n 1000000 > "$OUT/post.jsonl"

@@ -349,6 +349,38 @@ impl Card {
     }
 }
 
+/// Everything held about a person, for them to take away: every event in the canonical format
+/// with its personal fields opened, the card (their words, both directions in sentences, the
+/// timeline) and every reading.
+pub fn export(person: &PersonId, as_of: Timestamp, history: &[FullEvent], readings: &Readings) -> serde_json::Value {
+    let card = Card::build(person, as_of, history, readings);
+    let events: Vec<serde_json::Value> = history
+        .iter()
+        .map(|e| {
+            serde_json::Value::Object(
+                crate::NewEvent {
+                    source: e.source.clone(),
+                    id: e.id.clone(),
+                    person: person.clone(),
+                    at: e.at,
+                    body: e.body.clone(),
+                    personal: e.personal.clone().unwrap_or_default(),
+                }
+                .to_json(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "person": person.as_str(),
+        "exported_at": as_of.to_rfc3339(),
+        "about": "Everything this business's rapport ledger holds about you: every event in the \
+                  canonical format (docs/events.md) with your personal fields opened, and what \
+                  the readings say about the relationship in both directions.",
+        "events": events,
+        "card": card,
+    })
+}
+
 /// The events a reading names as its evidence (loyalty includes the relationship's end).
 fn evidence_seqs(r: &Readings, reading: &str) -> Vec<i64> {
     let ev = |e: Option<&Vec<i64>>| e.cloned().unwrap_or_default();
@@ -361,6 +393,7 @@ fn evidence_seqs(r: &Readings, reading: &str) -> Vec<i64> {
         "heard" => ev(r.heard.as_ref().map(|x| &x.evidence)),
         "made_right" => ev(r.made_right.as_ref().map(|x| &x.evidence)),
         "promises_kept" => ev(r.promises_kept.as_ref().map(|x| &x.evidence)),
+        "respects_choices" => ev(r.respects_choices.as_ref().map(|x| &x.evidence)),
         "loyalty" => {
             let mut e = ev(r.loyalty.as_ref().map(|x| &x.evidence));
             e.extend(ev(r.ended.as_ref().map(|x| &x.evidence)));

@@ -8,6 +8,7 @@ pub mod card;
 pub mod event;
 pub mod examples;
 pub mod readings;
+pub mod similar;
 pub mod values;
 
 pub use card::{Card, FullEvent};

@@ -88,6 +88,10 @@ pub trait Store {
     /// Every person and their public events, all in memory (see [`Store::visit_events`] for
     /// a pass that holds one person at a time).
     fn population(&self) -> Result<Population, StoreError>;
+    /// One person's public events in time order (nothing unsealed); `None` if unknown.
+    fn events_of(&self, person: &PersonId) -> Result<Option<Vec<Recorded>>, StoreError>;
+    /// The `(source, id)` of one of a person's events, by its ledger number.
+    fn event_id(&self, person: &PersonId, seq: i64) -> Result<Option<(String, String)>, StoreError>;
     /// One person's events with personal fields opened; `None` if the person is unknown.
     fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
     /// Records that `actor` did `action` (e.g. `card.view`) concerning `person`.
@@ -164,4 +168,43 @@ pub trait Access {
     fn names(&mut self) -> Result<Vec<(PersonId, String)>, StoreError>;
     /// A secret for `purpose` derived from the master key, never stored.
     fn secret(&self, purpose: &str) -> [u8; 32];
+}
+
+/// One item of the business's menu, with its options.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MenuItem {
+    /// The item's id as `menu.chosen` events name it, e.g. `channel.email`, `roast`.
+    pub item: String,
+    /// product, service, channel, frequency, topic or other.
+    pub kind: String,
+    pub title: String,
+    pub options: Vec<MenuOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MenuOption {
+    pub id: String,
+    pub title: String,
+}
+
+/// What forgetting one person removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    pub events: u64,
+    pub sealed: u64,
+}
+
+/// The business's menu, people's own texts of one kind, and forgetting a person.
+pub trait PersonData {
+    fn menu(&self) -> Result<Vec<MenuItem>, StoreError>;
+    /// Adds or replaces a menu item.
+    fn menu_put(&mut self, item: &MenuItem) -> Result<(), StoreError>;
+    /// Every text of events of `kind` (e.g. proposals), opened, with the person and moment;
+    /// forgotten people's texts are gone.
+    fn texts(&mut self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
+    /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
+    /// audit log removed, and the files rewritten so no byte of it remains (figures that
+    /// identify nobody are kept, detached, in the totals of forgotten people). `None` if
+    /// there is no such person.
+    fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
 }

@@ -365,6 +365,23 @@ impl Vault {
         }
     }
 
+    /// Forgets a cached key (the vault row is untouched).
+    pub fn evict(&mut self, person: &str) {
+        self.cache.remove(person);
+    }
+
+    /// Destroys the person's key for good: the row is deleted (zeroed, with secure_delete),
+    /// the vault's log checkpointed away and the file vacuumed, so no copy of the key is left.
+    pub fn destroy(&mut self, person: &str) -> Result<(), StoreError> {
+        self.cache.remove(person);
+        self.conn
+            .execute("DELETE FROM keys WHERE person = ?1", params![person])?;
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+        Ok(())
+    }
+
     /// The person's key, created (inside the current vault transaction) if they have none.
     pub fn get_or_create(&mut self, person: &str) -> Result<PersonKey, StoreError> {
         if let Some(k) = self.get(person)? {

@@ -10,7 +10,9 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod error;
+pub mod menu;
 pub mod pages;
+pub mod selfservice;
 pub mod snapshot;
 pub mod state;
 pub mod view;
@@ -48,6 +50,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = api::routes().fallback(api::not_found);
     Router::new()
         .merge(pages::routes())
+        .merge(selfservice::routes())
         .nest("/api", Router::new().fallback(api::not_found))
         .merge(api)
         .fallback(pages::not_found)

@@ -40,6 +40,58 @@ pub struct Movers {
     pub falls: Vec<Mover>,
 }
 
+/// What people chose from the menu: how many chose each option, and the combinations they
+/// compose (the 50 most common).
+#[derive(Debug, Clone, Default)]
+pub struct ChoiceCounts {
+    /// People with at least one current choice.
+    pub people: usize,
+    /// (item, option) → people, most chosen first.
+    pub counts: Vec<((String, String), usize)>,
+    pub combinations: Vec<(Vec<(String, String)>, usize)>,
+}
+
+impl ChoiceCounts {
+    fn count(all: impl Iterator<Item = Vec<(String, String)>>) -> ChoiceCounts {
+        let mut counts: FxHashMap<(String, String), usize> = FxHashMap::default();
+        let mut combos: FxHashMap<Vec<(String, String)>, usize> = FxHashMap::default();
+        let mut people = 0;
+        for mut choice in all {
+            if choice.is_empty() {
+                continue;
+            }
+            people += 1;
+            choice.sort();
+            for c in &choice {
+                *counts.entry(c.clone()).or_default() += 1;
+            }
+            *combos.entry(choice).or_default() += 1;
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut combinations: Vec<_> = combos.into_iter().collect();
+        combinations.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        combinations.truncate(50);
+        ChoiceCounts {
+            people,
+            counts,
+            combinations,
+        }
+    }
+}
+
+/// A person's current menu choices (the latest per item).
+fn current_choices(events: &[domain::readings::Recorded], as_of: Timestamp) -> Vec<(String, String)> {
+    let mut latest: Vec<(String, String)> = Vec::new();
+    for e in events.iter().filter(|e| e.at <= as_of) {
+        if let Body::MenuChosen { item, option } = &e.body {
+            latest.retain(|(i, _)| i != item.as_str());
+            latest.push((item.to_string(), option.to_string()));
+        }
+    }
+    latest
+}
+
 /// Everyone's order by (field, descending), computed when first asked for.
 type Orders = FxHashMap<(usize, bool), Arc<[u32]>>;
 
@@ -62,6 +114,7 @@ pub struct Snapshot {
     /// When each person last ordered or was invoiced (seconds; `i64::MIN` for never).
     last_transaction: Vec<i64>,
     pub models: Models,
+    pub choices: ChoiceCounts,
     orders: Mutex<Orders>,
 }
 
@@ -75,9 +128,17 @@ impl Snapshot {
         let n = people.len();
 
         let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
+        let chosen: Vec<std::sync::OnceLock<Vec<(String, String)>>> =
+            (0..n).map(|_| std::sync::OnceLock::new()).collect();
         let assessor = Assessor::new(n, as_of, &models);
         store.visit_events(&|rank, events| {
             assessor.person(rank, events);
+            let c = current_choices(events, as_of);
+            if !c.is_empty()
+                && let Some(slot) = chosen.get(rank)
+            {
+                let _ = slot.set(c);
+            }
             let latest = events
                 .iter()
                 .filter(|e| e.at <= as_of)
@@ -156,7 +217,9 @@ impl Snapshot {
             })
             .collect();
 
+        let choices = ChoiceCounts::count(chosen.into_iter().filter_map(|c| c.into_inner()));
         Ok(Snapshot {
+            choices,
             as_of,
             totals,
             people,

@@ -63,6 +63,16 @@ impl Pool {
         })
     }
 
+    /// Runs `f` on every connection in turn (blocking).
+    pub fn each(&self, mut f: impl FnMut(&mut SqliteStore)) {
+        for s in &self.stores {
+            match s.lock() {
+                Ok(mut s) => f(&mut s),
+                Err(p) => f(&mut p.into_inner()),
+            }
+        }
+    }
+
     /// Runs `f` with a free connection (blocking: call from a blocking thread).
     pub fn with<R>(&self, f: impl FnOnce(&mut SqliteStore) -> R) -> R {
         let n = self.stores.len();
@@ -157,6 +167,10 @@ pub struct AppState {
     tokens: Mutex<TokenCache>,
     /// Key for analysts' pseudonyms.
     pub pseudonym_key: [u8; 32],
+    /// Key for people's own links.
+    pub link_key: [u8; 32],
+    /// People forgotten since the snapshot was built: lists show them without a name.
+    forgotten: Mutex<rustc_hash::FxHashSet<PersonId>>,
 }
 
 impl AppState {
@@ -167,6 +181,7 @@ impl AppState {
         let audit = AuditWriter::start(&config)?;
         let snapshot = readers.with(|s| Snapshot::build(s, Timestamp::now()))?;
         let pseudonym_key = writer.secret("pseudonyms");
+        let link_key = writer.secret("links");
         Ok(Arc::new(AppState {
             config,
             readers,
@@ -177,6 +192,8 @@ impl AppState {
             wake: Notify::new(),
             tokens: Mutex::new(FxHashMap::default()),
             pseudonym_key,
+            link_key,
+            forgotten: Mutex::new(Default::default()),
         }))
     }
 
@@ -210,6 +227,9 @@ impl AppState {
                     if let Ok(mut slot) = self.snapshot.write() {
                         *slot = Arc::new(s);
                     }
+                    if let Ok(mut f) = self.forgotten.lock() {
+                        f.clear();
+                    }
                     tracing::info!("everyone's readings refreshed");
                 }
                 Ok(Err(e)) => tracing::error!("refreshing readings: {e}"),
@@ -219,6 +239,23 @@ impl AppState {
                 self.wake.notify_one();
             }
         }
+    }
+
+    /// Stores events in one batch with the writer (blocking): all or nothing.
+    pub fn append(&self, events: Vec<domain::NewEvent>) -> Result<store::BatchSummary, String> {
+        use store::Store;
+        let summary = {
+            let mut store = self.writer.lock().map_err(|_| "the writer is poisoned".to_owned())?;
+            let mut batch = store.batch("web").map_err(|e| e.to_string())?;
+            for e in events {
+                batch.append(e).map_err(|e| e.to_string())?;
+            }
+            batch.commit().map_err(|e| e.to_string())?
+        };
+        if summary.added > 0 {
+            self.mark_dirty();
+        }
+        Ok(summary)
     }
 
     /// The live token with this hash (cached briefly; blocking).
@@ -237,6 +274,17 @@ impl AppState {
             cache.insert(hash, (found.clone(), Instant::now()));
         }
         Ok(found)
+    }
+
+    /// Notes that a person was forgotten (until the next snapshot no longer has them).
+    pub fn note_forgotten(&self, person: &PersonId) {
+        if let Ok(mut f) = self.forgotten.lock() {
+            f.insert(person.clone());
+        }
+    }
+
+    pub fn is_forgotten(&self, person: &PersonId) -> bool {
+        self.forgotten.lock().is_ok_and(|f| f.contains(person))
     }
 
     /// Forgets every cached token look-up (after a revocation on the web).

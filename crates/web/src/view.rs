@@ -58,8 +58,37 @@ pub async fn card(
     Ok((card, snapshot))
 }
 
+/// Forgets a person for good (see `store::PersonData::forget`) and records that it happened,
+/// without recording who it was. `None` if there was no such person.
+pub async fn forget(
+    state: &Arc<AppState>,
+    person: &PersonId,
+    actor: &str,
+) -> Result<Option<store::Forgotten>, String> {
+    let s = state.clone();
+    let p = person.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut w = s.writer.lock().map_err(|_| "the writer is poisoned".to_owned())?;
+        let done = store::PersonData::forget(&mut *w, &p).map_err(|e| e.to_string())?;
+        // No connection keeps the destroyed key in its cache.
+        s.readers.each(|r| r.evict_key(p.as_str()));
+        Ok::<_, String>(done)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    if done.is_some() {
+        state.note_forgotten(person);
+        state.mark_dirty();
+        state.audit.record(actor, "person.forget", None).await?;
+    }
+    Ok(done)
+}
+
 /// The name a list shows for the person at `rank`, as `who` may see it.
 pub fn list_name(state: &AppState, snap: &Snapshot, who: &Principal, rank: u32) -> Option<String> {
+    if state.is_forgotten(&snap.people[rank as usize]) {
+        return None;
+    }
     let name = snap.name(rank)?;
     if who.role.sees_personal_text() {
         Some(name.to_owned())
@@ -97,4 +126,23 @@ pub fn number(v: f64) -> Value {
         serde_json::Number::from_f64((v * 10_000.0).round() / 10_000.0)
             .map_or(Value::Null, Value::Number)
     }
+}
+
+/// Everything held about a person (see `domain::card::export`); `None` if unknown.
+pub async fn export(state: &Arc<AppState>, person: &PersonId) -> Result<Option<Value>, String> {
+    let s = state.clone();
+    let p = person.clone();
+    let history = tokio::task::spawn_blocking(move || s.readers.with(|st| st.history(&p)))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let Some(history) = history else {
+        return Ok(None);
+    };
+    let snapshot = state.snapshot();
+    let now = Timestamp::now();
+    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
+    sort_in_time(&mut events);
+    let readings = assess_one(&events, now, &snapshot.models, snapshot.as_ref(), &snapshot.dists);
+    Ok(Some(domain::card::export(person, now, &history, &readings)))
 }

@@ -409,6 +409,31 @@ fn sentence(r: &Readings, reading: &str) -> String {
                 s + "."
             }
         },
+        "respects_choices" => match &r.respects_choices {
+            None => "No outreach sent.".to_owned(),
+            Some(c) if c.conflicts.is_empty() => format!(
+                "All {} kept to their choices.",
+                plural(c.outreach, "outreach", "outreach")
+            ),
+            Some(c) => {
+                let mut reasons: Vec<&str> = c.conflicts.iter().map(|x| x.reason.words()).collect();
+                reasons.sort_unstable();
+                reasons.dedup();
+                let last = &c.conflicts[c.conflicts.len() - 1];
+                format!(
+                    "{} of {} went against their choices ({}); the latest on {} by {}{}.",
+                    c.conflicts.len(),
+                    plural(c.outreach, "outreach", "outreach"),
+                    reasons.join(", "),
+                    last.at.day().date(),
+                    last.channel,
+                    last.topic
+                        .as_ref()
+                        .map(|t| format!(" about {t}"))
+                        .unwrap_or_default()
+                )
+            }
+        },
         "loyalty" => loyalty_sentence(r),
         "value" => value_sentence(r),
         _ => String::new(),

@@ -8,6 +8,7 @@
 
 mod assess;
 mod business;
+pub mod choices;
 mod explain;
 pub mod loyalty;
 mod person;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub use assess::{Assessor, assess_all, assess_all_with, assess_one};
 pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
+pub use choices::{Choices, Conflict, Reason, RespectsChoices, Verdict, choices_at};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
 pub use person::{
@@ -66,6 +68,7 @@ pub struct Readings {
     pub heard: Option<Heard>,
     pub made_right: Option<MadeRight>,
     pub promises_kept: Option<PromisesKept>,
+    pub respects_choices: Option<RespectsChoices>,
     /// From the stored BG/NBD fit: is the person still buying, and how much more.
     pub loyalty: Option<Loyalty>,
     /// From the stored Gamma-Gamma fit (and BG/NBD for CLV): expected spend and value.
@@ -94,7 +97,7 @@ pub enum Direction {
     BusinessToPerson,
 }
 
-pub const HEADLINES: [Headline; 8] = [
+pub const HEADLINES: [Headline; 9] = [
     Headline {
         reading: "punctuality",
         field: "on_time_share",
@@ -143,6 +146,12 @@ pub const HEADLINES: [Headline; 8] = [
         higher_is_better: true,
         direction: Direction::BusinessToPerson,
     },
+    Headline {
+        reading: "respects_choices",
+        field: "respected_share",
+        higher_is_better: true,
+        direction: Direction::BusinessToPerson,
+    },
 ];
 
 /// Every numeric field that lists can be sorted by, as `reading.field`.
@@ -185,6 +194,10 @@ pub const SORTABLE: &[&str] = &[
     "promises_kept.kept_share",
     "promises_kept.due",
     "promises_kept.percentile",
+    "respects_choices.respected_share",
+    "respects_choices.outreach",
+    "respects_choices.conflicts",
+    "respects_choices.percentile",
     "loyalty.p_alive",
     "loyalty.expected_purchases",
     "loyalty.purchases",
@@ -230,6 +243,7 @@ impl Readings {
             heard: business::heard(events, as_of),
             made_right: business::made_right(events),
             promises_kept: business::promises_kept(events, as_of),
+            respects_choices: choices::respects_choices(events),
             loyalty: None,
             value: None,
             ended: loyalty::ended(events),
@@ -248,6 +262,7 @@ impl Readings {
             "heard" => Some(self.heard.as_ref()?.answered_share),
             "made_right" => self.made_right.as_ref()?.apologised_share,
             "promises_kept" => Some(self.promises_kept.as_ref()?.kept_share),
+            "respects_choices" => Some(self.respects_choices.as_ref()?.respected_share),
             _ => None,
         }
     }
@@ -270,6 +285,7 @@ impl Readings {
             self.advocacy.as_ref(),
             self.resilience.as_ref(),
         );
+        let c = self.respects_choices.as_ref();
         let (h, m, k, l, v) = (
             self.heard.as_ref(),
             self.made_right.as_ref(),
@@ -316,6 +332,10 @@ impl Readings {
             k.map(|k| k.kept_share),
             k.and_then(|k| n(k.due)),
             k.and_then(|k| k.percentile),
+            c.map(|c| c.respected_share),
+            c.and_then(|c| n(c.outreach)),
+            c.and_then(|c| n(c.conflicts.len())),
+            c.and_then(|c| c.percentile),
             l.map(|l| l.p_alive),
             l.map(|l| l.expected_purchases),
             l.and_then(|l| n(l.purchases)),
@@ -345,6 +365,7 @@ impl Readings {
             5 => set!(self.heard),
             6 => set!(self.made_right),
             7 => set!(self.promises_kept),
+            8 => set!(self.respects_choices),
             _ => {}
         }
     }
@@ -366,6 +387,7 @@ impl Readings {
             5 => get!(self.heard),
             6 => get!(self.made_right),
             7 => get!(self.promises_kept),
+            8 => get!(self.respects_choices),
             _ => (None, None),
         }
     }
@@ -396,6 +418,9 @@ impl Readings {
             add(&r.evidence);
         }
         if let Some(r) = &self.promises_kept {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.respects_choices {
             add(&r.evidence);
         }
         if let Some(r) = &self.loyalty {

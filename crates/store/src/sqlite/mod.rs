@@ -17,6 +17,8 @@ use crate::vault::{self, MasterKey, Vault};
 use crate::{AuditEntry, Batch, FullEvent, Population, Store, StoreError, Totals};
 
 mod access;
+mod forget;
+mod menu;
 mod batch;
 mod scan;
 
@@ -31,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_ledger.sql"),
     include_str!("../migrations/0002_fits.sql"),
     include_str!("../migrations/0003_access.sql"),
+    include_str!("../migrations/0004_menu.sql"),
 ];
 
 pub struct SqliteStore {
@@ -127,6 +130,11 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Drops a person's key from this connection's cache (after they are forgotten elsewhere).
+    pub fn evict_key(&mut self, person: &str) {
+        self.vault.evict(person);
     }
 
     /// The vault file of a ledger at `db`.
@@ -264,6 +272,24 @@ impl Store for SqliteStore {
             .map(|m| m.into_inner().unwrap_or_default())
             .collect();
         Ok(Population { people, events })
+    }
+
+    fn events_of(&self, person: &PersonId) -> Result<Option<Vec<Recorded>>, StoreError> {
+        match self.person_key(person)? {
+            None => Ok(None),
+            Some(pk) => scan::person_events(&self.conn, pk).map(Some),
+        }
+    }
+
+    fn event_id(&self, person: &PersonId, seq: i64) -> Result<Option<(String, String)>, StoreError> {
+        let Some(pk) = self.person_key(person)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .conn
+            .prepare_cached("SELECT source, id FROM events WHERE person = ?1 AND seq = ?2")?
+            .query_row(params![pk, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError> {
@@ -576,5 +602,26 @@ mod tests {
         )
         .unwrap();
         assert!(SqliteStore::open(&path, MasterKey::generate()).is_err());
+    }
+}
+
+impl crate::PersonData for SqliteStore {
+    fn menu(&self) -> Result<Vec<crate::MenuItem>, StoreError> {
+        self.menu_items()
+    }
+
+    fn menu_put(&mut self, item: &crate::MenuItem) -> Result<(), StoreError> {
+        self.put_menu_item(item)
+    }
+
+    fn texts(
+        &mut self,
+        kind: domain::Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
+        self.texts_of(kind)
+    }
+
+    fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
+        self.forget_person(person)
     }
 }

@@ -114,3 +114,16 @@ fn decode_row(row: &rusqlite::Row<'_>, first: usize) -> Result<(i64, Recorded), 
 pub(super) fn decode_full_row(row: &rusqlite::Row<'_>) -> Result<(i64, Recorded), StoreError> {
     decode_columns(row, 1, true)
 }
+
+/// One person's public events in time order, without opening anything sealed.
+pub(super) fn person_events(conn: &Connection, pk: i64) -> Result<Vec<Recorded>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT person, seq, at, kind, body FROM events WHERE person = ?1 ORDER BY at, seq",
+    )?;
+    let mut rows = stmt.query(params![pk])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode_row(row, 1)?.1);
+    }
+    Ok(out)
+}

@@ -1,0 +1,76 @@
+//! Forgetting a person, as an attacker would test it: afterwards no byte of the ledger, its
+//! write-ahead log or the key vault holds their name, contact details or words, and a copy of
+//! the ledger taken before cannot be read either, because the key that sealed them is gone.
+//!
+//! Order matters. The person's key is destroyed first (in the vault, with `secure_delete`,
+//! then the vault's log checkpointed away and the file vacuumed), so that from that moment
+//! every sealed field of theirs, wherever a copy lies, is noise. Then their rows go from the
+//! ledger — events, sealed fields, their id, their name in the audit log — in one transaction,
+//! keeping only counts and amounts that identify nobody; then the ledger's log is truncated
+//! and the file vacuumed so that freed pages are rewritten.
+
+use std::collections::BTreeMap;
+
+use domain::{Body, PersonId, Timestamp};
+use rusqlite::params;
+
+use super::{SqliteStore, scan};
+use crate::{Forgotten, StoreError};
+
+impl SqliteStore {
+    pub(super) fn forget_person(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError> {
+        let Some(pk) = self.person_key(person)? else {
+            return Ok(None);
+        };
+        let events = scan::person_events(&self.conn, pk)?;
+        let mut amounts: BTreeMap<String, i64> = BTreeMap::new();
+        for e in &events {
+            if let Body::InvoiceIssued { amount, currency, .. } = &e.body {
+                *amounts.entry(currency.to_string()).or_default() += amount.ten_thousandths();
+            }
+            if let Body::OrderPlaced { amount, currency: Some(c), .. } = &e.body {
+                *amounts.entry(c.to_string()).or_default() += amount.ten_thousandths();
+            }
+        }
+        let amounts: BTreeMap<String, String> = amounts
+            .into_iter()
+            .map(|(c, v)| (c, domain::Amount::from_ten_thousandths(v).format(4)))
+            .collect();
+
+        // 1. The key: gone for good.
+        self.vault.destroy(person.as_str())?;
+
+        // 2. The rows.
+        let tx = self.conn.transaction()?;
+        let sealed = tx.execute(
+            "DELETE FROM sealed WHERE seq IN (SELECT seq FROM events WHERE person = ?1)",
+            params![pk],
+        )?;
+        let removed = tx.execute("DELETE FROM events WHERE person = ?1", params![pk])?;
+        tx.execute("DELETE FROM people WHERE pk = ?1", params![pk])?;
+        tx.execute(
+            "UPDATE audit SET person = NULL WHERE person = ?1",
+            params![person.as_str()],
+        )?;
+        tx.execute(
+            "INSERT INTO forgotten (at, events, amounts) VALUES (?1, ?2, ?3)",
+            params![
+                Timestamp::now().unix(),
+                removed as i64,
+                serde_json::to_string(&amounts).unwrap_or_else(|_| "{}".into())
+            ],
+        )?;
+        tx.commit()?;
+        if let Some(map) = self.people.as_mut() {
+            map.remove(person.as_str());
+        }
+
+        // 3. No copy left in the log or in free pages.
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(Some(Forgotten {
+            events: removed as u64,
+            sealed: sealed as u64,
+        }))
+    }
+}

@@ -1,0 +1,75 @@
+//! The menu table, and people's own texts read back in bulk (for grouping proposals).
+
+use domain::{Kind, PersonId, Timestamp};
+use rusqlite::params;
+
+use super::SqliteStore;
+use crate::vault;
+use crate::{MenuItem, StoreError};
+
+impl SqliteStore {
+    pub(super) fn menu_items(&self) -> Result<Vec<MenuItem>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT item, kind, title, options FROM menu ORDER BY kind, item")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let options: String = r.get(3)?;
+            out.push(MenuItem {
+                item: r.get(0)?,
+                kind: r.get(1)?,
+                title: r.get(2)?,
+                options: serde_json::from_str(&options).map_err(|e| StoreError::Corrupt {
+                    message: format!("menu options: {e}"),
+                })?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn put_menu_item(&mut self, item: &MenuItem) -> Result<(), StoreError> {
+        let options = serde_json::to_string(&item.options).map_err(|e| StoreError::Corrupt {
+            message: format!("menu options: {e}"),
+        })?;
+        self.conn.execute(
+            "INSERT INTO menu (item, kind, title, options, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (item) DO UPDATE SET kind = excluded.kind, title = excluded.title,
+                 options = excluded.options, updated_at = excluded.updated_at",
+            params![item.item, item.kind, item.title, options, Timestamp::now().unix()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn texts_of(
+        &mut self,
+        kind: Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id, e.source, e.id, e.at, s.blob
+             FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
+             WHERE e.kind = ?1 ORDER BY e.person, e.at, e.seq",
+        )?;
+        let mut rows = stmt.query(params![kind.code()])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let person: String = row.get(0)?;
+            let Some(key) = self.vault.get(&person)? else {
+                continue;
+            };
+            let (source, id): (String, String) = (row.get(1)?, row.get(2)?);
+            let plain = vault::open(&key, &vault::aad(&source, &id), &row.get::<_, Vec<u8>>(4)?)?;
+            let personal: domain::Personal =
+                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt {
+                    message: format!("sealed fields of {source}/{id}: {e}"),
+                })?;
+            if let Some(text) = personal.text {
+                let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
+                    message: e.to_string(),
+                })?;
+                out.push((person, Timestamp::from_unix(row.get(3)?), text));
+            }
+        }
+        Ok(out)
+    }
+}
