@@ -352,7 +352,12 @@ impl Card {
 /// Everything held about a person, for them to take away: every event in the canonical format
 /// with its personal fields opened, the card (their words, both directions in sentences, the
 /// timeline) and every reading.
-pub fn export(person: &PersonId, as_of: Timestamp, history: &[FullEvent], readings: &Readings) -> serde_json::Value {
+pub fn export(
+    person: &PersonId,
+    as_of: Timestamp,
+    history: &[FullEvent],
+    readings: &Readings,
+) -> serde_json::Value {
     let card = Card::build(person, as_of, history, readings);
     let events: Vec<serde_json::Value> = history
         .iter()

@@ -104,9 +104,16 @@ pub fn group(texts: &[&str]) -> Vec<Group> {
     let features: Vec<Vec<u64>> = tokenised
         .iter()
         .map(|ws| {
-            let kept: Vec<&str> = ws.iter().map(String::as_str).filter(|w| !common(w)).collect();
+            let kept: Vec<&str> = ws
+                .iter()
+                .map(String::as_str)
+                .filter(|w| !common(w))
+                .collect();
             let mut f: Vec<u64> = kept.iter().map(|w| fnv(w)).collect();
-            f.extend(kept.windows(2).map(|p| fnv(p[0]) ^ fnv(p[1]).rotate_left(17)));
+            f.extend(
+                kept.windows(2)
+                    .map(|p| fnv(p[0]) ^ fnv(p[1]).rotate_left(17)),
+            );
             f.sort_unstable();
             f.dedup();
             f
@@ -153,8 +160,8 @@ pub fn group(texts: &[&str]) -> Vec<Group> {
         }
     }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..texts.len() {
-        if features[i].is_empty() {
+    for (i, f) in features.iter().enumerate() {
+        if f.is_empty() {
             continue;
         }
         let r = find(&mut parent, i);
@@ -171,7 +178,10 @@ pub fn group(texts: &[&str]) -> Vec<Group> {
                 .take(50)
                 .max_by(|&&a, &&b| {
                     let score = |x: usize| -> f64 {
-                        sample.iter().map(|&y| jaccard(&features[x], &features[y])).sum()
+                        sample
+                            .iter()
+                            .map(|&y| jaccard(&features[x], &features[y]))
+                            .sum()
                     };
                     score(a).total_cmp(&score(b)).then(b.cmp(&a))
                 })
@@ -212,8 +222,14 @@ mod tests {
 
     #[test]
     fn words_are_found_in_any_script() {
-        assert_eq!(words("Bitte Entkoffeiniert!"), vec!["bitte", "entkoffeiniert"]);
-        assert_eq!(words("カフェインレス を 希望"), vec!["カフェインレス", "を", "希望"]);
+        assert_eq!(
+            words("Bitte Entkoffeiniert!"),
+            vec!["bitte", "entkoffeiniert"]
+        );
+        assert_eq!(
+            words("カフェインレス を 希望"),
+            vec!["カフェインレス", "を", "希望"]
+        );
         assert_eq!(words("bags, Bag"), vec!["bag", "bag"]);
     }
 }

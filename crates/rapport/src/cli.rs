@@ -45,6 +45,100 @@ pub enum Command {
     /// Make, list and revoke the tokens people sign in and call the API with.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The business's menu: what people can choose from (items with options).
+    #[command(subcommand)]
+    Menu(MenuCommand),
+    /// Print a link to a person's own page, signed and valid for a while.
+    Link(LinkArgs),
+    /// May we contact this person now on this channel about this topic? (exit 0 yes, 1 no)
+    MayContact(MayContactArgs),
+    /// Everything held about a person, unsealed, with the readings, as one JSON document.
+    Export(ExportArgs),
+    /// Forget a person for good: their key, their events and their name in the audit log.
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MenuCommand {
+    /// Add an item: rapport menu add channel.email --kind channel --title "E-mail" --option yes=Yes --option no=No
+    Add(MenuItemArgs),
+    /// Change an item: its kind, title, or options (given options replace the old ones).
+    Edit(MenuEditArgs),
+    /// Every item with its options.
+    List(MenuListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MenuItemArgs {
+    /// The item's id as `menu.chosen` events name it (see docs/readings.md for the ids that
+    /// govern contact: channel, channel.NAME, topic.NAME, frequency).
+    pub item: String,
+    /// product, service, channel, frequency, topic or other.
+    #[arg(long)]
+    pub kind: String,
+    #[arg(long)]
+    pub title: String,
+    /// An option as id=Title (or just id); repeat for each.
+    #[arg(long = "option", value_name = "ID=TITLE", required = true)]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MenuEditArgs {
+    pub item: String,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Replace the options: id=Title, repeated.
+    #[arg(long = "option", value_name = "ID=TITLE")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MenuListArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    pub person: String,
+    /// Days the link stays valid.
+    #[arg(long, default_value_t = 14)]
+    pub valid: i64,
+    /// Where the server is reached, for the printed link.
+    #[arg(long, default_value = "http://127.0.0.1:7878")]
+    pub base: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MayContactArgs {
+    pub person: String,
+    /// email, phone, post, chat, …
+    #[arg(long)]
+    pub channel: String,
+    /// What the contact is about (also the consent purpose), e.g. newsletter.
+    #[arg(long)]
+    pub topic: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub person: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    pub person: String,
+    /// Confirm: this cannot be undone.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

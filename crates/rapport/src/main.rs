@@ -44,5 +44,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => commands::generate::run(&args),
         Command::Serve(args) => commands::serve::run(&cli.db, &args),
         Command::Token(command) => commands::token::run(&cli.db, &command),
+        Command::Menu(command) => commands::own::menu(&cli.db, &command),
+        Command::Link(args) => commands::own::link(&cli.db, &args),
+        Command::MayContact(args) => commands::own::may_contact(&cli.db, &args),
+        Command::Export(args) => commands::own::export(&cli.db, &args),
+        Command::Forget(args) => commands::own::forget(&cli.db, &args),
     }
 }

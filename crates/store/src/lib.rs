@@ -91,7 +91,8 @@ pub trait Store {
     /// One person's public events in time order (nothing unsealed); `None` if unknown.
     fn events_of(&self, person: &PersonId) -> Result<Option<Vec<Recorded>>, StoreError>;
     /// The `(source, id)` of one of a person's events, by its ledger number.
-    fn event_id(&self, person: &PersonId, seq: i64) -> Result<Option<(String, String)>, StoreError>;
+    fn event_id(&self, person: &PersonId, seq: i64)
+    -> Result<Option<(String, String)>, StoreError>;
     /// One person's events with personal fields opened; `None` if the person is unknown.
     fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
     /// Records that `actor` did `action` (e.g. `card.view`) concerning `person`.
@@ -201,7 +202,10 @@ pub trait PersonData {
     fn menu_put(&mut self, item: &MenuItem) -> Result<(), StoreError>;
     /// Every text of events of `kind` (e.g. proposals), opened, with the person and moment;
     /// forgotten people's texts are gone.
-    fn texts(&mut self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
+    fn texts(
+        &mut self,
+        kind: domain::Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
     /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
     /// audit log removed, and the files rewritten so no byte of it remains (figures that
     /// identify nobody are kept, detached, in the totals of forgotten people). `None` if

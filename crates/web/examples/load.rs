@@ -95,7 +95,8 @@ async fn post(url: String, token: String, file: String, batch: usize, clients: u
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (queue, client, url, token) = (queue.clone(), client.clone(), url.clone(), token.clone());
+        let (queue, client, url, token) =
+            (queue.clone(), client.clone(), url.clone(), token.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -138,7 +139,8 @@ async fn post(url: String, token: String, file: String, batch: usize, clients: u
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: load cards URL TOKEN PEOPLE RATE SECONDS | load post URL TOKEN FILE BATCH CLIENTS";
+    let usage =
+        "usage: load cards URL TOKEN PEOPLE RATE SECONDS | load post URL TOKEN FILE BATCH CLIENTS";
     match args.first().map(String::as_str) {
         Some("cards") if args.len() == 6 => {
             cards(

@@ -295,6 +295,189 @@ async fn person(
     }
 }
 
+/// Answers whether a person may be contacted now on a channel about a topic, with the reason
+/// and the event that decided it. Nothing personal is opened or returned.
+async fn may_contact(
+    State(state): State<Arc<AppState>>,
+    Bearer(_who): Bearer,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let channel = params
+        .get("channel")
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::field("channel", "give the channel, e.g. ?channel=email"))?;
+    let topic = params
+        .get("topic")
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let person = domain::PersonId::parse(&id)
+        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
+    let s = state.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        s.readers.with(|st| {
+            let Some(events) = st.events_of(&person)? else {
+                return Ok(None);
+            };
+            let now = domain::Timestamp::now();
+            let verdict =
+                domain::readings::choices_at(&events, now).check(now, &channel, topic.as_deref());
+            let decided = match &verdict {
+                domain::readings::Verdict::Yes { decided_by } => *decided_by,
+                domain::readings::Verdict::No { decided_by, .. } => Some(*decided_by),
+            };
+            let decided_by = match decided {
+                None => Value::Null,
+                Some(seq) => {
+                    let e = events.iter().find(|e| e.seq == seq);
+                    let ids = st.event_id(&person, seq)?;
+                    json!({
+                        "source": ids.as_ref().map(|i| i.0.clone()),
+                        "id": ids.as_ref().map(|i| i.1.clone()),
+                        "kind": e.map(|e| e.body.kind().as_str()),
+                        "at": e.map(|e| e.at.to_rfc3339()),
+                    })
+                }
+            };
+            let (may, reason) = match verdict {
+                domain::readings::Verdict::Yes {
+                    decided_by: Some(_),
+                } => (true, "chosen".to_owned()),
+                domain::readings::Verdict::Yes { decided_by: None } => {
+                    (true, "no choice against it".to_owned())
+                }
+                domain::readings::Verdict::No { reason, .. } => (false, reason.words().to_owned()),
+            };
+            Ok::<_, store::StoreError>(Some(json!({
+                "person": person.as_str(),
+                "channel": channel,
+                "topic": topic,
+                "may_contact": may,
+                "reason": reason,
+                "decided_by": decided_by,
+                "as_of": now.to_rfc3339(),
+            })))
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::store)?;
+    answer
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))
+}
+
+/// Everything held about a person, unsealed, with the readings (admin; audited).
+async fn export(
+    State(state): State<Arc<AppState>>,
+    Bearer(who): Bearer,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden(
+            "only an admin may export a person's data",
+        ));
+    }
+    let person = domain::PersonId::parse(&id)
+        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
+    let doc = view::export(&state, &person)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
+    state
+        .audit
+        .record(&who.actor(), "person.export", Some(&person))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        serde_json::to_vec(&doc).map_err(ApiError::internal)?,
+    )
+        .into_response())
+}
+
+/// Forgets a person (admin).
+async fn forget(
+    State(state): State<Arc<AppState>>,
+    Bearer(who): Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden("only an admin may forget a person"));
+    }
+    let person = domain::PersonId::parse(&id)
+        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
+    let done = view::forget(&state, &person, &who.actor())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
+    Ok(Json(json!({"forgotten": true, "events": done.events})))
+}
+
+async fn menu(
+    State(state): State<Arc<AppState>>,
+    Bearer(_who): Bearer,
+) -> Result<Json<Value>, ApiError> {
+    let s = state.clone();
+    let items = tokio::task::spawn_blocking(move || s.readers.with(|st| st.menu()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// Adds or replaces a menu item (admin).
+async fn put_menu(
+    State(state): State<Arc<AppState>>,
+    Bearer(who): Bearer,
+    Path(item): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    if !who.is_admin() {
+        return Err(ApiError::forbidden("only an admin may change the menu"));
+    }
+    let body = body.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::field("body", format!("malformed JSON: {e}")))?;
+    let mut parsed = crate::menu::parse_item(&value).map_err(|(f, m)| ApiError::field(f, m))?;
+    parsed.item = crate::menu::check_id("item", &item).map_err(|(f, m)| ApiError::field(f, m))?;
+    let s = state.clone();
+    let stored: MenuItem = parsed.clone();
+    tokio::task::spawn_blocking(move || {
+        s.writer
+            .lock()
+            .map_err(|_| store::StoreError::Corrupt {
+                message: "writer poisoned".into(),
+            })?
+            .menu_put(&stored)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::store)?;
+    state
+        .audit
+        .record(&who.actor(), &format!("menu.put:{}", parsed.item), None)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(json!(parsed)))
+}
+
+/// What people choose: counts per item and option, the combinations they compose, and
+/// proposals grouped by similarity (texts withheld from analysts).
+async fn choices(
+    State(state): State<Arc<AppState>>,
+    Bearer(who): Bearer,
+) -> Result<Json<Value>, ApiError> {
+    let report = crate::menu::report(&state, who.role.sees_personal_text())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,175 +516,4 @@ mod tests {
             "per_page"
         );
     }
-}
-
-/// Answers whether a person may be contacted now on a channel about a topic, with the reason
-/// and the event that decided it. Nothing personal is opened or returned.
-async fn may_contact(
-    State(state): State<Arc<AppState>>,
-    Bearer(_who): Bearer,
-    Path(id): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
-    let channel = params
-        .get("channel")
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::field("channel", "give the channel, e.g. ?channel=email"))?;
-    let topic = params
-        .get("topic")
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty());
-    let person = domain::PersonId::parse(&id)
-        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
-    let s = state.clone();
-    let answer = tokio::task::spawn_blocking(move || {
-        s.readers.with(|st| {
-            let Some(events) = st.events_of(&person)? else {
-                return Ok(None);
-            };
-            let now = domain::Timestamp::now();
-            let verdict = domain::readings::choices_at(&events, now).check(
-                now,
-                &channel,
-                topic.as_deref(),
-            );
-            let decided = match &verdict {
-                domain::readings::Verdict::Yes { decided_by } => *decided_by,
-                domain::readings::Verdict::No { decided_by, .. } => Some(*decided_by),
-            };
-            let decided_by = match decided {
-                None => Value::Null,
-                Some(seq) => {
-                    let e = events.iter().find(|e| e.seq == seq);
-                    let ids = st.event_id(&person, seq)?;
-                    json!({
-                        "source": ids.as_ref().map(|i| i.0.clone()),
-                        "id": ids.as_ref().map(|i| i.1.clone()),
-                        "kind": e.map(|e| e.body.kind().as_str()),
-                        "at": e.map(|e| e.at.to_rfc3339()),
-                    })
-                }
-            };
-            let (may, reason) = match verdict {
-                domain::readings::Verdict::Yes { decided_by: Some(_) } => (true, "chosen".to_owned()),
-                domain::readings::Verdict::Yes { decided_by: None } => {
-                    (true, "no choice against it".to_owned())
-                }
-                domain::readings::Verdict::No { reason, .. } => (false, reason.words().to_owned()),
-            };
-            Ok::<_, store::StoreError>(Some(json!({
-                "person": person.as_str(),
-                "channel": channel,
-                "topic": topic,
-                "may_contact": may,
-                "reason": reason,
-                "decided_by": decided_by,
-                "as_of": now.to_rfc3339(),
-            })))
-        })
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::store)?;
-    answer
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))
-}
-
-/// Everything held about a person, unsealed, with the readings (admin; audited).
-async fn export(
-    State(state): State<Arc<AppState>>,
-    Bearer(who): Bearer,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden("only an admin may export a person's data"));
-    }
-    let person = domain::PersonId::parse(&id)
-        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
-    let doc = view::export(&state, &person)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
-    state
-        .audit
-        .record(&who.actor(), "person.export", Some(&person))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")],
-        serde_json::to_vec(&doc).map_err(ApiError::internal)?,
-    )
-        .into_response())
-}
-
-/// Forgets a person (admin).
-async fn forget(
-    State(state): State<Arc<AppState>>,
-    Bearer(who): Bearer,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden("only an admin may forget a person"));
-    }
-    let person = domain::PersonId::parse(&id)
-        .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
-    let done = view::forget(&state, &person, &who.actor())
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
-    Ok(Json(json!({"forgotten": true, "events": done.events})))
-}
-
-async fn menu(State(state): State<Arc<AppState>>, Bearer(_who): Bearer) -> Result<Json<Value>, ApiError> {
-    let s = state.clone();
-    let items = tokio::task::spawn_blocking(move || s.readers.with(|st| st.menu()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::store)?;
-    Ok(Json(json!({"items": items})))
-}
-
-/// Adds or replaces a menu item (admin).
-async fn put_menu(
-    State(state): State<Arc<AppState>>,
-    Bearer(who): Bearer,
-    Path(item): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    if !who.is_admin() {
-        return Err(ApiError::forbidden("only an admin may change the menu"));
-    }
-    let body = body.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::field("body", format!("malformed JSON: {e}")))?;
-    let mut parsed = crate::menu::parse_item(&value).map_err(|(f, m)| ApiError::field(f, m))?;
-    parsed.item = crate::menu::check_id("item", &item).map_err(|(f, m)| ApiError::field(f, m))?;
-    let s = state.clone();
-    let stored: MenuItem = parsed.clone();
-    tokio::task::spawn_blocking(move || {
-        s.writer
-            .lock()
-            .map_err(|_| store::StoreError::Corrupt { message: "writer poisoned".into() })?
-            .menu_put(&stored)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::store)?;
-    state
-        .audit
-        .record(&who.actor(), &format!("menu.put:{}", parsed.item), None)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(json!(parsed)))
-}
-
-/// What people choose: counts per item and option, the combinations they compose, and
-/// proposals grouped by similarity (texts withheld from analysts).
-async fn choices(State(state): State<Arc<AppState>>, Bearer(who): Bearer) -> Result<Json<Value>, ApiError> {
-    let report = crate::menu::report(&state, who.role.sees_personal_text())
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(report))
 }

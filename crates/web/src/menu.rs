@@ -12,7 +12,14 @@ use store::{MenuItem, MenuOption, PersonData};
 
 use crate::state::AppState;
 
-pub const KINDS: &[&str] = &["product", "service", "channel", "frequency", "topic", "other"];
+pub const KINDS: &[&str] = &[
+    "product",
+    "service",
+    "channel",
+    "frequency",
+    "topic",
+    "other",
+];
 
 /// A menu id (item or option) as events name it.
 pub fn check_id(field: &'static str, s: &str) -> Result<String, (&'static str, String)> {
@@ -24,12 +31,15 @@ pub fn check_id(field: &'static str, s: &str) -> Result<String, (&'static str, S
 /// A menu item from JSON: `{"kind", "title", "options": [{"id", "title"}]}` (the item's id
 /// comes from elsewhere).
 pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
-    let kind = v
-        .get("kind")
-        .and_then(Value::as_str)
-        .ok_or(("kind", format!("give the kind: one of {}", KINDS.join(", "))))?;
+    let kind = v.get("kind").and_then(Value::as_str).ok_or((
+        "kind",
+        format!("give the kind: one of {}", KINDS.join(", ")),
+    ))?;
     if !KINDS.contains(&kind) {
-        return Err(("kind", format!("{kind:?} is not one of {}", KINDS.join(", "))));
+        return Err((
+            "kind",
+            format!("{kind:?} is not one of {}", KINDS.join(", ")),
+        ));
     }
     let title = v
         .get("title")
@@ -41,7 +51,10 @@ pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
         .get("options")
         .and_then(Value::as_array)
         .filter(|o| !o.is_empty())
-        .ok_or(("options", "give at least one option: [{\"id\", \"title\"}]".to_owned()))?;
+        .ok_or((
+            "options",
+            "give at least one option: [{\"id\", \"title\"}]".to_owned(),
+        ))?;
     let mut parsed: Vec<MenuOption> = Vec::new();
     for o in options {
         let id = o
@@ -87,9 +100,8 @@ pub async fn report(state: &Arc<AppState>, texts: bool) -> Result<Value, String>
     let snapshot = state.snapshot();
     let s = state.clone();
     let (menu, proposals) = tokio::task::spawn_blocking(move || {
-        s.readers.with(|st| {
-            Ok::<_, store::StoreError>((st.menu()?, st.texts(Kind::MenuProposed)?))
-        })
+        s.readers
+            .with(|st| Ok::<_, store::StoreError>((st.menu()?, st.texts(Kind::MenuProposed)?)))
     })
     .await
     .map_err(|e| e.to_string())?
@@ -176,9 +188,18 @@ mod tests {
         assert_eq!(ok.options[1].title, "phone");
         let bad = |v: Value| parse_item(&v).unwrap_err().0;
         assert_eq!(bad(json!({"title": "x", "options": [{"id": "a"}]})), "kind");
-        assert_eq!(bad(json!({"kind": "weird", "title": "x", "options": [{"id": "a"}]})), "kind");
-        assert_eq!(bad(json!({"kind": "topic", "options": [{"id": "a"}]})), "title");
-        assert_eq!(bad(json!({"kind": "topic", "title": "x", "options": []})), "options");
+        assert_eq!(
+            bad(json!({"kind": "weird", "title": "x", "options": [{"id": "a"}]})),
+            "kind"
+        );
+        assert_eq!(
+            bad(json!({"kind": "topic", "options": [{"id": "a"}]})),
+            "title"
+        );
+        assert_eq!(
+            bad(json!({"kind": "topic", "title": "x", "options": []})),
+            "options"
+        );
         assert_eq!(
             bad(json!({"kind": "topic", "title": "x", "options": [{"id": "a"}, {"id": "a"}]})),
             "options"
@@ -188,6 +209,12 @@ mod tests {
     #[test]
     fn options_are_read_one_per_line() {
         let o = parse_options("email = E-mail\n\nphone\n").unwrap();
-        assert_eq!(o, vec![json!({"id": "email", "title": "E-mail"}), json!({"id": "phone", "title": "phone"})]);
+        assert_eq!(
+            o,
+            vec![
+                json!({"id": "email", "title": "E-mail"}),
+                json!({"id": "phone", "title": "phone"})
+            ]
+        );
     }
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/tokens/{id}/revoke", post(revoke_token))
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/menu", get(menu).post(put_menu))
         .route("/static/app.css", get(css))
 }
 
@@ -433,6 +434,147 @@ async fn card(
         timeline_hidden,
     };
     Ok(html(page.render()?))
+}
+
+// --- Menu -----------------------------------------------------------------------------------
+
+pub struct Request {
+    pub voices: u64,
+    pub text: Option<String>,
+    pub also: Vec<String>,
+    pub period: String,
+}
+
+#[derive(Template)]
+#[template(path = "menu.html")]
+struct MenuPage {
+    nav: Option<Nav>,
+    admin: bool,
+    as_of: String,
+    kinds: &'static [&'static str],
+    items: Vec<store::MenuItem>,
+    people_choosing: u64,
+    chosen: Vec<(String, String, u64)>,
+    combinations: Vec<(String, u64)>,
+    proposals: Vec<Request>,
+}
+
+async fn menu(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
+    let report = crate::menu::report(&state, who.0.role.sees_personal_text())
+        .await
+        .map_err(PageError::internal)?;
+    let items: Vec<store::MenuItem> =
+        serde_json::from_value(report["menu"].clone()).map_err(PageError::internal)?;
+    let str_of = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    let chosen = report["chosen"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        str_of(&c["item"]),
+                        str_of(&c["option"]),
+                        c["people"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let combinations = report["combinations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(20)
+                .map(|c| {
+                    let parts: Vec<String> = c["choices"]
+                        .as_array()
+                        .map(|x| x.iter().map(str_of).collect())
+                        .unwrap_or_default();
+                    (parts.join(" + "), c["people"].as_u64().unwrap_or(0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let proposals = report["proposals"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .take(100)
+                .map(|p| {
+                    let day = |v: &serde_json::Value| {
+                        v.as_str()
+                            .and_then(|s| s.get(..10))
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    let (first, last) = (day(&p["first"]), day(&p["last"]));
+                    Request {
+                        voices: p["voices"].as_u64().unwrap_or(0),
+                        text: p["text"].as_str().map(str::to_owned),
+                        also: p["also_said"]
+                            .as_array()
+                            .map(|x| x.iter().map(str_of).collect())
+                            .unwrap_or_default(),
+                        period: if first == last {
+                            first
+                        } else {
+                            format!("{first} – {last}")
+                        },
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = MenuPage {
+        nav: Nav::of(&who),
+        admin: who.0.is_admin(),
+        as_of: str_of(&report["as_of"]),
+        kinds: crate::menu::KINDS,
+        items,
+        people_choosing: report["people_choosing"].as_u64().unwrap_or(0),
+        chosen,
+        combinations,
+        proposals,
+    };
+    Ok(html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct MenuForm {
+    csrf: Option<String>,
+    item: Option<String>,
+    kind: Option<String>,
+    title: Option<String>,
+    options: Option<String>,
+}
+
+async fn put_menu(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Form(form): Form<MenuForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    who.require_admin()?;
+    let bad = |(f, m): (&str, String)| PageError::BadRequest(format!("{f}: {m}"));
+    let options = crate::menu::parse_options(form.options.as_deref().unwrap_or("")).map_err(bad)?;
+    let mut item = crate::menu::parse_item(&serde_json::json!({
+        "kind": form.kind, "title": form.title, "options": options,
+    }))
+    .map_err(bad)?;
+    item.item = crate::menu::check_id("item", form.item.as_deref().unwrap_or("")).map_err(bad)?;
+    let s = state.clone();
+    let stored = item.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
+        store::PersonData::menu_put(&mut *w, &stored).map_err(PageError::from)
+    })
+    .await??;
+    state
+        .audit
+        .record(&who.0.actor(), &format!("menu.put:{}", item.item), None)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(Redirect::to("/menu").into_response())
 }
 
 // --- Audit ----------------------------------------------------------------------------------

@@ -72,7 +72,8 @@ pub fn verify_link(
     now: Timestamp,
 ) -> Result<(PersonId, Timestamp), LinkError> {
     let mut parts = link.split('.');
-    let (Some(p), Some(e), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(p), Some(e), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(LinkError::Malformed);
     };
@@ -83,7 +84,9 @@ pub fn verify_link(
         .and_then(|s| PersonId::parse(&s).ok())
         .ok_or(LinkError::Malformed)?;
     let expires = e.parse::<i64>().map_err(|_| LinkError::Malformed)?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| LinkError::Malformed)?;
     mac(secret, &["link", person.as_str(), e])
         .verify_slice(&sig)
         .map_err(|_| LinkError::Forged)?;
@@ -188,21 +191,30 @@ async fn load(
     let s = state.clone();
     let p = person.clone();
     let (history, menu) = tokio::task::spawn_blocking(move || {
-        s.readers.with(|st| Ok::<_, store::StoreError>((st.history(&p)?, st.menu()?)))
+        s.readers
+            .with(|st| Ok::<_, store::StoreError>((st.history(&p)?, st.menu()?)))
     })
     .await??;
-    let history = history.ok_or_else(|| {
-        PageError::NotFound("We hold nothing about you any more.".into())
-    })?;
+    let history =
+        history.ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
     let snapshot = state.snapshot();
     let now = Timestamp::now();
     let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
     sort_in_time(&mut events);
-    let readings = assess_one(&events, now, &snapshot.models, snapshot.as_ref(), &snapshot.dists);
+    let readings = assess_one(
+        &events,
+        now,
+        &snapshot.models,
+        snapshot.as_ref(),
+        &snapshot.dists,
+    );
     Ok((Card::build(person, now, &history, &readings), menu, history))
 }
 
-async fn page(State(state): State<Arc<AppState>>, Path(link): Path<String>) -> Result<Response, PageError> {
+async fn page(
+    State(state): State<Arc<AppState>>,
+    Path(link): Path<String>,
+) -> Result<Response, PageError> {
     let person = person_of(&state, &link)?;
     let (card, menu, history) = load(&state, &person).await?;
     let chosen: HashMap<&str, &str> = card
@@ -219,13 +231,24 @@ async fn page(State(state): State<Arc<AppState>>, Path(link): Path<String>) -> R
             options: m
                 .options
                 .iter()
-                .map(|o| (o.id.clone(), o.title.clone(), chosen.get(m.item.as_str()) == Some(&o.id.as_str())))
+                .map(|o| {
+                    (
+                        o.id.clone(),
+                        o.title.clone(),
+                        chosen.get(m.item.as_str()) == Some(&o.id.as_str()),
+                    )
+                })
                 .collect(),
         })
         .collect();
     // Purposes the person has a say in: those they gave or withdrew, those the business
     // contacted them about, and the menu's topics.
-    let mut purposes: Vec<String> = card.own_words.consents.iter().map(|c| c.purpose.clone()).collect();
+    let mut purposes: Vec<String> = card
+        .own_words
+        .consents
+        .iter()
+        .map(|c| c.purpose.clone())
+        .collect();
     for e in &history {
         if let Body::OutreachSent { topic: Some(t), .. } = &e.body {
             purposes.push(t.to_string());
@@ -260,19 +283,31 @@ async fn page(State(state): State<Arc<AppState>>, Path(link): Path<String>) -> R
     Ok(private(page.render()?))
 }
 
-async fn download(State(state): State<Arc<AppState>>, Path(link): Path<String>) -> Result<Response, PageError> {
+async fn download(
+    State(state): State<Arc<AppState>>,
+    Path(link): Path<String>,
+) -> Result<Response, PageError> {
     let person = person_of(&state, &link)?;
     let (_, _, history) = load(&state, &person).await?;
     let snapshot = state.snapshot();
     let now = Timestamp::now();
     let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
     sort_in_time(&mut events);
-    let readings = assess_one(&events, now, &snapshot.models, snapshot.as_ref(), &snapshot.dists);
+    let readings = assess_one(
+        &events,
+        now,
+        &snapshot.models,
+        snapshot.as_ref(),
+        &snapshot.dists,
+    );
     let doc = domain::card::export(&person, now, &history, &readings);
     let body = serde_json::to_vec_pretty(&doc).map_err(PageError::internal)?;
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::CONTENT_DISPOSITION,
@@ -295,7 +330,12 @@ fn done(title: &str, message: &str, link: &str) -> Result<Response, PageError> {
 }
 
 /// Records one event the person made on their page.
-async fn record(state: &Arc<AppState>, person: PersonId, body: Body, personal: Personal) -> Result<(), PageError> {
+async fn record(
+    state: &Arc<AppState>,
+    person: PersonId,
+    body: Body,
+    personal: Personal,
+) -> Result<(), PageError> {
     let mut id = [0u8; 12];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
     let event = NewEvent {
@@ -316,7 +356,9 @@ async fn record(state: &Arc<AppState>, person: PersonId, body: Body, personal: P
 fn text(field: &str, value: Option<String>) -> Result<String, PageError> {
     let t = value.unwrap_or_default().trim().to_owned();
     if t.is_empty() {
-        return Err(PageError::BadRequest(format!("Please write your {field} first.")));
+        return Err(PageError::BadRequest(format!(
+            "Please write your {field} first."
+        )));
     }
     if t.chars().count() > MAX_TEXT {
         return Err(PageError::BadRequest(format!(
@@ -327,7 +369,8 @@ fn text(field: &str, value: Option<String>) -> Result<String, PageError> {
 }
 
 fn label(field: &str, value: &str) -> Result<domain::values::Label, PageError> {
-    domain::values::Label::parse(value).map_err(|_| PageError::BadRequest(format!("{field}: not a valid choice")))
+    domain::values::Label::parse(value)
+        .map_err(|_| PageError::BadRequest(format!("{field}: not a valid choice")))
 }
 
 #[derive(Deserialize)]
@@ -349,7 +392,11 @@ async fn wish(
         ..Personal::default()
     };
     record(&state, person, Body::WishStated, personal).await?;
-    done("Thank you", "Your wish is recorded, in your own words, for everyone who helps you here.", &link)
+    done(
+        "Thank you",
+        "Your wish is recorded, in your own words, for everyone who helps you here.",
+        &link,
+    )
 }
 
 #[derive(Deserialize)]
@@ -366,7 +413,10 @@ async fn choose(
 ) -> Result<Response, PageError> {
     let person = person_of(&state, &link)?;
     check_csrf(&state, &link, form.csrf.as_deref())?;
-    let (item, option) = (form.item.unwrap_or_default(), form.option.unwrap_or_default());
+    let (item, option) = (
+        form.item.unwrap_or_default(),
+        form.option.unwrap_or_default(),
+    );
     let s = state.clone();
     let menu = tokio::task::spawn_blocking(move || s.readers.with(|st| st.menu())).await??;
     let known = menu
@@ -374,14 +424,20 @@ async fn choose(
         .find(|m| m.item == item)
         .is_some_and(|m| m.options.iter().any(|o| o.id == option));
     if !known {
-        return Err(PageError::BadRequest("That is not one of the menu's choices.".into()));
+        return Err(PageError::BadRequest(
+            "That is not one of the menu's choices.".into(),
+        ));
     }
     let body = Body::MenuChosen {
         item: label("item", &item)?,
         option: label("option", &option)?,
     };
     record(&state, person, body, Personal::default()).await?;
-    done("Saved", "Your choice is saved; it counts from now on.", &link)
+    done(
+        "Saved",
+        "Your choice is saved; it counts from now on.",
+        &link,
+    )
 }
 
 #[derive(Deserialize)]
@@ -408,7 +464,11 @@ async fn propose(
         ..Personal::default()
     };
     record(&state, person, Body::MenuProposed { item }, personal).await?;
-    done("Thank you", "Your proposal is recorded. When others ask for the same, we see them together.", &link)
+    done(
+        "Thank you",
+        "Your proposal is recorded. When others ask for the same, we see them together.",
+        &link,
+    )
 }
 
 #[derive(Deserialize)]
@@ -436,7 +496,11 @@ async fn consent(
             Body::ConsentWithdrawn { purpose, how },
             "Your consent is withdrawn, from this moment on.",
         ),
-        _ => return Err(PageError::BadRequest("Choose to give or to withdraw.".into())),
+        _ => {
+            return Err(PageError::BadRequest(
+                "Choose to give or to withdraw.".into(),
+            ));
+        }
     };
     record(&state, person, body, Personal::default()).await?;
     done("Saved", message, &link)
@@ -475,9 +539,13 @@ async fn forget_confirm(
     let person = person_of(&state, &link)?;
     check_csrf(&state, &link, form.csrf.as_deref())?;
     if form.confirm.as_deref() != Some("yes") {
-        return Err(PageError::BadRequest("Nothing was forgotten: the confirmation was missing.".into()));
+        return Err(PageError::BadRequest(
+            "Nothing was forgotten: the confirmation was missing.".into(),
+        ));
     }
-    crate::view::forget(&state, &person, "self").await.map_err(PageError::internal)?;
+    crate::view::forget(&state, &person, "self")
+        .await
+        .map_err(PageError::internal)?;
     Ok(private(
         Done {
             nav: None,
@@ -501,7 +569,10 @@ mod tests {
         let now = Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
         let link = make_link(&k, &p, now.plus_days(1));
         assert_eq!(verify_link(&k, &link, now).unwrap().0, p);
-        assert_eq!(verify_link(&k, &link, now.plus_days(2)), Err(LinkError::Expired));
+        assert_eq!(
+            verify_link(&k, &link, now.plus_days(2)),
+            Err(LinkError::Expired)
+        );
         let other = URL_SAFE_NO_PAD.encode("P-2");
         let parts: Vec<&str> = link.split('.').collect();
         let swapped = format!("{other}.{}.{}", parts[1], parts[2]);

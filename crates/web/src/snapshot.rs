@@ -81,7 +81,10 @@ impl ChoiceCounts {
 }
 
 /// A person's current menu choices (the latest per item).
-fn current_choices(events: &[domain::readings::Recorded], as_of: Timestamp) -> Vec<(String, String)> {
+fn current_choices(
+    events: &[domain::readings::Recorded],
+    as_of: Timestamp,
+) -> Vec<(String, String)> {
     let mut latest: Vec<(String, String)> = Vec::new();
     for e in events.iter().filter(|e| e.at <= as_of) {
         if let Body::MenuChosen { item, option } = &e.body {

@@ -245,7 +245,10 @@ impl AppState {
     pub fn append(&self, events: Vec<domain::NewEvent>) -> Result<store::BatchSummary, String> {
         use store::Store;
         let summary = {
-            let mut store = self.writer.lock().map_err(|_| "the writer is poisoned".to_owned())?;
+            let mut store = self
+                .writer
+                .lock()
+                .map_err(|_| "the writer is poisoned".to_owned())?;
             let mut batch = store.batch("web").map_err(|e| e.to_string())?;
             for e in events {
                 batch.append(e).map_err(|e| e.to_string())?;

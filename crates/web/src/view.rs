@@ -68,7 +68,10 @@ pub async fn forget(
     let s = state.clone();
     let p = person.clone();
     let done = tokio::task::spawn_blocking(move || {
-        let mut w = s.writer.lock().map_err(|_| "the writer is poisoned".to_owned())?;
+        let mut w = s
+            .writer
+            .lock()
+            .map_err(|_| "the writer is poisoned".to_owned())?;
         let done = store::PersonData::forget(&mut *w, &p).map_err(|e| e.to_string())?;
         // No connection keeps the destroyed key in its cache.
         s.readers.each(|r| r.evict_key(p.as_str()));
@@ -143,6 +146,12 @@ pub async fn export(state: &Arc<AppState>, person: &PersonId) -> Result<Option<V
     let now = Timestamp::now();
     let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
     sort_in_time(&mut events);
-    let readings = assess_one(&events, now, &snapshot.models, snapshot.as_ref(), &snapshot.dists);
+    let readings = assess_one(
+        &events,
+        now,
+        &snapshot.models,
+        snapshot.as_ref(),
+        &snapshot.dists,
+    );
     Ok(Some(domain::card::export(person, now, &history, &readings)))
 }

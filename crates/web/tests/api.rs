@@ -366,3 +366,143 @@ async fn new_events_reach_the_list_after_the_background_refresh() {
     assert_eq!(total, 1);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn may_contact_answers_with_the_reason_and_the_deciding_event() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    // P-000010 withdrew consent for the newsletter (a showcase person).
+    let (status, no) = get(
+        &s,
+        &s.analyst,
+        "/api/people/P-000010/may-contact?channel=email&topic=newsletter",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{no}");
+    check(&doc, "MayContact", &no);
+    assert_eq!(no["may_contact"], false);
+    assert_eq!(no["reason"], "consent withdrawn");
+    assert_eq!(no["decided_by"]["kind"], "consent.withdrawn");
+    let (status, body) = get(&s, &s.agent, "/api/people/P-000010/may-contact").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "channel");
+    let (status, _) = get(&s, &s.agent, "/api/people/NOBODY/may-contact?channel=email").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn only_an_admin_exports_or_forgets_a_person_and_both_are_audited() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let (status, _) = get(&s, &s.agent, "/api/people/P-000005/export").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, export) = get(&s, &s.admin, "/api/people/P-000005/export").await;
+    assert_eq!(status, StatusCode::OK);
+    check(&doc, "Export", &export);
+    assert!(export["events"].as_array().unwrap().len() > 3);
+    assert!(export["card"]["identity"]["name"].is_string());
+    let delete = |token: String| {
+        let url = s.url("/api/people/P-000005");
+        async move {
+            client()
+                .delete(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        delete(s.agent.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = delete(s.admin.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        delete(s.admin.clone()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = get(&s, &s.admin, "/api/people/P-000005").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let log = s.state.readers.with(|st| st.audit_page(None, 50)).unwrap();
+    assert!(
+        log.iter()
+            .any(|(_, e)| e.action == "person.forget" && e.person.is_none())
+    );
+    assert!(
+        log.iter()
+            .all(|(_, e)| e.person.as_deref() != Some("P-000005")),
+        "the audit log no longer names them"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_menu_is_kept_by_admins_and_proposals_come_back_grouped_with_their_voices() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let put = |token: String, body: Value| {
+        let url = s.url("/api/menu/channel.email");
+        async move {
+            client()
+                .put(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let item =
+        json!({"kind": "channel", "title": "E-mail", "options": [{"id": "yes"}, {"id": "no"}]});
+    assert_eq!(
+        put(s.agent.clone(), item.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let bad = put(
+        s.admin.clone(),
+        json!({"kind": "channel", "title": "E-mail", "options": []}),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "options");
+    assert_eq!(put(s.admin.clone(), item).await.status(), StatusCode::OK);
+    let (_, menu) = get(&s, &s.analyst, "/api/menu").await;
+    assert_eq!(menu["items"][0]["item"], "channel.email");
+
+    let decaf_voices = |report: &Value| {
+        report["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["text"].as_str().is_some_and(|t| t.contains("decaf")))
+            .map_or(0, |g| g["voices"].as_u64().unwrap())
+    };
+    let (_, before) = get(&s, &s.agent, "/api/menu/choices").await;
+    // Three people ask for the same thing in other words; one asks for something else.
+    let proposals: Vec<Value> = [
+        ("Q-1", "Please sell a decaf version of the house blend"),
+        ("Q-2", "please sell a decaf version of your house blend!"),
+        ("Q-3", "Sell a decaf version of the house blend please"),
+        ("Q-4", "Deliver on Saturday mornings"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (p, t))| {
+        json!({"source": "t", "id": format!("pr{i}"), "person": p,
+        "kind": "menu.proposed", "at": "2025-03-01T00:00:00Z", "text": t})
+    })
+    .collect();
+    let (status, _) = post(&s, &s.admin, json!(proposals).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, report) = get(&s, &s.agent, "/api/menu/choices").await;
+    check(&doc, "Choices", &report);
+    assert_eq!(decaf_voices(&report), decaf_voices(&before) + 3, "{report}");
+    let (_, hidden) = get(&s, &s.analyst, "/api/menu/choices").await;
+    assert!(
+        !hidden.to_string().contains("decaf"),
+        "analysts see voices, not words"
+    );
+    s.stop().await;
+}

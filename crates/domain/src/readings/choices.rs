@@ -50,8 +50,13 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Yes; `decided_by` is the choice that allows it explicitly, if any.
-    Yes { decided_by: Option<i64> },
-    No { reason: Reason, decided_by: i64 },
+    Yes {
+        decided_by: Option<i64>,
+    },
+    No {
+        reason: Reason,
+        decided_by: i64,
+    },
 }
 
 /// A contact frequency: at most `max` outreach within `days`.
@@ -365,7 +370,8 @@ mod tests {
             out("2024-01-06T00:00:00Z", "email", "offers"),
         ]);
         let r = respects_choices(&e).unwrap();
-        let reasons: Vec<(i64, Reason)> = r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
+        let reasons: Vec<(i64, Reason)> =
+            r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
         assert_eq!(
             reasons,
             vec![(3, Reason::ChannelNotChosen), (6, Reason::ChannelNotChosen)]
@@ -383,7 +389,8 @@ mod tests {
             out("2024-02-25T00:00:00Z", "email", "news"),
         ]);
         let r = respects_choices(&e).unwrap();
-        let reasons: Vec<(i64, Reason)> = r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
+        let reasons: Vec<(i64, Reason)> =
+            r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
         // The declined offer still counts as contact for the frequency.
         assert_eq!(
             reasons,
@@ -420,7 +427,10 @@ mod tests {
 
     #[test]
     fn frequencies_are_read_from_words_and_counts() {
-        assert_eq!(Frequency::parse("weekly"), Some(Frequency { max: 1, days: 7 }));
+        assert_eq!(
+            Frequency::parse("weekly"),
+            Some(Frequency { max: 1, days: 7 })
+        );
         assert_eq!(
             Frequency::parse("2-per-month"),
             Some(Frequency { max: 2, days: 30 })

@@ -6,6 +6,7 @@ pub mod fit;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod own;
 pub mod people;
 pub mod serve;
 pub mod token;

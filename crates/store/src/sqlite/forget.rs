@@ -18,17 +18,28 @@ use super::{SqliteStore, scan};
 use crate::{Forgotten, StoreError};
 
 impl SqliteStore {
-    pub(super) fn forget_person(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError> {
+    pub(super) fn forget_person(
+        &mut self,
+        person: &PersonId,
+    ) -> Result<Option<Forgotten>, StoreError> {
         let Some(pk) = self.person_key(person)? else {
             return Ok(None);
         };
         let events = scan::person_events(&self.conn, pk)?;
         let mut amounts: BTreeMap<String, i64> = BTreeMap::new();
         for e in &events {
-            if let Body::InvoiceIssued { amount, currency, .. } = &e.body {
+            if let Body::InvoiceIssued {
+                amount, currency, ..
+            } = &e.body
+            {
                 *amounts.entry(currency.to_string()).or_default() += amount.ten_thousandths();
             }
-            if let Body::OrderPlaced { amount, currency: Some(c), .. } = &e.body {
+            if let Body::OrderPlaced {
+                amount,
+                currency: Some(c),
+                ..
+            } = &e.body
+            {
                 *amounts.entry(c.to_string()).or_default() += amount.ten_thousandths();
             }
         }
@@ -66,8 +77,9 @@ impl SqliteStore {
         }
 
         // 3. No copy left in the log or in free pages.
-        self.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
         Ok(Some(Forgotten {
             events: removed as u64,
             sealed: sealed as u64,

@@ -36,7 +36,13 @@ impl SqliteStore {
             "INSERT INTO menu (item, kind, title, options, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (item) DO UPDATE SET kind = excluded.kind, title = excluded.title,
                  options = excluded.options, updated_at = excluded.updated_at",
-            params![item.item, item.kind, item.title, options, Timestamp::now().unix()],
+            params![
+                item.item,
+                item.kind,
+                item.title,
+                options,
+                Timestamp::now().unix()
+            ],
         )?;
         Ok(())
     }

@@ -17,9 +17,9 @@ use crate::vault::{self, MasterKey, Vault};
 use crate::{AuditEntry, Batch, FullEvent, Population, Store, StoreError, Totals};
 
 mod access;
+mod batch;
 mod forget;
 mod menu;
-mod batch;
 mod scan;
 
 /// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
@@ -281,7 +281,11 @@ impl Store for SqliteStore {
         }
     }
 
-    fn event_id(&self, person: &PersonId, seq: i64) -> Result<Option<(String, String)>, StoreError> {
+    fn event_id(
+        &self,
+        person: &PersonId,
+        seq: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
         let Some(pk) = self.person_key(person)? else {
             return Ok(None);
         };
@@ -368,6 +372,27 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+impl crate::PersonData for SqliteStore {
+    fn menu(&self) -> Result<Vec<crate::MenuItem>, StoreError> {
+        self.menu_items()
+    }
+
+    fn menu_put(&mut self, item: &crate::MenuItem) -> Result<(), StoreError> {
+        self.put_menu_item(item)
+    }
+
+    fn texts(
+        &mut self,
+        kind: domain::Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
+        self.texts_of(kind)
+    }
+
+    fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
+        self.forget_person(person)
     }
 }
 
@@ -602,26 +627,5 @@ mod tests {
         )
         .unwrap();
         assert!(SqliteStore::open(&path, MasterKey::generate()).is_err());
-    }
-}
-
-impl crate::PersonData for SqliteStore {
-    fn menu(&self) -> Result<Vec<crate::MenuItem>, StoreError> {
-        self.menu_items()
-    }
-
-    fn menu_put(&mut self, item: &crate::MenuItem) -> Result<(), StoreError> {
-        self.put_menu_item(item)
-    }
-
-    fn texts(
-        &mut self,
-        kind: domain::Kind,
-    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
-        self.texts_of(kind)
-    }
-
-    fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
-        self.forget_person(person)
     }
 }

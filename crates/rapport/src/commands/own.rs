@@ -1,0 +1,222 @@
+//! The person's own side on the command line: the menu they choose from, a link to their own
+//! page, whether they may be contacted, their data to take away, and being forgotten.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use domain::readings::{Verdict, choices_at};
+use domain::{PersonId, Timestamp};
+use serde_json::{Value, json};
+use store::{Access, PersonData, Store};
+
+use crate::cli::{ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand};
+use crate::ledger;
+
+fn person(id: &str) -> anyhow::Result<PersonId> {
+    PersonId::parse(id).map_err(|e| anyhow!("person: {e}"))
+}
+
+fn options(list: &[String]) -> anyhow::Result<Vec<Value>> {
+    web::menu::parse_options(&list.join("\n")).map_err(|(f, m)| anyhow!("--option ({f}): {m}"))
+}
+
+pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
+    let mut store = ledger::open(db)?;
+    let save = |store: &mut store::SqliteStore, id: &str, item: Value| -> anyhow::Result<()> {
+        let mut item = web::menu::parse_item(&item).map_err(|(f, m)| anyhow!("--{f}: {m}"))?;
+        item.item = web::menu::check_id("item", id).map_err(|(_, m)| anyhow!("item: {m}"))?;
+        store.menu_put(&item).context("saving the menu")?;
+        store.audit(&ledger::actor(), &format!("menu.put:{}", item.item), None)?;
+        println!(
+            "{}: {} ({}), {} options",
+            item.item,
+            item.title,
+            item.kind,
+            item.options.len()
+        );
+        Ok(())
+    };
+    match command {
+        MenuCommand::Add(a) => {
+            if store.menu()?.iter().any(|m| m.item == a.item.trim()) {
+                bail!(
+                    "{:?} is already on the menu: use `rapport menu edit`",
+                    a.item
+                );
+            }
+            let item = json!({"kind": a.kind, "title": a.title, "options": options(&a.options)?});
+            save(&mut store, &a.item, item)?;
+        }
+        MenuCommand::Edit(a) => {
+            let old = store
+                .menu()?
+                .into_iter()
+                .find(|m| m.item == a.item.trim())
+                .ok_or_else(|| anyhow!("{:?} is not on the menu (rapport menu list)", a.item))?;
+            let opts = if a.options.is_empty() {
+                serde_json::to_value(&old.options)?
+            } else {
+                Value::Array(options(&a.options)?)
+            };
+            let item = json!({
+                "kind": a.kind.clone().unwrap_or(old.kind),
+                "title": a.title.clone().unwrap_or(old.title),
+                "options": opts,
+            });
+            save(&mut store, &a.item, item)?;
+        }
+        MenuCommand::List(a) => {
+            let items = store.menu()?;
+            if a.json {
+                for i in &items {
+                    println!("{}", serde_json::to_string(i)?);
+                }
+            } else if items.is_empty() {
+                println!(
+                    "The menu is empty: rapport menu add ITEM --kind K --title T --option id=Title"
+                );
+            } else {
+                for i in &items {
+                    let opts: Vec<String> = i
+                        .options
+                        .iter()
+                        .map(|o| format!("{}={}", o.id, o.title))
+                        .collect();
+                    println!(
+                        "{:<24} {:<10} {}: {}",
+                        i.item,
+                        i.kind,
+                        i.title,
+                        opts.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
+    let p = person(&args.person)?;
+    if !(1..=366).contains(&args.valid) {
+        bail!("--valid {}: give 1 to 366 days", args.valid);
+    }
+    let store = ledger::open(db)?;
+    if store.events_of(&p)?.is_none() {
+        bail!("no person {p:?} in {}", db.display());
+    }
+    let expires = Timestamp::now().plus_days(args.valid);
+    let link = web::selfservice::make_link(&store.secret("links"), &p, expires);
+    println!("{}/me/{link}", args.base.trim_end_matches('/'));
+    eprintln!(
+        "Valid until {expires}, for {p} only. Send it to them; anyone holding it sees their page."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode> {
+    let p = person(&args.person)?;
+    let store = ledger::open(db)?;
+    let events = store
+        .events_of(&p)?
+        .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
+    let now = Timestamp::now();
+    let verdict = choices_at(&events, now).check(now, &args.channel, args.topic.as_deref());
+    let (yes, reason, seq) = match verdict {
+        Verdict::Yes {
+            decided_by: Some(s),
+        } => (true, "chosen", Some(s)),
+        Verdict::Yes { decided_by: None } => (true, "no choice against it", None),
+        Verdict::No { reason, decided_by } => (false, reason.words(), Some(decided_by)),
+    };
+    let decided = match seq {
+        None => None,
+        Some(s) => {
+            let e = events.iter().find(|e| e.seq == s);
+            let ids = store.event_id(&p, s)?;
+            Some(json!({
+                "source": ids.as_ref().map(|i| i.0.clone()),
+                "id": ids.as_ref().map(|i| i.1.clone()),
+                "kind": e.map(|e| e.body.kind().as_str()),
+                "at": e.map(|e| e.at.to_rfc3339()),
+            }))
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({"person": p.as_str(), "channel": args.channel, "topic": args.topic,
+                   "may_contact": yes, "reason": reason, "decided_by": decided})
+        );
+    } else {
+        let by = decided
+            .map(|d| {
+                format!(
+                    " ({} {}/{} at {})",
+                    d["kind"].as_str().unwrap_or(""),
+                    d["source"].as_str().unwrap_or(""),
+                    d["id"].as_str().unwrap_or(""),
+                    d["at"].as_str().unwrap_or("")
+                )
+            })
+            .unwrap_or_default();
+        println!("{}: {reason}{by}", if yes { "yes" } else { "no" });
+    }
+    Ok(if yes {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let p = person(&args.person)?;
+    let mut store = ledger::open(db)?;
+    let Some(history) = store.history(&p)? else {
+        bail!("no person {p:?} in {}", db.display());
+    };
+    store
+        .audit(&ledger::actor(), "person.export", Some(&p))
+        .context("writing the audit log")?;
+    let now = Timestamp::now();
+    let assessed = ledger::assess(&store, now)?;
+    let i = assessed
+        .people
+        .iter()
+        .position(|x| *x == p)
+        .context("the person vanished while reading")?;
+    let doc = domain::card::export(&p, now, &history, &assessed.readings[i]);
+    let text = serde_json::to_string_pretty(&doc)?;
+    match &args.out {
+        Some(path) => std::fs::write(path, text + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{text}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
+    let p = person(&args.person)?;
+    if !args.yes {
+        bail!(
+            "forgetting {p} cannot be undone: run again with --yes (take `rapport export {p}` first if they want a copy)"
+        );
+    }
+    let mut store = ledger::open(db)?;
+    let done = store
+        .forget(&p)?
+        .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
+    store
+        .audit(&ledger::actor(), "person.forget", None)
+        .context("writing the audit log")?;
+    println!(
+        "Forgotten: {} events and {} sealed fields removed, the person's key destroyed, the files rewritten.",
+        done.events, done.sealed
+    );
+    Ok(ExitCode::SUCCESS)
+}

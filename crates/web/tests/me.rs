@@ -1,0 +1,316 @@
+//! The person's own page, tested as someone trying to see another person's data would:
+//! links are bound to one person, tampering and expiry are refused, GET changes nothing, and
+//! what the person chooses counts at once.
+
+mod common;
+
+use common::{Server, client, start};
+use domain::{PersonId, Timestamp};
+use rapport_web::selfservice::make_link;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use store::{Access, Store};
+
+fn link(s: &Server, person: &str, days: i64) -> String {
+    make_link(
+        &s.state.link_key,
+        &PersonId::parse(person).unwrap(),
+        Timestamp::now().plus_days(days),
+    )
+}
+
+async fn get(s: &Server, path: &str) -> (StatusCode, String) {
+    let r = client().get(s.url(path)).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+fn csrf_in(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+async fn post(s: &Server, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = client().post(s.url(path)).form(form).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Names and texts the ledger holds about `person` (read with an admin token).
+async fn secrets_of(s: &Server, person: &str) -> Vec<String> {
+    let card: Value = client()
+        .get(s.url(&format!("/api/people/{person}")))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut out = vec![card["identity"]["name"].as_str().unwrap().to_owned()];
+    if let Some(e) = card["identity"]["email"].as_str() {
+        out.push(e.to_owned());
+    }
+    out
+}
+
+fn ledger_state(s: &Server) -> (u64, usize) {
+    let totals = s.state.readers.with(|st| st.totals()).unwrap();
+    let audit = s
+        .state
+        .readers
+        .with(|st| st.audit_page(None, 100_000))
+        .unwrap();
+    (totals.events, audit.len())
+}
+
+#[tokio::test]
+async fn a_persons_link_shows_them_and_nothing_of_anyone_else_whatever_is_put_in_the_url_or_form() {
+    let s = start().await;
+    let a = link(&s, "P-000001", 7);
+    let b_secrets = secrets_of(&s, "P-000002").await;
+    let a_secrets = secrets_of(&s, "P-000001").await;
+    let (status, html) = get(&s, &format!("/me/{a}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&a_secrets[0]));
+    for path in [
+        format!("/me/{a}"),
+        format!("/me/{a}?person=P-000002"),
+        format!("/me/{a}/export?person=P-000002"),
+        format!("/me/{a}/../P-000002"),
+    ] {
+        let (_, html) = get(&s, &path).await;
+        for secret in &b_secrets {
+            assert!(!html.contains(secret), "{secret} of B shown on {path}");
+        }
+    }
+    // A form naming B still records for A.
+    let csrf = csrf_in(&html);
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/wish"),
+        &[
+            ("csrf", &csrf),
+            ("text", "Only mine"),
+            ("person", "P-000002"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let b = s
+        .state
+        .readers
+        .with(|st| st.history(&PersonId::parse("P-000002").unwrap()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        b.iter()
+            .all(|e| e.personal.as_ref().and_then(|p| p.text.as_deref()) != Some("Only mine"))
+    );
+    let a_hist = s
+        .state
+        .readers
+        .with(|st| st.history(&PersonId::parse("P-000001").unwrap()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        a_hist
+            .iter()
+            .any(|e| e.personal.as_ref().and_then(|p| p.text.as_deref()) == Some("Only mine"))
+    );
+    // B's id where the link goes is not a link.
+    let (status, _) = get(&s, "/me/P-000002").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_link_with_a_changed_person_expiry_or_signature_and_an_expired_link_are_refused() {
+    let s = start().await;
+    let good = link(&s, "P-000001", 7);
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::Engine;
+    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("P-000002");
+    let later = Timestamp::now().plus_days(300).unix().to_string();
+    let mut sig = parts[2].to_owned();
+    sig.replace_range(0..1, if sig.starts_with('A') { "B" } else { "A" });
+    let expired = make_link(
+        &s.state.link_key,
+        &PersonId::parse("P-000001").unwrap(),
+        Timestamp::now().plus_days(-1),
+    );
+    for bad in [
+        format!("{other}.{}.{}", parts[1], parts[2]),
+        format!("{}.{later}.{}", parts[0], parts[2]),
+        format!("{}.{}.{sig}", parts[0], parts[1]),
+        expired.clone(),
+        "garbage".to_owned(),
+    ] {
+        for path in [format!("/me/{bad}"), format!("/me/{bad}/export")] {
+            let (status, _) = get(&s, &path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        }
+        let (status, _) = post(&s, &format!("/me/{bad}/wish"), &[("text", "x")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (_, html) = get(&s, &format!("/me/{expired}")).await;
+    assert!(html.contains("expired"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn opening_any_self_service_url_with_get_changes_nothing_in_the_ledger() {
+    let s = start().await;
+    let a = link(&s, "P-000010", 7);
+    let before = ledger_state(&s);
+    for path in [
+        "",
+        "/export",
+        "/wish",
+        "/menu",
+        "/propose",
+        "/consent",
+        "/forget",
+        "/forget/confirm",
+    ] {
+        let _ = get(&s, &format!("/me/{a}{path}")).await;
+    }
+    assert_eq!(ledger_state(&s), before);
+    // A POST without the form's token changes nothing either.
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/forget/confirm"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(ledger_state(&s), before);
+    s.stop().await;
+}
+
+async fn may_contact(s: &Server, person: &str, channel: &str, topic: &str) -> Value {
+    client()
+        .get(s.url(&format!(
+            "/api/people/{person}/may-contact?channel={channel}&topic={topic}"
+        )))
+        .bearer_auth(&s.agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn withdrawing_consent_on_the_page_makes_may_contact_answer_no_at_once() {
+    let s = start().await;
+    let person = "P-000003";
+    let yes = may_contact(&s, person, "email", "beans").await;
+    assert_eq!(yes["may_contact"], true, "{yes}");
+    let a = link(&s, person, 7);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    let csrf = csrf_in(&html);
+    let (status, page) = post(
+        &s,
+        &format!("/me/{a}/consent"),
+        &[
+            ("csrf", &csrf),
+            ("purpose", "beans"),
+            ("action", "withdraw"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("withdrawn"));
+    let no = may_contact(&s, person, "email", "beans").await;
+    assert_eq!(no["may_contact"], false, "{no}");
+    assert_eq!(no["reason"], "consent withdrawn");
+    assert_eq!(no["decided_by"]["kind"], "consent.withdrawn");
+    assert_eq!(no["decided_by"]["source"], "self-service");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_composes_a_menu_proposes_and_is_forgotten_after_confirming() {
+    let s = start().await;
+    let r = client()
+        .put(s.url("/api/menu/roast"))
+        .bearer_auth(&s.admin)
+        .json(&json!({"kind": "product", "title": "Roast", "options": [{"id": "light"}, {"id": "dark"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let a = link(&s, "P-000004", 7);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(html.contains("Roast"));
+    let csrf = csrf_in(&html);
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/menu"),
+        &[("csrf", &csrf), ("item", "roast"), ("option", "dark")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/menu"),
+        &[("csrf", &csrf), ("item", "roast"), ("option", "purple")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an option not on the menu");
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/propose"),
+        &[
+            ("csrf", &csrf),
+            ("item", "roast"),
+            ("text", "A decaf house blend, please"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let export = client()
+        .get(s.url(&format!("/me/{a}/export")))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = export.json().await.unwrap();
+    assert_eq!(doc["person"], "P-000004");
+    let texts = doc["events"].to_string();
+    assert!(texts.contains("A decaf house blend, please"));
+
+    // Forgetting asks first, then forgets.
+    let (status, confirm) = post(&s, &format!("/me/{a}/forget"), &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains("are you sure"));
+    assert!(
+        s.state
+            .readers
+            .with(|st| st.events_of(&PersonId::parse("P-000004").unwrap()))
+            .unwrap()
+            .is_some()
+    );
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/forget/confirm"),
+        &[("csrf", &csrf), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        s.state
+            .readers
+            .with(|st| st.events_of(&PersonId::parse("P-000004").unwrap()))
+            .unwrap()
+            .is_none()
+    );
+    let (status, _) = get(&s, &format!("/me/{a}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let log = s.state.readers.with(|st| st.audit_page(None, 10)).unwrap();
+    let forget = log
+        .iter()
+        .find(|(_, e)| e.action == "person.forget")
+        .unwrap();
+    assert_eq!(forget.1.person, None, "the audit log does not say who");
+    s.stop().await;
+}
