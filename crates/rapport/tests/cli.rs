@@ -2,72 +2,15 @@
 //! and runs the real `rapport` binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use store::{MasterKey, SqliteStore, Store, Totals};
+use std::process::Command;
 
 const INVOICE: &str = r#"{"source":"ar","id":"inv-17","kind":"invoice.issued","person":"0379-NEVHP","at":"2013-01-02T00:00:00Z","invoice":"17","amount":"55.94","currency":"USD","due":"2013-02-01"}"#;
 const PAYMENT: &str = r#"{"source":"ar","id":"pay-17","kind":"payment.received","person":"0379-NEVHP","at":"2013-02-10T00:00:00Z","invoice":"17","amount":"55.94"}"#;
 
-struct Ledger {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Ledger {
-    fn new() -> Ledger {
-        let l = Ledger {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let out = l.run(&["init"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        l
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("rapport.db")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rapport"))
-            .args(args)
-            .env("RAPPORT_DB", self.db())
-            .env_remove("RAPPORT_MASTER_KEY")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, content).unwrap();
-        p
-    }
-
-    fn import(&self, name: &str, content: &[u8]) -> Output {
-        let p = self.write(name, content);
-        self.run(&["import", p.to_str().unwrap()])
-    }
-
-    fn totals(&self) -> Totals {
-        let key = MasterKey::locate(&self.db()).unwrap();
-        SqliteStore::open(&self.db(), key)
-            .unwrap()
-            .totals()
-            .unwrap()
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{Ledger, stderr, stdout};
+use store::{MasterKey, SqliteStore, Store, Totals};
 
 #[test]
 fn the_issue_s_invoice_imports_and_reimporting_adds_nothing() {

@@ -221,6 +221,7 @@ const LIST_FIELDS: &[&str] = &[
     "heard.answered_share",
     "made_right.apologised_share",
     "promises_kept.kept_share",
+    "respects_choices.respected_share",
     "loyalty.p_alive",
 ];
 

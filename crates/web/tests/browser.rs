@@ -141,7 +141,7 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
     // Sign in, and the overview draws a chart per reading.
     sign_in(&c, &s, &s.admin).await;
     let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
-    assert_eq!(charts.len(), 8);
+    assert_eq!(charts.len(), 9);
     screenshot(&c, "overview.png").await;
 
     // Sort the people list with its form, then by a column, then search.
@@ -259,6 +259,38 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
             .unwrap()
             .is_empty()
     );
+
+    // The person's own page: a wish with markup is kept as text, and withdrawing consent
+    // there makes may-contact say no at once.
+    c.delete_all_cookies().await.unwrap();
+    let link = rapport_web::selfservice::make_link(
+        &s.state.link_key,
+        &domain::PersonId::parse("P-000003").unwrap(),
+        domain::Timestamp::now().plus_days(1),
+    );
+    c.goto(&s.url(&format!("/me/{link}"))).await.unwrap();
+    c.find(Locator::Css("form[action$='/wish'] textarea"))
+        .await
+        .unwrap()
+        .send_keys("<img src=x onerror=alert(2)> call me")
+        .await
+        .unwrap();
+    click_and_wait(&c, "form[action$='/wish'] button").await;
+    assert_eq!(text(&c, "h1").await, "Thank you");
+    c.goto(&s.url(&format!("/me/{link}"))).await.unwrap();
+    let wish = text(&c, "li.wish q").await;
+    assert!(wish.contains("<img src=x onerror=alert(2)>"), "{wish}");
+    assert!(c.get_alert_text().await.is_err());
+    let withdraw = c
+        .find_all(Locator::Css("ul.consents button[value=withdraw]"))
+        .await
+        .unwrap();
+    if let Some(button) = withdraw.first() {
+        let before = c.current_url().await.unwrap();
+        button.click().await.unwrap();
+        wait_for_move(&c, before).await;
+        assert_eq!(text(&c, "h1").await, "Saved");
+    }
 
     c.close().await.unwrap();
     s.stop().await;
