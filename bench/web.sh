@@ -3,10 +3,11 @@
 #   1. a card, GET /api/people/{id}, at 1,000 requests/s (open loop) and at wrk's maximum,
 #      with 100,000 people and ~5,000,000 events;
 #   2. POST /api/events in batches of 1,000 (events/s);
-#   3. the people page sorted by each of the 45 sortable fields at 1,000,000 people.
+#   3. the people page sorted by each sortable field at 1,000,000 people;
+#   4. may-contact, GET /api/people/{id}/may-contact, at 2,000 requests/s, 100,000 people.
 #
-#   bench/web.sh                 (all three)
-#   bench/web.sh cards|post|list (one)
+#   bench/web.sh                     (all four)
+#   bench/web.sh cards|post|list|may (one)
 #
 # Needs: wrk and GNU time (apt-get install wrk time). Writes under bench-out/web/.
 set -euo pipefail
@@ -14,7 +15,8 @@ cd "$(dirname "$0")/.."
 WHAT=${1:-all}
 OUT=bench-out/web
 mkdir -p "$OUT"
-cargo build --release -q -p rapport -p rapport-web --example load
+cargo build --release -q -p rapport
+cargo build --release -q -p rapport-web --example load
 R=target/release/rapport
 LOAD=target/release/examples/load
 PORT=7899
@@ -48,7 +50,7 @@ stop() {
 }
 
 cards() {
-  ledger cards 100000 28
+  ledger cards 100000 29
   start "$OUT/cards.db"
   cat > "$OUT/cards.lua" <<LUA
 math.randomseed(7)
@@ -65,15 +67,24 @@ LUA
 }
 
 post() {
-  ledger cards 100000 28
-  # New people (Q- instead of P-) from another source, so every event is new.
+  ledger cards 100000 29
+  # New events from another source, so every event is new: for the people already in the
+  # ledger (the usual case), then for 100,000 new people (each needs a key made and stored
+  # in the vault, which is written with synchronous = FULL).
+  for who in existing new; do
+  if [ $who = existing ]; then people='s/"P-/"P-/g'; else people='s/"P-/"Q-/g'; fi
+  echo "-- events for $who people:"
   $R generate --people 100000 --years 2 --seed 2 --end 2026-11-01 2>/dev/null \
-    | sed -e 's/"P-/"Q-/g' -e 's/"source":"/"source":"b-/' | head -n 1000000 > "$OUT/post.jsonl"
-  cp "$OUT/cards.db" "$OUT/post.db"; cp "$OUT/cards.db.vault" "$OUT/post.db.vault"
-  cp "$OUT/cards.db.master-key" "$OUT/post.db.master-key"
-  start "$OUT/post.db"
-  $LOAD post "$URL" "$TOKEN" "$OUT/post.jsonl" 1000 2
-  stop
+    | sed -e "$people" -e 's/"source":"/"source":"b-/' | head -n 1000000 > "$OUT/post.jsonl"
+  for run in 1 2 3; do # three runs, each into a fresh copy of the ledger
+    rm -f "$OUT"/post.db*
+    cp "$OUT/cards.db" "$OUT/post.db"; cp "$OUT/cards.db.vault" "$OUT/post.db.vault"
+    cp "$OUT/cards.db.master-key" "$OUT/post.db.master-key"
+    start "$OUT/post.db"
+    $LOAD post "$URL" "$TOKEN" "$OUT/post.jsonl" 1000 2
+    stop
+  done
+  done
   rm -f "$OUT"/post.db* "$OUT/post.jsonl"
 }
 
@@ -97,8 +108,16 @@ list() {
   stop
 }
 
+may() {
+  ledger cards 100000 29
+  start "$OUT/cards.db"
+  echo "-- open loop, 2,000 requests/s for 30 s:"
+  $LOAD may "$URL" "$TOKEN" 100000 2000 30
+  stop
+}
+
 case $WHAT in
-  cards) cards ;; post) post ;; list) list ;;
-  all) cards; post; list ;;
-  *) echo "usage: bench/web.sh [cards|post|list|all]"; exit 2 ;;
+  cards) cards ;; post) post ;; list) list ;; may) may ;;
+  all) cards; post; list; may ;;
+  *) echo "usage: bench/web.sh [cards|post|list|may|all]"; exit 2 ;;
 esac

@@ -91,3 +91,8 @@ pub fn generate(opts: &Options, out: &mut dyn Write) -> io::Result<Stats> {
 pub fn showcase() -> &'static [(&'static str, &'static str)] {
     showcase::SHOWCASE
 }
+
+/// The demo business's menu: each item with its options, as the generated people choose them.
+pub fn menu() -> &'static [(&'static str, &'static [&'static str])] {
+    words::MENU
+}

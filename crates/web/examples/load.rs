@@ -1,6 +1,6 @@
 //! A load generator for `rapport serve`, used by bench/web.sh.
 //!
-//! `cards`: GET /api/people/{id} at a fixed rate (open loop: each request is due at its own
+//! `cards`: GET /api/people/{id} (`may`: GET /api/people/{id}/may-contact) at a fixed rate (open loop: each request is due at its own
 //! moment, and its latency counts from that moment, so a slow server cannot hide its queue
 //! by slowing the generator down — wrk, by contrast, waits for each answer before sending the
 //! next). `post`: POST /api/events in batches from a JSON Lines file with a few concurrent
@@ -22,7 +22,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn cards(url: String, token: String, people: u64, rate: f64, seconds: f64) {
+async fn fixed_rate(
+    url: String,
+    token: String,
+    people: u64,
+    rate: f64,
+    seconds: f64,
+    what: &'static str,
+) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
@@ -45,8 +52,12 @@ async fn cards(url: String, token: String, people: u64, rate: f64, seconds: f64)
         let (client, url, token) = (client.clone(), url.clone(), token.clone());
         let (latencies, errors) = (latencies.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
+            let path = match what {
+                "may" => format!("/api/people/{person}/may-contact?channel=email&topic=newsletter"),
+                _ => format!("/api/people/{person}"),
+            };
             let r = client
-                .get(format!("{url}/api/people/{person}"))
+                .get(format!("{url}{path}"))
                 .bearer_auth(token)
                 .send()
                 .await;
@@ -70,7 +81,7 @@ async fn cards(url: String, token: String, people: u64, rate: f64, seconds: f64)
     let mut l = latencies.lock().await.clone();
     l.sort_by(f64::total_cmp);
     println!(
-        "cards: {} requests in {:.1} s = {:.0} req/s (target {rate:.0}); errors {}; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
+        "{what}: {} requests in {:.1} s = {:.0} req/s (target {rate:.0}); errors {}; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
         l.len(),
         elapsed,
         l.len() as f64 / elapsed,
@@ -142,13 +153,14 @@ async fn main() {
     let usage =
         "usage: load cards URL TOKEN PEOPLE RATE SECONDS | load post URL TOKEN FILE BATCH CLIENTS";
     match args.first().map(String::as_str) {
-        Some("cards") if args.len() == 6 => {
-            cards(
+        Some(what @ ("cards" | "may")) if args.len() == 6 => {
+            fixed_rate(
                 args[1].clone(),
                 args[2].clone(),
                 args[3].parse().expect("PEOPLE"),
                 args[4].parse().expect("RATE"),
                 args[5].parse().expect("SECONDS"),
+                if what == "may" { "may" } else { "cards" },
             )
             .await
         }

@@ -82,6 +82,32 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if !outcome.shown.is_empty() {
         bail!("the generator wrote an invalid event: {}", outcome.shown[0]);
     }
+    // The menu the generated people choose from.
+    for (item, options) in demo::menu() {
+        let (kind, title) = match *item {
+            "channel" => ("channel", "How we reach you"),
+            "frequency" => ("frequency", "How often we may contact you"),
+            "delivery" => ("service", "Delivery"),
+            "invoice" => ("service", "Invoices"),
+            "packaging" => ("product", "Packaging"),
+            _ => ("product", "Roast"),
+        };
+        store::PersonData::menu_put(
+            &mut store,
+            &store::MenuItem {
+                item: (*item).to_owned(),
+                kind: kind.to_owned(),
+                title: title.to_owned(),
+                options: options
+                    .iter()
+                    .map(|o| store::MenuOption {
+                        id: (*o).to_owned(),
+                        title: o.replace('-', " "),
+                    })
+                    .collect(),
+            },
+        )?;
+    }
     // Loyalty and value come from fitted models: fit them, as `rapport fit` would.
     for model in ["bgnbd", "gamma-gamma"] {
         if let Err(e) = crate::commands::fit::fit_quietly(db, model) {

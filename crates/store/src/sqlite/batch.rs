@@ -7,7 +7,7 @@ use domain::NewEvent;
 use domain::PersonId;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{IMPORT_CACHE_KIB, READ_CACHE_KIB, SqliteStore};
+use super::{IMPORT_CACHE_KIB, SqliteStore};
 use crate::columns::Columns;
 use domain::Timestamp;
 
@@ -32,7 +32,9 @@ pub(super) fn begin<'a>(
     } = store;
     let conn: &Connection = conn;
     let prepared = (|| {
-        // Imports touch index pages all over: give them a larger page cache while they run.
+        // Imports touch index pages all over: give them a larger page cache, and keep it for
+        // the connection's life (a connection that wrote once, like a server's writer, writes
+        // again; shrinking the cache after each batch would throw away the pages it needs).
         conn.execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
         conn.execute(
             "INSERT INTO imports (started_at, origin) VALUES (?1, ?2)",
@@ -178,9 +180,6 @@ impl SqliteBatch<'_> {
         }
         self.done = true;
         let _ = self.conn.execute_batch("ROLLBACK");
-        let _ = self
-            .conn
-            .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
         self.vault.rollback();
         for p in self.new_people.drain(..) {
             self.people.remove(&p);
@@ -380,9 +379,6 @@ impl Batch for SqliteBatch<'_> {
         match result {
             Ok(s) => {
                 self.done = true;
-                let _ = self
-                    .conn
-                    .execute_batch(&format!("PRAGMA cache_size = -{READ_CACHE_KIB}"));
                 Ok(s)
             }
             Err(e) => {
