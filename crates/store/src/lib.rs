@@ -193,6 +193,9 @@ pub struct MenuOption {
 pub struct Forgotten {
     pub events: u64,
     pub sealed: u64,
+    /// Whether the write-ahead log was checkpointed and emptied (readers busy for seconds can
+    /// prevent it; the next checkpoint then removes the old pages).
+    pub log_cleared: bool,
 }
 
 /// The business's menu, people's own texts of one kind, and forgetting a person.
@@ -207,7 +210,7 @@ pub trait PersonData {
         kind: domain::Kind,
     ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
     /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
-    /// audit log removed, and the files rewritten so no byte of it remains (figures that
+    /// audit log removed and overwritten, and the log emptied so no byte of it remains (figures that
     /// identify nobody are kept, detached, in the totals of forgotten people). `None` if
     /// there is no such person.
     fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;

@@ -62,6 +62,7 @@ fn after_forget_no_byte_of_the_ledger_log_or_vault_holds_the_person_and_an_old_c
         .unwrap()
         .expect("the person was there");
     assert_eq!(done.events, 4);
+    assert!(done.log_cleared);
     assert!(store.history(&person).unwrap().is_none());
     assert_eq!(
         store.forget(&person).unwrap(),

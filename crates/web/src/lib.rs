@@ -55,8 +55,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// A handler that panicked answers a plain 500; what happened goes to the log only.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!("a request panicked: {what}");
+    error::ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error (the server's log says more)",
+    )
+    .into_response()
 }
 
 /// Headers on every answer: no scripts, frames, sniffing or referrers.

@@ -215,8 +215,13 @@ pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
         .audit(&ledger::actor(), "person.forget", None)
         .context("writing the audit log")?;
     println!(
-        "Forgotten: {} events and {} sealed fields removed, the person's key destroyed, the files rewritten.",
+        "Forgotten: {} events and {} sealed fields removed and overwritten, the person's key destroyed.",
         done.events, done.sealed
     );
+    if !done.log_cleared {
+        eprintln!(
+            "note: readers kept the write-ahead log busy; its old pages go at the next checkpoint (stop the server and run `rapport forget` again to be sure)"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
