@@ -75,7 +75,7 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-fn reading_title(reading: &str) -> String {
+pub fn reading_title(reading: &str) -> String {
     let mut t = reading.replace('_', " ");
     if let Some(first) = t.get(0..1) {
         t.replace_range(0..1, &first.to_uppercase());

@@ -171,6 +171,11 @@ impl MePage {
     fn day<'a>(&self, at: &'a str) -> &'a str {
         at.get(..10).unwrap_or(at)
     }
+
+    /// A reading's name as words: `promises_kept` → "Promises kept".
+    fn title(&self, reading: &str) -> String {
+        crate::pages::reading_title(reading)
+    }
 }
 
 #[derive(Template)]
