@@ -8,6 +8,7 @@ pub mod card;
 pub mod event;
 pub mod examples;
 pub mod readings;
+pub mod scripts;
 pub mod similar;
 pub mod values;
 
