@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use crate::similar::{FNV_START, find, fnv_extend as fnv, jaccard, mix};
+
 /// Jaccard similarity at or above which two answers are the same script.
 pub const SIMILAR: f64 = 0.8;
 /// How many *other* people must have received the same script.
@@ -23,21 +25,6 @@ const ROWS: usize = 4;
 const HASHES: usize = BANDS * ROWS;
 /// Within one LSH bucket each variant is compared with at most this many earlier ones.
 const PER_BUCKET: usize = 24;
-
-fn fnv(bytes: &[u8], mut h: u64) -> u64 {
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-fn mix(x: u64, seed: u64) -> u64 {
-    let mut z = x ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 fn ends_sentence(token: &str) -> bool {
     token.ends_with(['.', '!', '?', '。', '！', '？'])
@@ -99,9 +86,8 @@ pub fn masked_words(text: &str) -> Vec<String> {
 /// is one shingle; an empty one has none (and is never a script).
 pub fn shingles(words: &[String]) -> Vec<u64> {
     let hash = |ws: &[String]| {
-        ws.iter().fold(0xcbf2_9ce4_8422_2325, |h, w| {
-            fnv(w.as_bytes(), fnv(b"\x1f", h))
-        })
+        ws.iter()
+            .fold(FNV_START, |h, w| fnv(w.as_bytes(), fnv(b"\x1f", h)))
     };
     let mut s: Vec<u64> = if words.len() < 3 {
         if words.is_empty() {
@@ -115,35 +101,6 @@ pub fn shingles(words: &[String]) -> Vec<u64> {
     s.sort_unstable();
     s.dedup();
     s
-}
-
-fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    let (mut i, mut j, mut both) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - both;
-    if union == 0 {
-        0.0
-    } else {
-        both as f64 / union as f64
-    }
-}
-
-fn find(parent: &mut [u32], mut x: u32) -> u32 {
-    while parent[x as usize] != x {
-        parent[x as usize] = parent[parent[x as usize] as usize];
-        x = parent[x as usize];
-    }
-    x
 }
 
 /// One script: the answers that are near-duplicates of each other.

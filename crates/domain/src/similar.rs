@@ -17,16 +17,24 @@ const BANDS: usize = 32;
 const ROWS: usize = 2;
 const HASHES: usize = BANDS * ROWS;
 
-fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
+/// FNV-1a's starting value.
+pub(crate) const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over `bytes`, continuing from `h`: a stable hash of words (the same on every run
+/// and machine, unlike std's).
+pub(crate) fn fnv_extend(bytes: &[u8], mut h: u64) -> u64 {
+    for b in bytes {
+        h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
 }
 
-fn mix(x: u64, seed: u64) -> u64 {
+fn fnv(s: &str) -> u64 {
+    fnv_extend(s.as_bytes(), FNV_START)
+}
+
+pub(crate) fn mix(x: u64, seed: u64) -> u64 {
     // splitmix64 of x under a per-hash seed: cheap and well spread.
     let mut z = x ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -56,7 +64,8 @@ pub struct Group {
     pub representative: usize,
 }
 
-fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+/// Exact Jaccard similarity of two sorted sets without repeats.
+pub(crate) fn jaccard(a: &[u64], b: &[u64]) -> f64 {
     // Both sorted and without repeats.
     let (mut i, mut j, mut both) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
@@ -78,10 +87,11 @@ fn jaccard(a: &[u64], b: &[u64]) -> f64 {
     }
 }
 
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
+/// The root of `x` in a union-find forest, halving paths on the way.
+pub(crate) fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        parent[x as usize] = parent[parent[x as usize] as usize];
+        x = parent[x as usize];
     }
     x
 }
@@ -136,7 +146,7 @@ pub fn group(texts: &[&str]) -> Vec<Group> {
             buckets.entry((b, key)).or_default().push(i);
         }
     }
-    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    let mut parent: Vec<u32> = (0..texts.len() as u32).collect();
     let mut checked: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     for members in buckets.values() {
         if members.len() < 2 {
@@ -151,20 +161,20 @@ pub fn group(texts: &[&str]) -> Vec<Group> {
                     continue;
                 }
                 if jaccard(&features[a], &features[b]) >= SAME {
-                    let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                    let (ra, rb) = (find(&mut parent, a as u32), find(&mut parent, b as u32));
                     if ra != rb {
-                        parent[ra.max(rb)] = ra.min(rb);
+                        parent[ra.max(rb) as usize] = ra.min(rb);
                     }
                 }
             }
         }
     }
-    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
     for (i, f) in features.iter().enumerate() {
         if f.is_empty() {
             continue;
         }
-        let r = find(&mut parent, i);
+        let r = find(&mut parent, i as u32);
         groups.entry(r).or_default().push(i);
     }
     let mut out: Vec<Group> = groups

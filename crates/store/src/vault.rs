@@ -188,6 +188,19 @@ pub fn open(key: &PersonKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Store
         })
 }
 
+/// Opens the sealed personal fields of the event `source`/`id`.
+pub fn open_personal(
+    key: &PersonKey,
+    source: &str,
+    id: &str,
+    sealed: &[u8],
+) -> Result<domain::Personal, StoreError> {
+    let plain = open(key, &aad(source, id), sealed)?;
+    serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt {
+        message: format!("sealed fields of {source}/{id}: {e}"),
+    })
+}
+
 /// The associated data binding a sealed blob to its event.
 pub fn aad(source: &str, id: &str) -> Vec<u8> {
     let mut v = Vec::with_capacity(source.len() + id.len() + 1);

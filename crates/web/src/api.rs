@@ -317,47 +317,13 @@ async fn may_contact(
     let s = state.clone();
     let answer = tokio::task::spawn_blocking(move || {
         s.readers.with(|st| {
-            let Some(events) = st.events_of(&person)? else {
-                return Ok(None);
-            };
-            let now = domain::Timestamp::now();
-            let verdict =
-                domain::readings::choices_at(&events, now).check(now, &channel, topic.as_deref());
-            let decided = match &verdict {
-                domain::readings::Verdict::Yes { decided_by } => *decided_by,
-                domain::readings::Verdict::No { decided_by, .. } => Some(*decided_by),
-            };
-            let decided_by = match decided {
-                None => Value::Null,
-                Some(seq) => {
-                    let e = events.iter().find(|e| e.seq == seq);
-                    let ids = st.event_id(&person, seq)?;
-                    json!({
-                        "source": ids.as_ref().map(|i| i.0.clone()),
-                        "id": ids.as_ref().map(|i| i.1.clone()),
-                        "kind": e.map(|e| e.body.kind().as_str()),
-                        "at": e.map(|e| e.at.to_rfc3339()),
-                    })
-                }
-            };
-            let (may, reason) = match verdict {
-                domain::readings::Verdict::Yes {
-                    decided_by: Some(_),
-                } => (true, "chosen".to_owned()),
-                domain::readings::Verdict::Yes { decided_by: None } => {
-                    (true, "no choice against it".to_owned())
-                }
-                domain::readings::Verdict::No { reason, .. } => (false, reason.words().to_owned()),
-            };
-            Ok::<_, store::StoreError>(Some(json!({
-                "person": person.as_str(),
-                "channel": channel,
-                "topic": topic,
-                "may_contact": may,
-                "reason": reason,
-                "decided_by": decided_by,
-                "as_of": now.to_rfc3339(),
-            })))
+            view::may_contact(
+                st,
+                &person,
+                &channel,
+                topic.as_deref(),
+                domain::Timestamp::now(),
+            )
         })
     })
     .await

@@ -22,7 +22,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::readings::{assess_one, sort_in_time};
 use domain::{Body, Card, NewEvent, PersonId, Personal, Timestamp};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -116,9 +115,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 /// The verified person of a link, or a page saying why not.
-fn person_of(state: &AppState, link: &str) -> Result<PersonId, PageError> {
+fn verified(state: &AppState, link: &str) -> Result<(PersonId, Timestamp), PageError> {
     match verify_link(&state.link_key, link, Timestamp::now()) {
-        Ok((p, _)) => Ok(p),
+        Ok(ok) => Ok(ok),
         Err(LinkError::Expired) => Err(PageError::Forbidden(
             "This link has expired. Ask us for a new one.".into(),
         )),
@@ -126,6 +125,17 @@ fn person_of(state: &AppState, link: &str) -> Result<PersonId, PageError> {
             "This link is not valid. Use the link exactly as you received it.".into(),
         )),
     }
+}
+
+fn person_of(state: &AppState, link: &str) -> Result<PersonId, PageError> {
+    verified(state, link).map(|(p, _)| p)
+}
+
+/// The person of a form posted from their page: the link verified, then the form's token.
+fn changing(state: &AppState, link: &str, csrf: Option<&str>) -> Result<PersonId, PageError> {
+    let person = person_of(state, link)?;
+    check_csrf(state, link, csrf)?;
+    Ok(person)
 }
 
 fn check_csrf(state: &AppState, link: &str, sent: Option<&str>) -> Result<(), PageError> {
@@ -202,17 +212,8 @@ async fn load(
     .await??;
     let history =
         history.ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
-    let snapshot = state.snapshot();
     let now = Timestamp::now();
-    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
-    sort_in_time(&mut events);
-    let readings = assess_one(
-        &events,
-        now,
-        &snapshot.models,
-        snapshot.as_ref(),
-        &snapshot.dists,
-    );
+    let readings = crate::view::readings_now(&state.snapshot(), &history, now);
     Ok((Card::build(person, now, &history, &readings), menu, history))
 }
 
@@ -220,7 +221,7 @@ async fn page(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
+    let (person, expires) = verified(&state, &link)?;
     let (card, menu, history) = load(&state, &person).await?;
     let chosen: HashMap<&str, &str> = card
         .own_words
@@ -273,9 +274,7 @@ async fn page(
             purpose: p,
         })
         .collect();
-    let expires = verify_link(&state.link_key, &link, Timestamp::now())
-        .map(|(_, e)| e.to_string())
-        .unwrap_or_default();
+    let expires = expires.to_string();
     let page = MePage {
         nav: None,
         base: format!("/me/{link}"),
@@ -293,19 +292,10 @@ async fn download(
     Path(link): Path<String>,
 ) -> Result<Response, PageError> {
     let person = person_of(&state, &link)?;
-    let (_, _, history) = load(&state, &person).await?;
-    let snapshot = state.snapshot();
-    let now = Timestamp::now();
-    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
-    sort_in_time(&mut events);
-    let readings = assess_one(
-        &events,
-        now,
-        &snapshot.models,
-        snapshot.as_ref(),
-        &snapshot.dists,
-    );
-    let doc = domain::card::export(&person, now, &history, &readings);
+    let doc = crate::view::export(&state, &person)
+        .await
+        .map_err(PageError::internal)?
+        .ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
     let body = serde_json::to_vec_pretty(&doc).map_err(PageError::internal)?;
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
@@ -389,8 +379,7 @@ async fn wish(
     Path(link): Path<String>,
     Form(form): Form<WishForm>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    let person = changing(&state, &link, form.csrf.as_deref())?;
     let t = text("wish", form.text)?;
     let personal = Personal {
         text: Some(t),
@@ -416,8 +405,7 @@ async fn choose(
     Path(link): Path<String>,
     Form(form): Form<ChooseForm>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    let person = changing(&state, &link, form.csrf.as_deref())?;
     let (item, option) = (
         form.item.unwrap_or_default(),
         form.option.unwrap_or_default(),
@@ -457,8 +445,7 @@ async fn propose(
     Path(link): Path<String>,
     Form(form): Form<ProposeForm>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    let person = changing(&state, &link, form.csrf.as_deref())?;
     let t = text("proposal", form.text)?;
     let item = match form.item.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -488,8 +475,7 @@ async fn consent(
     Path(link): Path<String>,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    let person = changing(&state, &link, form.csrf.as_deref())?;
     let purpose = label("purpose", form.purpose.as_deref().unwrap_or("").trim())?;
     let how = Some(label("how", "self-service")?);
     let (body, message) = match form.action.as_deref() {
@@ -522,8 +508,7 @@ async fn forget_ask(
     Path(link): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    changing(&state, &link, form.csrf.as_deref())?;
     Ok(private(
         Done {
             nav: None,
@@ -541,8 +526,7 @@ async fn forget_confirm(
     Path(link): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let person = person_of(&state, &link)?;
-    check_csrf(&state, &link, form.csrf.as_deref())?;
+    let person = changing(&state, &link, form.csrf.as_deref())?;
     if form.confirm.as_deref() != Some("yes") {
         return Err(PageError::BadRequest(
             "Nothing was forgotten: the confirmation was missing.".into(),

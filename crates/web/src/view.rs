@@ -19,6 +19,18 @@ pub enum CardError {
     Failed(String),
 }
 
+/// One person's readings as of `as_of` from their own history, ranked against everyone's
+/// figures in `snapshot` (the one place cards, exports and a person's own page get them).
+pub fn readings_now(
+    snapshot: &Snapshot,
+    history: &[domain::card::FullEvent],
+    as_of: Timestamp,
+) -> domain::readings::Readings {
+    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
+    sort_in_time(&mut events);
+    assess_one(&events, as_of, &snapshot.models, snapshot, &snapshot.dists)
+}
+
 /// The card of `person` as `who` may see it, with the snapshot it was ranked against. The
 /// view is written to the audit log (and committed) before the card is returned.
 pub async fn card(
@@ -41,15 +53,7 @@ pub async fn card(
         .map_err(CardError::Failed)?;
     let snapshot = state.snapshot();
     let as_of = Timestamp::now();
-    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
-    sort_in_time(&mut events);
-    let readings = assess_one(
-        &events,
-        as_of,
-        &snapshot.models,
-        snapshot.as_ref(),
-        &snapshot.dists,
-    );
+    let readings = readings_now(&snapshot, &history, as_of);
     let mut card = Card::build(&person, as_of, &history, &readings);
     if !who.role.sees_personal_text() {
         let key = state.pseudonym_key;
@@ -142,16 +146,53 @@ pub async fn export(state: &Arc<AppState>, person: &PersonId) -> Result<Option<V
     let Some(history) = history else {
         return Ok(None);
     };
-    let snapshot = state.snapshot();
     let now = Timestamp::now();
-    let mut events: Vec<_> = history.iter().map(|e| e.recorded()).collect();
-    sort_in_time(&mut events);
-    let readings = assess_one(
-        &events,
-        now,
-        &snapshot.models,
-        snapshot.as_ref(),
-        &snapshot.dists,
-    );
+    let readings = readings_now(&state.snapshot(), &history, now);
     Ok(Some(domain::card::export(person, now, &history, &readings)))
+}
+
+/// Whether `person` may be contacted at `now` on `channel` about `topic`: the answer, its
+/// reason and the event that decided it, as the API and the command line give it. `None` if
+/// there is no such person. Only public fields are read.
+pub fn may_contact(
+    store: &dyn store::Store,
+    person: &PersonId,
+    channel: &str,
+    topic: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<Value>, store::StoreError> {
+    use domain::readings::Verdict;
+    let Some(events) = store.events_of(person)? else {
+        return Ok(None);
+    };
+    let verdict = domain::readings::choices_at(&events, now).check(now, channel, topic);
+    let (may, reason, decided) = match verdict {
+        Verdict::Yes {
+            decided_by: Some(seq),
+        } => (true, "chosen", Some(seq)),
+        Verdict::Yes { decided_by: None } => (true, "no choice against it", None),
+        Verdict::No { reason, decided_by } => (false, reason.words(), Some(decided_by)),
+    };
+    let decided_by = match decided {
+        None => Value::Null,
+        Some(seq) => {
+            let e = events.iter().find(|e| e.seq == seq);
+            let ids = store.event_id(person, seq)?;
+            serde_json::json!({
+                "source": ids.as_ref().map(|i| i.0.clone()),
+                "id": ids.as_ref().map(|i| i.1.clone()),
+                "kind": e.map(|e| e.body.kind().as_str()),
+                "at": e.map(|e| e.at.to_rfc3339()),
+            })
+        }
+    };
+    Ok(Some(serde_json::json!({
+        "person": person.as_str(),
+        "channel": channel,
+        "topic": topic,
+        "may_contact": may,
+        "reason": reason,
+        "decided_by": decided_by,
+        "as_of": now.to_rfc3339(),
+    })))
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use domain::readings::{Verdict, choices_at};
 use domain::{PersonId, Timestamp};
 use serde_json::{Value, json};
 use store::{Access, PersonData, Store};
@@ -119,37 +118,19 @@ pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
 pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
     let store = ledger::open(db)?;
-    let events = store
-        .events_of(&p)?
-        .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
-    let now = Timestamp::now();
-    let verdict = choices_at(&events, now).check(now, &args.channel, args.topic.as_deref());
-    let (yes, reason, seq) = match verdict {
-        Verdict::Yes {
-            decided_by: Some(s),
-        } => (true, "chosen", Some(s)),
-        Verdict::Yes { decided_by: None } => (true, "no choice against it", None),
-        Verdict::No { reason, decided_by } => (false, reason.words(), Some(decided_by)),
-    };
-    let decided = match seq {
-        None => None,
-        Some(s) => {
-            let e = events.iter().find(|e| e.seq == s);
-            let ids = store.event_id(&p, s)?;
-            Some(json!({
-                "source": ids.as_ref().map(|i| i.0.clone()),
-                "id": ids.as_ref().map(|i| i.1.clone()),
-                "kind": e.map(|e| e.body.kind().as_str()),
-                "at": e.map(|e| e.at.to_rfc3339()),
-            }))
-        }
-    };
+    let answer = web::view::may_contact(
+        &store,
+        &p,
+        &args.channel,
+        args.topic.as_deref(),
+        Timestamp::now(),
+    )?
+    .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
+    let yes = answer["may_contact"] == true;
+    let reason = answer["reason"].as_str().unwrap_or("");
+    let decided = Some(&answer["decided_by"]).filter(|d| !d.is_null());
     if args.json {
-        println!(
-            "{}",
-            json!({"person": p.as_str(), "channel": args.channel, "topic": args.topic,
-                   "may_contact": yes, "reason": reason, "decided_by": decided})
-        );
+        println!("{answer}");
     } else {
         let by = decided
             .map(|d| {

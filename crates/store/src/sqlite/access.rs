@@ -8,7 +8,6 @@ use domain::{PersonId, Timestamp};
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use crate::vault;
 use crate::{Access, AuditEntry, Session, StoreError, TokenRecord};
 
 fn token(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
@@ -141,31 +140,9 @@ impl Access for SqliteStore {
     }
 
     fn names(&mut self) -> Result<Vec<(PersonId, String)>, StoreError> {
-        let code = domain::Kind::PersonIdentified.code();
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id, e.source, e.id, s.blob
-             FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
-             WHERE e.kind = ?1 ORDER BY e.person, e.at, e.seq",
-        )?;
-        let mut rows = stmt.query(params![code])?;
         let mut out: Vec<(PersonId, String)> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let person: String = row.get(0)?;
-            let Some(key) = self.vault.get(&person)? else {
-                continue; // forgotten
-            };
-            let source: String = row.get(1)?;
-            let id: String = row.get(2)?;
-            let blob: Vec<u8> = row.get(3)?;
-            let plain = vault::open(&key, &vault::aad(&source, &id), &blob)?;
-            let personal: domain::Personal =
-                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt {
-                    message: format!("sealed fields of {source}/{id}: {e}"),
-                })?;
+        for (person, _, personal) in self.sealed_of_kind(domain::Kind::PersonIdentified)? {
             let Some(name) = personal.name else { continue };
-            let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
-                message: e.to_string(),
-            })?;
             // The latest identification wins.
             match out.last_mut() {
                 Some(last) if last.0 == person => last.1 = name,

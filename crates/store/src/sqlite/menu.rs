@@ -47,10 +47,12 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) fn texts_of(
+    /// Every event of `kind` with sealed fields, opened: person, moment and the fields, in
+    /// ledger order of people and time order within each. Forgotten people have none.
+    pub(super) fn sealed_of_kind(
         &mut self,
         kind: Kind,
-    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
+    ) -> Result<Vec<(PersonId, Timestamp, domain::Personal)>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT p.id, e.source, e.id, e.at, s.blob
              FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
@@ -64,17 +66,11 @@ impl SqliteStore {
                 continue;
             };
             let (source, id): (String, String) = (row.get(1)?, row.get(2)?);
-            let plain = vault::open(&key, &vault::aad(&source, &id), &row.get::<_, Vec<u8>>(4)?)?;
-            let personal: domain::Personal =
-                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt {
-                    message: format!("sealed fields of {source}/{id}: {e}"),
-                })?;
-            if let Some(text) = personal.text {
-                let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
-                    message: e.to_string(),
-                })?;
-                out.push((person, Timestamp::from_unix(row.get(3)?), text));
-            }
+            let personal = vault::open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(4)?)?;
+            let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
+                message: e.to_string(),
+            })?;
+            out.push((person, Timestamp::from_unix(row.get(3)?), personal));
         }
         Ok(out)
     }

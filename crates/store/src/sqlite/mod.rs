@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use domain::readings::Recorded;
-use domain::{EventId, PersonId, Personal, Source, Timestamp};
+use domain::{EventId, PersonId, Source, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::vault::{self, MasterKey, Vault};
@@ -314,14 +314,7 @@ impl Store for SqliteStore {
             let id: String = row.get(6)?;
             let sealed: Option<Vec<u8>> = row.get(7)?;
             let personal = match (sealed, &key) {
-                (Some(blob), Some(k)) => {
-                    let plain = vault::open(k, &vault::aad(&source, &id), &blob)?;
-                    Some(serde_json::from_slice::<Personal>(&plain).map_err(|e| {
-                        StoreError::Corrupt {
-                            message: format!("sealed fields of {source}/{id}: {e}"),
-                        }
-                    })?)
-                }
+                (Some(blob), Some(k)) => Some(vault::open_personal(k, &source, &id, &blob)?),
                 _ => None,
             };
             out.push(FullEvent {
@@ -388,7 +381,11 @@ impl crate::PersonData for SqliteStore {
         &mut self,
         kind: domain::Kind,
     ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
-        self.texts_of(kind)
+        Ok(self
+            .sealed_of_kind(kind)?
+            .into_iter()
+            .filter_map(|(person, at, p)| Some((person, at, p.text?)))
+            .collect())
     }
 
     fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
