@@ -41,11 +41,16 @@ struct Ledger {
     people: BTreeMap<String, Vec<Recorded>>,
     all: Vec<NewEvent>,
     last_buy: HashMap<PersonId, Timestamp>,
+    /// Scripted answers, by `seq`, as `scripts::detect` finds them over every answer.
+    scripted: HashSet<i64>,
 }
 
 impl Others for Ledger {
     fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
         self.last_buy.get(person).copied()
+    }
+    fn scripted(&self, answer: i64) -> bool {
+        self.scripted.contains(&answer)
     }
 }
 
@@ -69,10 +74,29 @@ fn ledger(people: usize, seed: u64) -> Ledger {
                 body: e.body.clone(),
             });
     }
+    let mut answers: Vec<(i64, (u32, Vec<u64>))> = Vec::new();
+    let mut person_no: HashMap<&str, u32> = HashMap::new();
+    for (i, e) in all.iter().enumerate() {
+        if let Body::ContactAnswered { .. } = e.body {
+            let next = person_no.len() as u32;
+            let p = *person_no.entry(e.person.as_str()).or_insert(next);
+            let text = e.personal.text.as_deref().unwrap_or("");
+            answers.push((i as i64, (p, domain::scripts::prepare(text))));
+        }
+    }
+    let found =
+        domain::scripts::detect(&answers.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>());
+    let scripted = answers
+        .iter()
+        .zip(&found.scripted)
+        .filter(|(_, s)| **s)
+        .map(|((seq, _), _)| *seq)
+        .collect();
     Ledger {
         people: by,
         all,
         last_buy,
+        scripted,
     }
 }
 
@@ -409,6 +433,9 @@ fn the_showcase_people_show_what_their_descriptions_promise() {
             .collect();
         assert!(people.len() > 5, "the script goes to many people: {text}");
     }
+    let personal = l.readings("P-000011").personal.unwrap();
+    assert_eq!(personal.scripted_share, 1.0, "{personal:?}");
+    assert!(l.readings("P-000000").personal.unwrap().scripted_share < 0.5);
 
     // Yen, in instalments.
     let mut parts: HashMap<String, usize> = HashMap::new();

@@ -131,6 +131,9 @@ pub struct Moment {
     pub summary: String,
     /// Personal text the event carries (a question, an answer, a wish), if any.
     pub text: Option<String>,
+    /// An answer that was a script (READINGS.md, "personal"): the same text went to at least
+    /// five other people.
+    pub scripted: bool,
 }
 
 /// Everything a card shows. Field names are those of READINGS.md.
@@ -277,6 +280,10 @@ impl Card {
             }
         }
 
+        let scripted: &[i64] = readings
+            .personal
+            .as_ref()
+            .map_or(&[], |p| &p.scripted_answers);
         let timeline = visible
             .iter()
             .rev()
@@ -293,6 +300,7 @@ impl Card {
                         .or_else(|| p.what.clone())
                         .or_else(|| p.reason.clone())
                 }),
+                scripted: scripted.binary_search(&e.seq).is_ok(),
             })
             .collect();
 
@@ -396,6 +404,7 @@ fn evidence_seqs(r: &Readings, reading: &str) -> Vec<i64> {
         "advocacy" => ev(r.advocacy.as_ref().map(|x| &x.evidence)),
         "resilience" => ev(r.resilience.as_ref().map(|x| &x.evidence)),
         "heard" => ev(r.heard.as_ref().map(|x| &x.evidence)),
+        "personal" => ev(r.personal.as_ref().map(|x| &x.evidence)),
         "made_right" => ev(r.made_right.as_ref().map(|x| &x.evidence)),
         "promises_kept" => ev(r.promises_kept.as_ref().map(|x| &x.evidence)),
         "respects_choices" => ev(r.respects_choices.as_ref().map(|x| &x.evidence)),

@@ -20,7 +20,8 @@ pub const SIMILAR: f64 = 0.8;
 /// How many *other* people must have received the same script.
 pub const OTHERS: usize = 5;
 
-const BANDS: usize = 16;
+/// MinHash bands and rows per band (16 × 4).
+pub const BANDS: usize = 16;
 const ROWS: usize = 4;
 const HASHES: usize = BANDS * ROWS;
 /// Within one LSH bucket each variant is compared with at most this many earlier ones.
@@ -30,54 +31,118 @@ fn ends_sentence(token: &str) -> bool {
     token.ends_with(['.', '!', '?', '。', '！', '？'])
 }
 
-/// The words of an answer with what makes it personal masked: `<email>`, `<url>`,
-/// `<handle>`, `<number>`, `<name>` (a capitalised word that does not start a sentence), and
-/// the sign-off (a short last sentence of at most four words) dropped.
-pub fn masked_words(text: &str) -> Vec<String> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    // The sign-off: what follows the last sentence end, when it is short.
-    let mut end = tokens.len();
-    if let Some(last) = tokens.iter().rposition(|t| ends_sentence(t))
-        && last + 1 < tokens.len()
-        && tokens.len() - last - 1 <= 4
+/// What one word-like token of an answer is, once masked.
+enum Masked<'a> {
+    Email,
+    Url,
+    Handle,
+    Number,
+    /// Runs of letters, each lower-cased unless it is a name (`true`).
+    Words(Vec<(&'a str, bool)>),
+}
+
+impl Masked<'_> {
+    fn mask(&self) -> Option<&'static str> {
+        match self {
+            Masked::Email => Some("<email>"),
+            Masked::Url => Some("<url>"),
+            Masked::Handle => Some("<handle>"),
+            Masked::Number => Some("<number>"),
+            Masked::Words(_) => None,
+        }
+    }
+}
+
+/// Splits an answer into tokens (raw text, its core without surrounding punctuation, what it
+/// masks to), without the sign-off: a short last sentence of at most four words.
+fn tokens(text: &str) -> Vec<(&str, &str, Masked<'_>)> {
+    let raw: Vec<&str> = text.split_whitespace().collect();
+    let mut end = raw.len();
+    if let Some(last) = raw.iter().rposition(|t| ends_sentence(t))
+        && last + 1 < raw.len()
+        && raw.len() - last - 1 <= 4
     {
         end = last + 1;
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(end);
     let mut sentence_start = true;
-    for raw in &tokens[..end] {
+    for raw in &raw[..end] {
         let t = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '@' && c != '/');
-        let lower = t.to_lowercase();
         if t.is_empty() {
             sentence_start = sentence_start || ends_sentence(raw);
             continue;
         }
-        if t.contains('@') && t.find('@').is_some_and(|i| i > 0 && t[i..].contains('.')) {
-            out.push("<email>".to_owned());
+        let lower_start = |p: &str| t.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+        let masked = if t.find('@').is_some_and(|i| i > 0 && t[i..].contains('.')) {
+            Masked::Email
         } else if t.starts_with('@') {
-            out.push("<handle>".to_owned());
-        } else if lower.starts_with("http://")
-            || lower.starts_with("https://")
-            || lower.starts_with("www.")
-        {
-            out.push("<url>".to_owned());
+            Masked::Handle
+        } else if lower_start("http://") || lower_start("https://") || lower_start("www.") {
+            Masked::Url
         } else if t.chars().any(|c| c.is_ascii_digit()) {
-            out.push("<number>".to_owned());
+            Masked::Number
         } else {
+            let mut words = Vec::new();
             for word in t
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
             {
                 let capital = word.chars().next().is_some_and(char::is_uppercase);
-                if capital && !sentence_start {
-                    out.push("<name>".to_owned());
-                } else {
-                    out.push(word.to_lowercase());
-                }
+                // An acronym (FAQ, IBAN) is not a name.
+                let acronym = word.chars().count() > 1 && !word.chars().any(char::is_lowercase);
+                words.push((word, capital && !acronym && !sentence_start));
                 sentence_start = false;
             }
+            Masked::Words(words)
+        };
+        sentence_start = ends_sentence(raw);
+        out.push((*raw, t, masked));
+    }
+    out
+}
+
+/// The words of an answer with what makes it personal masked: `<email>`, `<url>`,
+/// `<handle>`, `<number>`, `<name>` (a capitalised word that does not start a sentence), and
+/// the sign-off (a short last sentence of at most four words) dropped.
+pub fn masked_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, _, m) in tokens(text) {
+        match m {
+            Masked::Words(words) => out.extend(words.into_iter().map(|(w, name)| {
+                if name {
+                    "<name>".to_owned()
+                } else {
+                    w.to_lowercase()
+                }
+            })),
+            other => out.extend(other.mask().map(str::to_owned)),
         }
-        sentence_start = ends_sentence(raw) || out.is_empty();
+    }
+    out
+}
+
+/// An answer as a script's representative shows it: its own punctuation and case, with
+/// names, numbers, addresses, links and handles replaced by `‹name›`, `‹number›`… and the
+/// sign-off left out, so that a script's text names nobody who received it.
+pub fn masked_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (raw, core, m) in tokens(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let at = raw.find(core).unwrap_or(0);
+        out.push_str(&raw[..at]);
+        match m {
+            Masked::Words(words) if words.iter().all(|(_, name)| !name) => out.push_str(core),
+            Masked::Words(_) => out.push_str("‹name›"),
+            other => {
+                let mask = other.mask().unwrap_or_default();
+                out.push('‹');
+                out.push_str(mask.trim_matches(['<', '>']));
+                out.push('›');
+            }
+        }
+        out.push_str(&raw[at + core.len()..]);
     }
     out
 }
@@ -103,6 +168,234 @@ pub fn shingles(words: &[String]) -> Vec<u64> {
     s
 }
 
+/// An answer's text made ready for grouping: [`shingles`] of [`masked_words`].
+pub fn prepare(text: &str) -> Vec<u64> {
+    shingles(&masked_words(text))
+}
+
+/// A variant's key: one hash of its whole shingle set, the same on every run and machine.
+pub fn variant_key(shingles: &[u64]) -> u64 {
+    shingles
+        .iter()
+        .fold(FNV_START, |h, x| fnv(&x.to_le_bytes(), h))
+}
+
+/// The keys under which locality-sensitive hashing files a variant: one per band of its
+/// MinHash signature. Two variants with Jaccard similarity 0.8 share at least one key with
+/// probability 1 − (1 − 0.8⁴)¹⁶ ≈ 0.9998.
+pub fn band_keys(shingles: &[u64]) -> [u64; BANDS] {
+    let mut sig = [u64::MAX; HASHES];
+    for &x in shingles {
+        for (h, slot) in sig.iter_mut().enumerate() {
+            let m = mix(x, h as u64 + 1);
+            if m < *slot {
+                *slot = m;
+            }
+        }
+    }
+    std::array::from_fn(|b| {
+        sig[b * ROWS..(b + 1) * ROWS]
+            .iter()
+            .fold(b as u64, |acc, &x| mix(acc ^ x, 7))
+    })
+}
+
+/// What has been grouped before: the ledger's index of variants, or nothing.
+pub trait Index {
+    type Error;
+    /// The variant with this [`variant_key`], if known: its id and its script.
+    fn variant(&mut self, key: u64) -> Result<Option<(i64, i64)>, Self::Error>;
+    /// Up to `limit` known variants filed under a band key.
+    fn band(&mut self, key: u64, limit: usize) -> Result<Vec<i64>, Self::Error>;
+    /// A known variant's shingles and script.
+    fn shingles(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error>;
+}
+
+/// Nothing grouped before: every answer is new.
+pub struct Nothing;
+
+impl Index for Nothing {
+    type Error = std::convert::Infallible;
+    fn variant(&mut self, _: u64) -> Result<Option<(i64, i64)>, Self::Error> {
+        Ok(None)
+    }
+    fn band(&mut self, _: u64, _: usize) -> Result<Vec<i64>, Self::Error> {
+        Ok(Vec::new())
+    }
+    fn shingles(&mut self, _: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
+        Ok(None)
+    }
+}
+
+/// A variant seen for the first time, to be added to the index.
+#[derive(Debug, Clone)]
+pub struct NewVariant {
+    pub id: i64,
+    pub key: u64,
+    pub script: i64,
+    /// Index into the sets given to [`group`].
+    pub set: usize,
+    pub bands: [u64; BANDS],
+}
+
+/// What grouping new answers changes in the index.
+#[derive(Debug, Clone, Default)]
+pub struct Grouping {
+    /// For each set given to [`group`], its variant's id (`None` for an empty answer).
+    pub variant_of: Vec<Option<i64>>,
+    pub new: Vec<NewVariant>,
+    /// Known scripts joined into another by the new variants: `(from, into)`.
+    pub merges: Vec<(i64, i64)>,
+}
+
+/// A node of the union-find forest: a new variant (by its place among the new ones) or a
+/// known script.
+#[derive(Clone, Copy)]
+enum Node {
+    New(u32),
+    Known(i64),
+}
+
+/// Groups new answers' shingle sets (distinct ones; see [`variant_key`]) against what `index`
+/// knows: a set seen before keeps its variant; a new set becomes a new variant (ids from
+/// `next_id` on), joined with every variant, new or known, whose exact Jaccard similarity
+/// with it is at least [`SIMILAR`] among the candidates MinHash banding proposes. Joining two
+/// known scripts merges them into the older (smaller id). Nothing is redone for answers that
+/// were grouped before, so an import costs what it adds.
+pub fn group<I: Index>(
+    sets: &[Vec<u64>],
+    next_id: i64,
+    index: &mut I,
+) -> Result<Grouping, I::Error> {
+    let mut out = Grouping {
+        variant_of: vec![None; sets.len()],
+        ..Grouping::default()
+    };
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut parent: Vec<u32> = Vec::new();
+    let mut known_node: HashMap<i64, u32> = HashMap::new();
+    let mut new_node: Vec<u32> = Vec::new();
+    let mut new_sets: Vec<usize> = Vec::new();
+    let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut cache: HashMap<i64, Option<(Vec<u64>, i64)>> = HashMap::new();
+    let mut checked: Vec<i64> = Vec::new();
+    let add_node = |nodes: &mut Vec<Node>, parent: &mut Vec<u32>, n: Node| {
+        nodes.push(n);
+        parent.push(parent.len() as u32);
+        (parent.len() - 1) as u32
+    };
+    let union = |parent: &mut Vec<u32>, a: u32, b: u32| {
+        let (a, b) = (find(parent, a), find(parent, b));
+        if a != b {
+            parent[a.max(b) as usize] = a.min(b);
+        }
+    };
+    for (i, s) in sets.iter().enumerate() {
+        if s.is_empty() {
+            continue;
+        }
+        let key = variant_key(s);
+        if let Some((id, _)) = index.variant(key)? {
+            out.variant_of[i] = Some(id);
+            continue;
+        }
+        let n = new_sets.len() as u32;
+        let me = add_node(&mut nodes, &mut parent, Node::New(n));
+        new_node.push(me);
+        new_sets.push(i);
+        let bands = band_keys(s);
+        checked.clear();
+        for &b in &bands {
+            let bucket = buckets.entry(b).or_default();
+            for &other in bucket.iter().take(PER_BUCKET) {
+                let o = new_node[other as usize];
+                if find(&mut parent, me) != find(&mut parent, o)
+                    && jaccard(s, &sets[new_sets[other as usize]]) >= SIMILAR
+                {
+                    union(&mut parent, me, o);
+                }
+            }
+            bucket.push(n);
+            for candidate in index.band(b, PER_BUCKET)? {
+                if checked.contains(&candidate) {
+                    continue;
+                }
+                checked.push(candidate);
+                if !cache.contains_key(&candidate) {
+                    let loaded = index.shingles(candidate)?;
+                    cache.insert(candidate, loaded);
+                }
+                let Some((theirs, script)) = &cache[&candidate] else {
+                    continue;
+                };
+                let node = *known_node
+                    .entry(*script)
+                    .or_insert_with(|| add_node(&mut nodes, &mut parent, Node::Known(*script)));
+                if find(&mut parent, me) != find(&mut parent, node) && jaccard(s, theirs) >= SIMILAR
+                {
+                    union(&mut parent, me, node);
+                }
+            }
+        }
+        out.variant_of[i] = Some(next_id + i64::from(n));
+        out.new.push(NewVariant {
+            id: next_id + i64::from(n),
+            key,
+            script: 0,
+            set: i,
+            bands,
+        });
+    }
+    // Each group's script is its oldest member: known scripts' ids (ids of variants) are all
+    // smaller than the new variants'.
+    let id_of = |node: &Node| match node {
+        Node::Known(script) => *script,
+        Node::New(n) => next_id + i64::from(*n),
+    };
+    let mut target: HashMap<u32, i64> = HashMap::new();
+    for (x, node) in nodes.iter().enumerate() {
+        let t = target
+            .entry(find(&mut parent, x as u32))
+            .or_insert(i64::MAX);
+        *t = (*t).min(id_of(node));
+    }
+    for (x, node) in nodes.iter().enumerate() {
+        let t = target[&find(&mut parent, x as u32)];
+        match node {
+            Node::Known(script) if *script != t => out.merges.push((*script, t)),
+            Node::Known(_) => {}
+            Node::New(n) => out.new[*n as usize].script = t,
+        }
+    }
+    out.merges.sort_unstable();
+    Ok(out)
+}
+
+/// Which answers in a ledger are scripted: their ledger numbers, as the index of scripts says.
+/// What the `personal` reading asks of everyone else's answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scripted(Vec<i64>);
+
+impl Scripted {
+    pub fn new(mut seqs: Vec<i64>) -> Scripted {
+        seqs.sort_unstable();
+        seqs.dedup();
+        Scripted(seqs)
+    }
+
+    pub fn contains(&self, answer: i64) -> bool {
+        self.0.binary_search(&answer).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One script: the answers that are near-duplicates of each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Script {
@@ -120,56 +413,29 @@ pub struct Detection {
     pub scripts: Vec<Script>,
 }
 
-/// Finds the scripted answers among `answers`: each its recipient (any id) and its shingles
-/// ([`shingles`] of [`masked_words`]).
+/// Finds the scripted answers among `answers` all at once (nothing grouped before): each its
+/// recipient (any id) and its shingles ([`prepare`]).
 pub fn detect(answers: &[(u32, Vec<u64>)]) -> Detection {
-    // 1. Identical shingle sets are one variant.
-    let mut variant_of: HashMap<&[u64], u32> = HashMap::new();
-    let mut variants: Vec<&[u64]> = Vec::new();
-    let mut of_answer: Vec<Option<u32>> = Vec::with_capacity(answers.len());
-    for (_, s) in answers {
-        if s.is_empty() {
-            of_answer.push(None);
-            continue;
-        }
-        let v = *variant_of.entry(s.as_slice()).or_insert_with(|| {
-            variants.push(s.as_slice());
-            (variants.len() - 1) as u32
-        });
-        of_answer.push(Some(v));
-    }
-    // 2. MinHash with banding proposes pairs of variants; 3. exact Jaccard confirms them.
-    let mut parent: Vec<u32> = (0..variants.len() as u32).collect();
-    let mut buckets: HashMap<(u8, u64), Vec<u32>> = HashMap::new();
-    for (v, s) in variants.iter().enumerate() {
-        let mut sig = [u64::MAX; HASHES];
-        for &x in *s {
-            for (h, slot) in sig.iter_mut().enumerate() {
-                let m = mix(x, h as u64 + 1);
-                if m < *slot {
-                    *slot = m;
-                }
-            }
-        }
-        for b in 0..BANDS {
-            let key = sig[b * ROWS..(b + 1) * ROWS]
-                .iter()
-                .fold(b as u64, |acc, &x| mix(acc ^ x, 7));
-            let bucket = buckets.entry((b as u8, key)).or_default();
-            for &other in bucket.iter().take(PER_BUCKET) {
-                let (a, c) = (find(&mut parent, v as u32), find(&mut parent, other));
-                if a != c && jaccard(s, variants[other as usize]) >= SIMILAR {
-                    parent[a.max(c) as usize] = a.min(c);
-                }
-            }
-            bucket.push(v as u32);
-        }
-    }
-    // 4. Scripts: groups of answers by the root of their variant.
-    let mut groups: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, v) in of_answer.iter().enumerate() {
-        if let Some(v) = v {
-            groups.entry(find(&mut parent, *v)).or_default().push(i);
+    // Identical shingle sets are one variant.
+    let mut set_of: HashMap<u64, usize> = HashMap::new();
+    let mut sets: Vec<Vec<u64>> = Vec::new();
+    let of_answer: Vec<Option<usize>> = answers
+        .iter()
+        .map(|(_, s)| {
+            (!s.is_empty()).then(|| {
+                *set_of.entry(variant_key(s)).or_insert_with(|| {
+                    sets.push(s.clone());
+                    sets.len() - 1
+                })
+            })
+        })
+        .collect();
+    let Ok(g) = group(&sets, 1, &mut Nothing);
+    let script_of: HashMap<i64, i64> = g.new.iter().map(|v| (v.id, v.script)).collect();
+    let mut groups: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, set) in of_answer.iter().enumerate() {
+        if let Some(variant) = set.and_then(|s| g.variant_of[s]) {
+            groups.entry(script_of[&variant]).or_default().push(i);
         }
     }
     let mut scripted = vec![false; answers.len()];
@@ -252,5 +518,121 @@ mod tests {
         let mut more = answers.clone();
         more.push((5, sh(text)));
         assert!(detect(&more).scripted.iter().all(|s| *s));
+    }
+
+    /// An index kept in memory, as the ledger's tables keep it.
+    #[derive(Default)]
+    struct Memory {
+        variants: HashMap<u64, (i64, i64)>,
+        sets: HashMap<i64, (Vec<u64>, i64)>,
+        bands: HashMap<u64, Vec<i64>>,
+        next: i64,
+    }
+
+    impl Memory {
+        fn add(&mut self, sets: &[Vec<u64>]) -> Vec<Option<i64>> {
+            let Ok(g) = group(sets, self.next + 1, self);
+            for (from, into) in &g.merges {
+                for v in self.variants.values_mut().filter(|v| v.1 == *from) {
+                    v.1 = *into;
+                }
+                for v in self.sets.values_mut().filter(|v| v.1 == *from) {
+                    v.1 = *into;
+                }
+            }
+            for v in &g.new {
+                self.variants.insert(v.key, (v.id, v.script));
+                self.sets.insert(v.id, (sets[v.set].clone(), v.script));
+                for b in v.bands {
+                    self.bands.entry(b).or_default().push(v.id);
+                }
+                self.next = self.next.max(v.id);
+            }
+            g.variant_of
+        }
+
+        fn script(&self, variant: i64) -> i64 {
+            self.sets[&variant].1
+        }
+    }
+
+    impl Index for Memory {
+        type Error = std::convert::Infallible;
+        fn variant(&mut self, key: u64) -> Result<Option<(i64, i64)>, Self::Error> {
+            Ok(self.variants.get(&key).copied())
+        }
+        fn band(&mut self, key: u64, limit: usize) -> Result<Vec<i64>, Self::Error> {
+            Ok(self
+                .bands
+                .get(&key)
+                .map(|v| v.iter().take(limit).copied().collect())
+                .unwrap_or_default())
+        }
+        fn shingles(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
+            Ok(self.sets.get(&variant).cloned())
+        }
+    }
+
+    const SCRIPT: &str = "Thank you for contacting us. We have received your request and will get back to you within two working days. If you have any other questions in the meantime, simply reply to this message and we will gladly help you further. Kind regards";
+
+    #[test]
+    fn answers_grouped_in_two_imports_join_the_script_of_the_first() {
+        let mut index = Memory::default();
+        let first = index.add(&[
+            sh(SCRIPT),
+            sh("The grinder fits the moka pot; I checked it myself."),
+        ]);
+        let later = index.add(&[
+            sh(SCRIPT),
+            sh(&SCRIPT.replace("request", "question")),
+            sh("Something else entirely, written for you alone this morning."),
+        ]);
+        let script = index.script(first[0].unwrap());
+        // The same text is the same variant; a near-duplicate is a new variant of the same script.
+        assert_eq!(later[0], first[0]);
+        assert_ne!(later[1], first[0]);
+        assert_eq!(index.script(later[1].unwrap()), script);
+        assert_ne!(index.script(later[2].unwrap()), script);
+        assert_ne!(index.script(first[1].unwrap()), script);
+    }
+
+    #[test]
+    fn a_new_answer_that_bridges_two_known_scripts_merges_them_into_the_older() {
+        let words: Vec<String> = (0..48)
+            .map(|i| {
+                format!(
+                    "w{}",
+                    ["alpha", "beta", "gamma", "delta", "omega"][i % 5].repeat(1 + i / 5)
+                )
+            })
+            .collect();
+        let text = |range: std::ops::Range<usize>| words[range].join(" ");
+        let mut index = Memory::default();
+        // A and B share 34 of their 38 shingles with C, but only 30 with each other.
+        let a = index.add(&[sh(&text(0..40))])[0].unwrap();
+        let b = index.add(&[sh(&text(8..48))])[0].unwrap();
+        assert!(jaccard(&sh(&text(0..40)), &sh(&text(8..48))) < SIMILAR);
+        assert!(jaccard(&sh(&text(0..40)), &sh(&text(4..44))) >= SIMILAR);
+        assert_ne!(index.script(a), index.script(b));
+        let c = index.add(&[sh(&text(4..44))])[0].unwrap();
+        assert_eq!(index.script(a), a);
+        assert_eq!(index.script(b), a);
+        assert_eq!(index.script(c), a);
+    }
+
+    #[test]
+    fn empty_answers_have_no_variant() {
+        let mut index = Memory::default();
+        assert_eq!(index.add(&[sh(""), sh("  ... ")]), vec![None, None]);
+    }
+
+    #[test]
+    fn a_script_is_shown_with_names_numbers_and_links_masked_and_without_its_sign_off() {
+        assert_eq!(
+            masked_text(
+                "Dear Mehmet, your order #4471 ships today (see https://x.org/t or our FAQ). Mail ada@example.org! Warm wishes, Kasia"
+            ),
+            "Dear ‹name›, your order #‹number› ships today (see ‹url› or our FAQ). Mail ‹email›!"
+        );
     }
 }

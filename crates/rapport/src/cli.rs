@@ -56,6 +56,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Forget a person for good: their key, their events and their name in the audit log.
     Forget(ForgetArgs),
+    /// The scripts the business answers people with: near-identical answers sent to more
+    /// than five people, with how many received each, when, and who sent it.
+    Scripts(ScriptsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +257,22 @@ pub struct PeopleArgs {
     /// One JSON object per line: {"person": ID, "readings": {...}}.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScriptsArgs {
+    /// List at most N scripts, the most widely sent first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+
+    /// One JSON document: the totals and the scripts with their masked text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Regroup every answer from its sealed text first (never needed after imports, which
+    /// group their own answers; useful after upgrading rapport).
+    #[arg(long)]
+    pub regroup: bool,
 }
 
 #[derive(Debug, Args)]

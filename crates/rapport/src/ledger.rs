@@ -25,16 +25,17 @@ pub struct Assessed {
     pub readings: Vec<domain::readings::Readings>,
 }
 
-/// Loads every person's events and computes everyone's readings, trends and percentiles,
-/// with loyalty and value from the latest stored BG/NBD and Gamma-Gamma fits (if any).
-pub fn assess<S: store::Store + store::fits::FitStore>(
+/// Loads every person's events and computes everyone's readings, trends and percentiles
+/// (which answers are scripted from the index of scripts), with loyalty and value from the latest stored BG/NBD and Gamma-Gamma fits (if any).
+pub fn assess<S: store::Store + store::fits::FitStore + store::Scripts>(
     store: &S,
     as_of: domain::Timestamp,
 ) -> anyhow::Result<Assessed> {
     let models = crate::commands::fit::stored_models(store).context("reading the stored fits")?;
     let people = store.people().context("reading the ledger")?;
+    let scripted = store.scripted().context("reading the index of scripts")?;
     // One pass, person by person, on two threads: no person's events are kept afterwards.
-    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models);
+    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models, &scripted);
     store
         .visit_events(&|rank, events| assessor.person(rank, events))
         .context("reading the ledger")?;

@@ -55,5 +55,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MayContact(args) => commands::own::may_contact(&cli.db, &args),
         Command::Export(args) => commands::own::export(&cli.db, &args),
         Command::Forget(args) => commands::own::forget(&cli.db, &args),
+        Command::Scripts(args) => commands::scripts::run(&cli.db, &args),
     }
 }

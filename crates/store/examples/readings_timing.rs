@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use domain::readings::{Assessor, Models};
-use rapport_store::{MasterKey, SqliteStore, Store};
+use rapport_store::{MasterKey, Scripts, SqliteStore, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -23,7 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let people = store.people()?;
     let models = Models::default();
-    let assessor = Assessor::new(people.len(), as_of, &models);
+    let scripted = store.scripted()?;
+    let assessor = Assessor::new(people.len(), as_of, &models, &scripted);
     store.visit_events(&|rank, events| assessor.person(rank, events))?;
     let pass = t.elapsed().as_secs_f64();
     let t = Instant::now();

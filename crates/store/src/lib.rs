@@ -215,3 +215,66 @@ pub trait PersonData {
     /// there is no such person.
     fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
 }
+
+/// One script the business uses, as the scripts page and `rapport scripts` show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScriptSummary {
+    pub id: i64,
+    /// How many different people received it.
+    pub people: u64,
+    pub answers: u64,
+    /// How many different texts (after masking) it was sent as.
+    pub variants: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// Who sent it, most often first (at most five).
+    pub by: Vec<ByCount>,
+    /// The text of its most common variant, names, numbers, addresses and links masked;
+    /// `None` when every person who received that variant has been forgotten.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ByCount {
+    pub by: String,
+    pub answers: u64,
+}
+
+/// The business's scripts at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScriptsOverview {
+    /// Answers with text (those that can be judged).
+    pub answers: u64,
+    /// Of those, how many are scripted.
+    pub scripted: u64,
+    /// How many scripts reached more than five people.
+    pub scripts: u64,
+    /// The largest scripts, by people reached.
+    pub list: Vec<ScriptSummary>,
+}
+
+/// What rebuilding the index of scripts found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Regrouped {
+    /// Answers whose sealed fields could be opened.
+    pub answers: u64,
+    /// Of those, answers with words (the others are never scripts).
+    pub with_text: u64,
+    /// Different texts after masking.
+    pub variants: u64,
+    /// Scripts that reached more than five people.
+    pub scripts: u64,
+}
+
+/// Scripted answers (READINGS.md, "personal"): kept up to date by every import.
+pub trait Scripts {
+    /// The ledger numbers of every scripted answer, for everyone's `personal` reading.
+    fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError>;
+    /// Which of one person's answers are scripted.
+    fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError>;
+    /// The scripts in use, the `limit` largest listed with a masked text.
+    fn scripts(&mut self, limit: usize) -> Result<ScriptsOverview, StoreError>;
+    /// Regroups every answer from its sealed text (after a change of method; never needed
+    /// for imports, which group their own answers).
+    fn regroup(&mut self) -> Result<Regrouped, StoreError>;
+}

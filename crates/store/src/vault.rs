@@ -440,6 +440,8 @@ pub struct Sealed {
     pub(crate) blob: Vec<u8>,
     /// The new person key, wrapped, to be stored in the vault with the event.
     pub(crate) new_key: Option<Vec<u8>>,
+    /// An answer's shingles, computed here too so the writing thread only writes.
+    pub(crate) shingles: Option<Vec<u64>>,
 }
 
 /// Seals events on another thread than the one writing them: a read-only view of the vault,
@@ -481,7 +483,11 @@ impl SealAhead {
         })?;
         let aad = aad(e.source.as_str(), e.id.as_str());
         let blob = self.vault.sealer.seal(&key, &aad, &self.plain)?;
-        Ok(Some(Sealed { blob, new_key }))
+        Ok(Some(Sealed {
+            blob,
+            new_key,
+            shingles: crate::sqlite::answer_shingles(e),
+        }))
     }
 }
 

@@ -219,6 +219,7 @@ const LIST_FIELDS: &[&str] = &[
     "advocacy.referrals",
     "resilience.weathered_share",
     "heard.answered_share",
+    "personal.scripted_share",
     "made_right.apologised_share",
     "promises_kept.kept_share",
     "respects_choices.respected_share",

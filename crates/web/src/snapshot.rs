@@ -14,14 +14,17 @@ use std::sync::{Arc, Mutex};
 use domain::readings::{
     Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions,
 };
+use domain::scripts::Scripted;
 use domain::{Body, PersonId, Timestamp};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use store::fits::stored_models;
-use store::{Access, SqliteStore, Store, StoreError, Totals};
+use store::{Access, Scripts, ScriptsOverview, SqliteStore, Store, StoreError, Totals};
 
 /// How far back "this month's changes" look.
 pub const CHANGE_DAYS: i64 = 30;
+/// How many scripts the scripts page and API list.
+pub const SCRIPTS_LISTED: usize = 100;
 /// How many of the largest changes each headline keeps, each way.
 const MOVERS: usize = 5;
 
@@ -118,6 +121,10 @@ pub struct Snapshot {
     last_transaction: Vec<i64>,
     pub models: Models,
     pub choices: ChoiceCounts,
+    /// Which answers are scripted, for everyone's `personal` reading and the cards.
+    pub scripted: Scripted,
+    /// The scripts in use, the largest [`SCRIPTS_LISTED`] with their masked text.
+    pub scripts: ScriptsOverview,
     orders: Mutex<Orders>,
 }
 
@@ -129,11 +136,13 @@ impl Snapshot {
         let totals = store.totals()?;
         let people = store.people()?;
         let n = people.len();
+        let scripted = store.scripted()?;
+        let scripts = store.scripts(SCRIPTS_LISTED)?;
 
         let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
         let chosen: Vec<std::sync::OnceLock<Vec<(String, String)>>> =
             (0..n).map(|_| std::sync::OnceLock::new()).collect();
-        let assessor = Assessor::new(n, as_of, &models);
+        let assessor = Assessor::new(n, as_of, &models, &scripted);
         store.visit_events(&|rank, events| {
             assessor.person(rank, events);
             let c = current_choices(events, as_of);
@@ -169,7 +178,7 @@ impl Snapshot {
         drop(readings);
 
         let then = as_of.plus_days(-CHANGE_DAYS);
-        let earlier = Assessor::new(n, then, &models);
+        let earlier = Assessor::new(n, then, &models, &scripted);
         store.visit_events(&|rank, events| earlier.person(rank, events))?;
         let before: Vec<Vec<f64>> = {
             let readings = earlier.finish(&people);
@@ -234,6 +243,8 @@ impl Snapshot {
             movers,
             last_transaction: last.into_iter().map(AtomicI64::into_inner).collect(),
             models,
+            scripted,
+            scripts,
             orders: Mutex::new(FxHashMap::default()),
         })
     }
@@ -333,12 +344,17 @@ impl Snapshot {
     }
 }
 
-/// Whether a referred person became a buyer, as of the snapshot.
+/// Whether a referred person became a buyer, and whether an answer is scripted, as of the
+/// snapshot.
 impl Others for Snapshot {
     fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
         let rank = self.rank(person)?;
         let t = *self.last_transaction.get(rank as usize)?;
         (t != i64::MIN).then(|| Timestamp::from_unix(t))
+    }
+
+    fn scripted(&self, answer: i64) -> bool {
+        self.scripted.contains(answer)
     }
 }
 

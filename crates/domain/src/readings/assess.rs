@@ -9,8 +9,9 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::{HEADLINES, Models, NoOthers, Readings, Recorded, distributions, trends};
+use super::{HEADLINES, Models, Readings, Recorded, ScriptsOnly, distributions, trends};
 use crate::event::Body;
+use crate::scripts::Scripted;
 use crate::values::{PersonId, Timestamp};
 
 /// Every person's readings as of `as_of`, with their trends and percentiles filled in.
@@ -30,7 +31,8 @@ pub fn assess_all_with(
     as_of: Timestamp,
     models: &Models,
 ) -> Vec<Readings> {
-    let assessor = Assessor::new(people.len(), as_of, models);
+    let none = Scripted::default();
+    let assessor = Assessor::new(people.len(), as_of, models, &none);
     events
         .par_iter()
         .enumerate()
@@ -54,14 +56,22 @@ struct Partial {
 pub struct Assessor<'m> {
     as_of: Timestamp,
     models: &'m Models,
+    scripted: &'m Scripted,
     slots: Vec<OnceLock<Partial>>,
 }
 
 impl<'m> Assessor<'m> {
-    pub fn new(people: usize, as_of: Timestamp, models: &'m Models) -> Self {
+    /// `scripted`: which answers in the ledger are scripted (for the `personal` reading).
+    pub fn new(
+        people: usize,
+        as_of: Timestamp,
+        models: &'m Models,
+        scripted: &'m Scripted,
+    ) -> Self {
         Assessor {
             as_of,
             models,
+            scripted,
             slots: (0..people).map(|_| OnceLock::new()).collect(),
         }
     }
@@ -72,8 +82,9 @@ impl<'m> Assessor<'m> {
             return;
         };
         let as_of = self.as_of;
-        let mut readings = Readings::compute_with(events, as_of, &NoOthers, self.models);
-        for (i, t) in trends(events, as_of, &NoOthers).into_iter().enumerate() {
+        let others = ScriptsOnly(self.scripted);
+        let mut readings = Readings::compute_with(events, as_of, &others, self.models);
+        for (i, t) in trends(events, as_of, &others).into_iter().enumerate() {
             readings.set_standing(i, None, t);
         }
         let mut last_transaction = None;
@@ -145,7 +156,8 @@ impl<'m> Assessor<'m> {
 /// One person's readings as of `as_of`, with their trends, and percentiles taken from
 /// everyone's distributions computed earlier ([`distributions`], in [`HEADLINES`] order).
 /// What a card needs when everyone's figures are already known: one history, not the ledger.
-/// `others` answers whether the people this person referred became buyers.
+/// `others` answers whether the people this person referred became buyers, and which answers
+/// are scripted.
 pub fn assess_one(
     events: &[Recorded],
     as_of: Timestamp,
@@ -154,7 +166,7 @@ pub fn assess_one(
     dists: &[super::Distribution],
 ) -> Readings {
     let mut readings = Readings::compute_with(events, as_of, others, models);
-    for (i, trend) in trends(events, as_of, &NoOthers).into_iter().enumerate() {
+    for (i, trend) in trends(events, as_of, others).into_iter().enumerate() {
         let percentile = HEADLINES
             .get(i)
             .and_then(|h| readings.headline(h.reading))

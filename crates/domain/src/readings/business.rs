@@ -1,11 +1,11 @@
-//! How the business treats this person: heard, made right, promises kept
-//! (READINGS.md, second half; `personal` and `respects choices` come with their own issues).
+//! How the business treats this person: heard, answered personally, made right, promises
+//! kept (READINGS.md, second half; `respects choices` has its own module).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Recorded, Trend, median, round4};
+use super::{Others, Recorded, Trend, median, round4};
 use crate::event::{Body, Outcome};
 use crate::values::{Day, Ref, Timestamp};
 
@@ -34,6 +34,49 @@ pub struct Heard {
     pub trend: Option<Trend>,
     #[serde(skip)]
     pub evidence: Vec<i64>,
+}
+
+/// personal — answered as a person, not by script: how many of the answers this person
+/// received were scripts (near-duplicates of answers sent to at least five other people).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonalAnswers {
+    pub answers: usize,
+    pub scripted: usize,
+    /// `scripted / answers`.
+    pub scripted_share: f64,
+    /// The ledger numbers of the scripted answers, to mark them in the history.
+    pub scripted_answers: Vec<i64>,
+    pub percentile: Option<f64>,
+    pub trend: Option<Trend>,
+    #[serde(skip)]
+    pub evidence: Vec<i64>,
+}
+
+pub(super) fn personal(events: &[Recorded], others: &dyn Others) -> Option<PersonalAnswers> {
+    let mut evidence = Vec::new();
+    let mut scripted_answers = Vec::new();
+    for e in events {
+        if let Body::ContactAnswered { .. } = e.body {
+            evidence.push(e.seq);
+            if others.scripted(e.seq) {
+                scripted_answers.push(e.seq);
+            }
+        }
+    }
+    if evidence.is_empty() {
+        return None;
+    }
+    evidence.sort_unstable();
+    scripted_answers.sort_unstable();
+    Some(PersonalAnswers {
+        answers: evidence.len(),
+        scripted: scripted_answers.len(),
+        scripted_share: round4(scripted_answers.len() as f64 / evidence.len() as f64),
+        scripted_answers,
+        percentile: None,
+        trend: None,
+        evidence,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -368,6 +368,18 @@ fn sentence(r: &Readings, reading: &str) -> String {
                 s + "."
             }
         },
+        "personal" => match &r.personal {
+            None => "Has received no answer from us.".to_owned(),
+            Some(p) if p.scripted == 0 => format!(
+                "Every one of {} written for them, none a script.",
+                plural(p.answers, "answer", "answers")
+            ),
+            Some(p) => format!(
+                "{} of {} a script: the same text sent to at least five other people.",
+                p.scripted,
+                plural(p.answers, "answer was", "answers were")
+            ),
+        },
         "made_right" => match &r.made_right {
             None => "Nothing went wrong that we know of.".to_owned(),
             Some(m) => {

@@ -16,7 +16,7 @@ mod person;
 use serde::Serialize;
 
 pub use assess::{Assessor, assess_all, assess_all_with, assess_one};
-pub use business::{Heard, MadeRight, OpenQuestion, PromisesKept};
+pub use business::{Heard, MadeRight, OpenQuestion, PersonalAnswers, PromisesKept};
 pub use choices::{Choices, Conflict, Reason, RespectsChoices, Verdict, choices_at};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
@@ -37,12 +37,15 @@ pub struct Recorded {
     pub body: Body,
 }
 
-/// What a reading needs to know about other people. Only advocacy asks: whether someone a
-/// person referred later became a buyer.
+/// What a reading needs to know about other people: whether someone a person referred later
+/// became a buyer (advocacy), and whether an answer went to many others too (personal).
 pub trait Others {
     /// The latest moment at or before `as_of` at which `person` placed an order or was
     /// invoiced, if ever.
     fn last_transaction(&self, person: &PersonId) -> Option<Timestamp>;
+    /// Whether an answer (by its ledger number) is scripted: a near-duplicate of answers sent
+    /// to at least five other people (see [`crate::scripts`]).
+    fn scripted(&self, answer: i64) -> bool;
 }
 
 /// For a ledger of one person, or tests: nobody else is known.
@@ -51,6 +54,22 @@ pub struct NoOthers;
 impl Others for NoOthers {
     fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
         None
+    }
+    fn scripted(&self, _: i64) -> bool {
+        false
+    }
+}
+
+/// Nobody's purchases known, but which answers are scripted: what each person's own pass
+/// over the ledger can know.
+pub struct ScriptsOnly<'a>(pub &'a crate::scripts::Scripted);
+
+impl Others for ScriptsOnly<'_> {
+    fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
+        None
+    }
+    fn scripted(&self, answer: i64) -> bool {
+        self.0.contains(answer)
     }
 }
 
@@ -66,6 +85,7 @@ pub struct Readings {
     pub advocacy: Option<Advocacy>,
     pub resilience: Option<Resilience>,
     pub heard: Option<Heard>,
+    pub personal: Option<PersonalAnswers>,
     pub made_right: Option<MadeRight>,
     pub promises_kept: Option<PromisesKept>,
     pub respects_choices: Option<RespectsChoices>,
@@ -97,7 +117,7 @@ pub enum Direction {
     BusinessToPerson,
 }
 
-pub const HEADLINES: [Headline; 9] = [
+pub const HEADLINES: [Headline; 10] = [
     Headline {
         reading: "punctuality",
         field: "on_time_share",
@@ -132,6 +152,12 @@ pub const HEADLINES: [Headline; 9] = [
         reading: "heard",
         field: "answered_share",
         higher_is_better: true,
+        direction: Direction::BusinessToPerson,
+    },
+    Headline {
+        reading: "personal",
+        field: "scripted_share",
+        higher_is_better: false,
         direction: Direction::BusinessToPerson,
     },
     Headline {
@@ -186,6 +212,10 @@ pub const SORTABLE: &[&str] = &[
     "heard.first_answer_hours",
     "heard.open_questions",
     "heard.percentile",
+    "personal.scripted_share",
+    "personal.answers",
+    "personal.scripted",
+    "personal.percentile",
     "made_right.apologised_share",
     "made_right.incidents",
     "made_right.hours_to_apology",
@@ -241,6 +271,7 @@ impl Readings {
             advocacy: person::advocacy(events, others),
             resilience: person::resilience(events, as_of),
             heard: business::heard(events, as_of),
+            personal: business::personal(events, others),
             made_right: business::made_right(events),
             promises_kept: business::promises_kept(events, as_of),
             respects_choices: choices::respects_choices(events),
@@ -260,6 +291,7 @@ impl Readings {
             "advocacy" => Some(self.advocacy.as_ref()?.referrals as f64),
             "resilience" => Some(self.resilience.as_ref()?.weathered_share),
             "heard" => Some(self.heard.as_ref()?.answered_share),
+            "personal" => Some(self.personal.as_ref()?.scripted_share),
             "made_right" => self.made_right.as_ref()?.apologised_share,
             "promises_kept" => Some(self.promises_kept.as_ref()?.kept_share),
             "respects_choices" => Some(self.respects_choices.as_ref()?.respected_share),
@@ -286,6 +318,7 @@ impl Readings {
             self.resilience.as_ref(),
         );
         let c = self.respects_choices.as_ref();
+        let o = self.personal.as_ref();
         let (h, m, k, l, v) = (
             self.heard.as_ref(),
             self.made_right.as_ref(),
@@ -324,6 +357,10 @@ impl Readings {
             h.and_then(|h| h.first_answer_hours.median),
             h.and_then(|h| n(h.open_questions.len())),
             h.and_then(|h| h.percentile),
+            o.map(|o| o.scripted_share),
+            o.and_then(|o| n(o.answers)),
+            o.and_then(|o| n(o.scripted)),
+            o.and_then(|o| o.percentile),
             m.and_then(|m| m.apologised_share),
             m.and_then(|m| n(m.incidents)),
             m.and_then(|m| m.hours_to_apology),
@@ -363,9 +400,10 @@ impl Readings {
             3 => set!(self.advocacy),
             4 => set!(self.resilience),
             5 => set!(self.heard),
-            6 => set!(self.made_right),
-            7 => set!(self.promises_kept),
-            8 => set!(self.respects_choices),
+            6 => set!(self.personal),
+            7 => set!(self.made_right),
+            8 => set!(self.promises_kept),
+            9 => set!(self.respects_choices),
             _ => {}
         }
     }
@@ -385,9 +423,10 @@ impl Readings {
             3 => get!(self.advocacy),
             4 => get!(self.resilience),
             5 => get!(self.heard),
-            6 => get!(self.made_right),
-            7 => get!(self.promises_kept),
-            8 => get!(self.respects_choices),
+            6 => get!(self.personal),
+            7 => get!(self.made_right),
+            8 => get!(self.promises_kept),
+            9 => get!(self.respects_choices),
             _ => (None, None),
         }
     }
@@ -412,6 +451,9 @@ impl Readings {
             add(&r.evidence);
         }
         if let Some(r) = &self.heard {
+            add(&r.evidence);
+        }
+        if let Some(r) = &self.personal {
             add(&r.evidence);
         }
         if let Some(r) = &self.made_right {

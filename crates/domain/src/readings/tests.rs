@@ -189,6 +189,9 @@ impl Others for Buyers {
             .find(|(p, _)| *p == person.as_str())
             .map(|(_, t)| at(t))
     }
+    fn scripted(&self, _: i64) -> bool {
+        false
+    }
 }
 
 #[test]
@@ -448,7 +451,50 @@ fn one_persons_readings_match_everyones_pass_given_the_same_distributions() {
         fn last_transaction(&self, p: &PersonId) -> Option<Timestamp> {
             (p.as_str() == "b").then(|| at("2024-02-01T00:00:00Z"))
         }
+        fn scripted(&self, _: i64) -> bool {
+            false
+        }
     }
     let one = assess_one(&a, as_of, &Models::default(), &BBought, &dists);
     assert_eq!(one, all[0]);
+}
+
+/// Answers 2 and 4 of a history are scripts.
+struct ScriptedTwoAndFour;
+
+impl Others for ScriptedTwoAndFour {
+    fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
+        None
+    }
+    fn scripted(&self, answer: i64) -> bool {
+        answer == 2 || answer == 4
+    }
+}
+
+#[test]
+fn personal_is_the_share_of_answers_that_were_scripts() {
+    let h = history(&[
+        json!({"kind":"contact.opened","at":"2024-01-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-01-01T01:00:00Z","contact":"c1","by":"ann"}),
+        json!({"kind":"contact.answered","at":"2024-01-02T01:00:00Z","contact":"c1","by":"ann"}),
+        json!({"kind":"contact.answered","at":"2024-01-03T01:00:00Z","contact":"c1","by":"bot"}),
+        json!({"kind":"contact.answered","at":"2024-01-04T01:00:00Z","contact":"c1","by":"bot"}),
+    ]);
+    let seqs: Vec<i64> = h.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![0, 1, 2, 3, 4], "the test names answers by seq");
+    let p = Readings::compute(&h, at("2024-02-01T00:00:00Z"), &ScriptedTwoAndFour)
+        .personal
+        .unwrap();
+    assert_eq!((p.answers, p.scripted), (4, 2));
+    assert_eq!(p.scripted_share, 0.5);
+    assert_eq!(p.scripted_answers, vec![2, 4]);
+    // Nobody answered: no reading, not a zero.
+    let none = history(&[
+        json!({"kind":"contact.opened","at":"2024-01-01T00:00:00Z","contact":"c1","channel":"email"}),
+    ]);
+    assert!(
+        Readings::compute(&none, at("2024-02-01T00:00:00Z"), &ScriptedTwoAndFour)
+            .personal
+            .is_none()
+    );
 }

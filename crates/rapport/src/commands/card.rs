@@ -46,7 +46,7 @@ pub fn run(db: &Path, args: &CardArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Removes control characters (terminal escapes included) from text a person wrote.
-fn clean(s: &str) -> String {
+pub fn clean(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() && c != '\n' {
@@ -128,6 +128,20 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
 
     writeln!(out)?;
     write_side_by_side(card, out)?;
+
+    let scripted: Vec<_> = card.timeline.iter().filter(|m| m.scripted).collect();
+    if !scripted.is_empty() {
+        writeln!(
+            out,
+            "\nAnswered by script (the same text went to at least five other people)"
+        )?;
+        for m in scripted.iter().take(10) {
+            writeln!(out, "  {}  {}", day(&m.at), clean(&m.summary))?;
+        }
+        if scripted.len() > 10 {
+            writeln!(out, "  and {} more", scripted.len() - 10)?;
+        }
+    }
 
     writeln!(out, "\nEvidence")?;
     for side in card

@@ -8,5 +8,6 @@ pub mod import;
 pub mod init;
 pub mod own;
 pub mod people;
+pub mod scripts;
 pub mod serve;
 pub mod token;

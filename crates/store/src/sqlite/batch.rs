@@ -7,6 +7,7 @@ use domain::NewEvent;
 use domain::PersonId;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::scripts::{self, NewAnswers};
 use super::{IMPORT_CACHE_KIB, SqliteStore};
 use crate::columns::Columns;
 use domain::Timestamp;
@@ -88,6 +89,7 @@ pub(super) fn begin<'a>(
         batch,
         summary: BatchSummary::default(),
         new_people: Vec::new(),
+        answers: NewAnswers::default(),
         done: false,
     }))
 }
@@ -111,6 +113,8 @@ struct Pending {
     person: i64,
     event: NewEvent,
     sealed: Option<Vec<u8>>,
+    /// An answer's shingles, for the index of scripts.
+    shingles: Option<Vec<u64>>,
 }
 
 /// An import in progress. It borrows the store's parts separately so that its prepared
@@ -137,6 +141,8 @@ struct SqliteBatch<'a> {
     summary: BatchSummary,
     /// People added in this batch, removed from the cache again on rollback.
     new_people: Vec<String>,
+    /// Answers added, grouped into scripts at commit.
+    answers: NewAnswers,
     done: bool,
 }
 
@@ -252,8 +258,10 @@ impl SqliteBatch<'_> {
         }
         let all_new = added == rows;
         self.expect_duplicates = !all_new;
-        for p in &self.pending {
-            let Some(blob) = &p.sealed else { continue };
+        for p in &mut self.pending {
+            if p.sealed.is_none() && p.shingles.is_none() {
+                continue;
+            }
             // After a duplicate in the group, only events that really went in get their text.
             if !all_new {
                 let exists: Option<i64> = self
@@ -265,7 +273,15 @@ impl SqliteBatch<'_> {
                     continue;
                 }
             }
-            self.insert_sealed.execute(params![p.seq, blob])?;
+            if let Some(blob) = &p.sealed {
+                self.insert_sealed.execute(params![p.seq, blob])?;
+            }
+            if let (Some(shingles), domain::Body::ContactAnswered { by, .. }) =
+                (p.shingles.take(), &p.event.body)
+            {
+                self.answers
+                    .add(p.seq, p.person, p.event.at.unix(), by.as_str(), shingles);
+            }
         }
         self.summary.added += added as u64;
         self.summary.duplicates += (rows - added) as u64;
@@ -293,7 +309,12 @@ impl SqliteBatch<'_> {
     }
 
     /// Queues an event (with its sealed fields) for the next multi-row insert.
-    fn push(&mut self, e: NewEvent, sealed: Option<Vec<u8>>) -> Result<(), StoreError> {
+    fn push(
+        &mut self,
+        e: NewEvent,
+        sealed: Option<Vec<u8>>,
+        shingles: Option<Vec<u64>>,
+    ) -> Result<(), StoreError> {
         let person = self.person_pk(&e.person)?;
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -302,6 +323,7 @@ impl SqliteBatch<'_> {
             person,
             event: e,
             sealed,
+            shingles,
         });
         if self.pending.len() == ROWS_PER_INSERT {
             self.flush()?;
@@ -328,7 +350,8 @@ impl Batch for SqliteBatch<'_> {
             let aad = vault::aad(e.source.as_str(), e.id.as_str());
             Some(self.vault.sealer().seal(&key, &aad, &self.plain)?)
         };
-        self.push(e, sealed)
+        let shingles = scripts::answer_shingles(&e);
+        self.push(e, sealed, shingles)
     }
 
     fn seal_ahead(&self) -> Result<SealAhead, StoreError> {
@@ -340,7 +363,7 @@ impl Batch for SqliteBatch<'_> {
             if self.known(&e)? {
                 return Ok(());
             }
-            return self.push(e, None);
+            return self.push(e, None, None);
         };
         // A key made ahead is stored even if its event turns out to be a duplicate: later
         // events of the same person were sealed with it too.
@@ -350,7 +373,7 @@ impl Batch for SqliteBatch<'_> {
         if self.known(&e)? {
             return Ok(());
         }
-        self.push(e, Some(sealed.blob))
+        self.push(e, Some(sealed.blob), sealed.shingles)
     }
 
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {
@@ -361,6 +384,7 @@ impl Batch for SqliteBatch<'_> {
     fn commit(mut self: Box<Self>) -> Result<BatchSummary, StoreError> {
         let result = (|| {
             self.flush()?;
+            scripts::index(self.conn, std::mem::take(&mut self.answers))?;
             let s = self.summary;
             self.conn.execute(
                 "UPDATE imports SET added = ?1, duplicates = ?2 WHERE batch = ?3",

@@ -62,6 +62,7 @@ impl SqliteStore {
             params![pk],
         )?;
         let removed = tx.execute("DELETE FROM events WHERE person = ?1", params![pk])?;
+        super::scripts::forget(&tx, pk)?;
         tx.execute("DELETE FROM people WHERE pk = ?1", params![pk])?;
         tx.execute(
             "UPDATE audit SET person = NULL WHERE person = ?1",

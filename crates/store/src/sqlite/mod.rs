@@ -21,6 +21,9 @@ mod batch;
 mod forget;
 mod menu;
 mod scan;
+mod scripts;
+
+pub(crate) use scripts::answer_shingles;
 
 /// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
 /// cache would only hold pages nobody reads again — and costs memory the readings need.
@@ -34,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_fits.sql"),
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_menu.sql"),
+    include_str!("../migrations/0005_scripts.sql"),
 ];
 
 pub struct SqliteStore {
@@ -120,12 +124,14 @@ impl SqliteStore {
         configure(&conn)?;
         migrate(&conn)?;
         let vault = Vault::open(&vault::sibling(path, "vault"), master)?;
-        Ok(SqliteStore {
+        let mut store = SqliteStore {
             path: path.to_owned(),
             conn,
             vault,
             people: None,
-        })
+        };
+        store.index_scripts_once()?;
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -365,6 +371,24 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+impl crate::Scripts for SqliteStore {
+    fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError> {
+        SqliteStore::scripted(self)
+    }
+
+    fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError> {
+        SqliteStore::scripted_of(self, person)
+    }
+
+    fn scripts(&mut self, limit: usize) -> Result<crate::ScriptsOverview, StoreError> {
+        self.scripts_overview(limit)
+    }
+
+    fn regroup(&mut self) -> Result<crate::Regrouped, StoreError> {
+        SqliteStore::regroup(self)
     }
 }
 

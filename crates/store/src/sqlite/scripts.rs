@@ -1,0 +1,465 @@
+//! The index of scripted answers, kept up to date as answers are imported.
+//!
+//! Each import groups only its own new answers against what the tables already hold
+//! ([`domain::scripts::group`] with the tables as its [`Index`]), inside the import's
+//! transaction: an import of a thousand answers costs a thousand answers, whatever the size of
+//! the ledger. The figures of the scripts it touched are recomputed from their answers. The
+//! whole index can also be rebuilt from the sealed texts ([`SqliteStore::regroup`]), which a
+//! ledger made before the index existed gets once, when it is first opened.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::scripts::{self, Index, Scripted};
+use domain::{Kind, PersonId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Statement, params};
+
+use super::SqliteStore;
+use crate::vault;
+use crate::{ByCount, Regrouped, ScriptSummary, ScriptsOverview, StoreError};
+
+/// Above this many touched scripts, an import recomputes every script's figures in one pass
+/// instead of one script at a time.
+const RECOUNT_ALL: usize = 2_000;
+
+/// The meta key that says the index holds every answer of the ledger.
+const INDEXED: &str = "scripts_indexed";
+
+/// Answers of one import waiting to be grouped: identical shingle sets kept once.
+#[derive(Default)]
+pub(super) struct NewAnswers {
+    keys: HashMap<u64, u32>,
+    sets: Vec<Vec<u64>>,
+    rows: Vec<AnswerRow>,
+}
+
+struct AnswerRow {
+    seq: i64,
+    person: i64,
+    at: i64,
+    by: String,
+    set: u32,
+}
+
+impl NewAnswers {
+    /// Adds an answer; one without words is never a script and is not indexed.
+    pub(super) fn add(&mut self, seq: i64, person: i64, at: i64, by: &str, shingles: Vec<u64>) {
+        if shingles.is_empty() {
+            return;
+        }
+        let key = scripts::variant_key(&shingles);
+        let sets = &mut self.sets;
+        let set = *self.keys.entry(key).or_insert_with(|| {
+            sets.push(shingles);
+            (sets.len() - 1) as u32
+        });
+        self.rows.push(AnswerRow {
+            seq,
+            person,
+            at,
+            by: by.to_owned(),
+            set,
+        });
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// The shingles a contact.answered event's text gives; `None` for other events.
+pub(crate) fn answer_shingles(e: &domain::NewEvent) -> Option<Vec<u64>> {
+    match &e.body {
+        domain::Body::ContactAnswered { .. } => Some(
+            e.personal
+                .text
+                .as_deref()
+                .map(scripts::prepare)
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
+}
+
+fn encode(set: &[u64]) -> Vec<u8> {
+    set.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn decode(blob: &[u8]) -> Vec<u64> {
+    blob.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect()
+}
+
+/// The tables as the grouping's [`Index`].
+struct Tables<'c> {
+    variant: Statement<'c>,
+    band: Statement<'c>,
+    shingles: Statement<'c>,
+}
+
+impl Index for Tables<'_> {
+    type Error = rusqlite::Error;
+
+    fn variant(&mut self, key: u64) -> Result<Option<(i64, i64)>, Self::Error> {
+        self.variant
+            .query_row(params![key as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+    }
+
+    fn band(&mut self, key: u64, limit: usize) -> Result<Vec<i64>, Self::Error> {
+        self.band
+            .query_map(params![key as i64, limit as i64], |r| r.get(0))?
+            .collect()
+    }
+
+    fn shingles(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
+        self.shingles
+            .query_row(params![variant], |r| {
+                let blob = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+                Ok((decode(blob), r.get(1)?))
+            })
+            .optional()
+    }
+}
+
+/// Groups an import's answers into the index. Runs inside the import's transaction.
+pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreError> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let next_id: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM script_variants",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut tables = Tables {
+        variant: conn.prepare("SELECT id, script FROM script_variants WHERE key = ?1")?,
+        band: conn.prepare("SELECT variant FROM script_bands WHERE key = ?1 LIMIT ?2")?,
+        shingles: conn.prepare("SELECT shingles, script FROM script_variants WHERE id = ?1")?,
+    };
+    let grouping = scripts::group(&answers.sets, next_id, &mut tables)?;
+    drop(tables);
+
+    let mut touched: HashSet<i64> = HashSet::new();
+    for (from, into) in &grouping.merges {
+        conn.execute(
+            "UPDATE script_variants SET script = ?2 WHERE script = ?1",
+            params![from, into],
+        )?;
+        conn.execute("DELETE FROM scripts WHERE id = ?1", params![from])?;
+        touched.insert(*into);
+    }
+    {
+        let mut variant = conn.prepare(
+            "INSERT INTO script_variants (id, key, script, shingles) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut band =
+            conn.prepare("INSERT OR IGNORE INTO script_bands (key, variant) VALUES (?1, ?2)")?;
+        for v in &grouping.new {
+            variant.execute(params![
+                v.id,
+                v.key as i64,
+                v.script,
+                encode(&answers.sets[v.set])
+            ])?;
+            for b in v.bands {
+                band.execute(params![b as i64, v.id])?;
+            }
+        }
+    }
+    let script_of: HashMap<i64, i64> = grouping.new.iter().map(|v| (v.id, v.script)).collect();
+    {
+        let mut insert = conn.prepare(
+            "INSERT OR IGNORE INTO script_answers (seq, person, variant, at, by)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut script_of_known =
+            conn.prepare_cached("SELECT script FROM script_variants WHERE id = ?1")?;
+        let mut known: HashMap<i64, i64> = HashMap::new();
+        for row in &answers.rows {
+            let Some(variant) = grouping.variant_of[row.set as usize] else {
+                continue;
+            };
+            insert.execute(params![row.seq, row.person, variant, row.at, row.by])?;
+            let script = match script_of.get(&variant) {
+                Some(s) => *s,
+                None => match known.get(&variant) {
+                    Some(s) => *s,
+                    None => {
+                        let s: i64 = script_of_known.query_row(params![variant], |r| r.get(0))?;
+                        known.insert(variant, s);
+                        s
+                    }
+                },
+            };
+            touched.insert(script);
+        }
+    }
+    recount(conn, &touched)
+}
+
+/// Recomputes the figures of the given scripts (or of all, when there are many).
+fn recount(conn: &Connection, touched: &HashSet<i64>) -> Result<(), StoreError> {
+    const FIGURES: &str =
+        "SELECT v.script, COUNT(DISTINCT a.person), COUNT(*), MIN(a.at), MAX(a.at)
+         FROM script_variants v JOIN script_answers a ON a.variant = v.id";
+    let having = format!("HAVING COUNT(DISTINCT a.person) > {}", scripts::OTHERS);
+    if touched.len() > RECOUNT_ALL {
+        conn.execute("DELETE FROM scripts", [])?;
+        conn.execute(
+            &format!("INSERT INTO scripts (id, people, answers, first_at, last_at) {FIGURES} GROUP BY v.script {having}"),
+            [],
+        )?;
+        return Ok(());
+    }
+    let mut delete = conn.prepare_cached("DELETE FROM scripts WHERE id = ?1")?;
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO scripts (id, people, answers, first_at, last_at)
+         {FIGURES} WHERE v.script = ?1 GROUP BY v.script {having}"
+    ))?;
+    for script in touched {
+        delete.execute(params![script])?;
+        insert.execute(params![script])?;
+    }
+    Ok(())
+}
+
+/// Takes a forgotten person's answers out of the index (inside the forgetting's transaction):
+/// their rows, the variants nobody else received, and the figures of the scripts concerned.
+/// Variants stay in the script they were joined to.
+pub(super) fn forget(conn: &Connection, person: i64) -> Result<(), StoreError> {
+    let mut affected: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT DISTINCT a.variant, v.script FROM script_answers a
+             JOIN script_variants v ON v.id = a.variant WHERE a.person = ?1",
+        )?
+        .query_map(params![person], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    affected.sort_unstable();
+    conn.execute(
+        "DELETE FROM script_answers WHERE person = ?1",
+        params![person],
+    )?;
+    let mut touched = HashSet::new();
+    for (variant, script) in affected {
+        touched.insert(script);
+        let still: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM script_answers WHERE variant = ?1)",
+            params![variant],
+            |r| r.get(0),
+        )?;
+        if still {
+            continue;
+        }
+        let set: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT shingles FROM script_variants WHERE id = ?1",
+                params![variant],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(set) = set {
+            for b in scripts::band_keys(&decode(&set)) {
+                conn.execute(
+                    "DELETE FROM script_bands WHERE key = ?1 AND variant = ?2",
+                    params![b as i64, variant],
+                )?;
+            }
+        }
+        conn.execute(
+            "DELETE FROM script_variants WHERE id = ?1",
+            params![variant],
+        )?;
+    }
+    recount(conn, &touched)
+}
+
+impl SqliteStore {
+    /// Indexes the answers of a ledger made before the index existed, once.
+    pub(super) fn index_scripts_once(&mut self) -> Result<(), StoreError> {
+        if self.meta(INDEXED)?.is_some() {
+            return Ok(());
+        }
+        self.regroup()?;
+        Ok(())
+    }
+
+    /// Rebuilds the index of scripts from every answer's sealed text, in one transaction.
+    pub(crate) fn regroup(&mut self) -> Result<Regrouped, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute_batch(
+            "DELETE FROM script_answers; DELETE FROM script_bands;
+             DELETE FROM script_variants; DELETE FROM scripts;",
+        )?;
+        let mut answers = NewAnswers::default();
+        let mut total = 0u64;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT p.id, e.person, e.seq, e.at, e.body, e.source, e.id, s.blob
+                 FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
+                 WHERE e.kind = ?1",
+            )?;
+            let mut rows = stmt.query(params![Kind::ContactAnswered.code()])?;
+            while let Some(row) = rows.next()? {
+                let person: String = row.get(0)?;
+                let Some(key) = self.vault.get(&person)? else {
+                    continue;
+                };
+                let (source, id): (String, String) = (row.get(5)?, row.get(6)?);
+                let personal =
+                    vault::open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(7)?)?;
+                let body = row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+                let by = crate::columns::Columns::decode(body)
+                    .and_then(|c| c.into_body(Kind::ContactAnswered, false).ok())
+                    .and_then(|b| match b {
+                        domain::Body::ContactAnswered { by, .. } => Some(by.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                total += 1;
+                let shingles = personal
+                    .text
+                    .as_deref()
+                    .map(scripts::prepare)
+                    .unwrap_or_default();
+                answers.add(row.get(2)?, row.get(1)?, row.get(3)?, &by, shingles);
+            }
+        }
+        let indexed = answers.rows.len() as u64;
+        let variants = answers.sets.len() as u64;
+        index(&tx, answers)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, 'yes')
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![INDEXED],
+        )?;
+        tx.commit()?;
+        let scripts: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM scripts", [], |r| r.get(0))?;
+        Ok(Regrouped {
+            answers: total,
+            with_text: indexed,
+            variants,
+            scripts: scripts as u64,
+        })
+    }
+
+    pub(super) fn scripted(&self) -> Result<Scripted, StoreError> {
+        let seqs = self
+            .conn
+            .prepare(
+                "SELECT a.seq FROM scripts s JOIN script_variants v ON v.script = s.id
+                 JOIN script_answers a ON a.variant = v.id",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(Scripted::new(seqs))
+    }
+
+    pub(super) fn scripts_overview(&mut self, limit: usize) -> Result<ScriptsOverview, StoreError> {
+        let (answers, scripted, count): (i64, i64, i64) = self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM script_answers),
+                    (SELECT COALESCE(SUM(answers), 0) FROM scripts),
+                    (SELECT COUNT(*) FROM scripts)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let listed: Vec<(i64, i64, i64, i64, i64)> = self
+            .conn
+            .prepare(
+                "SELECT id, people, answers, first_at, last_at FROM scripts
+                 ORDER BY people DESC, answers DESC, id LIMIT ?1",
+            )?
+            .query_map(params![limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut list = Vec::with_capacity(listed.len());
+        for (id, people, answers, first, last) in listed {
+            let by: Vec<ByCount> = self
+                .conn
+                .prepare_cached(
+                    "SELECT a.by, COUNT(*) FROM script_variants v
+                     JOIN script_answers a ON a.variant = v.id
+                     WHERE v.script = ?1 GROUP BY a.by ORDER BY 2 DESC, 1 LIMIT 5",
+                )?
+                .query_map(params![id], |r| {
+                    Ok(ByCount {
+                        by: r.get(0)?,
+                        answers: r.get::<_, i64>(1)? as u64,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let variants: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM script_variants WHERE script = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            list.push(ScriptSummary {
+                id,
+                people: people as u64,
+                answers: answers as u64,
+                variants: variants as u64,
+                first: Timestamp::from_unix(first),
+                last: Timestamp::from_unix(last),
+                by,
+                text: self.representative(id)?,
+            });
+        }
+        Ok(ScriptsOverview {
+            answers: answers as u64,
+            scripted: scripted as u64,
+            scripts: count as u64,
+            list,
+        })
+    }
+
+    /// A script's text as one of its most common variant's answers says it, masked; `None` if
+    /// no answer of it can be opened (their people forgotten).
+    fn representative(&mut self, script: i64) -> Result<Option<String>, StoreError> {
+        let candidates: Vec<(String, String, String, Vec<u8>)> = self
+            .conn
+            .prepare_cached(
+                "WITH common AS (
+                     SELECT a.variant, COUNT(*) AS n FROM script_variants v
+                     JOIN script_answers a ON a.variant = v.id
+                     WHERE v.script = ?1 GROUP BY a.variant ORDER BY n DESC, a.variant LIMIT 1)
+                 SELECT p.id, e.source, e.id, s.blob FROM common c
+                 JOIN script_answers a ON a.variant = c.variant
+                 JOIN events e ON e.person = a.person AND e.seq = a.seq
+                 JOIN people p ON p.pk = a.person
+                 JOIN sealed s ON s.seq = a.seq
+                 ORDER BY a.seq LIMIT 5",
+            )?
+            .query_map(params![script], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (person, source, id, blob) in candidates {
+            let Some(key) = self.vault.get(&person)? else {
+                continue;
+            };
+            let personal = vault::open_personal(&key, &source, &id, &blob)?;
+            if let Some(text) = personal.text {
+                return Ok(Some(scripts::masked_text(&text)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Which of one person's answers are scripted (for their card).
+    pub(super) fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError> {
+        let Some(pk) = self.person_key(person)? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT a.seq FROM script_answers a JOIN script_variants v ON v.id = a.variant
+                 JOIN scripts s ON s.id = v.script WHERE a.person = ?1 ORDER BY a.seq",
+            )?
+            .query_map(params![pk], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,144 @@
+//! The index of scripted answers as imports, the sealed texts and forgetting keep it.
+
+use domain::{NewEvent, PersonId};
+use rapport_store::{MasterKey, PersonData, Scripts, SqliteStore, Store};
+
+const SCRIPT: &str = "Dear {name}, thank you for contacting us. We have received your request {n} and will get back to you within two working days. If you have any other questions in the meantime, simply reply to this message. Kind regards, Team";
+
+fn answer(id: &str, person: &str, text: &str) -> NewEvent {
+    let line = serde_json::json!({
+        "source": "desk", "id": id, "person": person, "kind": "contact.answered",
+        "at": "2024-03-01T10:00:00Z", "contact": format!("c-{id}"), "by": "agent-7", "text": text,
+    });
+    NewEvent::from_json_line(&line.to_string()).unwrap()
+}
+
+fn script_to(id: &str, person: &str, name: &str) -> NewEvent {
+    answer(
+        id,
+        person,
+        &SCRIPT
+            .replace("{name}", name)
+            .replace("{n}", &id.len().to_string()),
+    )
+}
+
+fn import(store: &mut SqliteStore, events: Vec<NewEvent>) {
+    let mut batch = store.batch("test").unwrap();
+    for e in events {
+        batch.append(e).unwrap();
+    }
+    batch.commit().unwrap();
+}
+
+fn seq_of(store: &SqliteStore, id: &str) -> i64 {
+    store
+        .connection()
+        .query_row("SELECT seq FROM events WHERE id = ?1", [id], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn answers_become_scripted_when_a_later_import_sends_the_same_text_to_a_sixth_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create(&dir.path().join("l.db"), MasterKey::generate()).unwrap();
+    let names = ["Ann", "Bo", "Chen", "Dara", "Eli", "Fay"];
+    import(
+        &mut store,
+        (0..5)
+            .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), names[i]))
+            .chain([answer("own", "P-0", "")])
+            .collect(),
+    );
+    // Five people: each answer went to only four others.
+    assert!(store.scripted().unwrap().is_empty());
+    assert_eq!(store.scripts(10).unwrap().scripts, 0);
+
+    import(
+        &mut store,
+        vec![
+            script_to("a5", "P-5", names[5]),
+            answer(
+                "mine",
+                "P-5",
+                "The grinder you asked about fits the moka pot; I checked.",
+            ),
+        ],
+    );
+    let scripted = store.scripted().unwrap();
+    assert_eq!(scripted.len(), 6);
+    assert!(scripted.contains(seq_of(&store, "a0")));
+    assert!(!scripted.contains(seq_of(&store, "mine")));
+    assert!(!scripted.contains(seq_of(&store, "own")));
+    let overview = store.scripts(10).unwrap();
+    assert_eq!(
+        (overview.answers, overview.scripted, overview.scripts),
+        (7, 6, 1)
+    );
+    let s = &overview.list[0];
+    assert_eq!((s.people, s.answers, s.variants), (6, 6, 1));
+    assert_eq!(s.by[0].by, "agent-7");
+    let text = s.text.as_deref().unwrap();
+    assert!(text.starts_with("Dear ‹name›, thank you"), "{text}");
+    assert!(names.iter().all(|n| !text.contains(n)), "{text}");
+    assert_eq!(
+        store.scripted_of(&PersonId::parse("P-5").unwrap()).unwrap(),
+        vec![seq_of(&store, "a5")]
+    );
+}
+
+#[test]
+fn regrouping_from_the_sealed_texts_finds_what_the_imports_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create(&dir.path().join("l.db"), MasterKey::generate()).unwrap();
+    import(
+        &mut store,
+        (0..8)
+            .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
+            .collect(),
+    );
+    let before = store.scripted().unwrap();
+    let regrouped = store.regroup().unwrap();
+    assert_eq!((regrouped.answers, regrouped.scripts), (8, 1));
+    assert_eq!(store.scripted().unwrap(), before);
+}
+
+#[test]
+fn forgetting_a_person_takes_their_answers_out_of_the_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::create(&dir.path().join("l.db"), MasterKey::generate()).unwrap();
+    import(
+        &mut store,
+        (0..6)
+            .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
+            .collect(),
+    );
+    assert_eq!(store.scripted().unwrap().len(), 6);
+    store.forget(&PersonId::parse("P-0").unwrap()).unwrap();
+    // Five people left: no longer a script.
+    assert!(store.scripted().unwrap().is_empty());
+    let left: i64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM script_answers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 5);
+}
+
+#[test]
+fn a_ledger_opened_again_keeps_its_index_and_groups_new_answers_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("l.db");
+    let key = MasterKey::generate();
+    {
+        let mut store = SqliteStore::create(&db, key.clone()).unwrap();
+        import(
+            &mut store,
+            (0..5)
+                .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
+                .collect(),
+        );
+    }
+    let mut store = SqliteStore::open(&db, key).unwrap();
+    import(&mut store, vec![script_to("a5", "P-5", "Sam")]);
+    assert_eq!(store.scripted().unwrap().len(), 6);
+}
