@@ -232,6 +232,9 @@ pub struct ScriptSummary {
     /// The text of its most common variant, names, numbers, addresses and links masked;
     /// `None` when every person who received that variant has been forgotten.
     pub text: Option<String>,
+    /// How many people received that very text (after masking): when more than five, it is
+    /// certainly not written for one of them.
+    pub text_people: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -43,6 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/menu", get(menu))
         .route("/api/menu/{item}", axum::routing::put(put_menu))
         .route("/api/menu/choices", get(choices))
+        .route("/api/scripts", get(scripts))
 }
 
 /// Everything under `/api` that is not a route.
@@ -442,6 +443,37 @@ async fn choices(
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(report))
+}
+
+/// The scripts the business answers people with (any role; see [`view::scripts`]).
+async fn scripts(
+    State(state): State<Arc<AppState>>,
+    Bearer(who): Bearer,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let max = crate::snapshot::SCRIPTS_LISTED;
+    let limit = match params.get("limit").map(String::as_str) {
+        None | Some("") => 20,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "limit",
+                    format!("{v:?} is not a whole number from 1 to {max}"),
+                )
+            })?,
+    };
+    let snap = state.snapshot();
+    let o = view::scripts(&snap, &who, limit);
+    Ok(Json(json!({
+        "as_of": snap.as_of.to_rfc3339(),
+        "answers": o.answers,
+        "scripted": o.scripted,
+        "scripts": o.scripts,
+        "list": o.list,
+    })))
 }
 
 #[cfg(test)]

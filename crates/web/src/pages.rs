@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/menu", get(menu).post(put_menu))
+        .route("/scripts", get(scripts))
         .route("/static/app.css", get(css))
 }
 
@@ -910,4 +911,63 @@ mod tests {
         assert_eq!(encode("P-1"), "P-1");
         assert_eq!(encode("a/b c?\"<"), "a%2Fb%20c%3F%22%3C");
     }
+}
+
+// --- Scripts --------------------------------------------------------------------------------
+
+pub struct ScriptRow {
+    pub people: u64,
+    pub answers: u64,
+    pub variants: u64,
+    pub period: String,
+    pub by: String,
+    pub text: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "scripts.html")]
+struct ScriptsPage {
+    nav: Option<Nav>,
+    as_of: String,
+    answers: u64,
+    scripted: u64,
+    share: String,
+    scripts: u64,
+    rows: Vec<ScriptRow>,
+}
+
+async fn scripts(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
+    let snap = state.snapshot();
+    let o = view::scripts(&snap, &who.0, crate::snapshot::SCRIPTS_LISTED);
+    let rows = o
+        .list
+        .iter()
+        .map(|s| ScriptRow {
+            people: s.people,
+            answers: s.answers,
+            variants: s.variants,
+            period: format!("{} – {}", s.first.day().date(), s.last.day().date()),
+            by: s
+                .by
+                .iter()
+                .map(|b| format!("{} ({})", b.by, b.answers))
+                .collect::<Vec<_>>()
+                .join(", "),
+            text: s.text.clone(),
+        })
+        .collect();
+    let page = ScriptsPage {
+        nav: Nav::of(&who),
+        as_of: snap.as_of.to_string(),
+        answers: o.answers,
+        scripted: o.scripted,
+        share: if o.answers == 0 {
+            "–".into()
+        } else {
+            format!("{:.0}%", 100.0 * o.scripted as f64 / o.answers as f64)
+        },
+        scripts: o.scripts,
+        rows,
+    };
+    Ok(html(page.render()?))
 }

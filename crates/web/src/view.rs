@@ -196,3 +196,19 @@ pub fn may_contact(
         "as_of": now.to_rfc3339(),
     })))
 }
+
+/// The scripts in use as `who` may see them: the `limit` largest (at most
+/// [`crate::snapshot::SCRIPTS_LISTED`]). Analysts see a script's text only when that very text
+/// went to more than five people — then it cannot be about one of them.
+pub fn scripts(snapshot: &Snapshot, who: &Principal, limit: usize) -> store::ScriptsOverview {
+    let mut o = snapshot.scripts.clone();
+    o.list.truncate(limit);
+    if !who.role.sees_personal_text() {
+        for s in &mut o.list {
+            if s.text_people <= domain::scripts::OTHERS as u64 {
+                s.text = None;
+            }
+        }
+    }
+    o
+}

@@ -506,3 +506,80 @@ async fn the_menu_is_kept_by_admins_and_proposals_come_back_grouped_with_their_v
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn scripts_are_listed_marked_on_the_card_and_posted_answers_join_them() {
+    // Enough people for scripts to reach more than five of them.
+    let s = common::start_sized(400, |_| {}).await;
+    let doc = openapi(&s).await;
+    let (status, body) = get(&s, &s.agent, "/api/scripts").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    check(&doc, "Scripts", &body);
+    assert!(body["scripts"].as_u64().unwrap() >= 1, "{body}");
+    let first = &body["list"][0];
+    assert!(first["people"].as_u64().unwrap() > 5);
+    assert!(first["text"].is_string());
+
+    // The showcase person answered only by script: every answer marked, and counted.
+    let (_, card) = get(&s, &s.agent, "/api/people/P-000011").await;
+    let personal = &card["readings"]["personal"];
+    assert_eq!(personal["scripted_share"], 1.0, "{personal}");
+    let marked = card["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["scripted"] == true)
+        .count();
+    assert_eq!(marked as u64, personal["scripted"].as_u64().unwrap());
+
+    // Six new people get the same new text through the API: after the refresh, a script.
+    let text = "Your zebra-striped teapot request reached our porcelain workshop; the glaze takes a fortnight to settle before anything ships.";
+    let answers: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({"source": "web-test", "id": format!("zebra-{i}"), "person": format!("ZEBRA-{i}"),
+                   "kind": "contact.answered", "at": "2025-01-02T10:00:00Z",
+                   "contact": format!("z-{i}"), "by": "agent-zed", "text": text})
+        })
+        .collect();
+    let (status, _) = post(&s, &s.agent, json!(answers).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut found = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (_, body) = get(&s, &s.agent, "/api/scripts?limit=100").await;
+        found = body["list"].as_array().unwrap().iter().any(|x| {
+            x["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("zebra-striped"))
+                && x["people"] == 6
+        });
+        if found {
+            break;
+        }
+    }
+    assert!(found, "the posted answers became a script");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn analysts_see_a_script_s_text_only_when_that_text_went_to_more_than_five_people() {
+    // Enough people for scripts to reach more than five of them.
+    let s = common::start_sized(400, |_| {}).await;
+    let (status, body) = get(&s, &s.analyst, "/api/scripts?limit=100").await;
+    assert_eq!(status, StatusCode::OK);
+    for x in body["list"].as_array().unwrap() {
+        assert_eq!(
+            x["text"].is_string(),
+            x["text_people"].as_u64().unwrap() > 5,
+            "{x}"
+        );
+    }
+    for bad in ["0", "101", "many"] {
+        let (status, body) = get(&s, &s.analyst, &format!("/api/scripts?limit={bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["field"], "limit", "{body}");
+    }
+    let (status, _) = get(&s, "not-a-token", "/api/scripts").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}

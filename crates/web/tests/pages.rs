@@ -255,3 +255,25 @@ async fn an_admin_creates_a_token_on_the_page_sees_it_once_and_can_revoke_it() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_scripts_page_lists_the_scripts_with_their_masked_text() {
+    // Enough people for scripts to reach more than five of them.
+    let s = common::start_sized(400, |_| {}).await;
+    let session = sign_in(&s, &s.agent).await;
+    let (status, html) = page(&s, &session, "/scripts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Answered by script"));
+    assert!(html.contains("of answers were scripts"));
+    assert!(
+        html.contains("<table class=\"scripts\">"),
+        "at least one script"
+    );
+    assert!(html.contains("<q>"), "an agent sees the texts");
+    let (_, card) = page(&s, &session, "/people/P-000011").await;
+    assert!(
+        card.contains("class=\"tag scripted\""),
+        "scripted answers are marked"
+    );
+    s.stop().await;
+}

@@ -396,6 +396,10 @@ impl SqliteStore {
                 params![id],
                 |r| r.get(0),
             )?;
+            let (text, text_people) = match self.representative(id)? {
+                Some((t, n)) => (Some(t), n),
+                None => (None, 0),
+            };
             list.push(ScriptSummary {
                 id,
                 people: people as u64,
@@ -404,7 +408,8 @@ impl SqliteStore {
                 first: Timestamp::from_unix(first),
                 last: Timestamp::from_unix(last),
                 by,
-                text: self.representative(id)?,
+                text,
+                text_people,
             });
         }
         Ok(ScriptsOverview {
@@ -415,17 +420,18 @@ impl SqliteStore {
         })
     }
 
-    /// A script's text as one of its most common variant's answers says it, masked; `None` if
-    /// no answer of it can be opened (their people forgotten).
-    fn representative(&mut self, script: i64) -> Result<Option<String>, StoreError> {
-        let candidates: Vec<(String, String, String, Vec<u8>)> = self
+    /// A script's text as one answer of its most widely sent variant says it, masked, with
+    /// how many people received that very variant; `None` if no answer of it can be opened
+    /// (their people forgotten).
+    fn representative(&mut self, script: i64) -> Result<Option<(String, u64)>, StoreError> {
+        let candidates: Vec<(String, String, String, Vec<u8>, i64)> = self
             .conn
             .prepare_cached(
                 "WITH common AS (
-                     SELECT a.variant, COUNT(*) AS n FROM script_variants v
+                     SELECT a.variant, COUNT(DISTINCT a.person) AS n FROM script_variants v
                      JOIN script_answers a ON a.variant = v.id
                      WHERE v.script = ?1 GROUP BY a.variant ORDER BY n DESC, a.variant LIMIT 1)
-                 SELECT p.id, e.source, e.id, s.blob FROM common c
+                 SELECT p.id, e.source, e.id, s.blob, c.n FROM common c
                  JOIN script_answers a ON a.variant = c.variant
                  JOIN events e ON e.person = a.person AND e.seq = a.seq
                  JOIN people p ON p.pk = a.person
@@ -433,16 +439,16 @@ impl SqliteStore {
                  ORDER BY a.seq LIMIT 5",
             )?
             .query_map(params![script], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<Result<_, _>>()?;
-        for (person, source, id, blob) in candidates {
+        for (person, source, id, blob, people) in candidates {
             let Some(key) = self.vault.get(&person)? else {
                 continue;
             };
             let personal = vault::open_personal(&key, &source, &id, &blob)?;
             if let Some(text) = personal.text {
-                return Ok(Some(scripts::masked_text(&text)));
+                return Ok(Some((scripts::masked_text(&text), people as u64)));
             }
         }
         Ok(None)
