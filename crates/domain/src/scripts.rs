@@ -53,6 +53,43 @@ impl Masked<'_> {
     }
 }
 
+/// Whether a character belongs to a writing system that puts no spaces between words (Chinese,
+/// Japanese, Thai, Lao, Khmer, Myanmar): there each character counts as a word, so that
+/// shingles are character trigrams.
+fn unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}'   // Thai, Lao
+        | '\u{1000}'..='\u{109F}' // Myanmar
+        | '\u{1780}'..='\u{17FF}' // Khmer
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+    )
+}
+
+/// A word split so that each character of an unspaced writing system stands alone.
+fn unspaced_apart(word: &str) -> Vec<&str> {
+    if !word.chars().any(unspaced) {
+        return vec![word];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in word.char_indices() {
+        if unspaced(c) {
+            if start < i {
+                out.push(&word[start..i]);
+            }
+            out.push(&word[i..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    if start < word.len() {
+        out.push(&word[start..]);
+    }
+    out
+}
+
 /// Splits an answer into tokens (raw text, its core without surrounding punctuation, what it
 /// masks to), without the sign-off: a short last sentence of at most four words.
 fn tokens(text: &str) -> Vec<(&str, &str, Masked<'_>)> {
@@ -86,6 +123,7 @@ fn tokens(text: &str) -> Vec<(&str, &str, Masked<'_>)> {
             for word in t
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
+                .flat_map(unspaced_apart)
             {
                 let capital = word.chars().next().is_some_and(char::is_uppercase);
                 // An acronym (FAQ, IBAN) is not a name.
@@ -618,6 +656,18 @@ mod tests {
         assert_eq!(index.script(a), a);
         assert_eq!(index.script(b), a);
         assert_eq!(index.script(c), a);
+    }
+
+    #[test]
+    fn text_without_spaces_between_words_is_compared_by_its_characters() {
+        let a =
+            "お問い合わせいただきありがとうございます。担当者より三営業日以内にご連絡いたします。";
+        let b =
+            "お問い合わせいただきありがとうございます。担当者より五営業日以内にご連絡いたします。";
+        let other = "ご注文の商品は本日発送しました。到着まで今しばらくお待ちください。";
+        assert!(masked_words(a).len() > 30, "one word per character");
+        assert!(jaccard(&sh(a), &sh(b)) >= SIMILAR);
+        assert!(jaccard(&sh(a), &sh(other)) < 0.2);
     }
 
     #[test]
