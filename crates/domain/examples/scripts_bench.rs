@@ -4,6 +4,9 @@
 //! time of each step and the process's peak memory.
 //!
 //!   cargo run --release -p rapport-domain --example scripts_bench [-- COUNT]
+//!
+//! With `jsonl COUNT FIRST` it writes the same kind of answers as ledger events instead, ids
+//! from FIRST on (what `bench/scripts.sh` imports).
 
 use std::time::Instant;
 
@@ -56,12 +59,10 @@ const WORDS: &[&str] = &[
     "late",
 ];
 
-fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let mut x: u64 = 7;
+/// `n` answers to people `P-000000`…: most from 50 templates with names, numbers and the odd
+/// word changed, the rest written for the person. `seed` varies the draw.
+fn answers(n: usize, seed: u64) -> Vec<(u32, String)> {
+    let mut x: u64 = 7 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut next = move |m: u64| {
         x ^= x << 13;
         x ^= x >> 7;
@@ -74,8 +75,7 @@ fn main() {
             format!("Dear Name, thank you for writing to us about template {t}. {}. Kind regards, Agent", body.join(" "))
         })
         .collect();
-    let started = Instant::now();
-    let texts: Vec<(u32, String)> = (0..n)
+    (0..n)
         .map(|i| {
             let person = next(200_000) as u32;
             let text = if next(10) < 6 {
@@ -94,7 +94,44 @@ fn main() {
             };
             (person, text)
         })
-        .collect();
+        .collect()
+}
+
+/// Writes the answers as ledger events (JSON Lines), ids from `first`.
+fn write_jsonl(n: usize, first: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (i, (person, text)) in answers(n, first as u64).into_iter().enumerate() {
+        let id = first + i;
+        let line = serde_json::json!({
+            "source": "desk", "id": format!("a{id}"), "person": format!("P-{person:06}"),
+            "kind": "contact.answered",
+            "at": format!("2025-{:02}-{:02}T{:02}:00:00Z", 1 + id % 12, 1 + id % 28, id % 24),
+            "contact": format!("c{id}"), "by": format!("agent-{}", id % 17), "text": text,
+        });
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("jsonl") {
+        let n = args
+            .get(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1_000_000);
+        let first = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0);
+        write_jsonl(n, first);
+        return;
+    }
+    let n: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let started = Instant::now();
+    let texts = answers(n, 0);
     let generated = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let answers: Vec<(u32, Vec<u64>)> = texts

@@ -25,7 +25,7 @@ pub const BANDS: usize = 16;
 const ROWS: usize = 4;
 const HASHES: usize = BANDS * ROWS;
 /// Within one LSH bucket each variant is compared with at most this many earlier ones.
-const PER_BUCKET: usize = 24;
+pub const PER_BUCKET: usize = 24;
 
 fn ends_sentence(token: &str) -> bool {
     token.ends_with(['.', '!', '?', '。', '！', '？'])

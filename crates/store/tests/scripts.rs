@@ -88,19 +88,35 @@ fn answers_become_scripted_when_a_later_import_sends_the_same_text_to_a_sixth_pe
 }
 
 #[test]
-fn regrouping_from_the_sealed_texts_finds_what_the_imports_found() {
+fn regrouping_from_the_sealed_texts_finds_what_the_imports_counted() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::create(&dir.path().join("l.db"), MasterKey::generate()).unwrap();
-    import(
-        &mut store,
-        (0..8)
-            .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
-            .collect(),
-    );
+    // Three imports; P-1 receives the script twice, in different imports.
+    for batch in 0..3 {
+        import(
+            &mut store,
+            (0..4)
+                .map(|i| {
+                    let p = format!("P-{}", (batch * 3 + i) % 8);
+                    script_to(&format!("a{batch}-{i}"), &p, "Sam")
+                })
+                .collect(),
+        );
+    }
     let before = store.scripted().unwrap();
+    let figures = |o: rapport_store::ScriptsOverview| {
+        o.list
+            .iter()
+            .map(|s| (s.people, s.answers, s.first, s.last))
+            .collect::<Vec<_>>()
+    };
+    let counted = figures(store.scripts(10).unwrap());
+    assert_eq!(counted[0].0, 8);
+    assert_eq!(counted[0].1, 12);
     let regrouped = store.regroup().unwrap();
-    assert_eq!((regrouped.answers, regrouped.scripts), (8, 1));
+    assert_eq!((regrouped.answers, regrouped.scripts), (12, 1));
     assert_eq!(store.scripted().unwrap(), before);
+    assert_eq!(figures(store.scripts(10).unwrap()), counted);
 }
 
 #[test]
@@ -140,5 +156,33 @@ fn a_ledger_opened_again_keeps_its_index_and_groups_new_answers_into_it() {
     }
     let mut store = SqliteStore::open(&db, key).unwrap();
     import(&mut store, vec![script_to("a5", "P-5", "Sam")]);
+    assert_eq!(store.scripted().unwrap().len(), 6);
+}
+
+#[test]
+fn a_ledger_made_before_the_index_existed_is_indexed_when_first_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("l.db");
+    let key = MasterKey::generate();
+    {
+        let mut store = SqliteStore::create(&db, key.clone()).unwrap();
+        import(
+            &mut store,
+            (0..6)
+                .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
+                .collect(),
+        );
+        // As a ledger of the previous version: the tables empty, the mark absent.
+        store
+            .connection()
+            .execute_batch(
+                "DELETE FROM script_answers; DELETE FROM script_bands;
+                 DELETE FROM script_variants; DELETE FROM scripts;
+                 DELETE FROM meta WHERE key = 'scripts_indexed';",
+            )
+            .unwrap();
+        assert!(store.scripted().unwrap().is_empty());
+    }
+    let store = SqliteStore::open(&db, key).unwrap();
     assert_eq!(store.scripted().unwrap().len(), 6);
 }

@@ -136,6 +136,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  {exe}{db_flag} people --sort punctuality.on_time_share --limit 20");
     println!("  {exe}{db_flag} people --sort service_load.contacts_per_month --desc --limit 20");
     println!("  {exe}{db_flag} people --json | head -3");
+    println!("  {exe}{db_flag} scripts --limit 5");
     println!("\nPeople worth meeting (rapport card ID):");
     for (id, what) in demo::showcase() {
         println!("  {id}  {what}");

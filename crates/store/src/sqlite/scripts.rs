@@ -108,7 +108,8 @@ impl Index for Tables<'_> {
 
     fn band(&mut self, key: u64, limit: usize) -> Result<Vec<i64>, Self::Error> {
         self.band
-            .query_map(params![key as i64, limit as i64], |r| r.get(0))?
+            .query_map(params![key as i64], |r| r.get(0))?
+            .take(limit)
             .collect()
     }
 
@@ -134,7 +135,12 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
     )?;
     let mut tables = Tables {
         variant: conn.prepare("SELECT id, script FROM script_variants WHERE key = ?1")?,
-        band: conn.prepare("SELECT variant FROM script_bands WHERE key = ?1 LIMIT ?2")?,
+        // The limit is written into the statement: bound as a parameter, SQLite would prepare
+        // the statement again at every step.
+        band: conn.prepare(&format!(
+            "SELECT variant FROM script_bands WHERE key = ?1 LIMIT {}",
+            scripts::PER_BUCKET
+        ))?,
         shingles: conn.prepare("SELECT shingles, script FROM script_variants WHERE id = ?1")?,
     };
     let grouping = scripts::group(&answers.sets, next_id, &mut tables)?;
@@ -155,6 +161,7 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
         )?;
         let mut band =
             conn.prepare("INSERT OR IGNORE INTO script_bands (key, variant) VALUES (?1, ?2)")?;
+        let mut bands: Vec<(i64, i64)> = Vec::with_capacity(grouping.new.len() * 16);
         for v in &grouping.new {
             variant.execute(params![
                 v.id,
@@ -162,12 +169,17 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
                 v.script,
                 encode(&answers.sets[v.set])
             ])?;
-            for b in v.bands {
-                band.execute(params![b as i64, v.id])?;
-            }
+            bands.extend(v.bands.iter().map(|b| (*b as i64, v.id)));
+        }
+        // In key order, the index grows at its end instead of at random pages.
+        bands.sort_unstable();
+        for (key, id) in bands {
+            band.execute(params![key, id])?;
         }
     }
     let script_of: HashMap<i64, i64> = grouping.new.iter().map(|v| (v.id, v.script)).collect();
+    // A large import recounts every script at the end; a small one counts as it goes.
+    let bulk = answers.rows.len() > RECOUNT_ALL;
     {
         let mut insert = conn.prepare(
             "INSERT OR IGNORE INTO script_answers (seq, person, variant, at, by)
@@ -175,12 +187,22 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
         )?;
         let mut script_of_known =
             conn.prepare_cached("SELECT script FROM script_variants WHERE id = ?1")?;
+        let mut had = conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM script_answers a JOIN script_variants v
+             ON v.id = a.variant WHERE a.person = ?1 AND v.script = ?2)",
+        )?;
+        let mut count = conn.prepare_cached(
+            "INSERT INTO scripts (id, people, answers, first_at, last_at)
+             VALUES (?1, ?2, 1, ?3, ?3)
+             ON CONFLICT (id) DO UPDATE SET people = people + excluded.people,
+                 answers = answers + 1, first_at = MIN(first_at, excluded.first_at),
+                 last_at = MAX(last_at, excluded.last_at)",
+        )?;
         let mut known: HashMap<i64, i64> = HashMap::new();
         for row in &answers.rows {
             let Some(variant) = grouping.variant_of[row.set as usize] else {
                 continue;
             };
-            insert.execute(params![row.seq, row.person, variant, row.at, row.by])?;
             let script = match script_of.get(&variant) {
                 Some(s) => *s,
                 None => match known.get(&variant) {
@@ -192,32 +214,38 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
                     }
                 },
             };
-            touched.insert(script);
+            let first_time = bulk || !had.query_row(params![row.person, script], |r| r.get(0))?;
+            if insert.execute(params![row.seq, row.person, variant, row.at, row.by])? == 0 || bulk {
+                continue;
+            }
+            count.execute(params![script, i64::from(first_time), row.at])?;
         }
     }
-    recount(conn, &touched)
+    if bulk {
+        recount_all(conn)
+    } else {
+        recount(conn, &touched)
+    }
 }
 
-/// Recomputes the figures of the given scripts (or of all, when there are many).
-fn recount(conn: &Connection, touched: &HashSet<i64>) -> Result<(), StoreError> {
-    const FIGURES: &str =
-        "SELECT v.script, COUNT(DISTINCT a.person), COUNT(*), MIN(a.at), MAX(a.at)
-         FROM script_variants v JOIN script_answers a ON a.variant = v.id";
-    let having = format!("HAVING COUNT(DISTINCT a.person) > {}", scripts::OTHERS);
-    if touched.len() > RECOUNT_ALL {
-        conn.execute("DELETE FROM scripts", [])?;
-        conn.execute(
-            &format!("INSERT INTO scripts (id, people, answers, first_at, last_at) {FIGURES} GROUP BY v.script {having}"),
-            [],
-        )?;
-        return Ok(());
-    }
+/// Recomputes every script's figures from the answers.
+fn recount_all(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM scripts", [])?;
+    conn.execute(&format!("INSERT INTO scripts (id, people, answers, first_at, last_at) {FIGURES} GROUP BY v.script"), [])?;
+    Ok(())
+}
+
+const FIGURES: &str = "SELECT v.script, COUNT(DISTINCT a.person), COUNT(*), MIN(a.at), MAX(a.at)
+     FROM script_variants v JOIN script_answers a ON a.variant = v.id";
+
+/// Recomputes the figures of the given scripts (after merges, or forgetting).
+fn recount(conn: &Connection, scripts: &HashSet<i64>) -> Result<(), StoreError> {
     let mut delete = conn.prepare_cached("DELETE FROM scripts WHERE id = ?1")?;
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO scripts (id, people, answers, first_at, last_at)
-         {FIGURES} WHERE v.script = ?1 GROUP BY v.script {having}"
+         {FIGURES} WHERE v.script = ?1 GROUP BY v.script"
     ))?;
-    for script in touched {
+    for script in scripts {
         delete.execute(params![script])?;
         insert.execute(params![script])?;
     }
@@ -350,9 +378,9 @@ impl SqliteStore {
             .conn
             .prepare(
                 "SELECT a.seq FROM scripts s JOIN script_variants v ON v.script = s.id
-                 JOIN script_answers a ON a.variant = v.id",
+                 JOIN script_answers a ON a.variant = v.id WHERE s.people > ?1",
             )?
-            .query_map([], |r| r.get(0))?
+            .query_map(params![scripts::OTHERS as i64], |r| r.get(0))?
             .collect::<Result<Vec<i64>, _>>()?;
         Ok(Scripted::new(seqs))
     }
@@ -360,18 +388,18 @@ impl SqliteStore {
     pub(super) fn scripts_overview(&mut self, limit: usize) -> Result<ScriptsOverview, StoreError> {
         let (answers, scripted, count): (i64, i64, i64) = self.conn.query_row(
             "SELECT (SELECT COUNT(*) FROM script_answers),
-                    (SELECT COALESCE(SUM(answers), 0) FROM scripts),
-                    (SELECT COUNT(*) FROM scripts)",
-            [],
+                    (SELECT COALESCE(SUM(answers), 0) FROM scripts WHERE people > ?1),
+                    (SELECT COUNT(*) FROM scripts WHERE people > ?1)",
+            params![scripts::OTHERS as i64],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let listed: Vec<(i64, i64, i64, i64, i64)> = self
             .conn
             .prepare(
-                "SELECT id, people, answers, first_at, last_at FROM scripts
+                "SELECT id, people, answers, first_at, last_at FROM scripts WHERE people > ?2
                  ORDER BY people DESC, answers DESC, id LIMIT ?1",
             )?
-            .query_map(params![limit as i64], |r| {
+            .query_map(params![limit as i64, scripts::OTHERS as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
             .collect::<Result<_, _>>()?;
@@ -463,9 +491,10 @@ impl SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT a.seq FROM script_answers a JOIN script_variants v ON v.id = a.variant
-                 JOIN scripts s ON s.id = v.script WHERE a.person = ?1 ORDER BY a.seq",
+                 JOIN scripts s ON s.id = v.script WHERE a.person = ?1 AND s.people > ?2
+                 ORDER BY a.seq",
             )?
-            .query_map(params![pk], |r| r.get(0))?
+            .query_map(params![pk, scripts::OTHERS as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?)
     }
 }
