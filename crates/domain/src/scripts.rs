@@ -359,11 +359,13 @@ pub fn group<I: Index>(
                     continue;
                 }
                 checked.push(candidate);
-                if !cache.contains_key(&candidate) {
-                    let loaded = index.shingles(candidate)?;
-                    cache.insert(candidate, loaded);
-                }
-                let Some((theirs, script)) = &cache[&candidate] else {
+                let loaded = match cache.entry(candidate) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(index.shingles(candidate)?)
+                    }
+                };
+                let Some((theirs, script)) = loaded else {
                     continue;
                 };
                 let node = *known_node

@@ -302,6 +302,42 @@ pub(super) fn forget(conn: &Connection, person: i64) -> Result<(), StoreError> {
     recount(conn, &touched)
 }
 
+/// Answers opened and shingled together by [`SqliteStore::regroup`].
+const CHUNK: usize = 16_384;
+
+/// One answer as read, before it is opened.
+struct Raw {
+    key: vault::PersonKey,
+    person: i64,
+    seq: i64,
+    at: i64,
+    by: String,
+    source: String,
+    id: String,
+    blob: Vec<u8>,
+}
+
+/// Opens and shingles a chunk of answers in parallel and adds them in order; how many.
+fn add_chunk(answers: &mut NewAnswers, chunk: Vec<Raw>) -> Result<u64, StoreError> {
+    use rayon::prelude::*;
+    let prepared: Vec<Vec<u64>> = chunk
+        .par_iter()
+        .map(|r| {
+            let personal = vault::open_personal(&r.key, &r.source, &r.id, &r.blob)?;
+            Ok(personal
+                .text
+                .as_deref()
+                .map(scripts::prepare)
+                .unwrap_or_default())
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let n = chunk.len() as u64;
+    for (r, shingles) in chunk.into_iter().zip(prepared) {
+        answers.add(r.seq, r.person, r.at, &r.by, shingles);
+    }
+    Ok(n)
+}
+
 impl SqliteStore {
     /// Indexes the answers of a ledger made before the index existed, once.
     pub(super) fn index_scripts_once(&mut self) -> Result<(), StoreError> {
@@ -328,30 +364,39 @@ impl SqliteStore {
                  WHERE e.kind = ?1",
             )?;
             let mut rows = stmt.query(params![Kind::ContactAnswered.code()])?;
+            // Opening and shingling run on every core, a chunk at a time; the rows are read
+            // and added in ledger order on this thread.
+            let mut chunk: Vec<Raw> = Vec::with_capacity(CHUNK);
             while let Some(row) = rows.next()? {
-                let person: String = row.get(0)?;
-                let Some(key) = self.vault.get(&person)? else {
-                    continue;
-                };
-                let (source, id): (String, String) = (row.get(5)?, row.get(6)?);
-                let personal =
-                    vault::open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(7)?)?;
-                let body = row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
-                let by = crate::columns::Columns::decode(body)
-                    .and_then(|c| c.into_body(Kind::ContactAnswered, false).ok())
-                    .and_then(|b| match b {
-                        domain::Body::ContactAnswered { by, .. } => Some(by.to_string()),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                total += 1;
-                let shingles = personal
-                    .text
-                    .as_deref()
-                    .map(scripts::prepare)
-                    .unwrap_or_default();
-                answers.add(row.get(2)?, row.get(1)?, row.get(3)?, &by, shingles);
+                {
+                    let person: String = row.get(0)?;
+                    let Some(key) = self.vault.get(&person)? else {
+                        continue;
+                    };
+                    let body = row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
+                    let by = crate::columns::Columns::decode(body)
+                        .and_then(|c| c.into_body(Kind::ContactAnswered, false).ok())
+                        .and_then(|b| match b {
+                            domain::Body::ContactAnswered { by, .. } => Some(by.to_string()),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    chunk.push(Raw {
+                        key,
+                        person: row.get(1)?,
+                        seq: row.get(2)?,
+                        at: row.get(3)?,
+                        by,
+                        source: row.get(5)?,
+                        id: row.get(6)?,
+                        blob: row.get(7)?,
+                    });
+                }
+                if chunk.len() == CHUNK {
+                    total += add_chunk(&mut answers, std::mem::take(&mut chunk))?;
+                }
             }
+            total += add_chunk(&mut answers, chunk)?;
         }
         let indexed = answers.rows.len() as u64;
         let variants = answers.sets.len() as u64;
@@ -362,9 +407,11 @@ impl SqliteStore {
             params![INDEXED],
         )?;
         tx.commit()?;
-        let scripts: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM scripts", [], |r| r.get(0))?;
+        let scripts: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM scripts WHERE people > ?1",
+            params![scripts::OTHERS as i64],
+            |r| r.get(0),
+        )?;
         Ok(Regrouped {
             answers: total,
             with_text: indexed,
@@ -455,16 +502,18 @@ impl SqliteStore {
         let candidates: Vec<(String, String, String, Vec<u8>, i64)> = self
             .conn
             .prepare_cached(
-                "WITH common AS (
+                "WITH common AS MATERIALIZED (
                      SELECT a.variant, COUNT(DISTINCT a.person) AS n FROM script_variants v
                      JOIN script_answers a ON a.variant = v.id
-                     WHERE v.script = ?1 GROUP BY a.variant ORDER BY n DESC, a.variant LIMIT 1)
-                 SELECT p.id, e.source, e.id, s.blob, c.n FROM common c
-                 JOIN script_answers a ON a.variant = c.variant
-                 JOIN events e ON e.person = a.person AND e.seq = a.seq
-                 JOIN people p ON p.pk = a.person
-                 JOIN sealed s ON s.seq = a.seq
-                 ORDER BY a.seq LIMIT 5",
+                     WHERE v.script = ?1 GROUP BY a.variant ORDER BY n DESC, a.variant LIMIT 1),
+                 some AS MATERIALIZED (
+                     SELECT a.seq, a.person, c.n FROM common c
+                     JOIN script_answers a ON a.variant = c.variant ORDER BY a.seq LIMIT 5)
+                 SELECT p.id, e.source, e.id, s.blob, x.n FROM some x
+                 JOIN events e ON e.person = x.person AND e.seq = x.seq
+                 JOIN people p ON p.pk = x.person
+                 JOIN sealed s ON s.seq = x.seq
+                 ORDER BY x.seq",
             )?
             .query_map(params![script], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
