@@ -215,3 +215,17 @@ pub trait PersonData {
     /// there is no such person.
     fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
 }
+
+/// The product catalogue of hidden costs, and the orders they are computed from.
+///
+/// Costs are computed from the ledger's order events, so they cover what was imported:
+/// rows an import skipped (for instance Online Retail rows without a customer) are not in it.
+pub trait Costs {
+    /// Replaces the whole catalogue (factors, products, figures) in one transaction.
+    fn catalogue_put(&mut self, catalogue: &domain::costs::Catalogue) -> Result<(), StoreError>;
+    /// The catalogue, or `None` if none has been imported.
+    fn catalogue(&self) -> Result<Option<domain::costs::Catalogue>, StoreError>;
+    /// Calls `visit` with every `order.placed` and `order.returned` event, lines included,
+    /// person by person (in ledger order within each person; not sorted by time).
+    fn visit_orders(&self, visit: &mut dyn FnMut(&PersonId, &Recorded)) -> Result<(), StoreError>;
+}
