@@ -228,4 +228,19 @@ pub trait Costs {
     /// Calls `visit` with every `order.placed` and `order.returned` event, lines included,
     /// person by person (in ledger order within each person; not sorted by time).
     fn visit_orders(&self, visit: &mut dyn FnMut(&PersonId, &Recorded)) -> Result<(), StoreError>;
+
+    /// The hidden costs of every order in the ledger, grouped `by` (see
+    /// [`domain::costs::Tally::finish`] for `limit`); `None` if no catalogue was imported.
+    fn costs_report(
+        &self,
+        by: Option<domain::costs::By>,
+        limit: Option<usize>,
+    ) -> Result<Option<domain::costs::Report>, StoreError> {
+        let Some(catalogue) = self.catalogue()? else {
+            return Ok(None);
+        };
+        let mut tally = domain::costs::Tally::new(&catalogue, by);
+        self.visit_orders(&mut |person, e| tally.event(Some(person), e.at, &e.body))?;
+        Ok(Some(tally.finish(limit)))
+    }
 }
