@@ -49,7 +49,10 @@ fn main() {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rows = 0u64;
     let mut record = csv::StringRecord::new();
-    while rdr.read_record(&mut record).unwrap_or_else(|e| panic!("{e}")) {
+    while rdr
+        .read_record(&mut record)
+        .unwrap_or_else(|e| panic!("{e}"))
+    {
         rows += 1;
         let cell = |i: usize| record.get(i).unwrap_or("").trim();
         let invoice = cell(0);
@@ -103,12 +106,7 @@ fn main() {
     let f = &total.total;
     println!(
         "{rows} rows, {} orders ({} returns), {} lines ({} unmatched), {} units net, {}",
-        total.orders,
-        total.returns,
-        f.lines,
-        f.unmatched_lines,
-        f.net_quantity,
-        f.money[0]
+        total.orders, total.returns, f.lines, f.unmatched_lines, f.net_quantity, f.money[0]
     );
     for c in &f.costs {
         println!(
