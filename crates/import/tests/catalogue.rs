@@ -292,3 +292,47 @@ fn the_hidden_costs_of_every_online_retail_customer_line_match_an_independent_co
     assert_eq!(r.unmatched[0].product, "POST");
     assert_eq!(r.unmatched[0].lines, 1_196);
 }
+
+mod properties {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+    use rapport_import::catalogue::{parse_factors, parse_products};
+
+    proptest! {
+        #[test]
+        fn reading_any_bytes_never_panics(factors in proptest::collection::vec(any::<u8>(), 0..200),
+                                          products in proptest::collection::vec(any::<u8>(), 0..400)) {
+            if let Ok(f) = parse_factors(Path::new("factors.csv"), &factors) {
+                let _ = parse_products(Path::new("products.csv"), &products, &f);
+            }
+        }
+
+        #[test]
+        fn any_row_of_figures_is_read_back_exactly_or_refused_with_its_line(
+            cells in proptest::collection::vec("[0-9a-z.,+-]{0,6}", 1..6)
+        ) {
+            let factors = parse_factors(Path::new("f.csv"), b"factor,unit,source\nk,kg,x\n").unwrap();
+            let mut text = String::from("product,k\n");
+            for (i, c) in cells.iter().enumerate() {
+                text.push_str(&format!("P{i},\"{c}\"\n"));
+            }
+            match parse_products(Path::new("p.csv"), text.as_bytes(), &factors) {
+                Ok(products) => {
+                    prop_assert_eq!(products.len(), cells.len());
+                    for (p, c) in products.iter().zip(&cells) {
+                        match p.values[0] {
+                            None => prop_assert!(c.is_empty()),
+                            Some(v) => prop_assert_eq!(Some(v.get()), c.parse::<f64>().ok()),
+                        }
+                    }
+                }
+                Err(errors) => {
+                    for e in errors {
+                        prop_assert!(e.line >= 2 && e.field.as_deref() == Some("k"), "{e}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -358,3 +358,58 @@ fn groupings_are_read_from_their_names() {
     }
     assert_eq!(By::parse("customer"), None);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn lines() -> impl Strategy<Value = Vec<(usize, i64, i64)>> {
+        // (product index into PRODUCTS, quantity, unit price in hundredths)
+        proptest::collection::vec((0..5usize, -50..50i64, 0..10_000i64), 1..12)
+    }
+
+    const PRODUCTS: [&str; 5] = ["A", "B", "E", "X", "Y"];
+
+    fn order_of(kind: &str, id: &str, lines: &[(usize, i64, i64)]) -> NewEvent {
+        let prices: Vec<String> = lines
+            .iter()
+            .map(|(_, _, p)| format!("{}.{:02}", p / 100, p % 100))
+            .collect();
+        let lines: Vec<(&str, i64, &str)> = lines
+            .iter()
+            .zip(&prices)
+            .map(|((i, q, _), p)| (PRODUCTS[*i], q.abs(), p.as_str()))
+            .collect();
+        order(kind, "p", id, "2020-03-01T00:00:00Z", &lines)
+    }
+
+    proptest! {
+        #[test]
+        fn returning_everything_that_was_bought_nets_every_figure_to_zero(l in lines()) {
+            let r = report(
+                &[order_of("placed", "1", &l), order_of("returned", "C1", &l)],
+                Some(By::Product),
+            );
+            prop_assert_eq!(r.total.net_quantity, 0);
+            prop_assert!(r.total.money.iter().all(|m| m.amount == Amount::ZERO));
+            for c in &r.total.costs {
+                prop_assert!(c.total.abs() < 1e-9, "{} left {}", c.factor, c.total);
+            }
+            for u in &r.unmatched {
+                prop_assert_eq!(u.net_quantity, 0);
+            }
+        }
+
+        #[test]
+        fn every_line_is_covered_missing_or_unmatched_for_every_factor(l in lines()) {
+            let r = report(&[order_of("placed", "1", &l)], Some(By::Month));
+            for c in &r.total.costs {
+                prop_assert_eq!(c.lines + c.missing_lines + r.total.unmatched_lines, r.total.lines);
+            }
+            prop_assert_eq!(r.total.lines, l.len() as u64);
+            let in_groups: u64 = r.groups.iter().map(|g| g.figures.lines).sum();
+            prop_assert_eq!(in_groups, r.total.lines);
+        }
+    }
+}
