@@ -150,6 +150,27 @@ fn table(file: &Path, bytes: &[u8]) -> Result<Table, Vec<RowError>> {
     let Some(header) = header else {
         return Err(vec![err(file, 1, None, "is empty: it needs a header line")]);
     };
+    // A column without a name (a trailing delimiter, as spreadsheets write) is ignored as long
+    // as it is empty; a value in it is an error rather than a guess.
+    let mut errors = Vec::new();
+    for (line, cells) in &rows {
+        for (i, cell) in cells.iter().enumerate() {
+            if !cell.is_empty() && header.get(i).is_some_and(String::is_empty) {
+                errors.push(err(
+                    file,
+                    *line,
+                    None,
+                    format!(
+                        "{cell:?} is in column {}, which has no name in the header",
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok(Table {
         delimiter,
         header,
@@ -183,6 +204,9 @@ pub fn parse_factors(file: &Path, bytes: &[u8]) -> Result<Vec<Factor>, Vec<RowEr
     let mut errors = Vec::new();
     let (mut name_at, mut unit_at, mut source_at) = (None, None, None);
     for (i, h) in t.header.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
         let slot = match norm(h).as_str() {
             "factor" => &mut name_at,
             "unit" => &mut unit_at,
@@ -361,6 +385,9 @@ pub fn parse_products(
     // factor_at[i] = the column of factor i.
     let mut factor_at: Vec<Option<usize>> = vec![None; factors.len()];
     for (col, h) in t.header.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
         let n = norm(h);
         if let Some(f) = declared.iter().position(|d| *d == n) {
             if factor_at[f].is_some() {

@@ -130,6 +130,24 @@ fn a_semicolon_file_with_a_byte_order_mark_and_decimal_commas_is_read() {
 }
 
 #[test]
+fn an_empty_column_without_a_name_is_ignored_but_a_value_in_it_is_an_error() {
+    let factors = parse_factors(Path::new("factors.csv"), FACTORS.as_bytes()).unwrap();
+    let products = parse_products(
+        Path::new("products.csv"),
+        b"product,co2e_kg,\r\nA,1,\r\nB,2,\r\n",
+        &factors,
+    )
+    .unwrap();
+    assert_eq!(products.len(), 2);
+    assert_eq!(products[1].values[0].unwrap().get(), 2.0);
+    let e = product_errors("product,co2e_kg,\nA,1,\nB,2,7\n");
+    assert_eq!(
+        e,
+        ["products.csv:3: \"7\" is in column 3, which has no name in the header"]
+    );
+}
+
+#[test]
 fn a_factor_without_a_unit_is_an_error_naming_line_and_field() {
     let e = factor_errors("factor,unit,source\nco2e_kg,kg,x\nwater_l,,x\n");
     assert_eq!(e.len(), 1);
