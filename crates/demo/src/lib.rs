@@ -92,6 +92,36 @@ pub fn showcase() -> &'static [(&'static str, &'static str)] {
     showcase::SHOWCASE
 }
 
+/// The demo business's product catalogue of hidden costs, as CSV text in the format of
+/// docs/costs.md: `(factors.csv, products.csv)`. The figures are made up for the demo; every
+/// factor's source says so. The gift card, the course and the repair are listed without
+/// figures (nothing physical to count), so the demo shows unmatched lines too.
+pub fn catalogue_csv() -> (&'static str, &'static str) {
+    (
+        "factor,unit,source\n\
+         co2e_kg,kg CO2e,Made-up figures for the rapport demo (not measured data)\n\
+         water_l,litres of water,Made-up figures for the rapport demo (not measured data)\n\
+         packaging_g,grams of packaging,Made-up figures for the rapport demo (not measured data)\n",
+        "product,name,co2e_kg,water_l,packaging_g\n\
+         espresso-beans-1kg,Espresso beans 1 kg,17,140,40\n\
+         filter-coffee-500g,Filter coffee 500 g,8.5,70,25\n\
+         green-tea-loose-250g,Green tea 250 g,1.8,30,20\n\
+         oat-drink-6pack,Oat drink 6 × 1 l,2.7,290,180\n\
+         ceramic-mug,Ceramic mug,0.9,4,60\n\
+         travel-mug,Travel mug,2.1,,90\n\
+         hand-grinder,Hand grinder,6.5,,300\n\
+         moka-pot-6cup,Moka pot 6 cups,4.2,,250\n\
+         paper-filters-100,Paper filters × 100,0.3,12,15\n\
+         descaler,Descaler,0.4,1,35\n\
+         cocoa-powder-250g,Cocoa powder 250 g,4.5,4300,30\n\
+         biscotti-box,Biscotti box,1.1,160,45\n\
+         milk-frother,Milk frother,3.8,,220\n\
+         gift-card-25,Gift card,,,\n\
+         barista-course,Barista course,,,\n\
+         repair-service,Repair service,,,\n",
+    )
+}
+
 /// The demo business's menu: each item with its options, as the generated people choose them.
 pub fn menu() -> &'static [(&'static str, &'static [&'static str])] {
     words::MENU

@@ -149,6 +149,10 @@ pub struct Card {
     pub readings: Readings,
     /// Newest first.
     pub timeline: Vec<Moment>,
+    /// What this relationship cost that no invoice shows: the hidden costs of the person's
+    /// orders, when a product catalogue has been imported (the caller fills it in; see
+    /// [`crate::costs::of_person`]).
+    pub hidden_costs: Option<crate::costs::Figures>,
 }
 
 impl Card {
@@ -319,6 +323,7 @@ impl Card {
             business_to_person,
             readings: readings.clone(),
             timeline,
+            hidden_costs: None,
         }
     }
 

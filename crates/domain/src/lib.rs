@@ -5,6 +5,7 @@
 //! HTTP live in other crates and depend on this one, never the other way round.
 
 pub mod card;
+pub mod costs;
 pub mod event;
 pub mod examples;
 pub mod readings;

@@ -109,6 +109,13 @@ impl Label {
     }
 }
 
+/// A label hashes and compares as its text, so maps keyed by labels are searched with a `&str`.
+impl std::borrow::Borrow<str> for Label {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -6,6 +6,7 @@
 //! This keeps every importer testable with an in-memory sink (see the tests) and lets the
 //! command line and the HTTP API share one validation path, [`domain::NewEvent::from_json`].
 
+pub mod catalogue;
 pub mod jsonl;
 pub mod mapping;
 pub mod pipeline;

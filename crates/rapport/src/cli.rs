@@ -59,6 +59,52 @@ pub enum Command {
     /// The scripts the business answers people with: near-identical answers sent to more
     /// than five people, with how many received each, when, and who sent it.
     Scripts(ScriptsArgs),
+    /// The product catalogue of hidden costs: import it from CSV, or list it.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Hidden costs of the ledger's orders (CO2e, water, packaging…) beside the money.
+    #[command(
+        after_help = "Returns are netted. Lines whose product has no figure are counted and listed, never taken as zero. See docs/costs.md."
+    )]
+    Costs(CostsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// Replace the whole catalogue: rapport catalogue import products.csv --factors factors.csv
+    Import(CatalogueImportArgs),
+    /// Every factor (unit, source) and every product with its figures.
+    List(CatalogueListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogueImportArgs {
+    /// Products: an id column (product, product_id, id, sku, StockCode or code), an optional
+    /// name column, and one column per factor with the figure for one unit (empty = unknown).
+    pub products: PathBuf,
+    /// The factors: columns factor, unit, source; one row per factor.
+    #[arg(long)]
+    pub factors: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogueListArgs {
+    /// The catalogue as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CostsArgs {
+    /// A table per person, product, month (UTC) or order instead of the summary.
+    #[arg(long, value_parser = ["person", "product", "month", "order"])]
+    pub by: Option<String>,
+    /// Show at most N groups (months in order; otherwise the largest first by the first factor).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// The whole report as one JSON document: totals, groups and unmatched products.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,5 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => commands::own::export(&cli.db, &args),
         Command::Forget(args) => commands::own::forget(&cli.db, &args),
         Command::Scripts(args) => commands::scripts::run(&cli.db, &args),
+        Command::Catalogue(command) => commands::costs::catalogue(&cli.db, &command),
+        Command::Costs(args) => commands::costs::costs(&cli.db, &args),
     }
 }

@@ -436,6 +436,21 @@ fn the_demo_builds_a_ledger_with_readings_for_everyone() {
         wishes.contains("<script>"),
         "the showcase wish is kept verbatim: {wishes}"
     );
+    // The demo comes with a catalogue of hidden costs for its products.
+    assert!(card["hidden_costs"].is_object(), "{}", card["hidden_costs"]);
+    let out = run(&["costs", "--json"]);
+    let costs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(costs["factors"].as_array().unwrap().len(), 3);
+    assert!(costs["total"]["matched_lines"].as_u64().unwrap() > 0);
+    assert!(
+        costs["unmatched"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["product"] == "gift-card-25" && u["in_catalogue"] == true),
+        "{}",
+        costs["unmatched"]
+    );
 }
 
 #[test]

@@ -281,3 +281,32 @@ pub trait Scripts {
     /// for imports, which group their own answers).
     fn regroup(&mut self) -> Result<Regrouped, StoreError>;
 }
+
+/// The product catalogue of hidden costs, and the orders they are computed from.
+///
+/// Costs are computed from the ledger's order events, so they cover what was imported:
+/// rows an import skipped (for instance Online Retail rows without a customer) are not in it.
+pub trait Costs {
+    /// Replaces the whole catalogue (factors, products, figures) in one transaction.
+    fn catalogue_put(&mut self, catalogue: &domain::costs::Catalogue) -> Result<(), StoreError>;
+    /// The catalogue, or `None` if none has been imported.
+    fn catalogue(&self) -> Result<Option<domain::costs::Catalogue>, StoreError>;
+    /// Calls `visit` with every `order.placed` and `order.returned` event, lines included,
+    /// person by person (in ledger order within each person; not sorted by time).
+    fn visit_orders(&self, visit: &mut dyn FnMut(&PersonId, &Recorded)) -> Result<(), StoreError>;
+
+    /// The hidden costs of every order in the ledger, grouped `by` (see
+    /// [`domain::costs::Tally::finish`] for `limit`); `None` if no catalogue was imported.
+    fn costs_report(
+        &self,
+        by: Option<domain::costs::By>,
+        limit: Option<usize>,
+    ) -> Result<Option<domain::costs::Report>, StoreError> {
+        let Some(catalogue) = self.catalogue()? else {
+            return Ok(None);
+        };
+        let mut tally = domain::costs::Tally::new(&catalogue, by);
+        self.visit_orders(&mut |person, e| tally.event(Some(person), e.at, &e.body))?;
+        Ok(Some(tally.finish(limit)))
+    }
+}

@@ -2,8 +2,9 @@
 //! where one person falls in it. No segments, no colours meaning good or bad: a shape, and a
 //! mark.
 //!
-//! Charts are built only from numbers and fixed labels — never from text a person wrote — so
-//! the markup is inserted into pages as it is.
+//! Charts are built from numbers and fixed labels; the one kind of outside text they carry
+//! (a hidden-cost factor's name and unit, from an imported catalogue) goes through
+//! [`escape`]. So the markup is inserted into pages as it is.
 
 use std::fmt::Write;
 
@@ -148,9 +149,95 @@ pub fn strip(d: &Distribution, share: bool, value: f64) -> String {
     svg
 }
 
+/// Escapes text for SVG/HTML markup: `& < > " '`.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One bar per month (`YYYY-MM`, in order) of a netted figure: bars rise above the zero line
+/// and fall below it for a month with more returned than bought. `label` (the factor and its
+/// unit, from the catalogue) is escaped.
+pub fn monthly(months: &[(String, f64)], label: &str) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 18.0;
+    let label = escape(label);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart wide" viewBox="0 0 {W} {}" role="img" aria-label="{label} per month"><title>{label} per month</title>"#,
+        H + PAD
+    );
+    if months.is_empty() {
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle" class="muted">no orders to cost yet</text></svg>"#,
+            W / 2.0,
+            H / 2.0
+        );
+        return svg;
+    }
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let hi = months.iter().map(|m| finite(m.1)).fold(0.0_f64, f64::max);
+    let lo = months.iter().map(|m| finite(m.1)).fold(0.0_f64, f64::min);
+    let range = if hi - lo > 0.0 { hi - lo } else { 1.0 };
+    let zero = (hi / range) * (H - 4.0) + 2.0;
+    let bw = W / months.len() as f64;
+    for (i, (month, v)) in months.iter().enumerate() {
+        let v = finite(*v);
+        let h = (v.abs() / range) * (H - 4.0);
+        let y = if v >= 0.0 { zero - h } else { zero };
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" class="bar"><title>{}: {}</title></rect>"#,
+            i as f64 * bw + 1.0,
+            (bw - 2.0).max(0.5),
+            escape(month),
+            escape(&domain::costs::figure(v)),
+        );
+    }
+    let first = escape(&months[0].0);
+    let last = escape(&months[months.len() - 1].0);
+    let _ = write!(
+        svg,
+        r#"<line x1="0" y1="{zero:.1}" x2="{W}" y2="{zero:.1}" class="axis"/><text x="0" y="{}" class="tick">{first}</text><text x="{W}" y="{}" text-anchor="end" class="tick">{last}</text><text x="2" y="12" class="tick">{}</text>"#,
+        H + 14.0,
+        H + 14.0,
+        escape(&domain::costs::figure(hi)),
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_monthly_chart_has_a_bar_per_month_and_escapes_its_label() {
+        let months = vec![("2011-01".to_owned(), 4.0), ("2011-02".to_owned(), -1.0)];
+        let svg = monthly(&months, "<script>x</script> kg");
+        assert_eq!(svg.matches("<rect").count(), 2);
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains("&lt;script&gt;x&lt;/script&gt; kg per month"));
+        assert!(svg.contains("<title>2011-02: -1</title>"));
+    }
+
+    #[test]
+    fn a_monthly_chart_without_months_says_so() {
+        assert!(monthly(&[], "kg").contains("no orders to cost yet"));
+    }
 
     #[test]
     fn a_histogram_draws_one_bar_per_bin_and_labels_its_ends() {

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod costs;
 pub mod error;
 pub mod menu;
 pub mod pages;
@@ -51,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(selfservice::routes())
+        .merge(costs::routes())
         .nest("/api", Router::new().fallback(api::not_found))
         .merge(api)
         .fallback(pages::not_found)

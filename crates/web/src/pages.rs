@@ -50,15 +50,18 @@ pub struct Nav {
     pub role: &'static str,
     pub csrf: String,
     pub admin: bool,
+    /// Whether the figures across everyone (hidden costs) are open to this role.
+    pub figures: bool,
 }
 
 impl Nav {
-    fn of(who: &Signed) -> Option<Nav> {
+    pub fn of(who: &Signed) -> Option<Nav> {
         Some(Nav {
             name: who.0.name.clone(),
             role: who.0.role.as_str(),
             csrf: who.0.csrf.clone().unwrap_or_default(),
             admin: who.0.is_admin(),
+            figures: crate::costs::may_see(&who.0),
         })
     }
 }
@@ -359,6 +362,11 @@ impl CardPage {
     /// The day of an RFC 3339 moment.
     fn day<'a>(&self, at: &'a str) -> &'a str {
         at.get(..10).unwrap_or(at)
+    }
+
+    /// A hidden-cost figure for reading.
+    fn figure(&self, v: &f64) -> String {
+        domain::costs::figure(*v)
     }
 }
 

@@ -41,11 +41,21 @@ pub async fn card(
     let person = PersonId::parse(person).map_err(|_| CardError::NotFound)?;
     let s = state.clone();
     let p = person.clone();
-    let history = tokio::task::spawn_blocking(move || s.readers.with(|store| store.history(&p)))
-        .await
-        .map_err(|e| CardError::Failed(e.to_string()))?
-        .map_err(|e| CardError::Failed(e.to_string()))?
-        .ok_or(CardError::NotFound)?;
+    let (history, catalogue) = tokio::task::spawn_blocking(move || {
+        s.readers.with(|store| {
+            let history = store.history(&p)?;
+            // The catalogue only matters for someone who is there.
+            let catalogue = match history {
+                Some(_) => store::Costs::catalogue(store)?,
+                None => None,
+            };
+            Ok::<_, store::StoreError>((history, catalogue))
+        })
+    })
+    .await
+    .map_err(|e| CardError::Failed(e.to_string()))?
+    .map_err(|e| CardError::Failed(e.to_string()))?;
+    let history = history.ok_or(CardError::NotFound)?;
     state
         .audit
         .record(&who.actor(), "card.view", Some(&person))
@@ -55,6 +65,15 @@ pub async fn card(
     let as_of = Timestamp::now();
     let readings = readings_now(&snapshot, &history, as_of);
     let mut card = Card::build(&person, as_of, &history, &readings);
+    card.hidden_costs = catalogue.map(|c| {
+        domain::costs::of_person(
+            &c,
+            history
+                .iter()
+                .filter(|e| e.at <= as_of)
+                .map(|e| (e.at, &e.body)),
+        )
+    });
     if !who.role.sees_personal_text() {
         let key = state.pseudonym_key;
         card.withhold_personal(&|k| pseudonym(&key, k));

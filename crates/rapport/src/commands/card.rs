@@ -32,7 +32,8 @@ pub fn run(db: &Path, args: &CardArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .position(|p| *p == person)
         .context("the person vanished while reading")?;
-    let card = Card::build(&person, as_of, &history, &assessed.readings[index]);
+    let mut card = Card::build(&person, as_of, &history, &assessed.readings[index]);
+    card.hidden_costs = super::costs::for_card(&store, &history, as_of)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
@@ -128,6 +129,7 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
 
     writeln!(out)?;
     write_side_by_side(card, out)?;
+    super::costs::write_card_section(card.hidden_costs.as_ref(), out)?;
 
     let scripted: Vec<_> = card.timeline.iter().filter(|m| m.scripted).collect();
     if !scripted.is_empty() {

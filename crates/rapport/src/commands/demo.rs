@@ -108,6 +108,20 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             },
         )?;
     }
+    // A catalogue of hidden costs for the demo's products, as `rapport catalogue import`
+    // would read it.
+    let (factors, products) = demo::catalogue_csv();
+    let factors =
+        import::catalogue::parse_factors(Path::new("demo factors.csv"), factors.as_bytes())
+            .map_err(|e| anyhow::anyhow!("the demo catalogue: {}", e[0]))?;
+    let products = import::catalogue::parse_products(
+        Path::new("demo products.csv"),
+        products.as_bytes(),
+        &factors,
+    )
+    .map_err(|e| anyhow::anyhow!("the demo catalogue: {}", e[0]))?;
+    let catalogue = domain::costs::Catalogue::new(factors, products)?;
+    store::Costs::catalogue_put(&mut store, &catalogue)?;
     // Loyalty and value come from fitted models: fit them, as `rapport fit` would.
     for model in ["bgnbd", "gamma-gamma"] {
         if let Err(e) = crate::commands::fit::fit_quietly(db, model) {
@@ -137,6 +151,9 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  {exe}{db_flag} people --sort service_load.contacts_per_month --desc --limit 20");
     println!("  {exe}{db_flag} people --json | head -3");
     println!("  {exe}{db_flag} scripts --limit 5");
+    println!(
+        "  {exe}{db_flag} costs --by month       (hidden costs; the catalogue's figures are made up)"
+    );
     println!("\nPeople worth meeting (rapport card ID):");
     for (id, what) in demo::showcase() {
         println!("  {id}  {what}");

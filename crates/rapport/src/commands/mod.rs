@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod card;
+pub mod costs;
 pub mod demo;
 pub mod fit;
 pub mod generate;

@@ -18,6 +18,7 @@ use crate::{AuditEntry, Batch, FullEvent, Population, Store, StoreError, Totals}
 
 mod access;
 mod batch;
+mod costs;
 mod forget;
 mod menu;
 mod scan;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_access.sql"),
     include_str!("../migrations/0004_menu.sql"),
     include_str!("../migrations/0005_scripts.sql"),
+    include_str!("../migrations/0006_catalogue.sql"),
 ];
 
 pub struct SqliteStore {
@@ -414,6 +416,20 @@ impl crate::PersonData for SqliteStore {
 
     fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
         self.forget_person(person)
+    }
+}
+
+impl crate::Costs for SqliteStore {
+    fn catalogue_put(&mut self, catalogue: &domain::costs::Catalogue) -> Result<(), StoreError> {
+        self.put_catalogue(catalogue)
+    }
+
+    fn catalogue(&self) -> Result<Option<domain::costs::Catalogue>, StoreError> {
+        self.read_catalogue()
+    }
+
+    fn visit_orders(&self, visit: &mut dyn FnMut(&PersonId, &Recorded)) -> Result<(), StoreError> {
+        self.scan_orders(visit)
     }
 }
 

@@ -1,0 +1,287 @@
+//! Hidden costs over HTTP: the `/costs` page and `GET /api/costs` for admins and analysts
+//! (agents are refused), every grouping, a bad grouping, untrusted catalogue text escaped,
+//! and the card's hidden-cost line.
+
+mod common;
+
+use common::{Server, client, start};
+use domain::costs::{Catalogue, Factor, PerUnit, Product};
+use domain::values::Label;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use store::{Costs, SqliteStore};
+
+const EVIL: &str = "<script>alert(1)</script>";
+
+/// A catalogue for the demo's products: mugs with both factors (an untrusted name and unit),
+/// beans listed without figures; everything else is not in it.
+fn put_catalogue(s: &Server) {
+    let mut store = SqliteStore::open(&s.db(), s.state.config.master.clone()).unwrap();
+    let factor = |name: &str, unit: &str| Factor {
+        name: Label::parse(name).unwrap(),
+        unit: Label::parse(unit).unwrap(),
+        source: format!("test {EVIL}"),
+    };
+    let per = |v: f64| Some(PerUnit::new(v).unwrap());
+    let c = Catalogue::new(
+        vec![
+            factor("co2e_kg", "kg <b>CO2e</b>"),
+            factor("water_l", "litres"),
+        ],
+        vec![
+            Product {
+                id: Label::parse("ceramic-mug").unwrap(),
+                name: Some(format!("Mug {EVIL}")),
+                values: vec![per(0.9), per(4.0)],
+            },
+            Product {
+                id: Label::parse("travel-mug").unwrap(),
+                name: Some("Travel mug".into()),
+                values: vec![per(1.5), None],
+            },
+            Product {
+                id: Label::parse("espresso-beans-1kg").unwrap(),
+                name: None,
+                values: vec![None, None],
+            },
+        ],
+    )
+    .unwrap();
+    store.catalogue_put(&c).unwrap();
+}
+
+async fn get(s: &Server, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = client()
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Validates `value` against a schema of the served OpenAPI document.
+async fn check(s: &Server, schema: &str, value: &Value) {
+    let mut root: Value = client()
+        .get(s.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    root["$ref"] = json!(format!("#/components/schemas/{schema}"));
+    let validator = jsonschema::draft202012::new(&root).expect("the OpenAPI schemas compile");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .take(10)
+        .collect();
+    assert!(errors.is_empty(), "{schema}:\n{}", errors.join("\n"));
+}
+
+async fn sign_in(s: &Server, token: &str) -> String {
+    let c = client();
+    let page = c.get(s.url("/sign-in")).send().await.unwrap();
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+            .unwrap()
+    };
+    let pre = cookie(&page, "rapport_sign_in");
+    let html = page.text().await.unwrap();
+    let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    let csrf = html[at..at + html[at..].find('"').unwrap()].to_owned();
+    let r = c
+        .post(s.url("/sign-in"))
+        .header(COOKIE, pre)
+        .form(&[("csrf", csrf.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap();
+    cookie(&r, "rapport_session")
+}
+
+async fn page(s: &Server, session: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(s.url(path))
+        .header(COOKIE, session)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_api_gives_every_grouping_to_analysts_and_admins_and_refuses_agents() {
+    let s = start().await;
+    let (status, body) = get(&s, &s.analyst, "/api/costs").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no catalogue yet: {body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("rapport catalogue import")
+    );
+    put_catalogue(&s);
+    let (status, total) = get(&s, &s.analyst, "/api/costs").await;
+    assert_eq!(status, StatusCode::OK, "{total}");
+    check(&s, "CostReport", &total).await;
+    let t = &total["total"];
+    assert!(t["lines"].as_u64().unwrap() > 0);
+    assert!(
+        t["unmatched_lines"].as_u64().unwrap() > 0,
+        "most demo products are not in it"
+    );
+    assert!(
+        t["costs"][0]["lines"].as_u64().unwrap() > 0,
+        "demo orders have mugs"
+    );
+    assert_eq!(
+        t["lines"].as_u64().unwrap(),
+        t["matched_lines"].as_u64().unwrap() + t["unmatched_lines"].as_u64().unwrap()
+    );
+    // Travel mugs have no water figure: missing for water, covered for CO2e.
+    assert!(t["costs"][1]["missing_lines"].as_u64().unwrap() > 0);
+    let beans = total["unmatched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["product"] == "espresso-beans-1kg")
+        .expect("beans are listed as unmatched");
+    assert_eq!(beans["in_catalogue"], true);
+    for by in ["person", "product", "month", "order"] {
+        let (status, r) = get(&s, &s.admin, &format!("/api/costs?by={by}&limit=5")).await;
+        assert_eq!(status, StatusCode::OK, "{by}: {r}");
+        check(&s, "CostReport", &r).await;
+        assert_eq!(r["by"], by);
+        let groups = r["groups"].as_array().unwrap();
+        assert!(!groups.is_empty() && groups.len() <= 5, "{by}");
+        assert!(r["group_count"].as_u64().unwrap() >= groups.len() as u64);
+        // Whatever the grouping, the total is the same.
+        assert_eq!(r["total"], total["total"], "{by}");
+    }
+    let (_, months) = get(&s, &s.admin, "/api/costs?by=month&limit=100000").await;
+    let keys: Vec<&str> = months["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    assert_eq!(keys, sorted, "months in order");
+    let sum: f64 = months["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["costs"][0]["total"].as_f64().unwrap())
+        .sum();
+    assert!((sum - t["costs"][0]["total"].as_f64().unwrap()).abs() < 1e-6);
+    let (status, _) = get(&s, &s.agent, "/api/costs").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_grouping_or_limit_is_a_400_naming_the_parameter() {
+    let s = start().await;
+    put_catalogue(&s);
+    let (status, body) = get(&s, &s.analyst, "/api/costs?by=customer").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "by");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("person, product, month or order")
+    );
+    let (status, body) = get(&s, &s.analyst, "/api/costs?by=month&limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "limit");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_costs_page_shows_totals_a_chart_products_and_unmatched_with_catalogue_text_escaped() {
+    let s = start().await;
+    let analyst = sign_in(&s, &s.analyst).await;
+    let (status, html) = page(&s, &analyst, "/costs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No product catalogue has been imported yet"));
+    put_catalogue(&s);
+    let (status, html) = page(&s, &analyst, "/costs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"<a href="/costs">Costs</a>"#),
+        "in the navigation"
+    );
+    assert!(html.contains("co2e_kg"));
+    assert!(
+        html.contains("<svg class=\"chart wide\""),
+        "a monthly chart"
+    );
+    assert!(html.contains("Products that carry the most"));
+    assert!(html.contains("ceramic-mug"));
+    assert!(
+        html.contains("espresso-beans-1kg"),
+        "unmatched products are listed"
+    );
+    assert!(html.contains("listed without figures"));
+    assert!(!html.contains(EVIL), "catalogue text is escaped");
+    assert!(
+        !html.contains("<b>CO2e</b>"),
+        "units are escaped, in charts too"
+    );
+    assert!(
+        html.contains("Mug &#60;script&#62;"),
+        "the product name is shown as text"
+    );
+    assert!(
+        html.contains("co2e_kg (kg &lt;b&gt;CO2e&lt;/b&gt;) per month"),
+        "the unit in the chart is escaped"
+    );
+    let admin = sign_in(&s, &s.admin).await;
+    assert_eq!(page(&s, &admin, "/costs").await.0, StatusCode::OK);
+    let agent = sign_in(&s, &s.agent).await;
+    let (status, html) = page(&s, &agent, "/costs").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!html.contains(r#"<a href="/costs">"#));
+    let (_, overview) = page(&s, &agent, "/").await;
+    assert!(
+        !overview.contains(r#"<a href="/costs">"#),
+        "agents have no link to it"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_card_shows_what_the_relationship_cost_that_no_invoice_shows() {
+    let s = start().await;
+    // Someone with at least one mug among their orders.
+    put_catalogue(&s);
+    let (_, by_person) = get(&s, &s.admin, "/api/costs?by=person&limit=1").await;
+    let person = by_person["groups"][0]["key"].as_str().unwrap().to_owned();
+    let expected = by_person["groups"][0]["costs"][0]["total"]
+        .as_f64()
+        .unwrap();
+    assert!(expected > 0.0);
+    let (status, card) = get(&s, &s.agent, &format!("/api/people/{person}")).await;
+    assert_eq!(status, StatusCode::OK);
+    check(&s, "Card", &card).await;
+    let got = card["hidden_costs"]["costs"][0]["total"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+    let agent = sign_in(&s, &s.agent).await;
+    let (status, html) = page(&s, &agent, &format!("/people/{person}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("What this relationship cost that no invoice shows"));
+    assert!(html.contains("co2e_kg: "), "{html}");
+    assert!(!html.contains("<b>CO2e</b>"));
+    s.stop().await;
+}
