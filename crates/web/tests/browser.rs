@@ -141,7 +141,7 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
     // Sign in, and the overview draws a chart per reading.
     sign_in(&c, &s, &s.admin).await;
     let charts = c.find_all(Locator::Css("svg.chart")).await.unwrap();
-    assert_eq!(charts.len(), 9);
+    assert_eq!(charts.len(), domain::readings::HEADLINES.len());
     screenshot(&c, "overview.png").await;
 
     // Sort the people list with its form, then by a column, then search.
@@ -259,6 +259,16 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
             .unwrap()
             .is_empty()
     );
+
+    // The scripts page opens from the navigation.
+    c.find(Locator::Css("nav a[href='/scripts']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "h1").await, "Answered by script");
+    screenshot(&c, "scripts.png").await;
 
     // The person's own page: a wish with markup is kept as text, and withdrawing consent
     // there makes may-contact say no at once.
