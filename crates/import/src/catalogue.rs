@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use domain::costs::{Catalogue, Factor, PerUnit, Product};
 use domain::values::Label;
 
-use crate::RowError;
+use crate::{RowError, norm};
 
 /// Header names accepted for the product id and the product name (compared without case,
 /// spaces or punctuation).
@@ -83,14 +83,6 @@ pub fn read(products: &Path, factors: &Path) -> Result<Catalogue, CatalogueError
             raw: None,
         }])
     })
-}
-
-/// Header names compare without case, spaces, underscores or punctuation.
-fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The rows of a small CSV file: the delimiter (`,` or `;`) from the header line, a byte

@@ -16,6 +16,15 @@ use std::path::{Path, PathBuf};
 
 use domain::NewEvent;
 
+/// Header names compare without case, spaces, underscores or punctuation:
+/// "Customer ID" = "customer_id" = "CustomerID" (CSV mappings and the catalogue alike).
+pub(crate) fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 pub use mapping::{Mapping, MappingError, Preset, ReadReport};
 pub use pipeline::{Prepare, PreparedSink};
 

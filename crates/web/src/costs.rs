@@ -16,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::costs::{By, Figures, Report, Tally, figure};
+use domain::costs::{By, Report, Tally, figure};
 use store::Costs;
 
 use crate::auth::{Bearer, Principal, Role, Signed};
@@ -135,17 +135,6 @@ struct CostsPage {
     unmatched: Vec<UnmatchedRow>,
 }
 
-fn money(f: &Figures) -> String {
-    if f.money.is_empty() {
-        return "–".to_owned();
-    }
-    f.money
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
 /// The month report and the product report, from one pass over the orders.
 fn reports(store: &store::SqliteStore) -> Result<Option<(Report, Report)>, store::StoreError> {
     let Some(catalogue) = store.catalogue()? else {
@@ -236,7 +225,7 @@ async fn page(State(state): State<Arc<AppState>>, who: Signed) -> Result<Respons
                     }
                 })
                 .collect(),
-            money: money(&g.figures),
+            money: g.figures.money_in_words(),
         })
         .collect();
     let unmatched = months
@@ -268,7 +257,7 @@ async fn page(State(state): State<Arc<AppState>>, who: Signed) -> Result<Respons
         lines: t.lines,
         matched: t.matched_lines,
         unmatched_lines: t.unmatched_lines,
-        money: money(t),
+        money: t.money_in_words(),
         factors,
         products: product_rows,
         product_count: products.group_count,

@@ -3,49 +3,10 @@
 
 mod common;
 
-use common::{client, start};
+use common::{check, client, get, openapi, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use store::{Access, Store};
-
-/// Validates `value` against a schema of the served OpenAPI document.
-fn check(doc: &Value, schema: &str, value: &Value) {
-    let mut root = doc.clone();
-    root["$ref"] = json!(format!("#/components/schemas/{schema}"));
-    let validator = jsonschema::draft202012::new(&root).expect("the OpenAPI schemas compile");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .take(10)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{schema} does not match the document:\n{}",
-        errors.join("\n")
-    );
-}
-
-async fn openapi(base: &common::Server) -> Value {
-    client()
-        .get(base.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn get(s: &common::Server, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = client()
-        .get(s.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 async fn post(
     s: &common::Server,

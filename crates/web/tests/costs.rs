@@ -4,12 +4,10 @@
 
 mod common;
 
-use common::{Server, client, start};
+use common::{Server, check, get, openapi, page, sign_in, start};
 use domain::costs::{Catalogue, Factor, PerUnit, Product};
 use domain::values::Label;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
-use serde_json::{Value, json};
 use store::{Costs, SqliteStore};
 
 const EVIL: &str = "<script>alert(1)</script>";
@@ -51,73 +49,6 @@ fn put_catalogue(s: &Server) {
     store.catalogue_put(&c).unwrap();
 }
 
-async fn get(s: &Server, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = client()
-        .get(s.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-/// Validates `value` against a schema of the served OpenAPI document.
-async fn check(s: &Server, schema: &str, value: &Value) {
-    let mut root: Value = client()
-        .get(s.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    root["$ref"] = json!(format!("#/components/schemas/{schema}"));
-    let validator = jsonschema::draft202012::new(&root).expect("the OpenAPI schemas compile");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .take(10)
-        .collect();
-    assert!(errors.is_empty(), "{schema}:\n{}", errors.join("\n"));
-}
-
-async fn sign_in(s: &Server, token: &str) -> String {
-    let c = client();
-    let page = c.get(s.url("/sign-in")).send().await.unwrap();
-    let cookie = |r: &reqwest::Response, name: &str| {
-        r.headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap().to_owned())
-            .unwrap()
-    };
-    let pre = cookie(&page, "rapport_sign_in");
-    let html = page.text().await.unwrap();
-    let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
-    let csrf = html[at..at + html[at..].find('"').unwrap()].to_owned();
-    let r = c
-        .post(s.url("/sign-in"))
-        .header(COOKIE, pre)
-        .form(&[("csrf", csrf.as_str()), ("token", token)])
-        .send()
-        .await
-        .unwrap();
-    cookie(&r, "rapport_session")
-}
-
-async fn page(s: &Server, session: &str, path: &str) -> (StatusCode, String) {
-    let r = client()
-        .get(s.url(path))
-        .header(COOKIE, session)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_api_gives_every_grouping_to_analysts_and_admins_and_refuses_agents() {
     let s = start().await;
@@ -132,7 +63,7 @@ async fn the_api_gives_every_grouping_to_analysts_and_admins_and_refuses_agents(
     put_catalogue(&s);
     let (status, total) = get(&s, &s.analyst, "/api/costs").await;
     assert_eq!(status, StatusCode::OK, "{total}");
-    check(&s, "CostReport", &total).await;
+    check(&openapi(&s).await, "CostReport", &total);
     let t = &total["total"];
     assert!(t["lines"].as_u64().unwrap() > 0);
     assert!(
@@ -159,7 +90,7 @@ async fn the_api_gives_every_grouping_to_analysts_and_admins_and_refuses_agents(
     for by in ["person", "product", "month", "order"] {
         let (status, r) = get(&s, &s.admin, &format!("/api/costs?by={by}&limit=5")).await;
         assert_eq!(status, StatusCode::OK, "{by}: {r}");
-        check(&s, "CostReport", &r).await;
+        check(&openapi(&s).await, "CostReport", &r);
         assert_eq!(r["by"], by);
         let groups = r["groups"].as_array().unwrap();
         assert!(!groups.is_empty() && groups.len() <= 5, "{by}");
@@ -274,7 +205,7 @@ async fn a_card_shows_what_the_relationship_cost_that_no_invoice_shows() {
     assert!(expected > 0.0);
     let (status, card) = get(&s, &s.agent, &format!("/api/people/{person}")).await;
     assert_eq!(status, StatusCode::OK);
-    check(&s, "Card", &card).await;
+    check(&openapi(&s).await, "Card", &card);
     let got = card["hidden_costs"]["costs"][0]["total"].as_f64().unwrap();
     assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
     let agent = sign_in(&s, &s.agent).await;

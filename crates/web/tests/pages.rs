@@ -2,60 +2,9 @@
 
 mod common;
 
-use common::{Server, client, start};
+use common::{client, cookie_from, csrf_in, page, sign_in, start};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-
-/// The value of `name="csrf"` in a page's first form.
-fn csrf_in(html: &str) -> String {
-    let at = html
-        .find(r#"name="csrf" value=""#)
-        .expect("a form with a csrf field");
-    let rest = &html[at + r#"name="csrf" value=""#.len()..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
-
-fn cookie_from(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_owned())
-}
-
-/// Signs in with `token`; returns the session cookie (`rapport_session=…`).
-async fn sign_in(s: &Server, token: &str) -> String {
-    let c = client();
-    let page = c.get(s.url("/sign-in")).send().await.unwrap();
-    let pre = cookie_from(&page, "rapport_sign_in").unwrap();
-    let csrf = csrf_in(&page.text().await.unwrap());
-    let r = c
-        .post(s.url("/sign-in"))
-        .header(COOKIE, pre)
-        .form(&[("csrf", csrf.as_str()), ("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let session = cookie_from(&r, "rapport_session").expect("a session cookie");
-    let raw = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(
-        raw.contains("HttpOnly") && raw.contains("SameSite=Strict"),
-        "{raw}"
-    );
-    session
-}
-
-async fn page(s: &Server, session: &str, path: &str) -> (StatusCode, String) {
-    let r = client()
-        .get(s.url(path))
-        .header(COOKIE, session)
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.text().await.unwrap())
-}
+use reqwest::header::{COOKIE, LOCATION};
 
 #[tokio::test]
 async fn pages_send_strangers_to_sign_in_and_signed_in_people_to_the_overview() {

@@ -166,6 +166,18 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The money per currency, "1145.30 EUR + 56.72 GBP"; "–" when there is none.
+    pub fn money_in_words(&self) -> String {
+        if self.money.is_empty() {
+            return "–".to_owned();
+        }
+        self.money
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
     /// "12.5 kg CO2e, 300 litres water" — only factors with at least one line.
     pub fn costs_in_words(&self) -> String {
         let parts: Vec<String> = self

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::config::kind_fields;
 use super::template::{CellError, Env, Row, SPECIALS, Slot, Template, parse_moment, rfc3339};
 use super::{Condition, Delimiter, EventSpec, Mapping, MappingError, ReadReport};
-use crate::{ImportError, RowError, Sink, clip};
+use crate::{ImportError, RowError, Sink, clip, norm};
 
 /// How often (in rows) progress is reported.
 const PROGRESS_EVERY: u64 = 4096;
@@ -225,15 +225,6 @@ fn csv_error(path: &Path, e: csv::Error) -> ImportError {
             raw: None,
         }),
     }
-}
-
-/// Header names compare without case, spaces, underscores or punctuation:
-/// "Customer ID" = "customer_id" = "CustomerID".
-fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// An event merged from rows sharing a `group` key.

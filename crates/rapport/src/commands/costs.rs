@@ -156,17 +156,6 @@ fn cut(s: &str, width: usize) -> String {
     t
 }
 
-fn money(f: &Figures) -> String {
-    if f.money.is_empty() {
-        return "–".to_owned();
-    }
-    f.money
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
 fn write_summary(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let t = &r.total;
     writeln!(
@@ -191,7 +180,7 @@ fn write_summary(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
             c.missing_lines
         )?;
     }
-    writeln!(out, "  {:<16} {:>16}", "money", money(t))?;
+    writeln!(out, "  {:<16} {:>16}", "money", t.money_in_words())?;
     writeln!(out)?;
     writeln!(
         out,
@@ -279,7 +268,7 @@ fn write_groups(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
             };
             line.push_str(&format!(" {v:>width$}"));
         }
-        line.push_str(&format!("  {}", money(f)));
+        line.push_str(&format!("  {}", f.money_in_words()));
         writeln!(out, "{line}")?;
     }
     if r.groups.len() < r.group_count {

@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use domain::NewEvent;
 use rapport_web as web;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
 use store::{Access, MasterKey, SqliteStore, Store};
 use tokio::sync::oneshot;
 
@@ -118,4 +121,94 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// The value of `name="csrf"` in a page's first form.
+pub fn csrf_in(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a csrf field");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+pub fn cookie_from(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+/// Signs in with `token`; returns the session cookie (`rapport_session=…`).
+pub async fn sign_in(s: &Server, token: &str) -> String {
+    let c = client();
+    let page = c.get(s.url("/sign-in")).send().await.unwrap();
+    let pre = cookie_from(&page, "rapport_sign_in").unwrap();
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let r = c
+        .post(s.url("/sign-in"))
+        .header(COOKIE, pre)
+        .form(&[("csrf", csrf.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = cookie_from(&r, "rapport_session").expect("a session cookie");
+    let raw = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Strict"),
+        "{raw}"
+    );
+    session
+}
+
+pub async fn page(s: &Server, session: &str, path: &str) -> (StatusCode, String) {
+    let r = client()
+        .get(s.url(path))
+        .header(COOKIE, session)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// Validates `value` against a schema of the served OpenAPI document.
+pub fn check(doc: &Value, schema: &str, value: &Value) {
+    let mut root = doc.clone();
+    root["$ref"] = json!(format!("#/components/schemas/{schema}"));
+    let validator = jsonschema::draft202012::new(&root).expect("the OpenAPI schemas compile");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .take(10)
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{schema} does not match the document:\n{}",
+        errors.join("\n")
+    );
+}
+
+pub async fn openapi(base: &Server) -> Value {
+    client()
+        .get(base.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+pub async fn get(s: &Server, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = client()
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
