@@ -13,7 +13,39 @@
 
 use std::collections::HashMap;
 
-use crate::similar::{FNV_START, find, fnv_extend as fnv, jaccard, mix};
+#[cfg(test)]
+use crate::similar::jaccard;
+use crate::similar::{FNV_START, find, fnv_extend as fnv, mix};
+
+/// Whether the Jaccard similarity of two sorted sets without repeats is at least [`SIMILAR`],
+/// stopping as soon as the answer is known: most candidates banding proposes are not similar,
+/// and sizes alone, or the first part of the merge, usually tell.
+fn near(a: &[u64], b: &[u64]) -> bool {
+    let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
+    // J ≤ |small| / |large|. (The bounds are kept a little loose so that rounding can never
+    // turn away a pair the exact test below would take.)
+    if large == 0 || (small as f64) < SIMILAR * large as f64 - 1e-9 {
+        return false;
+    }
+    // J ≥ s needs |A ∩ B| ≥ s (|A| + |B|) / (1 + s).
+    let need = ((SIMILAR * (a.len() + b.len()) as f64 / (1.0 + SIMILAR)) - 1e-9).floor() as usize;
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        if both + (a.len() - i).min(b.len() - j) < need {
+            return false;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    both as f64 / (a.len() + b.len() - both) as f64 >= SIMILAR
+}
 
 /// Jaccard similarity at or above which two answers are the same script.
 pub const SIMILAR: f64 = 0.8;
@@ -317,6 +349,8 @@ pub fn group<I: Index>(
     let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut cache: HashMap<i64, Option<(Vec<u64>, i64)>> = HashMap::new();
     let mut checked: Vec<i64> = Vec::new();
+    // For each new variant, the last new variant compared with it.
+    let mut compared_with: Vec<u32> = Vec::new();
     let add_node = |nodes: &mut Vec<Node>, parent: &mut Vec<u32>, n: Node| {
         nodes.push(n);
         parent.push(parent.len() as u32);
@@ -343,12 +377,18 @@ pub fn group<I: Index>(
         new_sets.push(i);
         let bands = band_keys(s);
         checked.clear();
+        compared_with.push(u32::MAX);
         for &b in &bands {
             let bucket = buckets.entry(b).or_default();
             for &other in bucket.iter().take(PER_BUCKET) {
+                // Near-identical texts share many bands: compare each pair once.
+                if compared_with[other as usize] == n {
+                    continue;
+                }
+                compared_with[other as usize] = n;
                 let o = new_node[other as usize];
                 if find(&mut parent, me) != find(&mut parent, o)
-                    && jaccard(s, &sets[new_sets[other as usize]]) >= SIMILAR
+                    && near(s, &sets[new_sets[other as usize]])
                 {
                     union(&mut parent, me, o);
                 }
@@ -371,8 +411,7 @@ pub fn group<I: Index>(
                 let node = *known_node
                     .entry(*script)
                     .or_insert_with(|| add_node(&mut nodes, &mut parent, Node::Known(*script)));
-                if find(&mut parent, me) != find(&mut parent, node) && jaccard(s, theirs) >= SIMILAR
-                {
+                if find(&mut parent, me) != find(&mut parent, node) && near(s, theirs) {
                     union(&mut parent, me, node);
                 }
             }
@@ -670,6 +709,28 @@ mod tests {
         assert!(masked_words(a).len() > 30, "one word per character");
         assert!(jaccard(&sh(a), &sh(b)) >= SIMILAR);
         assert!(jaccard(&sh(a), &sh(other)) < 0.2);
+    }
+
+    #[test]
+    fn the_quick_similarity_test_agrees_with_the_exact_jaccard() {
+        let mut x: u64 = 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let base: Vec<u64> = (0..(next() % 40)).map(|_| next() % 60).collect();
+            let mut a = base.clone();
+            let mut b: Vec<u64> = base.into_iter().filter(|_| next() % 8 != 0).collect();
+            b.extend((0..(next() % 4)).map(|_| next() % 60));
+            a.sort_unstable();
+            a.dedup();
+            b.sort_unstable();
+            b.dedup();
+            assert_eq!(near(&a, &b), jaccard(&a, &b) >= SIMILAR, "{a:?} {b:?}");
+        }
     }
 
     #[test]
