@@ -186,6 +186,10 @@ impl MePage {
     fn title(&self, reading: &str) -> String {
         crate::pages::reading_title(reading)
     }
+
+    fn figure(&self, v: &f64) -> String {
+        domain::costs::figure(*v)
+    }
 }
 
 #[derive(Template)]
@@ -205,16 +209,19 @@ async fn load(
 ) -> Result<(Card, Vec<MenuItem>, Vec<domain::card::FullEvent>), PageError> {
     let s = state.clone();
     let p = person.clone();
-    let (history, menu) = tokio::task::spawn_blocking(move || {
-        s.readers
-            .with(|st| Ok::<_, store::StoreError>((st.history(&p)?, st.menu()?)))
+    let (history, menu, catalogue) = tokio::task::spawn_blocking(move || {
+        s.readers.with(|st| {
+            Ok::<_, store::StoreError>((st.history(&p)?, st.menu()?, store::Costs::catalogue(st)?))
+        })
     })
     .await??;
     let history =
         history.ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
     let now = Timestamp::now();
     let readings = crate::view::readings_now(&state.snapshot(), &history, now);
-    Ok((Card::build(person, now, &history, &readings), menu, history))
+    let mut card = Card::build(person, now, &history, &readings);
+    card.hidden_costs = crate::view::hidden_costs(catalogue.as_ref(), &history, now);
+    Ok((card, menu, history))
 }
 
 async fn page(

@@ -65,20 +65,30 @@ pub async fn card(
     let as_of = Timestamp::now();
     let readings = readings_now(&snapshot, &history, as_of);
     let mut card = Card::build(&person, as_of, &history, &readings);
-    card.hidden_costs = catalogue.map(|c| {
-        domain::costs::of_person(
-            &c,
-            history
-                .iter()
-                .filter(|e| e.at <= as_of)
-                .map(|e| (e.at, &e.body)),
-        )
-    });
+    card.hidden_costs = hidden_costs(catalogue.as_ref(), &history, as_of);
     if !who.role.sees_personal_text() {
         let key = state.pseudonym_key;
         card.withhold_personal(&|k| pseudonym(&key, k));
     }
     Ok((card, snapshot))
+}
+
+/// What a person's orders up to `as_of` cost that no invoice shows; `None` without a
+/// catalogue. The card and the person's own page both show it.
+pub fn hidden_costs(
+    catalogue: Option<&domain::costs::Catalogue>,
+    history: &[domain::card::FullEvent],
+    as_of: Timestamp,
+) -> Option<domain::costs::Figures> {
+    catalogue.map(|c| {
+        domain::costs::of_person(
+            c,
+            history
+                .iter()
+                .filter(|e| e.at <= as_of)
+                .map(|e| (e.at, &e.body)),
+        )
+    })
 }
 
 /// Forgets a person for good (see `store::PersonData::forget`) and records that it happened,

@@ -1,6 +1,6 @@
 //! Hidden costs over HTTP: the `/costs` page and `GET /api/costs` for admins and analysts
 //! (agents are refused), every grouping, a bad grouping, untrusted catalogue text escaped,
-//! and the card's hidden-cost line.
+//! and the hidden-cost line of the card and of the person's own page.
 
 mod common;
 
@@ -214,5 +214,26 @@ async fn a_card_shows_what_the_relationship_cost_that_no_invoice_shows() {
     assert!(html.contains("What this relationship cost that no invoice shows"));
     assert!(html.contains("co2e_kg: "), "{html}");
     assert!(!html.contains("<b>CO2e</b>"));
+
+    // The person sees the same on their own page.
+    let link = rapport_web::selfservice::make_link(
+        &s.state.link_key,
+        &domain::PersonId::parse(&person).unwrap(),
+        domain::Timestamp::now().plus_days(1),
+    );
+    let own = common::client()
+        .get(s.url(&format!("/me/{link}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        own.contains("What your orders cost that no invoice shows"),
+        "{own}"
+    );
+    assert!(own.contains(&format!("co2e_kg: {}", domain::costs::figure(expected))));
+    assert!(!own.contains("<b>CO2e</b>"));
     s.stop().await;
 }
