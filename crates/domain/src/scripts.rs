@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 #[cfg(test)]
 use crate::similar::jaccard;
-use crate::similar::{FNV_START, find, fnv_extend as fnv, mix};
+use crate::similar::{FNV_START, find, fnv_extend as fnv, mix, shared};
 
 /// Whether the Jaccard similarity of two sorted sets without repeats is at least [`SIMILAR`],
 /// stopping as soon as the answer is known: most candidates banding proposes are not similar,
@@ -29,21 +29,9 @@ fn near(a: &[u64], b: &[u64]) -> bool {
     }
     // J ≥ s needs |A ∩ B| ≥ s (|A| + |B|) / (1 + s).
     let need = ((SIMILAR * (a.len() + b.len()) as f64 / (1.0 + SIMILAR)) - 1e-9).floor() as usize;
-    let (mut i, mut j, mut both) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        if both + (a.len() - i).min(b.len() - j) < need {
-            return false;
-        }
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let Some(both) = shared(a, b, need) else {
+        return false;
+    };
     both as f64 / (a.len() + b.len() - both) as f64 >= SIMILAR
 }
 

@@ -64,11 +64,14 @@ pub struct Group {
     pub representative: usize,
 }
 
-/// Exact Jaccard similarity of two sorted sets without repeats.
-pub(crate) fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    // Both sorted and without repeats.
+/// How many elements two sorted sets without repeats share, or `None` as soon as it is clear
+/// that they cannot share `need`.
+pub(crate) fn shared(a: &[u64], b: &[u64], need: usize) -> Option<usize> {
     let (mut i, mut j, mut both) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
+        if both + (a.len() - i).min(b.len() - j) < need {
+            return None;
+        }
         match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
@@ -79,6 +82,12 @@ pub(crate) fn jaccard(a: &[u64], b: &[u64]) -> f64 {
             }
         }
     }
+    (both >= need).then_some(both)
+}
+
+/// Exact Jaccard similarity of two sorted sets without repeats.
+pub(crate) fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let both = shared(a, b, 0).unwrap_or(0);
     let union = a.len() + b.len() - both;
     if union == 0 {
         0.0

@@ -3,7 +3,7 @@
 //! transactions, and on bad input. The data are the models crate's CDNOW extracts.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -13,29 +13,23 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-struct Dir {
-    dir: tempfile::TempDir,
-}
+mod common;
+
+/// A folder for a ledger (made only by the tests that need one), with the checks these tests
+/// make of each command.
+struct Dir(common::Ledger);
 
 impl Dir {
     fn new() -> Dir {
-        Dir {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Dir(common::Ledger::empty())
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("rapport.db")
+        self.0.db()
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rapport"))
-            .args(args)
-            .env("RAPPORT_DB", self.db())
-            .env_remove("RAPPORT_MASTER_KEY")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
+        self.0.run(args)
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -62,7 +56,7 @@ impl Dir {
     }
 
     fn write(&self, name: &str, content: &str) -> String {
-        let p = self.dir.path().join(name);
+        let p = self.0.dir.path().join(name);
         std::fs::write(&p, content).unwrap();
         p.to_str().unwrap().to_owned()
     }
@@ -321,7 +315,7 @@ fn the_holdout_check_prints_numbers_and_writes_the_chart() {
     assert!((zero["mean_actual"].as_f64().unwrap() - 0.237).abs() < 0.001);
     assert!((zero["mean_predicted"].as_f64().unwrap() - 0.225).abs() < 0.002);
     assert!((h["correlation"].as_f64().unwrap() - 0.626).abs() < 0.002);
-    let svg = std::fs::read_to_string(d.dir.path().join("holdout.svg")).unwrap();
+    let svg = std::fs::read_to_string(d.0.dir.path().join("holdout.svg")).unwrap();
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{svg}");
 
     let text = d.ok(&[

@@ -273,8 +273,6 @@ pub struct Regrouped {
 pub trait Scripts {
     /// The ledger numbers of every scripted answer, for everyone's `personal` reading.
     fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError>;
-    /// Which of one person's answers are scripted.
-    fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError>;
     /// The scripts in use, the `limit` largest listed with a masked text.
     fn scripts(&mut self, limit: usize) -> Result<ScriptsOverview, StoreError>;
     /// Regroups every answer from its sealed text (after a change of method; never needed

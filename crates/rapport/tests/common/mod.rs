@@ -12,10 +12,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new() -> Ledger {
-        let l = Ledger {
+    /// A temporary folder where the ledger will be, not made yet.
+    pub fn empty() -> Ledger {
+        Ledger {
             dir: tempfile::tempdir().unwrap(),
-        };
+        }
+    }
+
+    pub fn new() -> Ledger {
+        let l = Ledger::empty();
         let out = l.run(&["init"]);
         assert!(
             out.status.success(),

@@ -381,10 +381,6 @@ impl crate::Scripts for SqliteStore {
         SqliteStore::scripted(self)
     }
 
-    fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError> {
-        SqliteStore::scripted_of(self, person)
-    }
-
     fn scripts(&mut self, limit: usize) -> Result<crate::ScriptsOverview, StoreError> {
         self.scripts_overview(limit)
     }

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use domain::scripts::{self, Index, Scripted};
-use domain::{Kind, PersonId, Timestamp};
+use domain::{Kind, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
 use super::SqliteStore;
@@ -529,21 +529,5 @@ impl SqliteStore {
             }
         }
         Ok(None)
-    }
-
-    /// Which of one person's answers are scripted (for their card).
-    pub(super) fn scripted_of(&self, person: &PersonId) -> Result<Vec<i64>, StoreError> {
-        let Some(pk) = self.person_key(person)? else {
-            return Ok(Vec::new());
-        };
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT a.seq FROM script_answers a JOIN script_variants v ON v.id = a.variant
-                 JOIN scripts s ON s.id = v.script WHERE a.person = ?1 AND s.people > ?2
-                 ORDER BY a.seq",
-            )?
-            .query_map(params![pk, scripts::OTHERS as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
     }
 }
