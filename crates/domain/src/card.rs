@@ -14,6 +14,23 @@ use crate::event::{Body, Personal};
 use crate::readings::{Direction, HEADLINES, Readings, Trend, explain};
 use crate::values::{EventId, PersonId, Source, Timestamp};
 
+/// What the card says when some of a person's sealed fields do not open.
+fn sealed_problem(history: &[FullEvent]) -> Option<String> {
+    let n = history.iter().filter(|e| e.unreadable).count();
+    (n > 0).then(|| {
+        let which = if n == 1 {
+            "One of this person's records holds sealed details that do".to_owned()
+        } else {
+            format!("{n} of this person's records hold sealed details that do")
+        };
+        format!(
+            "{which} not open with their key in the vault: the vault may come from another \
+             backup than the ledger (restore the vault taken with it), or the ledger is damaged. \
+             What could not be opened is shown as unavailable."
+        )
+    })
+}
+
 /// One event with everything the ledger holds about it, personal fields opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullEvent {
@@ -24,6 +41,9 @@ pub struct FullEvent {
     pub body: Body,
     /// `None` when the person's key is gone (forgotten) or the event carried no personal data.
     pub personal: Option<Personal>,
+    /// The event has sealed fields that its person's key does not open (a vault restored from
+    /// another backup than the ledger, or damage): shown as unavailable, and said on the card.
+    pub unreadable: bool,
 }
 
 impl FullEvent {
@@ -153,6 +173,9 @@ pub struct Card {
     /// orders, when a product catalogue has been imported (the caller fills it in; see
     /// [`crate::costs::of_person`]).
     pub hidden_costs: Option<crate::costs::Figures>,
+    /// What is wrong when some of the person's sealed details cannot be opened; `None` when
+    /// everything opened.
+    pub sealed_problem: Option<String>,
 }
 
 impl Card {
@@ -324,6 +347,7 @@ impl Card {
             readings: readings.clone(),
             timeline,
             hidden_costs: None,
+            sealed_problem: sealed_problem(history),
         }
     }
 
@@ -570,6 +594,7 @@ mod tests {
                     at: e.at,
                     body: e.body,
                     personal: Some(e.personal),
+                    unreadable: false,
                 }
             })
             .collect();

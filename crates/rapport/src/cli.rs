@@ -55,7 +55,11 @@ pub enum Command {
     /// Everything held about a person, unsealed, with the readings, as one JSON document.
     Export(ExportArgs),
     /// Forget a person for good: their key, their events and their name in the audit log.
+    /// Later imports skip their events.
     Forget(ForgetArgs),
+    /// Accept events again for a forgotten person who came back and asked to be known again
+    /// (as a new person: nothing of the old history returns).
+    WelcomeBack(WelcomeBackArgs),
     /// The scripts the business answers people with: near-identical answers sent to more
     /// than five people, with how many received each, when, and who sent it.
     Scripts(ScriptsArgs),
@@ -188,6 +192,11 @@ pub struct ForgetArgs {
     /// Confirm: this cannot be undone.
     #[arg(long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WelcomeBackArgs {
+    pub person: String,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use store::{MasterKey, SqliteStore};
 
@@ -9,6 +11,36 @@ use store::{MasterKey, SqliteStore};
 pub fn open(db: &Path) -> anyhow::Result<SqliteStore> {
     let key = MasterKey::locate(db)?;
     SqliteStore::open(db, key).with_context(|| format!("opening the ledger {}", db.display()))
+}
+
+/// A line saying who the command waits for while another writer holds the ledger: a
+/// spinner on a terminal, one line otherwise.
+#[derive(Default)]
+pub struct Waiting {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Waiting {
+    pub fn show(&mut self, holder: &str) {
+        let message = format!("waiting for another writer to finish: {holder} (Ctrl-C to give up)");
+        let bar = self.bar.get_or_insert_with(|| {
+            if std::io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.enable_steady_tick(std::time::Duration::from_millis(250));
+                bar
+            } else {
+                eprintln!("{message}");
+                indicatif::ProgressBar::hidden()
+            }
+        });
+        bar.set_message(message);
+    }
+
+    pub fn done(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Who is acting, for the audit log: the operating-system user of the command line.

@@ -55,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MayContact(args) => commands::own::may_contact(&cli.db, &args),
         Command::Export(args) => commands::own::export(&cli.db, &args),
         Command::Forget(args) => commands::own::forget(&cli.db, &args),
+        Command::WelcomeBack(args) => commands::own::welcome_back(&cli.db, &args),
         Command::Scripts(args) => commands::scripts::run(&cli.db, &args),
         Command::Catalogue(command) => commands::costs::catalogue(&cli.db, &command),
         Command::Costs(args) => commands::costs::costs(&cli.db, &args),

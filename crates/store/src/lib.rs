@@ -22,7 +22,16 @@ pub use vault::{MasterKey, SealAhead, Sealed};
 #[non_exhaustive]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
+    /// Another writer holds the ledger; the message names it when it can. Try again later.
+    #[error("{message}")]
+    Busy { message: String },
+    /// The ledger's files cannot be written (permissions, a read-only disk).
+    #[error("{message}")]
+    ReadOnly { message: String },
+    /// The key vault is missing, or belongs to another ledger.
+    #[error("{message}")]
+    WrongVault { message: String },
     #[error("{message}")]
     MasterKey { message: String },
     #[error("key vault: {message}")]
@@ -33,11 +42,42 @@ pub enum StoreError {
     NotALedger { message: String },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+                message: "the ledger is busy: another program is writing to it; try again when \
+                          it has finished"
+                    .into(),
+            },
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+                message: "the ledger is read-only here: rapport must be able to write to the \
+                          ledger, its vault and their folder (the audit log, imports and \
+                          migrations write); check their permissions"
+                    .into(),
+            },
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed (another writer held the ledger).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Busy { .. })
+    }
+}
+
 /// What an import added.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchSummary {
     pub added: u64,
     pub duplicates: u64,
+    /// Events skipped because their person asked to be forgotten.
+    pub forgotten: u64,
+    /// Those people's ids, as the import gave them (the ledger keeps none of them).
+    pub forgotten_people: Vec<String>,
 }
 
 /// An import in progress: everything appended becomes visible at [`Batch::commit`], or not
@@ -76,8 +116,17 @@ pub struct Totals {
 
 /// The ledger. Append-only: nothing here changes or deletes an event.
 pub trait Store {
-    /// Starts an import; `origin` (a file name, "api") is kept in the import log.
+    /// Starts an import; `origin` (a file name, "api") is kept in the import log. Fails at
+    /// once with [`StoreError::Busy`] while another writer holds the ledger.
     fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError>;
+    /// [`Store::batch`], waiting for another writer to finish first: while it waits,
+    /// `waiting` is told who holds the ledger, every tenth of a second or so, and answers
+    /// whether to go on waiting (`false` gives up with [`StoreError::Busy`]).
+    fn batch_waiting(
+        &mut self,
+        origin: &str,
+        waiting: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Box<dyn Batch + '_>, StoreError>;
     fn totals(&self) -> Result<Totals, StoreError>;
     /// Every person's id, in the ledger's order of people (their rank).
     fn people(&self) -> Result<Vec<PersonId>, StoreError>;
@@ -211,9 +260,12 @@ pub trait PersonData {
     ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
     /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
     /// audit log removed and overwritten, and the log emptied so no byte of it remains (figures that
-    /// identify nobody are kept, detached, in the totals of forgotten people). `None` if
-    /// there is no such person.
+    /// identify nobody are kept, detached, in the totals of forgotten people). A tombstone
+    /// keeps later imports from bringing them back. `None` if there is no such person.
     fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
+    /// Lifts the tombstone a forgetting left, for a person who came back and asked to be known
+    /// again: their next events are imported as a new person's. `false` if there was none.
+    fn welcome_back(&mut self, person: &PersonId) -> Result<bool, StoreError>;
 }
 
 /// One script the business uses, as the scripts page and `rapport scripts` show it.

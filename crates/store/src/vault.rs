@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::{RngCore, SeedableRng, rngs::StdRng};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::StoreError;
 
@@ -210,6 +210,12 @@ pub fn aad(source: &str, id: &str) -> Vec<u8> {
     v
 }
 
+/// Migrations of the vault file, applied in order on open (`PRAGMA user_version`).
+const VAULT_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/vault_0001.sql"),
+    include_str!("migrations/vault_0002.sql"),
+];
+
 /// How many unwrapped person keys a vault keeps at most.
 const KEY_CACHE: usize = 65_536;
 
@@ -223,15 +229,68 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// Creates a new vault at `path` with the identity `id` it shares with its ledger.
+    /// Refuses to touch a file that is already there: it may be another ledger's vault.
+    pub fn create(path: &Path, master: MasterKey, id: &str) -> Result<Vault, StoreError> {
+        if path.exists() {
+            return Err(StoreError::WrongVault {
+                message: format!(
+                    "{} already exists: it is the key vault of another ledger (or of an earlier \
+                     `rapport init`); move it away first",
+                    path.display()
+                ),
+            });
+        }
+        let vault = Vault::connect(path, master, OpenFlags::SQLITE_OPEN_CREATE)?;
+        vault.set_id(id)?;
+        Ok(vault)
+    }
+
+    /// Opens the existing vault at `path`. A missing vault is an error, never a new empty one:
+    /// every sealed field of the ledger needs the keys in it.
     pub fn open(path: &Path, master: MasterKey) -> Result<Vault, StoreError> {
-        let conn = Connection::open(path)?;
+        if !path.exists() {
+            return Err(StoreError::WrongVault {
+                message: format!(
+                    "the key vault {} is missing: it holds every person's key, so restore it from \
+                     the backup taken with this ledger (rapport never makes a new one for an \
+                     existing ledger)",
+                    path.display()
+                ),
+            });
+        }
+        Vault::connect(path, master, OpenFlags::empty())
+    }
+
+    fn connect(path: &Path, master: MasterKey, create: OpenFlags) -> Result<Vault, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | create,
+        )?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| StoreError::WrongVault {
+            message: format!("{} is not a key vault ({e})", path.display()),
+        })?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;",
         )?;
+        conn.busy_timeout(crate::sqlite::BUSY_TIMEOUT)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version == 0 {
-            conn.execute_batch(include_str!("migrations/vault_0001.sql"))?;
-            conn.execute_batch("PRAGMA user_version = 1")?;
+        if version > VAULT_MIGRATIONS.len() as i64 {
+            return Err(StoreError::NotALedger {
+                message: format!(
+                    "the key vault {} was written by a newer rapport (schema {version})",
+                    path.display()
+                ),
+            });
+        }
+        for (i, sql) in VAULT_MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
         }
         let vault = Vault {
             path: path.to_owned(),
@@ -242,6 +301,58 @@ impl Vault {
         };
         vault.check_master()?;
         Ok(vault)
+    }
+
+    /// The identity this vault shares with its ledger (`None` for a vault made before
+    /// identities existed).
+    pub fn id(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Records the identity this vault shares with its ledger.
+    pub fn set_id(&self, id: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('vault_id', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![id],
+        )?;
+        Ok(())
+    }
+
+    /// A random secret of the ledger's own, kept wrapped in the vault under `name` and made on
+    /// first use. Unlike [`Vault::derive`], it survives re-wrapping under a new master key.
+    pub fn secret(&self, name: &str) -> Result<[u8; KEY_LEN], StoreError> {
+        let aad = format!("secret:{name}");
+        let found: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT wrapped FROM secrets WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(blob) = found {
+            return self.unwrap_raw(&aad, &blob);
+        }
+        let mut k = [0u8; KEY_LEN];
+        rand::rng().fill_bytes(&mut k);
+        let blob = self.wrap(&aad, &k)?;
+        // Two processes may make it at once: the first one stored wins, and both read it back.
+        self.conn.execute(
+            "INSERT INTO secrets (name, wrapped) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, blob],
+        )?;
+        let blob: Vec<u8> = self.conn.query_row(
+            "SELECT wrapped FROM secrets WHERE name = ?1",
+            params![name],
+            |r| r.get(0),
+        )?;
+        self.unwrap_raw(&aad, &blob)
     }
 
     /// A secret derived from the master key for `purpose` (see [`MasterKey::derive`]).
@@ -260,6 +371,7 @@ impl Vault {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        conn.busy_timeout(crate::sqlite::BUSY_TIMEOUT)?;
         let vault = Vault {
             path: path.to_owned(),
             conn,
@@ -329,9 +441,15 @@ impl Vault {
     }
 
     fn unwrap_key(&self, person: &str, blob: &[u8]) -> Result<PersonKey, StoreError> {
+        let k = self.unwrap_raw(person, blob)?;
+        Ok(PersonKey(XChaCha20Poly1305::new((&k).into())))
+    }
+
+    /// Opens a wrapped key whose associated data is `aad`.
+    fn unwrap_raw(&self, aad: &str, blob: &[u8]) -> Result<[u8; KEY_LEN], StoreError> {
         if blob.len() < NONCE_LEN {
             return Err(StoreError::Vault {
-                message: format!("the key of {person} is damaged"),
+                message: format!("the key of {aad} is damaged"),
             });
         }
         let (nonce, ct) = blob.split_at(NONCE_LEN);
@@ -342,16 +460,15 @@ impl Vault {
                 XNonce::from_slice(nonce),
                 Payload {
                     msg: ct,
-                    aad: person.as_bytes(),
+                    aad: aad.as_bytes(),
                 },
             )
             .map_err(|_| StoreError::MasterKey {
                 message: "the master key does not open this ledger's vault".into(),
             })?;
-        let k: [u8; KEY_LEN] = raw.try_into().map_err(|_| StoreError::Vault {
-            message: format!("the key of {person} is damaged"),
-        })?;
-        Ok(PersonKey(XChaCha20Poly1305::new((&k).into())))
+        raw.try_into().map_err(|_| StoreError::Vault {
+            message: format!("the key of {aad} is damaged"),
+        })
     }
 
     /// The person's key, if they have one.
@@ -381,6 +498,11 @@ impl Vault {
     /// Forgets a cached key (the vault row is untouched).
     pub fn evict(&mut self, person: &str) {
         self.cache.remove(person);
+    }
+
+    /// Forgets every cached key.
+    pub fn evict_all(&mut self) {
+        self.cache.clear();
     }
 
     /// Destroys the person's key for good: the row is deleted (zeroed, with secure_delete),
@@ -498,7 +620,7 @@ mod tests {
     #[test]
     fn sealed_text_opens_only_with_the_same_key_and_event() {
         let dir = tempfile::tempdir().unwrap();
-        let mut v = Vault::open(&dir.path().join("v"), MasterKey::generate()).unwrap();
+        let mut v = Vault::create(&dir.path().join("v"), MasterKey::generate(), "t").unwrap();
         let a = v.get_or_create("a").unwrap();
         let b = v.get_or_create("b").unwrap();
         let mut s = Sealer::default();
@@ -514,9 +636,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v");
         let good = MasterKey::generate();
-        drop(Vault::open(&path, good.clone()).unwrap());
+        drop(Vault::create(&path, good.clone(), "t").unwrap());
         assert!(Vault::open(&path, MasterKey::generate()).is_err());
         assert!(Vault::open(&path, good).is_ok());
+    }
+
+    #[test]
+    fn a_missing_vault_is_never_made_anew_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        let Err(e) = Vault::open(&path, MasterKey::generate()) else {
+            panic!("opened a vault that is not there")
+        };
+        assert!(e.to_string().contains("restore it"), "{e}");
+        assert!(!path.exists(), "opening made a file");
+    }
+
+    #[test]
+    fn creating_a_vault_refuses_a_file_already_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        drop(Vault::create(&path, MasterKey::generate(), "a").unwrap());
+        assert!(Vault::create(&path, MasterKey::generate(), "b").is_err());
+        assert_eq!(
+            Vault::open(&path, MasterKey::generate())
+                .err()
+                .map(|e| e.to_string()),
+            Some("the master key does not open this ledger's vault".into())
+        );
+    }
+
+    #[test]
+    fn a_named_secret_is_made_once_and_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v");
+        let key = MasterKey::generate();
+        let first = Vault::create(&path, key.clone(), "a")
+            .unwrap()
+            .secret("x")
+            .unwrap();
+        let again = Vault::open(&path, key).unwrap();
+        assert_eq!(again.secret("x").unwrap(), first);
+        assert_ne!(again.secret("y").unwrap(), first);
+        assert_eq!(again.id().unwrap().as_deref(), Some("a"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use domain::NewEvent;
 use domain::readings::SORTABLE;
 use serde_json::{Value, json};
-use store::{MenuItem, PersonData, Store};
+use store::{MenuItem, PersonData};
 
 use crate::auth::{Bearer, Role};
 use crate::error::ApiError;
@@ -157,26 +157,15 @@ async fn post_events(
         });
     }
     let s = state.clone();
-    let summary = tokio::task::spawn_blocking(move || {
-        let mut store = s
-            .writer
-            .lock()
-            .map_err(|_| "the writer is poisoned".to_owned())?;
-        let mut batch = store.batch("api").map_err(|e| e.to_string())?;
-        for e in events {
-            batch.append(e).map_err(|e| e.to_string())?;
-        }
-        batch.commit().map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
-    if summary.added > 0 {
-        state.mark_dirty();
-    }
-    Ok(Json(
-        json!({"added": summary.added, "duplicates": summary.duplicates}),
-    ))
+    let summary = tokio::task::spawn_blocking(move || s.append(events))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?;
+    Ok(Json(json!({
+        "added": summary.added,
+        "duplicates": summary.duplicates,
+        "forgotten": summary.forgotten,
+    })))
 }
 
 /// The list parameters shared by the API and the people page.

@@ -49,10 +49,23 @@ impl ApiError {
         )
     }
 
+    /// A store error: 503 with `Retry-After` while another writer holds the ledger (the
+    /// request may simply be sent again), 500 otherwise.
     pub fn store(e: store::StoreError) -> ApiError {
+        if e.is_busy() {
+            tracing::warn!("{e}");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the ledger is busy with another writer (a long import); nothing was changed: \
+                 try again shortly",
+            );
+        }
         ApiError::internal(e)
     }
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -60,6 +73,10 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
         r
     }
@@ -73,6 +90,8 @@ pub enum PageError {
     Forbidden(String),
     NotFound(String),
     BadRequest(String),
+    /// Another writer holds the ledger for now: 503, try again shortly.
+    Busy,
     Internal,
 }
 
@@ -85,6 +104,10 @@ impl PageError {
 
 impl From<store::StoreError> for PageError {
     fn from(e: store::StoreError) -> PageError {
+        if e.is_busy() {
+            tracing::warn!("{e}");
+            return PageError::Busy;
+        }
         PageError::internal(e)
     }
 }
@@ -108,6 +131,13 @@ impl IntoResponse for PageError {
             PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
             PageError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m),
             PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Not understood", m),
+            PageError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy for a moment",
+                "The ledger is busy with another writer (a long import). Nothing was changed; \
+                 try again in a few seconds."
+                    .to_owned(),
+            ),
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -118,9 +148,14 @@ impl IntoResponse for PageError {
             title,
             message: &message,
         };
-        match askama::Template::render(&page) {
+        let mut r = match askama::Template::render(&page) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, message).into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
+        r
     }
 }

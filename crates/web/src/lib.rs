@@ -119,10 +119,12 @@ pub async fn serve_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let refresher = tokio::spawn(state.clone().refresh_loop());
+    let watcher = tokio::spawn(state.clone().watch_forgotten());
     let app = router(state);
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     refresher.abort();
+    watcher.abort();
     Ok(result?)
 }

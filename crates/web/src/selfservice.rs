@@ -349,9 +349,7 @@ async fn record(
         personal,
     };
     let s = state.clone();
-    tokio::task::spawn_blocking(move || s.append(vec![event]))
-        .await?
-        .map_err(PageError::internal)?;
+    tokio::task::spawn_blocking(move || s.append(vec![event])).await??;
     Ok(())
 }
 

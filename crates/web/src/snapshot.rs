@@ -104,34 +104,44 @@ type Orders = FxHashMap<(usize, bool), Arc<[u32]>>;
 pub struct Snapshot {
     pub as_of: Timestamp,
     pub totals: Totals,
-    /// Everyone, in ledger order (their rank).
-    pub people: Vec<PersonId>,
-    rank_of: FxHashMap<PersonId, u32>,
+    /// Everyone, in ledger order (their rank), forgotten people included (see `removed`).
+    pub people: Arc<[PersonId]>,
+    rank_of: Arc<FxHashMap<PersonId, u32>>,
     /// Current names by rank (for agents and admins; never shown to analysts).
-    names: Vec<Option<Box<str>>>,
+    names: Arc<Vec<Option<Box<str>>>>,
     /// Lower-case id and name by rank, what search looks in.
-    haystack: Vec<Box<str>>,
+    haystack: Arc<Vec<Box<str>>>,
     /// `columns[f][rank]`: field `SORTABLE[f]` of each person, NaN where they have none.
-    columns: Vec<Vec<f64>>,
+    columns: Arc<Vec<Vec<f64>>>,
     /// Headline distributions in [`HEADLINES`] order.
     pub dists: Vec<Distribution>,
     /// Largest changes per headline, in [`HEADLINES`] order.
     pub movers: Vec<Movers>,
     /// When each person last ordered or was invoiced (seconds; `i64::MIN` for never).
-    last_transaction: Vec<i64>,
+    last_transaction: Arc<Vec<i64>>,
     pub models: Models,
-    pub choices: ChoiceCounts,
+    pub choices: Arc<ChoiceCounts>,
     /// Which answers are scripted, for everyone's `personal` reading and the cards.
-    pub scripted: Scripted,
+    pub scripted: Arc<Scripted>,
     /// The scripts in use, the largest [`SCRIPTS_LISTED`] with their masked text.
-    pub scripts: ScriptsOverview,
-    orders: Mutex<Orders>,
+    pub scripts: Arc<ScriptsOverview>,
+    orders: Arc<Mutex<Orders>>,
+    /// People forgotten since this snapshot's figures were computed, by rank: they are in no
+    /// list, search, chart, percentile or count, and have no name, until the next rebuild.
+    removed: Arc<rustc_hash::FxHashSet<u32>>,
+    /// The last tombstone (see `store`'s tombstones) this snapshot has taken into account.
+    pub tombstones_seen: i64,
+    /// Every person's tombstone, made the first time someone is forgotten while this
+    /// snapshot (or one derived from it) is current.
+    macs: Arc<std::sync::OnceLock<FxHashMap<[u8; 32], u32>>>,
 }
 
 impl Snapshot {
     /// Computes everyone's figures as of `as_of` (two passes over the ledger: now, and
     /// [`CHANGE_DAYS`] earlier for the changes).
     pub fn build(store: &mut SqliteStore, as_of: Timestamp) -> Result<Snapshot, StoreError> {
+        // Tombstones laid while this is built are applied afterwards (see `without_forgotten`).
+        let tombstones_seen = store.tombstones_after(0)?.last().map_or(0, |t| t.0);
         let models = stored_models(store)?;
         let totals = store.totals()?;
         let people = store.people()?;
@@ -231,42 +241,142 @@ impl Snapshot {
 
         let choices = ChoiceCounts::count(chosen.into_iter().filter_map(|c| c.into_inner()));
         Ok(Snapshot {
-            choices,
+            choices: Arc::new(choices),
             as_of,
             totals,
-            people,
-            rank_of,
-            names,
-            haystack,
-            columns,
+            people: people.into(),
+            rank_of: Arc::new(rank_of),
+            names: Arc::new(names),
+            haystack: Arc::new(haystack),
+            columns: Arc::new(columns),
             dists,
             movers,
-            last_transaction: last.into_iter().map(AtomicI64::into_inner).collect(),
+            last_transaction: Arc::new(last.into_iter().map(AtomicI64::into_inner).collect()),
             models,
-            scripted,
-            scripts,
-            orders: Mutex::new(FxHashMap::default()),
+            scripted: Arc::new(scripted),
+            scripts: Arc::new(scripts),
+            orders: Arc::new(Mutex::new(FxHashMap::default())),
+            removed: Arc::new(Default::default()),
+            tombstones_seen,
+            macs: Arc::new(std::sync::OnceLock::new()),
         })
     }
 
+    /// This snapshot without the people forgotten since it was built: the tombstones after
+    /// [`Snapshot::tombstones_seen`] (from `store`), matched to people by `mac` (their
+    /// tombstone). Shares everything large with `self`; only the distributions, the movers
+    /// and the counts are made anew. `None` when no new tombstone concerns anyone here.
+    pub fn without_forgotten(
+        &self,
+        tombstones: &[(i64, [u8; 32])],
+        mac: impl Fn(&PersonId) -> [u8; 32] + Sync,
+    ) -> Option<Snapshot> {
+        let last = tombstones.last()?.0;
+        let macs = self.macs.get_or_init(|| {
+            self.people
+                .par_iter()
+                .enumerate()
+                .map(|(rank, p)| (mac(p), rank as u32))
+                .collect()
+        });
+        let gone: Vec<u32> = tombstones
+            .iter()
+            .filter_map(|(_, m)| macs.get(m).copied())
+            .filter(|r| !self.removed.contains(r))
+            .collect();
+        let mut removed = (*self.removed).clone();
+        removed.extend(gone.iter().copied());
+        let dists = HEADLINES
+            .iter()
+            .zip(&self.dists)
+            .map(|(h, d)| {
+                let field = format!("{}.{}", h.reading, h.field);
+                let Some(f) = SORTABLE.iter().position(|p| *p == field) else {
+                    return d.clone();
+                };
+                let values: Vec<f64> = gone
+                    .iter()
+                    .map(|&r| self.columns[f][r as usize])
+                    .filter(|v| v.is_finite())
+                    .collect();
+                d.without(&values)
+            })
+            .collect();
+        let movers = self
+            .movers
+            .iter()
+            .map(|m| Movers {
+                rises: m
+                    .rises
+                    .iter()
+                    .filter(|x| !removed.contains(&x.rank))
+                    .cloned()
+                    .collect(),
+                falls: m
+                    .falls
+                    .iter()
+                    .filter(|x| !removed.contains(&x.rank))
+                    .cloned()
+                    .collect(),
+            })
+            .collect();
+        let mut totals = self.totals;
+        totals.people = totals.people.saturating_sub(gone.len() as u64);
+        Some(Snapshot {
+            as_of: self.as_of,
+            totals,
+            people: self.people.clone(),
+            rank_of: self.rank_of.clone(),
+            names: self.names.clone(),
+            haystack: self.haystack.clone(),
+            columns: self.columns.clone(),
+            dists,
+            movers,
+            last_transaction: self.last_transaction.clone(),
+            models: self.models.clone(),
+            choices: self.choices.clone(),
+            scripted: self.scripted.clone(),
+            scripts: self.scripts.clone(),
+            orders: self.orders.clone(),
+            removed: Arc::new(removed),
+            tombstones_seen: last,
+            macs: self.macs.clone(),
+        })
+    }
+
+    /// Whether the person at `rank` was forgotten since this snapshot was built.
+    pub fn is_removed(&self, rank: u32) -> bool {
+        self.removed.contains(&rank)
+    }
+
+    /// How many people are listed (forgotten ones not counted).
     pub fn len(&self) -> usize {
-        self.people.len()
+        self.people.len() - self.removed.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.people.is_empty()
+        self.len() == 0
     }
 
     pub fn rank(&self, person: &PersonId) -> Option<u32> {
-        self.rank_of.get(person).copied()
+        self.rank_of
+            .get(person)
+            .copied()
+            .filter(|r| !self.is_removed(*r))
     }
 
     pub fn name(&self, rank: u32) -> Option<&str> {
+        if self.is_removed(rank) {
+            return None;
+        }
         self.names.get(rank as usize)?.as_deref()
     }
 
     /// Field `f` of [`SORTABLE`] for the person at `rank`.
     pub fn value(&self, f: usize, rank: u32) -> Option<f64> {
+        if self.is_removed(rank) {
+            return None;
+        }
         let v = *self.columns.get(f)?.get(rank as usize)?;
         (!v.is_nan()).then_some(v)
     }
@@ -318,11 +428,17 @@ impl Snapshot {
             None => Box::new(0..self.people.len() as u32),
         };
         let query = query.trim().to_lowercase();
-        if query.is_empty() {
+        if query.is_empty() && self.removed.is_empty() {
             let total = self.people.len();
             return (ranks.skip(offset).take(limit).collect(), total);
         }
         let hits = |rank: u32| {
+            if self.is_removed(rank) {
+                return false;
+            }
+            if query.is_empty() {
+                return true;
+            }
             let hay = &self.haystack[rank as usize];
             if names {
                 hay.contains(&query)

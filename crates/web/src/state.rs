@@ -149,6 +149,12 @@ impl AuditWriter {
     }
 }
 
+/// How often a server asks whether someone was forgotten elsewhere.
+pub const FORGET_POLL: Duration = Duration::from_secs(1);
+
+/// How long a write from the web waits for another writer before answering "busy".
+pub const WRITER_WAIT: Duration = Duration::from_secs(2);
+
 /// How long a looked-up token is trusted before it is looked up again (a token revoked from
 /// the command line stops working within this time; one revoked on the web at once).
 const TOKEN_CACHE: Duration = Duration::from_secs(2);
@@ -169,8 +175,8 @@ pub struct AppState {
     pub pseudonym_key: [u8; 32],
     /// Key for people's own links.
     pub link_key: [u8; 32],
-    /// People forgotten since the snapshot was built: lists show them without a name.
-    forgotten: Mutex<rustc_hash::FxHashSet<PersonId>>,
+    /// Serialises swaps of the snapshot (a rebuild and a forgetting must not undo each other).
+    swapping: Mutex<()>,
 }
 
 impl AppState {
@@ -193,7 +199,7 @@ impl AppState {
             tokens: Mutex::new(FxHashMap::default()),
             pseudonym_key,
             link_key,
-            forgotten: Mutex::new(Default::default()),
+            swapping: Mutex::new(()),
         }))
     }
 
@@ -224,12 +230,8 @@ impl AppState {
             .await;
             match built {
                 Ok(Ok(s)) => {
-                    if let Ok(mut slot) = self.snapshot.write() {
-                        *slot = Arc::new(s);
-                    }
-                    if let Ok(mut f) = self.forgotten.lock() {
-                        f.clear();
-                    }
+                    let state = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || state.install(s)).await;
                     tracing::info!("everyone's readings refreshed");
                 }
                 Ok(Err(e)) => tracing::error!("refreshing readings: {e}"),
@@ -241,19 +243,21 @@ impl AppState {
         }
     }
 
-    /// Stores events in one batch with the writer (blocking): all or nothing.
-    pub fn append(&self, events: Vec<domain::NewEvent>) -> Result<store::BatchSummary, String> {
+    /// Stores events in one batch with the writer (blocking): all or nothing. While another
+    /// writer (an import from the command line) holds the ledger, waits up to
+    /// [`WRITER_WAIT`] and then answers [`StoreError::Busy`] (a 503: try again).
+    pub fn append(&self, events: Vec<domain::NewEvent>) -> Result<store::BatchSummary, StoreError> {
         use store::Store;
         let summary = {
-            let mut store = self
-                .writer
-                .lock()
-                .map_err(|_| "the writer is poisoned".to_owned())?;
-            let mut batch = store.batch("web").map_err(|e| e.to_string())?;
+            let mut store = self.writer.lock().map_err(|_| StoreError::Corrupt {
+                message: "the writer is poisoned".into(),
+            })?;
+            let started = Instant::now();
+            let mut batch = store.batch_waiting("web", &mut |_| started.elapsed() < WRITER_WAIT)?;
             for e in events {
-                batch.append(e).map_err(|e| e.to_string())?;
+                batch.append(e)?;
             }
-            batch.commit().map_err(|e| e.to_string())?
+            batch.commit()?
         };
         if summary.added > 0 {
             self.mark_dirty();
@@ -279,15 +283,78 @@ impl AppState {
         Ok(found)
     }
 
-    /// Notes that a person was forgotten (until the next snapshot no longer has them).
-    pub fn note_forgotten(&self, person: &PersonId) {
-        if let Ok(mut f) = self.forgotten.lock() {
-            f.insert(person.clone());
+    /// Puts a freshly built snapshot in place, without anyone forgotten while it was built
+    /// (blocking).
+    fn install(&self, built: Snapshot) {
+        let _turn = self.swapping.lock();
+        let built = self.without_forgotten(built);
+        if let Ok(mut slot) = self.snapshot.write() {
+            *slot = Arc::new(built);
         }
     }
 
-    pub fn is_forgotten(&self, person: &PersonId) -> bool {
-        self.forgotten.lock().is_ok_and(|f| f.contains(person))
+    /// `snapshot` without the people forgotten after it was built (blocking).
+    fn without_forgotten(&self, snapshot: Snapshot) -> Snapshot {
+        let found = self.readers.with(|s| {
+            let key = s.tombstone_key()?;
+            Ok::<_, StoreError>((s.tombstones_after(snapshot.tombstones_seen)?, key))
+        });
+        match found {
+            Ok((tombstones, key)) => snapshot
+                .without_forgotten(&tombstones, |p| store::sqlite::tombstone_mac(&key, p))
+                .unwrap_or(snapshot),
+            Err(e) => {
+                tracing::error!("reading who was forgotten: {e}");
+                snapshot
+            }
+        }
+    }
+
+    /// Takes out of the current snapshot everyone forgotten since it was built — by this
+    /// server, another one, or the command line (blocking; cheap when nobody was).
+    pub fn catch_up_forgotten(&self) {
+        let _turn = self.swapping.lock();
+        let current = self.snapshot();
+        let newer = self.readers.with(|s| {
+            let key = s.tombstone_key()?;
+            Ok::<_, StoreError>((s.tombstones_after(current.tombstones_seen)?, key))
+        });
+        let (tombstones, key) = match newer {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!("reading who was forgotten: {e}");
+                return;
+            }
+        };
+        if let Some(next) =
+            current.without_forgotten(&tombstones, |p| store::sqlite::tombstone_mac(&key, p))
+        {
+            if let Ok(mut slot) = self.snapshot.write() {
+                *slot = Arc::new(next);
+            }
+            // Readers may hold the forgotten person's key in their caches: not any more.
+            self.readers.each(|r| r.evict_all_keys());
+            tracing::info!("took {} forgetting(s) into account", tombstones.len());
+        }
+    }
+
+    /// Every [`FORGET_POLL`], asks the ledger whether anyone was forgotten (by another server
+    /// or the command line) and takes them out of lists, search and charts at once.
+    pub async fn watch_forgotten(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(FORGET_POLL).await;
+            let state = self.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let seen = state.snapshot().tombstones_seen;
+                let latest = state.readers.with(|s| s.latest_tombstone());
+                match latest {
+                    Ok(latest) if latest > seen => state.catch_up_forgotten(),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("asking the ledger who was forgotten: {e}"),
+                }
+            })
+            .await;
+        }
     }
 
     /// Forgets every cached token look-up (after a revocation on the web).

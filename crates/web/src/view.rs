@@ -113,7 +113,10 @@ pub async fn forget(
     .await
     .map_err(|e| e.to_string())??;
     if done.is_some() {
-        state.note_forgotten(person);
+        // Gone from lists, search and charts before this answers (other servers follow
+        // within seconds: see `AppState::watch_forgotten`).
+        let s = state.clone();
+        let _ = tokio::task::spawn_blocking(move || s.catch_up_forgotten()).await;
         state.mark_dirty();
         state.audit.record(actor, "person.forget", None).await?;
     }
@@ -122,9 +125,7 @@ pub async fn forget(
 
 /// The name a list shows for the person at `rank`, as `who` may see it.
 pub fn list_name(state: &AppState, snap: &Snapshot, who: &Principal, rank: u32) -> Option<String> {
-    if state.is_forgotten(&snap.people[rank as usize]) {
-        return None;
-    }
+    // Forgotten since the snapshot was built: no name (and no place in any list).
     let name = snap.name(rank)?;
     if who.role.sees_personal_text() {
         Some(name.to_owned())
@@ -230,7 +231,7 @@ pub fn may_contact(
 /// [`crate::snapshot::SCRIPTS_LISTED`]). Analysts see a script's text only when that very text
 /// went to more than five people — then it cannot be about one of them.
 pub fn scripts(snapshot: &Snapshot, who: &Principal, limit: usize) -> store::ScriptsOverview {
-    let mut o = snapshot.scripts.clone();
+    let mut o = (*snapshot.scripts).clone();
     o.list.truncate(limit);
     if !who.role.sees_personal_text() {
         for s in &mut o.list {

@@ -173,9 +173,9 @@ async fn a_batch_of_events_is_stored_once_and_again_only_counts_duplicates() {
     ]);
     let (status, body) = post(&s, &s.agent, batch.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"added": 2, "duplicates": 0}));
+    assert_eq!(body, json!({"added": 2, "duplicates": 0, "forgotten": 0}));
     let (_, body) = post(&s, &s.agent, json!({"events": batch}).to_string()).await;
-    assert_eq!(body, json!({"added": 0, "duplicates": 2}));
+    assert_eq!(body, json!({"added": 0, "duplicates": 2, "forgotten": 0}));
     assert_eq!(totals(&s).events, before.events + 2);
     assert_eq!(totals(&s).people, before.people + 1);
     let (_, card) = get(&s, &s.agent, "/api/people/NEW-PERSON").await;

@@ -576,6 +576,18 @@ impl Distribution {
         &self.sorted
     }
 
+    /// The distribution without one occurrence of each of `values` (people who left it).
+    pub fn without(&self, values: &[f64]) -> Distribution {
+        let mut sorted = self.sorted.clone();
+        for v in values {
+            let i = sorted.partition_point(|x| x.total_cmp(v).is_lt());
+            if sorted.get(i).is_some_and(|x| x.total_cmp(v).is_eq()) {
+                sorted.remove(i);
+            }
+        }
+        Distribution { sorted }
+    }
+
     /// Mid-rank percentile of `v`: `100 × (#below + #equal / 2) / n`.
     pub fn percentile(&self, v: f64) -> Option<f64> {
         if self.sorted.is_empty() || !v.is_finite() {

@@ -80,6 +80,9 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(out, "{}", contact.join(" · "))?;
     }
     writeln!(out, "as of {}", card.as_of)?;
+    if let Some(problem) = &card.sealed_problem {
+        writeln!(out, "\nwarning: {problem}")?;
+    }
 
     writeln!(out, "\nIn their own words")?;
     let words = &card.own_words;

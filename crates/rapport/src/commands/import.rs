@@ -152,9 +152,15 @@ pub fn import_reader(
     size: u64,
     rejects: Option<&mut Rejects>,
 ) -> anyhow::Result<Outcome> {
-    let progress = progress_bar(size);
     let origin_text = origin.display().to_string();
-    let batch = store.batch(&origin_text)?;
+    // Another writer (an import, the server) may hold the ledger: wait, saying for whom.
+    let mut waiting = crate::ledger::Waiting::default();
+    let batch = store.batch_waiting(&origin_text, &mut |holder| {
+        waiting.show(holder);
+        true
+    })?;
+    waiting.done();
+    let progress = progress_bar(size);
     // Personal fields are sealed on the reading thread, so the writing thread only writes.
     let sealer = SealOnReader(batch.seal_ahead()?);
     let skip = rejects.is_some();
@@ -363,9 +369,32 @@ fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>
         thousands(rate as u64)
     ));
     println!("{line}");
+    report_forgotten(&o.summary);
     for (reason, n) in &o.skipped {
         println!("  skipped {} row(s) on purpose: {reason}", thousands(*n));
     }
+}
+
+/// Events of people who asked to be forgotten are never imported again: say how many, whose
+/// (the ids the file gave), and how someone who comes back is welcomed.
+fn report_forgotten(s: &BatchSummary) {
+    if s.forgotten == 0 {
+        return;
+    }
+    const NAMED: usize = 5;
+    let mut who = s.forgotten_people[..s.forgotten_people.len().min(NAMED)].join(", ");
+    if s.forgotten_people.len() > NAMED {
+        who.push_str(&format!(" and {} more", s.forgotten_people.len() - NAMED));
+    }
+    let people = s.forgotten_people.len();
+    println!(
+        "  skipped {} event(s) of {} forgotten {} ({who}): they asked to be forgotten, so \
+         nothing of theirs is imported again (a person who comes back and asks to be known \
+         again: `rapport welcome-back ID`)",
+        thousands(s.forgotten),
+        thousands(people as u64),
+        if people == 1 { "person" } else { "people" },
+    );
 }
 
 fn report_failure(path: &Path, o: &Outcome) {

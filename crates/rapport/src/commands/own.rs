@@ -10,7 +10,7 @@ use domain::{PersonId, Timestamp};
 use serde_json::{Value, json};
 use store::{Access, PersonData, Store};
 
-use crate::cli::{ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand};
+use crate::cli::{ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand, WelcomeBackArgs};
 use crate::ledger;
 
 fn person(id: &str) -> anyhow::Result<PersonId> {
@@ -191,7 +191,7 @@ pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
     let mut store = ledger::open(db)?;
     let done = store
         .forget(&p)?
-        .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
+        .ok_or_else(|| anyhow!("no person {p} in {}", db.display()))?;
     store
         .audit(&ledger::actor(), "person.forget", None)
         .context("writing the audit log")?;
@@ -199,10 +199,34 @@ pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
         "Forgotten: {} events and {} sealed fields removed and overwritten, the person's key destroyed.",
         done.events, done.sealed
     );
+    println!(
+        "Later imports skip {p}'s events (the ledger keeps only a keyed hash of the id, not who they were)."
+    );
     if !done.log_cleared {
         eprintln!(
             "note: readers kept the write-ahead log busy; its old pages go at the next checkpoint (stop the server and run `rapport forget` again to be sure)"
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn welcome_back(db: &Path, args: &WelcomeBackArgs) -> anyhow::Result<ExitCode> {
+    let p = person(&args.person)?;
+    let mut store = ledger::open(db)?;
+    if store.events_of(&p)?.is_some() {
+        bail!("{p} is in the ledger already: only someone who was forgotten can be welcomed back");
+    }
+    if !store.welcome_back(&p)? {
+        bail!(
+            "{p} was never forgotten in {}: their events import as they are",
+            db.display()
+        );
+    }
+    store
+        .audit(&ledger::actor(), "person.welcome_back", None)
+        .context("writing the audit log")?;
+    println!(
+        "Welcome back: events for {p} are imported again from now on, as a new person's. Nothing of the old history returns; re-importing old exports brings back what they hold."
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -15,16 +15,32 @@ use domain::Timestamp;
 use crate::vault::{self, SealAhead, Sealed, Vault};
 use crate::{Batch, BatchSummary, StoreError};
 /// Starts an import on `store`: a transaction on the ledger and on the vault.
+///
+/// `lock` is the writer lock (one writer at a time; whoever holds the ledger is named to
+/// whoever finds it taken), held until the batch ends.
 pub(super) fn begin<'a>(
     store: &'a mut SqliteStore,
     origin: &str,
+    lock: super::WriterLock,
 ) -> Result<Box<dyn Batch + 'a>, StoreError> {
-    store.load_people()?;
+    let tombstone_key = store.tombstone_key()?;
     store.vault.begin()?;
     if let Err(e) = store.conn.execute_batch("BEGIN IMMEDIATE") {
         store.vault.rollback();
         return Err(e.into());
     }
+    // Inside the transaction, so that no forgetting can slip in between.
+    let loaded = store
+        .load_people()
+        .and_then(|()| SqliteStore::tombstone_set(&store.conn));
+    let tombstones = match loaded {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = store.conn.execute_batch("ROLLBACK");
+            store.vault.rollback();
+            return Err(e);
+        }
+    };
     let SqliteStore {
         conn,
         vault,
@@ -73,6 +89,10 @@ pub(super) fn begin<'a>(
         }
     };
     Ok(Box::new(SqliteBatch {
+        _lock: lock,
+        tombstones,
+        tombstone_key,
+        skipped: HashMap::new(),
         conn,
         vault,
         people: people.get_or_insert_with(HashMap::new),
@@ -121,6 +141,13 @@ struct Pending {
 /// statements live as long as the batch: preparing (or even looking up) a statement per
 /// event costs more than the insert itself.
 struct SqliteBatch<'a> {
+    /// Held until the batch ends (after the rollback of `Drop`, fields drop last).
+    _lock: super::WriterLock,
+    /// Every tombstone, and the key they were made with: events of forgotten people are
+    /// skipped, and counted by person in `skipped`.
+    tombstones: std::collections::HashSet<super::tombstones::Mac>,
+    tombstone_key: [u8; 32],
+    skipped: HashMap<String, u64>,
     conn: &'a Connection,
     vault: &'a mut Vault,
     people: &'a mut HashMap<String, i64>,
@@ -291,6 +318,27 @@ impl SqliteBatch<'_> {
 }
 
 impl SqliteBatch<'_> {
+    /// Whether `e` belongs to a forgotten person: then it is skipped and counted. Only people
+    /// the ledger does not hold can be forgotten, so people it holds cost one map look-up.
+    fn forgotten(&mut self, e: &NewEvent) -> bool {
+        let person = e.person.as_str();
+        if self.tombstones.is_empty() || self.people.contains_key(person) {
+            return false;
+        }
+        if let Some(n) = self.skipped.get_mut(person) {
+            *n += 1;
+            return true;
+        }
+        if self
+            .tombstones
+            .contains(&super::tombstones::mac(&self.tombstone_key, person))
+        {
+            self.skipped.insert(person.to_owned(), 1);
+            return true;
+        }
+        false
+    }
+
     /// Re-imports of overlapping exports are common: while the last group held duplicates,
     /// each event is looked up first, and a known one is counted and skipped here.
     fn known(&mut self, e: &NewEvent) -> Result<bool, StoreError> {
@@ -332,9 +380,19 @@ impl SqliteBatch<'_> {
     }
 }
 
+impl SqliteBatch<'_> {
+    fn summary_now(&self) -> BatchSummary {
+        let mut s = self.summary.clone();
+        s.forgotten = self.skipped.values().sum();
+        s.forgotten_people = self.skipped.keys().cloned().collect();
+        s.forgotten_people.sort();
+        s
+    }
+}
+
 impl Batch for SqliteBatch<'_> {
     fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
-        if self.known(&e)? {
+        if self.forgotten(&e) || self.known(&e)? {
             return Ok(());
         }
         let sealed = if e.personal.is_empty() {
@@ -359,6 +417,10 @@ impl Batch for SqliteBatch<'_> {
     }
 
     fn append_sealed(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError> {
+        // Before anything is stored: not even the key sealed ahead for them.
+        if self.forgotten(&e) {
+            return Ok(());
+        }
         let Some(sealed) = sealed else {
             if self.known(&e)? {
                 return Ok(());
@@ -378,14 +440,14 @@ impl Batch for SqliteBatch<'_> {
 
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {
         self.flush()?;
-        Ok(self.summary)
+        Ok(self.summary_now())
     }
 
     fn commit(mut self: Box<Self>) -> Result<BatchSummary, StoreError> {
         let result = (|| {
             self.flush()?;
             scripts::index(self.conn, std::mem::take(&mut self.answers))?;
-            let s = self.summary;
+            let s = self.summary_now();
             self.conn.execute(
                 "UPDATE imports SET added = ?1, duplicates = ?2 WHERE batch = ?3",
                 params![s.added as i64, s.duplicates as i64, self.batch],

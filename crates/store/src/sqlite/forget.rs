@@ -6,7 +6,8 @@
 //! then the vault's log checkpointed away and the file vacuumed), so that from that moment
 //! every sealed field of theirs, wherever a copy lies, is noise. Then their rows go from the
 //! ledger — events, sealed fields, their id, their name in the audit log — in one transaction,
-//! keeping only counts and amounts that identify nobody. The ledger runs with
+//! keeping only counts and amounts that identify nobody, and a tombstone that lets later
+//! imports recognise the person without saying who they were (`tombstones.rs`). The ledger runs with
 //! `secure_delete`, so SQLite overwrites deleted cells and freed pages with zeros as it
 //! deletes; the write-ahead log is then checkpointed and truncated. The ledger file is not
 //! vacuumed: with `secure_delete` that would add nothing a reader of the bytes could see, and
@@ -26,9 +27,11 @@ impl SqliteStore {
         &mut self,
         person: &PersonId,
     ) -> Result<Option<Forgotten>, StoreError> {
+        let _lock = super::WriterLock::acquire(&self.path, "rapport forget")?;
         let Some(pk) = self.person_key(person)? else {
             return Ok(None);
         };
+        let tombstone = self.tombstone_of(person)?;
         let events = scan::person_events(&self.conn, pk)?;
         let mut amounts: BTreeMap<String, i64> = BTreeMap::new();
         for e in &events {
@@ -68,6 +71,8 @@ impl SqliteStore {
             "UPDATE audit SET person = NULL WHERE person = ?1",
             params![person.as_str()],
         )?;
+        // So that no later import brings them back (see tombstones.rs).
+        SqliteStore::lay_tombstone(&tx, &tombstone)?;
         tx.execute(
             "INSERT INTO forgotten (at, events, amounts) VALUES (?1, ?2, ?3)",
             params![
@@ -77,9 +82,7 @@ impl SqliteStore {
             ],
         )?;
         tx.commit()?;
-        if let Some(map) = self.people.as_mut() {
-            map.remove(person.as_str());
-        }
+        self.people = None;
 
         // 3. No copy left in the log. Deleted cells and freed pages were already overwritten
         // with zeros (secure_delete), so the file itself holds nothing more; the log still holds

@@ -62,11 +62,16 @@ impl SqliteStore {
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let person: String = row.get(0)?;
-            let Some(key) = self.vault.get(&person)? else {
+            // A key or field that does not open is one person's problem (their card says so),
+            // never a reason to fail a list of everyone.
+            let Ok(Some(key)) = self.vault.get(&person) else {
                 continue;
             };
             let (source, id): (String, String) = (row.get(1)?, row.get(2)?);
-            let personal = vault::open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(4)?)?;
+            let Ok(personal) = vault::open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(4)?)
+            else {
+                continue;
+            };
             let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
                 message: e.to_string(),
             })?;

@@ -23,8 +23,17 @@ mod forget;
 mod menu;
 mod scan;
 mod scripts;
+mod tombstones;
+mod writer;
 
 pub(crate) use scripts::answer_shingles;
+pub use tombstones::tombstone_mac;
+pub use writer::WriterLock;
+
+/// How long a connection waits for another one's write to finish before it reports the
+/// ledger busy. Imports take the writer lock first (see [`WriterLock`]), so only short writes
+/// (an audit entry, a token) ever wait here.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Page cache while importing (KiB), and otherwise. Reads scan the file once, so a large
 /// cache would only hold pages nobody reads again — and costs memory the readings need.
@@ -40,14 +49,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_menu.sql"),
     include_str!("../migrations/0005_scripts.sql"),
     include_str!("../migrations/0006_catalogue.sql"),
+    include_str!("../migrations/0007_tombstones.sql"),
 ];
 
 pub struct SqliteStore {
     path: PathBuf,
     conn: Connection,
     vault: Vault,
-    /// Person id → ledger key, filled on the first import.
+    /// Person id → ledger key, filled on the first import, with the forgetting generation
+    /// it was read at (forgetting elsewhere makes it stale).
     people: Option<HashMap<String, i64>>,
+    people_generation: i64,
+    /// The secret that tombstones are keyed with (see `tombstones.rs`), read when first needed.
+    tombstone_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -59,8 +73,86 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
          PRAGMA cache_size = -65536;
          PRAGMA mmap_size = 0;",
     )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(())
+}
+
+/// A fresh identity for a ledger and its vault: 128 random bits in hex.
+fn new_vault_id() -> String {
+    use rand::RngCore;
+    let mut id = [0u8; 16];
+    rand::rng().fill_bytes(&mut id);
+    hex::encode(id)
+}
+
+/// Refuses a vault that is not this ledger's own: a ledger and its vault carry the same
+/// identity. A ledger and vault made before identities existed are given one together.
+fn check_vault_identity(
+    path: &Path,
+    conn: &Connection,
+    vault_path: &Path,
+    vault: &Vault,
+) -> Result<(), StoreError> {
+    let ledger_id: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'vault_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match (ledger_id, vault.id()?) {
+        (Some(l), Some(v)) if l == v => Ok(()),
+        (None, None) => {
+            let id = new_vault_id();
+            vault.set_id(&id)?;
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('vault_id', ?1)",
+                params![id],
+            )?;
+            Ok(())
+        }
+        _ => Err(StoreError::WrongVault {
+            message: format!(
+                "the key vault {} belongs to another ledger, not to {}: restore this ledger's own \
+                 vault (the file taken with it in the same backup)",
+                vault_path.display(),
+                path.display()
+            ),
+        }),
+    }
+}
+
+/// Says "read-only" plainly when a ledger that exists cannot be opened for writing.
+fn read_only_or(path: &Path, e: rusqlite::Error) -> StoreError {
+    read_only_or_store(path, e.into())
+}
+
+fn read_only_or_store(path: &Path, e: StoreError) -> StoreError {
+    let cannot_write = |p: &Path| {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(p)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir_read_only = std::fs::metadata(dir).is_ok_and(|m| m.permissions().readonly());
+    let read_only = match &e {
+        StoreError::ReadOnly { .. } => true,
+        StoreError::Database(_) => cannot_write(path) || dir_read_only,
+        _ => false,
+    };
+    match e {
+        _ if read_only => StoreError::ReadOnly {
+            message: format!(
+                "the ledger {} is read-only here: rapport writes to it (the audit log, \
+                     imports, migrations), to its vault and to their folder; check their \
+                     permissions",
+                path.display()
+            ),
+        },
+        other => other,
+    }
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -83,18 +175,32 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl SqliteStore {
-    /// Creates a new ledger at `path` (and its vault). Fails if a ledger is already there.
+    /// Creates a new ledger at `path` (and its vault). Fails if a ledger or a vault is already
+    /// there.
     pub fn create(path: &Path, master: MasterKey) -> Result<SqliteStore, StoreError> {
         if path.exists() {
             return Err(StoreError::NotALedger {
                 message: format!("{} already exists", path.display()),
             });
         }
-        let conn = Connection::open(path)?;
-        SqliteStore::finish_open(path, conn, master)
+        let vault_path = SqliteStore::vault_path(path);
+        // The vault first: a vault already there is refused before any ledger file is made.
+        let id = new_vault_id();
+        let vault = Vault::create(&vault_path, master, &id)?;
+        let conn = Connection::open(path).map_err(|e| {
+            let _ = std::fs::remove_file(&vault_path);
+            StoreError::from(e)
+        })?;
+        configure(&conn)?;
+        migrate(&conn)?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('vault_id', ?1)",
+            params![id],
+        )?;
+        SqliteStore::finish_open(path, conn, vault)
     }
 
-    /// Opens an existing ledger, running any migrations it lacks.
+    /// Opens an existing ledger with its own vault, running any migrations it lacks.
     pub fn open(path: &Path, master: MasterKey) -> Result<SqliteStore, StoreError> {
         if !path.exists() {
             return Err(StoreError::NotALedger {
@@ -107,30 +213,34 @@ impl SqliteStore {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .map_err(|e| read_only_or(path, e))?;
         // A file that is not SQLite fails here, with SQLite's own "not a database" message.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         })
-        .map_err(|e| StoreError::NotALedger {
-            message: format!("{} is not a rapport ledger ({e})", path.display()),
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Database(e) => StoreError::NotALedger {
+                message: format!("{} is not a rapport ledger ({e})", path.display()),
+            },
+            other => read_only_or_store(path, other),
         })?;
-        SqliteStore::finish_open(path, conn, master)
+        configure(&conn).map_err(|e| read_only_or_store(path, e))?;
+        migrate(&conn).map_err(|e| read_only_or_store(path, e))?;
+        let vault_path = SqliteStore::vault_path(path);
+        let vault = Vault::open(&vault_path, master)?;
+        check_vault_identity(path, &conn, &vault_path, &vault)?;
+        SqliteStore::finish_open(path, conn, vault)
     }
 
-    fn finish_open(
-        path: &Path,
-        conn: Connection,
-        master: MasterKey,
-    ) -> Result<SqliteStore, StoreError> {
-        configure(&conn)?;
-        migrate(&conn)?;
-        let vault = Vault::open(&vault::sibling(path, "vault"), master)?;
+    fn finish_open(path: &Path, conn: Connection, vault: Vault) -> Result<SqliteStore, StoreError> {
         let mut store = SqliteStore {
             path: path.to_owned(),
             conn,
             vault,
             people: None,
+            people_generation: 0,
+            tombstone_key: std::sync::OnceLock::new(),
         };
         store.index_scripts_once()?;
         Ok(store)
@@ -145,15 +255,24 @@ impl SqliteStore {
         self.vault.evict(person);
     }
 
+    /// Drops every cached key (someone was forgotten elsewhere, and who is not known here).
+    pub fn evict_all_keys(&mut self) {
+        self.vault.evict_all();
+    }
+
     /// The vault file of a ledger at `db`.
     pub fn vault_path(db: &Path) -> PathBuf {
         vault::sibling(db, "vault")
     }
 
+    /// Reads the people map, or reads it again when someone was forgotten (or welcomed back)
+    /// since it was read — by this connection or any other process.
     fn load_people(&mut self) -> Result<(), StoreError> {
-        if self.people.is_some() {
+        let generation = self.people_generation()?;
+        if self.people.is_some() && generation == self.people_generation {
             return Ok(());
         }
+        self.people_generation = generation;
         let mut map = HashMap::new();
         let mut stmt = self.conn.prepare("SELECT pk, id FROM people")?;
         let mut rows = stmt.query([])?;
@@ -202,7 +321,28 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError> {
-        batch::begin(self, origin)
+        let lock = WriterLock::acquire(&self.path, &format!("importing {origin}"))?;
+        batch::begin(self, origin, lock)
+    }
+
+    fn batch_waiting(
+        &mut self,
+        origin: &str,
+        waiting: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Box<dyn Batch + '_>, StoreError> {
+        let what = format!("importing {origin}");
+        let lock = loop {
+            match WriterLock::try_acquire(&self.path, &what)? {
+                Ok(lock) => break lock,
+                Err(holder) => {
+                    if !waiting(&holder.to_string()) {
+                        return Err(writer::busy(&holder));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        };
+        batch::begin(self, origin, lock)
     }
 
     fn totals(&self) -> Result<Totals, StoreError> {
@@ -308,7 +448,10 @@ impl Store for SqliteStore {
         let Some(pk) = self.person_key(person)? else {
             return Ok(None);
         };
-        let key = self.vault.get(person.as_str())?;
+        // A damaged key is reported on the card, like a field that does not open.
+        let key = self.vault.get(person.as_str());
+        let key_broken = key.is_err();
+        let key = key.ok().flatten();
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
              FROM events e LEFT JOIN sealed s ON s.seq = e.seq
@@ -321,9 +464,15 @@ impl Store for SqliteStore {
             let (seq, recorded) = scan::decode_full_row(row)?;
             let id: String = row.get(6)?;
             let sealed: Option<Vec<u8>> = row.get(7)?;
-            let personal = match (sealed, &key) {
-                (Some(blob), Some(k)) => Some(vault::open_personal(k, &source, &id, &blob)?),
-                _ => None,
+            // One field that does not open must not hide the rest of the card: it is shown
+            // as unavailable and the card says why.
+            let (personal, unreadable) = match (sealed, &key) {
+                (Some(blob), Some(k)) => match vault::open_personal(k, &source, &id, &blob) {
+                    Ok(p) => (Some(p), false),
+                    Err(_) => (None, true),
+                },
+                (Some(_), None) => (None, key_broken),
+                (None, _) => (None, false),
             };
             out.push(FullEvent {
                 seq,
@@ -336,6 +485,7 @@ impl Store for SqliteStore {
                 at: recorded.at,
                 body: recorded.body,
                 personal,
+                unreadable,
             });
         }
         Ok(Some(out))
@@ -413,6 +563,10 @@ impl crate::PersonData for SqliteStore {
     fn forget(&mut self, person: &PersonId) -> Result<Option<crate::Forgotten>, StoreError> {
         self.forget_person(person)
     }
+
+    fn welcome_back(&mut self, person: &PersonId) -> Result<bool, StoreError> {
+        SqliteStore::welcome_back(self, person)
+    }
 }
 
 impl crate::Costs for SqliteStore {
@@ -463,7 +617,8 @@ mod tests {
                     sum,
                     BatchSummary {
                         added: 23,
-                        duplicates: 0
+                        duplicates: 0,
+                        ..Default::default()
                     }
                 );
             } else {
@@ -471,7 +626,8 @@ mod tests {
                     sum,
                     BatchSummary {
                         added: 0,
-                        duplicates: 23
+                        duplicates: 23,
+                        ..Default::default()
                     }
                 );
             }
@@ -526,7 +682,8 @@ mod tests {
             sum,
             BatchSummary {
                 added: 100,
-                duplicates: 100
+                duplicates: 100,
+                ..Default::default()
             }
         );
         let sealed: i64 = s

@@ -323,9 +323,11 @@ fn add_chunk(answers: &mut NewAnswers, chunk: Vec<Raw>) -> Result<u64, StoreErro
     let prepared: Vec<Vec<u64>> = chunk
         .par_iter()
         .map(|r| {
-            let personal = vault::open_personal(&r.key, &r.source, &r.id, &r.blob)?;
+            // An answer that does not open cannot be judged: it is left out, as one without
+            // text would be (its person's card says what is wrong).
+            let personal = vault::open_personal(&r.key, &r.source, &r.id, &r.blob).ok();
             Ok(personal
-                .text
+                .and_then(|p| p.text)
                 .as_deref()
                 .map(scripts::prepare)
                 .unwrap_or_default())
@@ -370,7 +372,7 @@ impl SqliteStore {
             while let Some(row) = rows.next()? {
                 {
                     let person: String = row.get(0)?;
-                    let Some(key) = self.vault.get(&person)? else {
+                    let Ok(Some(key)) = self.vault.get(&person) else {
                         continue;
                     };
                     let body = row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
@@ -520,10 +522,13 @@ impl SqliteStore {
             })?
             .collect::<Result<_, _>>()?;
         for (person, source, id, blob, people) in candidates {
-            let Some(key) = self.vault.get(&person)? else {
+            // A field that does not open is that person's problem (their card says so).
+            let Ok(Some(key)) = self.vault.get(&person) else {
                 continue;
             };
-            let personal = vault::open_personal(&key, &source, &id, &blob)?;
+            let Ok(personal) = vault::open_personal(&key, &source, &id, &blob) else {
+                continue;
+            };
             if let Some(text) = personal.text {
                 return Ok(Some((scripts::masked_text(&text), people as u64)));
             }
