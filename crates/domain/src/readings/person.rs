@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Others, Recorded, Trend, round4};
 use crate::event::{Body, Outcome};
-use crate::values::{Amount, Currency, Day, Ref, Timestamp, days};
+use crate::values::{Amount, Currency, Day, PersonId, Ref, Timestamp, days};
 
 /// An amount per currency; invoices in different currencies are never added together.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -308,8 +308,15 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
     let mut contacts = 0;
     let mut caused = 0;
     let mut evidence = Vec::new();
+    // The first contact.opened with a reference counts; a repeat of it (a re-sent export, a
+    // second system logging the same conversation) is ignored, as heard ignores it.
+    let mut seen: HashSet<&Ref> = HashSet::default();
     for e in events {
-        if let Body::ContactOpened { caused_by, .. } = &e.body {
+        if let Body::ContactOpened {
+            contact, caused_by, ..
+        } = &e.body
+            && seen.insert(contact)
+        {
             if caused_by.is_some() {
                 caused += 1;
             } else {
@@ -349,7 +356,7 @@ pub struct Advocacy {
 
 pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advocacy> {
     let mut referrals = 0;
-    let mut active = 0;
+    let mut referred_at: Vec<(&PersonId, Timestamp)> = Vec::new();
     let mut latest: Option<(Timestamp, i64, u8)> = None;
     let mut sum = 0u32;
     let mut reviews = 0;
@@ -359,9 +366,7 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
             Body::ReferralMade { referred } => {
                 referrals += 1;
                 evidence.push(e.seq);
-                if others.last_transaction(referred).is_some_and(|t| t > e.at) {
-                    active += 1;
-                }
+                referred_at.push((referred, e.at));
             }
             Body::ReviewGiven { score } => {
                 reviews += 1;
@@ -377,6 +382,7 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
     if referrals == 0 && reviews == 0 {
         return None;
     }
+    let active = referrals_active(referred_at, |p| others.last_transaction(p));
     Some(Advocacy {
         referrals,
         referrals_active: active,
@@ -387,6 +393,21 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
         trend: None,
         evidence,
     })
+}
+
+/// `referrals_active`: the referred *people* (not referral events) whose latest order or
+/// invoice came after they were first referred. Someone referred twice who then buys is one
+/// active referral.
+pub(super) fn referrals_active<'p>(
+    mut referred_at: Vec<(&'p PersonId, Timestamp)>,
+    last_transaction: impl Fn(&PersonId) -> Option<Timestamp>,
+) -> usize {
+    referred_at.sort_unstable();
+    referred_at.dedup_by(|later, first| later.0 == first.0);
+    referred_at
+        .iter()
+        .filter(|(p, at)| last_transaction(p).is_some_and(|t| t > *at))
+        .count()
 }
 
 /// Days after an incident in which staying counts, and before `T` it must lie.

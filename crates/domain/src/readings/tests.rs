@@ -498,3 +498,71 @@ fn personal_is_the_share_of_answers_that_were_scripts() {
             .is_none()
     );
 }
+
+#[test]
+fn a_contact_opened_three_times_with_one_reference_is_one_contact_in_service_load_and_heard() {
+    let opened = |at: &str, caused_by: Option<&str>| {
+        let mut v = json!({"kind":"contact.opened","at":at,"contact":"c1","channel":"email"});
+        if let Some(c) = caused_by {
+            v["caused_by"] = json!(c);
+        }
+        v
+    };
+    let h = history(&[
+        opened("2024-02-01T00:00:00Z", None),
+        opened("2024-02-02T00:00:00Z", None),
+        // A repeat claiming another cause changes nothing: the first decides.
+        opened("2024-02-03T00:00:00Z", Some("i1")),
+        json!({"kind":"contact.opened","at":"2024-02-04T00:00:00Z","contact":"c2","channel":"email","caused_by":"i1"}),
+        json!({"kind":"contact.opened","at":"2024-02-05T00:00:00Z","contact":"c2","channel":"email"}),
+    ]);
+    let r = Readings::compute(&h, at("2024-02-10T00:00:00Z"), &NoOthers);
+    let load = r.service_load.unwrap();
+    assert_eq!((load.contacts, load.caused_by_business), (1, 1));
+    assert_eq!(load.evidence, vec![0]);
+    assert_eq!(r.heard.unwrap().contacts, 2);
+}
+
+#[test]
+fn a_person_referred_twice_who_then_buys_is_one_active_referral() {
+    let h = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-01-15T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-01-20T00:00:00Z","referred":"other"}),
+    ]);
+    // One person's own pass, with the buyers known.
+    let others = Buyers(vec![("friend", "2024-02-01T00:00:00Z")]);
+    let a = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others)
+        .advocacy
+        .unwrap();
+    assert_eq!((a.referrals, a.referrals_active), (3, 1));
+    let r = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others);
+    assert_eq!(
+        explain(&r)[3].sentence,
+        "Made 3 referrals; 1 referred person went on to buy."
+    );
+    // Everyone's pass.
+    let people = vec![
+        PersonId::parse("a").unwrap(),
+        PersonId::parse("friend").unwrap(),
+    ];
+    let friend = history(&[
+        json!({"kind":"order.placed","at":"2024-02-01T00:00:00Z","order":"o","amount":"5.00"}),
+    ]);
+    let all = assess_all(&people, &[h, friend], at("2024-06-01T00:00:00Z"));
+    let a = all[0].advocacy.as_ref().unwrap();
+    assert_eq!((a.referrals, a.referrals_active), (3, 1));
+}
+
+#[test]
+fn a_referred_person_who_bought_between_two_referrals_is_active_since_the_first() {
+    let h = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-03-01T00:00:00Z","referred":"friend"}),
+    ]);
+    let others = Buyers(vec![("friend", "2024-02-01T00:00:00Z")]);
+    let a = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others)
+        .advocacy
+        .unwrap();
+    assert_eq!(a.referrals_active, 1);
+}
