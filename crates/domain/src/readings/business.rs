@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, Trend, median, round4};
+use super::{Others, Recorded, Trend, median};
 use crate::event::{Body, Outcome};
 use crate::values::{Day, Ref, Timestamp};
 
@@ -71,7 +71,7 @@ pub(super) fn personal(events: &[Recorded], others: &dyn Others) -> Option<Perso
     Some(PersonalAnswers {
         answers: evidence.len(),
         scripted: scripted_answers.len(),
-        scripted_share: round4(scripted_answers.len() as f64 / evidence.len() as f64),
+        scripted_share: scripted_answers.len() as f64 / evidence.len() as f64,
         scripted_answers,
         percentile: None,
         trend: None,
@@ -119,21 +119,21 @@ pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
             None => open_questions.push(OpenQuestion {
                 contact: (*contact).clone(),
                 opened: e.at,
-                age_days: round4(e.at.hours_until(as_of) / 24.0),
+                age_days: e.at.hours_until(as_of) / 24.0,
                 seq: e.seq,
             }),
         }
     }
     open_questions.sort_by(|a, b| b.age_days.total_cmp(&a.age_days));
     let answered = hours.len();
-    let max = hours.iter().copied().reduce(f64::max).map(round4);
+    let max = hours.iter().copied().reduce(f64::max);
     evidence.sort_unstable();
     Some(Heard {
         contacts: opened.len(),
         answered,
-        answered_share: round4(answered as f64 / opened.len() as f64),
+        answered_share: answered as f64 / opened.len() as f64,
         first_answer_hours: FirstAnswer {
-            median: median(&mut hours).map(round4),
+            median: median(&mut hours),
             max,
         },
         open_questions,
@@ -219,8 +219,8 @@ pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
     Some(MadeRight {
         incidents: n,
         apologised,
-        apologised_share: (n > 0).then(|| round4(apologised as f64 / n as f64)),
-        hours_to_apology: median(&mut hours).map(round4),
+        apologised_share: (n > 0).then(|| apologised as f64 / n as f64),
+        hours_to_apology: median(&mut hours),
         upheld_disputes: upheld.len(),
         unapologised,
         percentile: None,
@@ -293,7 +293,7 @@ pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<Pro
     }
     evidence.sort_unstable();
     Some(PromisesKept {
-        kept_share: round4(kept as f64 / due as f64),
+        kept_share: kept as f64 / due as f64,
         due,
         kept,
         broken,

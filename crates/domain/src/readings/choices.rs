@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Recorded, Trend, round4};
+use super::{Recorded, Trend};
 use crate::event::Body;
 use crate::values::Timestamp;
 
@@ -295,7 +295,8 @@ pub(super) fn respects_choices(events: &[Recorded]) -> Option<RespectsChoices> {
     evidence.dedup();
     Some(RespectsChoices {
         outreach,
-        respected_share: round4(1.0 - conflicts.len() as f64 / outreach as f64),
+        // Respected over all, as a share of whole counts: exactly 26/27, not 1 − 1/27.
+        respected_share: (outreach - conflicts.len()) as f64 / outreach as f64,
         conflicts,
         percentile: None,
         trend: None,
@@ -356,7 +357,7 @@ mod tests {
         assert_eq!(r.conflicts.len(), 1);
         assert_eq!(r.conflicts[0].reason, Reason::ConsentWithdrawn);
         assert_eq!((r.conflicts[0].outreach, r.conflicts[0].choice), (3, 2));
-        assert_eq!(r.respected_share, 0.6667);
+        assert_eq!(r.respected_share, 2.0 / 3.0);
     }
 
     #[test]

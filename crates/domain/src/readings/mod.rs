@@ -614,10 +614,5 @@ pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
-/// Rounds for display and JSON: enough digits to be exact where it matters, no float noise.
-pub(crate) fn round4(v: f64) -> f64 {
-    (v * 10_000.0).round() / 10_000.0
-}
-
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, Trend, round4};
+use super::{Others, Recorded, Trend};
 use crate::event::{Body, Outcome};
 use crate::values::{Amount, Currency, Day, PersonId, Ref, Timestamp, days};
 
@@ -182,14 +182,14 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         (None, None)
     } else {
         (
-            Some(round4(on_time as f64 / due as f64)),
-            Some(round4(late_sum as f64 / due as f64)),
+            Some(on_time as f64 / due as f64),
+            Some(late_sum as f64 / due as f64),
         )
     };
     Some(Punctuality {
         on_time_share,
         mean_days_late,
-        weighted_days_late: (weight > 0.0).then(|| round4(weighted / weight)),
+        weighted_days_late: (weight > 0.0).then(|| weighted / weight),
         open_overdue: OpenOverdue {
             count: open_count,
             amount: MoneyByCurrency::from_sums(&open_sums),
@@ -271,8 +271,8 @@ pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
     let n = issued.len() as f64;
     evidence.sort_unstable();
     Some(InvoiceFriction {
-        disputed_share: round4(disputed.len() as f64 / n),
-        friction_share: round4(not_upheld as f64 / n),
+        disputed_share: disputed.len() as f64 / n,
+        friction_share: not_upheld as f64 / n,
         invoices: issued.len(),
         disputed: disputed.len(),
         not_upheld,
@@ -328,8 +328,8 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
     let active_months = (days(first.day(), as_of.day()) as f64 / DAYS_PER_MONTH).max(1.0);
     Some(ServiceLoad {
         contacts,
-        contacts_per_month: round4(contacts as f64 / active_months),
-        active_months: round4(active_months),
+        contacts_per_month: contacts as f64 / active_months,
+        active_months: active_months,
         caused_by_business: caused,
         percentile: None,
         trend: None,
@@ -387,7 +387,7 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
         referrals,
         referrals_active: active,
         latest_review: latest.map(|l| l.2),
-        mean_review: (reviews > 0).then(|| round4(f64::from(sum) / reviews as f64)),
+        mean_review: (reviews > 0).then(|| f64::from(sum) / reviews as f64),
         reviews,
         percentile: None,
         trend: None,
@@ -480,11 +480,11 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
     if n == 0 {
         return None;
     }
-    let share = |a: usize, b: usize| (b > 0).then(|| round4(a as f64 / b as f64));
+    let share = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
     evidence.sort_unstable();
     evidence.dedup();
     Some(Resilience {
-        weathered_share: round4(w as f64 / n as f64),
+        weathered_share: w as f64 / n as f64,
         incidents: n,
         weathered: w,
         with_apology: share(wa, na),

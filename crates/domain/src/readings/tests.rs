@@ -163,8 +163,8 @@ fn contacts_caused_by_an_incident_are_not_the_person_s_load() {
         .unwrap();
     assert_eq!(l.contacts, 1);
     assert_eq!(l.caused_by_business, 1);
-    assert_eq!(l.active_months, round4(182.0 / 30.4375));
-    assert_eq!(l.contacts_per_month, round4(1.0 / (182.0 / 30.4375)));
+    assert_eq!(l.active_months, 182.0 / 30.4375);
+    assert_eq!(l.contacts_per_month, 1.0 / (182.0 / 30.4375));
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn resilience_counts_only_incidents_ninety_days_old_and_splits_by_apology() {
         .unwrap();
     assert_eq!(r.incidents, 3);
     assert_eq!(r.weathered, 2);
-    assert_eq!(r.weathered_share, round4(2.0 / 3.0));
+    assert_eq!(r.weathered_share, 2.0 / 3.0);
     assert_eq!(r.with_apology, Some(1.0));
     assert_eq!(r.without_apology, Some(0.5));
 }
@@ -254,7 +254,7 @@ fn heard_measures_answers_and_keeps_open_questions_with_their_age() {
         .heard
         .unwrap();
     assert_eq!(r.contacts, 3);
-    assert_eq!(r.answered_share, round4(2.0 / 3.0));
+    assert_eq!(r.answered_share, 2.0 / 3.0);
     assert_eq!(r.first_answer_hours.median, Some(13.0));
     assert_eq!(r.first_answer_hours.max, Some(24.0));
     assert_eq!(r.open_questions.len(), 1);
@@ -275,7 +275,7 @@ fn made_right_counts_apologies_and_their_speed() {
         .made_right
         .unwrap();
     assert_eq!(m.incidents, 3);
-    assert_eq!(m.apologised_share, Some(round4(2.0 / 3.0)));
+    assert_eq!(m.apologised_share, Some(2.0 / 3.0));
     assert_eq!(m.hours_to_apology, Some(20.0));
     assert_eq!(m.unapologised, vec![Ref::parse("i3").unwrap()]);
 }
@@ -295,7 +295,7 @@ fn a_promise_is_kept_only_on_or_before_its_due_day() {
         .unwrap();
     assert_eq!(p.due, 3);
     assert_eq!(p.kept, 1);
-    assert_eq!(p.kept_share, round4(1.0 / 3.0));
+    assert_eq!(p.kept_share, 1.0 / 3.0);
     assert_eq!(
         p.broken,
         vec![Ref::parse("b").unwrap(), Ref::parse("c").unwrap()]
@@ -565,4 +565,43 @@ fn a_referred_person_who_bought_between_two_referrals_is_active_since_the_first(
         .advocacy
         .unwrap();
     assert_eq!(a.referrals_active, 1);
+}
+
+#[test]
+fn shares_carry_full_precision_in_json_26_of_27_is_not_0_963() {
+    let mut events = Vec::new();
+    for i in 0..27 {
+        let day = format!("2024-01-{:02}T00:00:00Z", i + 1);
+        events.push(
+            json!({"kind":"contact.opened","at":day,"contact":format!("c{i}"),"channel":"email"}),
+        );
+        if i > 0 {
+            events.push(
+                json!({"kind":"contact.answered","at":day,"contact":format!("c{i}"),"by":"a"}),
+            );
+        }
+        events.push(json!({"kind":"outreach.sent","at":day,"channel":"email","topic":"news"}));
+        if i == 0 {
+            events.push(json!({"kind":"consent.withdrawn","at":day,"purpose":"news"}));
+        }
+        if i == 1 {
+            events.push(json!({"kind":"consent.given","at":day,"purpose":"news"}));
+        }
+    }
+    let r = Readings::compute(&history(&events), at("2024-03-01T00:00:00Z"), &NoOthers);
+    let v = serde_json::to_value(&r).unwrap();
+    // 26 of 27 questions answered; 26 of 27 outreach kept to the choices (the one sent after
+    // the withdrawal went against them).
+    assert_eq!(v["heard"]["answered_share"], json!(26.0 / 27.0));
+    assert_eq!(v["respects_choices"]["respected_share"], json!(26.0 / 27.0));
+    assert_eq!(
+        v["heard"]["answered_share"].to_string(),
+        "0.9629629629629629"
+    );
+    // Rounding is for the sentence, not the figure.
+    assert!(
+        explain(&r)[5]
+            .sentence
+            .starts_with("26 of 27 questions answered")
+    );
 }
