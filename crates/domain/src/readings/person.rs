@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, Trend};
+use super::{Others, Recorded, Trend, Window};
 use crate::event::{Body, Outcome};
 use crate::values::{Amount, Currency, Day, PersonId, Ref, Timestamp, days};
 
@@ -66,6 +66,7 @@ pub struct Punctuality {
 
 struct Invoice {
     seq: i64,
+    at: Timestamp,
     amount: Amount,
     currency: Currency,
     due: Day,
@@ -73,7 +74,13 @@ struct Invoice {
     settled: Option<Timestamp>,
 }
 
-pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punctuality> {
+/// `since`: count only the invoices of the recent half of a trend — due after it, or still
+/// open at it — with every earlier invoice and payment still known (see [`super::Window`]).
+pub(super) fn punctuality(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<Punctuality> {
     let mut invoices: HashMap<&Ref, Invoice> = HashMap::default();
     let mut order: Vec<&Ref> = Vec::new();
     let mut payments: Vec<&Recorded> = Vec::new();
@@ -90,6 +97,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
                     invoice,
                     Invoice {
                         seq: e.seq,
+                        at: e.at,
                         amount: *amount,
                         currency: *currency,
                         due: *due,
@@ -109,6 +117,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
     payments.sort_by_key(|e| (e.at, e.seq));
     let mut evidence = Vec::new();
     let mut unmatched = 0;
+    let mut payments_counted = 0;
     for p in payments {
         let Body::PaymentReceived {
             invoice,
@@ -118,9 +127,14 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         else {
             continue;
         };
+        // Every payment settles its invoice; only those in the window are this period's.
+        let counted = since.counts(p.at);
+        payments_counted += usize::from(counted);
         match invoices.get_mut(invoice) {
             Some(inv) if currency.is_none_or(|c| c == inv.currency) => {
-                evidence.push(p.seq);
+                if counted {
+                    evidence.push(p.seq);
+                }
                 if inv.settled.is_none() {
                     inv.paid = inv.paid.saturating_add(*amount);
                     if inv.paid >= inv.amount {
@@ -128,11 +142,21 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
                     }
                 }
             }
-            _ => {
+            _ if counted => {
                 unmatched += 1;
                 evidence.push(p.seq);
             }
+            _ => {}
         }
+    }
+    // An invoice belongs to the period when it was issued or falls due in it, or was still
+    // open when it began: an invoice left unpaid before the window is this period's too.
+    let belongs = |inv: &Invoice| match since.start() {
+        None => true,
+        Some(s) => inv.at > s || inv.due > s.day() || inv.settled.is_none_or(|at| at > s),
+    };
+    if payments_counted == 0 && !invoices.values().any(belongs) {
+        return None;
     }
     let today = as_of.day();
     let mut due = 0usize;
@@ -145,7 +169,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
     let mut late = Vec::new();
     for r in &order {
         let inv = &invoices[*r];
-        if inv.due > today {
+        if inv.due > today || !belongs(inv) {
             continue;
         }
         evidence.push(inv.seq);
@@ -226,13 +250,19 @@ pub struct InvoiceFriction {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
+/// `since`: count only the invoices issued in the recent half of a trend (their disputes
+/// whenever they came).
+pub(super) fn invoice_friction(events: &[Recorded], since: Window) -> Option<InvoiceFriction> {
+    let mut seen: HashSet<&Ref> = HashSet::default();
     let mut issued: HashSet<&Ref> = HashSet::default();
     let mut evidence = Vec::new();
     for e in events {
+        // The first issue of a reference decides, even when it lies before the window.
         if let Body::InvoiceIssued { invoice, .. } = &e.body
-            && issued.insert(invoice)
+            && seen.insert(invoice)
+            && since.counts(e.at)
         {
+            issued.insert(invoice);
             evidence.push(e.seq);
         }
     }
@@ -303,8 +333,18 @@ pub struct ServiceLoad {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<ServiceLoad> {
+/// `since`: count only the contacts opened in the recent half of a trend, over the months of
+/// it the person was with us.
+pub(super) fn service_load(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<ServiceLoad> {
     let first = events.iter().map(|e| e.at).min()?;
+    if !events.iter().any(|e| since.counts(e.at)) {
+        return None;
+    }
+    let first = since.start().map_or(first, |s| first.max(s));
     let mut contacts = 0;
     let mut caused = 0;
     let mut evidence = Vec::new();
@@ -316,6 +356,7 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
             contact, caused_by, ..
         } = &e.body
             && seen.insert(contact)
+            && since.counts(e.at)
         {
             if caused_by.is_some() {
                 caused += 1;
@@ -329,7 +370,7 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
     Some(ServiceLoad {
         contacts,
         contacts_per_month: contacts as f64 / active_months,
-        active_months: active_months,
+        active_months,
         caused_by_business: caused,
         percentile: None,
         trend: None,
@@ -354,14 +395,19 @@ pub struct Advocacy {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advocacy> {
+/// `since`: count only the referrals and reviews made in the recent half of a trend.
+pub(super) fn advocacy(
+    events: &[Recorded],
+    others: &dyn Others,
+    since: Window,
+) -> Option<Advocacy> {
     let mut referrals = 0;
     let mut referred_at: Vec<(&PersonId, Timestamp)> = Vec::new();
     let mut latest: Option<(Timestamp, i64, u8)> = None;
     let mut sum = 0u32;
     let mut reviews = 0;
     let mut evidence = Vec::new();
-    for e in events {
+    for e in events.iter().filter(|e| since.counts(e.at)) {
         match &e.body {
             Body::ReferralMade { referred } => {
                 referrals += 1;
@@ -398,8 +444,8 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
 /// `referrals_active`: the referred *people* (not referral events) whose latest order or
 /// invoice came after they were first referred. Someone referred twice who then buys is one
 /// active referral.
-pub(super) fn referrals_active<'p>(
-    mut referred_at: Vec<(&'p PersonId, Timestamp)>,
+pub(super) fn referrals_active(
+    mut referred_at: Vec<(&PersonId, Timestamp)>,
     last_transaction: impl Fn(&PersonId) -> Option<Timestamp>,
 ) -> usize {
     referred_at.sort_unstable();
@@ -430,7 +476,13 @@ pub struct Resilience {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resilience> {
+/// `since`: count only the incidents of the recent half of a trend (staying after them is
+/// looked for up to `T`, as always).
+pub(super) fn resilience(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<Resilience> {
     let limit = as_of.plus_days(-WEATHER_DAYS);
     let apologised: HashSet<&Ref> = events
         .iter()
@@ -458,7 +510,7 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
         let Body::IncidentOccurred { incident } = &e.body else {
             continue;
         };
-        if e.at > limit || !seen.insert(incident) {
+        if e.at > limit || !seen.insert(incident) || !since.counts(e.at) {
             continue;
         }
         n += 1;

@@ -605,3 +605,117 @@ fn shares_carry_full_precision_in_json_26_of_27_is_not_0_963() {
             .starts_with("26 of 27 questions answered")
     );
 }
+
+/// The trend of one headline, by reading name.
+fn trend_of(h: &[Recorded], t: &str, reading: &str) -> Option<Trend> {
+    let i = HEADLINES.iter().position(|x| x.reading == reading).unwrap();
+    trends(h, at(t), &NoOthers).swap_remove(i)
+}
+
+#[test]
+fn a_consent_withdrawn_before_the_window_still_holds_in_it_so_the_trend_is_not_better() {
+    // The review's case: consent withdrawn in 2024; 35 of 36 outreach went against it, most
+    // of them in the last 180 days.
+    let out =
+        |day: &str| json!({"kind":"outreach.sent","at":day,"channel":"email","topic":"offers"});
+    let mut events = vec![
+        out("2024-01-10T00:00:00Z"),
+        json!({"kind":"consent.withdrawn","at":"2024-02-01T00:00:00Z","purpose":"all"}),
+    ];
+    for month in 3..=7 {
+        events.push(out(&format!("2024-{month:02}-15T00:00:00Z")));
+    }
+    for i in 0..30 {
+        events.push(out(&format!(
+            "2025-{:02}-{:02}T00:00:00Z",
+            1 + i / 6,
+            1 + (i % 6) * 4
+        )));
+    }
+    let h = history(&events);
+    let t = "2025-06-01T00:00:00Z";
+    let r = Readings::compute(&h, at(t), &NoOthers)
+        .respects_choices
+        .unwrap();
+    assert_eq!((r.outreach, r.conflicts.len()), (36, 35));
+    let trend = trend_of(&h, t, "respects_choices").unwrap();
+    // Before the window: 1 of 6 kept to the choices; in it, none of 30.
+    assert_eq!(trend.earlier, 1.0 / 6.0);
+    assert_eq!(trend.recent, 0.0);
+    assert!(trend.change < 0.0);
+    let mut readings = Readings::compute(&h, at(t), &NoOthers);
+    readings.set_standing(9, Some(50.0), Some(trend));
+    let standing = explain(&readings)[9].standing.clone().unwrap();
+    assert!(standing.ends_with("(worse)"), "{standing}");
+}
+
+#[test]
+fn a_frequency_and_a_channel_chosen_before_the_window_still_hold_in_it() {
+    let out = |day: &str, channel: &str| json!({"kind":"outreach.sent","at":day,"channel":channel,"topic":"news"});
+    let h = history(&[
+        json!({"kind":"menu.chosen","at":"2024-01-01T00:00:00Z","item":"frequency","option":"monthly"}),
+        json!({"kind":"menu.chosen","at":"2024-01-01T00:00:00Z","item":"channel","option":"post"}),
+        out("2024-02-01T00:00:00Z", "post"),
+        out("2024-03-05T00:00:00Z", "post"),
+        // In the window: a second letter within the month, and an e-mail.
+        out("2024-12-28T00:00:00Z", "post"),
+        out("2025-01-10T00:00:00Z", "post"),
+        out("2025-03-01T00:00:00Z", "email"),
+        out("2025-04-15T00:00:00Z", "post"),
+    ]);
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "respects_choices").unwrap();
+    assert_eq!(trend.earlier, 1.0);
+    assert_eq!(trend.recent, 2.0 / 4.0);
+}
+
+#[test]
+fn an_invoice_left_open_before_the_window_counts_in_it_and_one_settled_before_does_not() {
+    let h = history(&[
+        // Settled on time long ago: the earlier half only.
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-01-20T00:00:00Z", "10.00"),
+        // Due before the window and still unpaid when it began: late in both halves.
+        inv("2", "2024-06-01T00:00:00Z", "10.00", "2024-06-30"),
+        pay("2", "2025-02-01T00:00:00Z", "10.00"),
+        // Due and paid on time in the window.
+        inv("3", "2025-01-01T00:00:00Z", "10.00", "2025-01-31"),
+        pay("3", "2025-01-30T00:00:00Z", "10.00"),
+    ]);
+    // T − 180 days = 2024-12-03.
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "punctuality").unwrap();
+    assert_eq!(trend.earlier, 0.5);
+    assert_eq!(trend.recent, 0.5);
+}
+
+#[test]
+fn a_question_asked_before_the_window_and_still_waiting_when_it_began_counts_in_it() {
+    let h = history(&[
+        json!({"kind":"contact.opened","at":"2024-01-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-01-02T00:00:00Z","contact":"c1","by":"a"}),
+        json!({"kind":"contact.opened","at":"2024-11-01T00:00:00Z","contact":"c2","channel":"email"}),
+        json!({"kind":"contact.opened","at":"2025-03-01T00:00:00Z","contact":"c3","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2025-03-01T05:00:00Z","contact":"c3","by":"a"}),
+    ]);
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "heard").unwrap();
+    // Before: c1 answered, c2 waiting. Since: c2 still waiting, c3 answered.
+    assert_eq!(trend.earlier, 0.5);
+    assert_eq!(trend.recent, 0.5);
+}
+
+#[test]
+fn the_recent_half_counts_promises_due_in_it_and_contacts_over_the_months_of_it() {
+    let h = history(&[
+        json!({"kind":"person.identified","at":"2023-01-01T00:00:00Z","name":"A"}),
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"old","due":"2024-02-01"}),
+        json!({"kind":"promise.kept","at":"2024-01-15T00:00:00Z","promise":"old"}),
+        // Made before the window, due in it, not kept.
+        json!({"kind":"promise.made","at":"2024-11-01T00:00:00Z","promise":"p","due":"2025-01-15"}),
+        json!({"kind":"contact.opened","at":"2025-05-01T00:00:00Z","contact":"c1","channel":"email"}),
+    ]);
+    let t = "2025-06-01T00:00:00Z";
+    assert_eq!(trend_of(&h, t, "promises_kept").unwrap().recent, 0.0);
+    // One contact in the 180 days of the window, not in the month since the first of them.
+    let load = trend_of(&h, t, "service_load").unwrap();
+    assert_eq!(load.recent, 1.0 / (180.0 / 30.4375));
+    assert_eq!(load.earlier, 0.0);
+}
