@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_menu.sql"),
     include_str!("../migrations/0005_scripts.sql"),
     include_str!("../migrations/0006_catalogue.sql"),
+    include_str!("../migrations/0007_script_words.sql"),
 ];
 
 pub struct SqliteStore {
