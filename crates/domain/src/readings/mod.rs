@@ -101,7 +101,9 @@ pub struct Readings {
 }
 
 /// The readings in the order they are shown, with the field each is ranked and trended by.
-/// `higher_is_better` only decides wording ("more often on time than 80% of people").
+/// `higher_is_better` decides whether a change is for the better — in words ("better",
+/// "worse") and in the colour of a change on the pages — never a percentile, which says only
+/// where the person falls.
 pub struct Headline {
     pub reading: &'static str,
     pub field: &'static str,
