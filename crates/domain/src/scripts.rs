@@ -17,9 +17,10 @@
 //! look alike. So a capitalised word that does not start a sentence is only a *possible* name
 //! ([`prepare`] marks it), and which possible names are names is decided pair by pair: a name
 //! is what differs between two answers of one script. When two answers are compared, the
-//! possible names of each that the other does not contain at all are masked — provided there
-//! are at most [`NAMES`] of them on each side; a word both answers contain is never a name,
-//! and answers that differ in more capitalised words than that are compared as written.
+//! possible names of each that the other does not contain at all are masked (a run of them,
+//! "Frau Anna Berg", as one name) — provided there are at most [`NAMES`] of them on each side;
+//! a word both answers contain is never a name, and answers that differ in more capitalised
+//! words than that are compared as written.
 //! Banding, which only proposes candidates, masks every possible name, so that "Dear Ann"
 //! and "Dear Bo" are proposed together.
 
@@ -72,7 +73,8 @@ fn near_known(a: &[u64], a_plain: &[u64], b: &[u64], b_plain: Option<&[u64]>) ->
         _ => match b_plain {
             Some(b_plain) => near_sets(a_plain, b_plain),
             None => {
-                // `b` has at most one shingle per word but two: too few to reach `a`?
+                // `b` has at most one shingle per word after its first two: too few to
+                // reach `a`'s size?
                 let most = b.len().saturating_sub(2).max(1);
                 if (most as f64) < SIMILAR * a_plain.len() as f64 - 1e-9 {
                     return false;
