@@ -1,7 +1,7 @@
 //! How long finding scripted answers takes: 1,000,000 answers (by default) to 200,000 people —
 //! most written from 50 templates with names, numbers and the odd word changed, the rest
-//! written for the person — masked, shingled and grouped with `scripts::detect`. Prints the
-//! time of each step and the process's peak memory.
+//! written for the person — masked (`scripts::prepare`) and grouped with `scripts::detect`.
+//! Prints the time of each step and the process's peak memory.
 //!
 //!   cargo run --release -p rapport-domain --example scripts_bench [-- COUNT]
 //!
@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use rapport_domain::scripts::{detect, masked_words, shingles};
+use rapport_domain::scripts::{detect, prepare};
 
 const WORDS: &[&str] = &[
     "order",
@@ -134,10 +134,7 @@ fn main() {
     let texts = answers(n, 0);
     let generated = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let answers: Vec<(u32, Vec<u64>)> = texts
-        .iter()
-        .map(|(p, t)| (*p, shingles(&masked_words(t))))
-        .collect();
+    let answers: Vec<(u32, Vec<u64>)> = texts.iter().map(|(p, t)| (*p, prepare(t))).collect();
     drop(texts);
     let shingled = started.elapsed().as_secs_f64();
     let started = Instant::now();
@@ -158,7 +155,7 @@ fn main() {
         })
         .unwrap_or(0);
     println!(
-        "{n} answers: generated in {generated:.1} s; masked and shingled in {shingled:.1} s; \
+        "{n} answers: generated in {generated:.1} s; masked in {shingled:.1} s; \
          detected in {detected:.1} s ({} scripts, {scripted} scripted answers); \
          masking + detection {:.1} s; peak memory {peak} MiB (including the generated texts)",
         d.scripts.len(),

@@ -538,7 +538,8 @@ pub fn describe(body: &Body) -> String {
         Body::PromiseMade { promise, due } => format!("promise {promise}, due {due}"),
         Body::PromiseKept { promise } => format!("promise {promise} kept"),
         Body::ReferralMade { referred } => format!("referred {referred}"),
-        Body::ReviewGiven { score } => format!("review: {score} of 5"),
+        // Scores are 0–10 (docs/events.md); the scale is named so that 9 never reads as 9 of 5.
+        Body::ReviewGiven { score } => format!("review: {score} of 10"),
         Body::OutreachSent { channel, topic } => match topic {
             Some(t) => format!("outreach by {channel} about {t}"),
             None => format!("outreach by {channel}"),
@@ -648,5 +649,31 @@ mod tests {
             by: crate::values::Label::parse("agent").unwrap(),
         });
         assert_eq!(s, "C-1 answered by agent");
+    }
+
+    #[test]
+    fn a_review_of_9_on_a_0_to_10_scale_reads_9_of_10() {
+        for (score, words) in [
+            (0, "review: 0 of 10"),
+            (9, "review: 9 of 10"),
+            (10, "review: 10 of 10"),
+        ] {
+            assert_eq!(describe(&Body::ReviewGiven { score }), words);
+        }
+        let c = card(&[
+            r#"{"source":"web","id":"r","person":"P-1","kind":"review.given","at":"2024-03-01T00:00:00Z","score":9}"#,
+        ]);
+        assert_eq!(c.timeline[0].summary, "review: 9 of 10");
+        let advocacy = c
+            .person_to_business
+            .iter()
+            .find(|s| s.reading == "advocacy")
+            .unwrap();
+        assert_eq!(advocacy.evidence[0].summary, "review: 9 of 10");
+        assert!(
+            advocacy.sentence.contains("the latest 9/10"),
+            "{}",
+            advocacy.sentence
+        );
     }
 }

@@ -309,7 +309,8 @@ pub struct PeopleArgs {
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 
-    /// One JSON object per line: {"person": ID, "readings": {...}}.
+    /// One JSON object per line: {"person": ID, "readings": {...}}, every figure at full
+    /// precision (the table rounds for reading).
     #[arg(long)]
     pub json: bool,
 }
@@ -325,7 +326,8 @@ pub struct ScriptsArgs {
     pub json: bool,
 
     /// Regroup every answer from its sealed text first (never needed after imports, which
-    /// group their own answers; useful after upgrading rapport).
+    /// group their own answers, nor after upgrading rapport: a ledger indexed by an earlier
+    /// way of masking regroups once by itself when first opened).
     #[arg(long)]
     pub regroup: bool,
 }

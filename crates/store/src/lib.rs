@@ -275,17 +275,18 @@ pub struct ScriptSummary {
     /// How many different people received it.
     pub people: u64,
     pub answers: u64,
-    /// How many different texts (after masking) it was sent as.
+    /// How many different texts (after masking names, numbers, addresses and links — its
+    /// *wordings*) it was sent as.
     pub variants: u64,
     pub first: Timestamp,
     pub last: Timestamp,
     /// Who sent it, most often first (at most five).
     pub by: Vec<ByCount>,
-    /// The text of its most common variant, names, numbers, addresses and links masked;
-    /// `None` when every person who received that variant has been forgotten.
+    /// The text of its most common wording, names, numbers, addresses and links masked;
+    /// `None` when every person who received that wording has been forgotten.
     pub text: Option<String>,
-    /// How many people received that very text (after masking): when more than five, it is
-    /// certainly not written for one of them.
+    /// How many people received that very wording: when more than five, it is certainly not
+    /// written for one of them.
     pub text_people: u64,
 }
 
@@ -315,7 +316,7 @@ pub struct Regrouped {
     pub answers: u64,
     /// Of those, answers with words (the others are never scripts).
     pub with_text: u64,
-    /// Different texts after masking.
+    /// Different texts after masking names, numbers, addresses and links (wordings).
     pub variants: u64,
     /// Scripts that reached more than five people.
     pub scripts: u64,

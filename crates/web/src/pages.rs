@@ -122,6 +122,16 @@ pub struct MoverView {
     pub name: Option<String>,
     pub before: String,
     pub now: String,
+    /// Whether the change is for the better *for this reading*: more disputes rising is
+    /// worse, more answers rising is better. Colour and words follow this, not the arrow.
+    pub better: bool,
+}
+
+impl MoverView {
+    /// `better` or `worse`: the CSS class and the word a screen reader says.
+    pub fn judgement(&self) -> &'static str {
+        if self.better { "better" } else { "worse" }
+    }
 }
 
 #[derive(Template)]
@@ -135,18 +145,24 @@ struct Overview {
     charts: Vec<ChartView>,
 }
 
+/// Whether a headline moving from `before` to `now` is a change for the better.
+fn better(h: &domain::readings::Headline, before: f64, now: f64) -> bool {
+    (now > before) == h.higher_is_better
+}
+
 fn is_share(field: &str) -> bool {
     field.ends_with("_share")
 }
 
 async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
     let snap = state.snapshot();
-    let mover = |m: &crate::snapshot::Mover| MoverView {
+    let mover = |h: &domain::readings::Headline, m: &crate::snapshot::Mover| MoverView {
         href: format!("/people/{}", encode(snap.people[m.rank as usize].as_str())),
         person: snap.people[m.rank as usize].to_string(),
         name: view::list_name(&state, &snap, &who.0, m.rank),
-        before: charts::num(m.before),
-        now: charts::num(m.now),
+        before: cell(Some(m.before), h.field),
+        now: cell(Some(m.now), h.field),
+        better: better(h, m.before, m.now),
     };
     let charts = HEADLINES
         .iter()
@@ -165,8 +181,18 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
                 svg: charts::histogram(d, is_share(h.field), &h.field.replace('_', " ")),
                 people: d.len(),
                 median: (!values.is_empty()).then(|| charts::num(values[values.len() / 2])),
-                rises: snap.movers[i].rises.iter().take(3).map(mover).collect(),
-                falls: snap.movers[i].falls.iter().take(3).map(mover).collect(),
+                rises: snap.movers[i]
+                    .rises
+                    .iter()
+                    .take(3)
+                    .map(|m| mover(h, m))
+                    .collect(),
+                falls: snap.movers[i]
+                    .falls
+                    .iter()
+                    .take(3)
+                    .map(|m| mover(h, m))
+                    .collect(),
             }
         })
         .collect();
@@ -215,19 +241,24 @@ struct People {
     names: bool,
 }
 
-/// The figures the people table shows: each headline, then loyalty.
-const LIST_FIELDS: &[&str] = &[
-    "punctuality.on_time_share",
-    "invoice_friction.disputed_share",
-    "service_load.contacts_per_month",
-    "advocacy.referrals",
-    "resilience.weathered_share",
-    "heard.answered_share",
-    "personal.scripted_share",
-    "made_right.apologised_share",
-    "promises_kept.kept_share",
-    "respects_choices.respected_share",
-    "loyalty.p_alive",
+/// The figures the people table shows — each headline, then loyalty — each under a heading
+/// that says what the figure is. (A reading's name is not enough: under "Personal" the
+/// scripted share read as the personal one, 100 % for someone answered only by script.)
+const LIST_FIELDS: &[(&str, &str)] = &[
+    ("punctuality.on_time_share", "On time"),
+    ("invoice_friction.disputed_share", "Invoices disputed"),
+    ("service_load.contacts_per_month", "Contacts a month"),
+    ("advocacy.referrals", "Referrals"),
+    ("resilience.weathered_share", "Stayed after incidents"),
+    ("heard.answered_share", "Questions answered"),
+    ("personal.scripted_share", "Answered by script"),
+    ("made_right.apologised_share", "Incidents apologised for"),
+    ("promises_kept.kept_share", "Promises kept"),
+    (
+        "respects_choices.respected_share",
+        "Outreach within their choices",
+    ),
+    ("loyalty.p_alive", "Still buying (p alive)"),
 ];
 
 fn list_href(q: &str, sort: Option<(usize, bool)>, page: usize) -> String {
@@ -274,24 +305,20 @@ async fn people(
         )
     })
     .await?;
-    let field_index: Vec<usize> = LIST_FIELDS
+    let (field_index, labels): (Vec<usize>, Vec<&str>) = LIST_FIELDS
         .iter()
-        .filter_map(|f| SORTABLE.iter().position(|p| p == f))
-        .collect();
+        .filter_map(|(f, label)| Some((SORTABLE.iter().position(|p| p == f)?, *label)))
+        .unzip();
     let columns = field_index
         .iter()
-        .map(|&f| {
+        .zip(&labels)
+        .map(|(&f, label)| {
             let current = query.sort.filter(|(s, _)| *s == f);
             // Clicking a column sorts high to low first; clicking again flips it.
             let desc = current.is_none_or(|(_, d)| !d);
-            let (reading, field) = SORTABLE[f].split_once('.').unwrap_or((SORTABLE[f], ""));
             Column {
-                label: reading_title(reading),
-                field: if field == "p_alive" {
-                    "p_alive"
-                } else {
-                    SORTABLE[f]
-                },
+                label: (*label).to_owned(),
+                field: SORTABLE[f],
                 href: list_href(&query.q, Some((f, desc)), 1),
                 sorted: match current {
                     Some((_, true)) => "desc",
@@ -918,6 +945,101 @@ mod tests {
     fn ids_are_encoded_for_links() {
         assert_eq!(encode("P-1"), "P-1");
         assert_eq!(encode("a/b c?\"<"), "a%2Fb%20c%3F%22%3C");
+    }
+
+    fn headline(reading: &str) -> &'static domain::readings::Headline {
+        HEADLINES.iter().find(|h| h.reading == reading).unwrap()
+    }
+
+    #[test]
+    fn a_change_is_better_or_worse_by_what_the_reading_values() {
+        for (reading, before, now, is_better) in [
+            ("invoice_friction", 0.1, 0.4, false),
+            ("invoice_friction", 0.4, 0.1, true),
+            ("service_load", 1.0, 3.0, false),
+            ("personal", 0.2, 0.9, false),
+            ("heard", 0.5, 0.9, true),
+            ("punctuality", 0.9, 0.5, false),
+            ("respects_choices", 0.2, 1.0, true),
+        ] {
+            assert_eq!(
+                better(headline(reading), before, now),
+                is_better,
+                "{reading}: {before} → {now}"
+            );
+        }
+    }
+
+    fn mover(before: f64, now: f64, reading: &str) -> MoverView {
+        MoverView {
+            href: "/people/P-1".into(),
+            person: "P-1".into(),
+            name: None,
+            before: before.to_string(),
+            now: now.to_string(),
+            better: better(headline(reading), before, now),
+        }
+    }
+
+    #[test]
+    fn the_overview_colours_rising_disputes_as_worse_and_rising_answers_as_better() {
+        let chart = |reading: &'static str, rises, falls| ChartView {
+            reading,
+            title: reading_title(reading),
+            field: headline(reading).field,
+            direction: "",
+            svg: String::new(),
+            people: 2,
+            median: None,
+            rises,
+            falls,
+        };
+        let html = Overview {
+            nav: None,
+            people: 2,
+            events: 2,
+            as_of: "2025-01-01".into(),
+            change_days: 30,
+            charts: vec![
+                chart(
+                    "invoice_friction",
+                    vec![mover(0.1, 0.5, "invoice_friction")],
+                    vec![mover(0.5, 0.0, "invoice_friction")],
+                ),
+                chart("heard", vec![mover(0.5, 1.0, "heard")], vec![]),
+            ],
+        }
+        .render()
+        .unwrap();
+        let section = |id: &str| {
+            let start = html.find(&format!("id=\"{id}\"")).unwrap();
+            html[start..].split("</section>").next().unwrap().to_owned()
+        };
+        let friction = section("invoice_friction");
+        assert!(
+            friction.contains(r#"<li class="worse"><span class="change" title="rose: worse" aria-label="rose, worse">▲</span>"#),
+            "{friction}"
+        );
+        assert!(
+            friction.contains(r#"<li class="better"><span class="change" title="fell: better" aria-label="fell, better">▼</span>"#),
+            "{friction}"
+        );
+        assert!(
+            section("heard")
+                .contains(r#"<li class="better"><span class="change" title="rose: better""#)
+        );
+    }
+
+    #[test]
+    fn the_people_list_heads_the_scripted_share_as_answered_by_script_not_personal() {
+        for (field, _) in LIST_FIELDS {
+            assert!(SORTABLE.contains(field), "{field}");
+        }
+        let personal = LIST_FIELDS
+            .iter()
+            .find(|(f, _)| *f == "personal.scripted_share")
+            .unwrap();
+        assert_eq!(personal.1, "Answered by script");
     }
 }
 

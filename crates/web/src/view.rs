@@ -155,13 +155,13 @@ pub fn list_readings(snap: &Snapshot, rank: u32) -> Value {
     Value::Object(readings)
 }
 
-/// A figure as JSON: whole numbers as integers, others rounded to 4 decimals.
+/// A figure as JSON: whole numbers as integers, others at full precision (26/27 is
+/// 0.9629629629629629, not 0.963). Rounding is for what people read, never for machines.
 pub fn number(v: f64) -> Value {
-    if (v - v.round()).abs() < 1e-12 && v.abs() < 9e15 {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
         Value::from(v as i64)
     } else {
-        serde_json::Number::from_f64((v * 10_000.0).round() / 10_000.0)
-            .map_or(Value::Null, Value::Number)
+        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
     }
 }
 
@@ -241,4 +241,23 @@ pub fn scripts(snapshot: &Snapshot, who: &Principal, limit: usize) -> store::Scr
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_figures_carry_full_precision_and_whole_numbers_stay_whole() {
+        for (v, json) in [
+            (26.0 / 27.0, "0.9629629629629629"),
+            (0.5, "0.5"),
+            (3.0, "3"),
+            (-2.0, "-2"),
+            (1e-7, "1e-7"),
+        ] {
+            assert_eq!(number(v).to_string(), json, "{v}");
+        }
+        assert_eq!(number(f64::NAN), Value::Null);
+    }
 }

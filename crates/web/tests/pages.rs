@@ -137,6 +137,21 @@ async fn the_people_page_sorts_searches_and_pages() {
 }
 
 #[tokio::test]
+async fn the_people_page_heads_the_scripted_share_as_what_it_is() {
+    let s = start().await;
+    let session = sign_in(&s, &s.agent).await;
+    let (_, html) = page(&s, &session, "/people").await;
+    // The column shows the share of answers that were scripts: headed "Personal", 100 %
+    // read as wholly personal for someone answered only by script.
+    assert!(
+        html.contains(r#"title="personal.scripted_share">Answered by script</a>"#),
+        "{html}"
+    );
+    assert!(!html.contains(">Personal</a></th>"), "{html}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn only_admins_see_the_audit_log_and_every_card_view_is_in_it() {
     let s = start().await;
     let agent = sign_in(&s, &s.agent).await;

@@ -131,11 +131,10 @@ impl<'m> Assessor<'m> {
                     return Readings::default();
                 };
                 if let Some(a) = part.readings.advocacy.as_mut() {
-                    a.referrals_active = part
-                        .referrals
-                        .iter()
-                        .filter(|(p, at)| latest.get(p.as_str()).is_some_and(|t| t > at))
-                        .count();
+                    a.referrals_active = super::person::referrals_active(
+                        part.referrals.iter().map(|(p, at)| (p, *at)).collect(),
+                        |p| latest.get(p.as_str()).copied(),
+                    );
                 }
                 part.readings
             })

@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, Trend, median, round4};
+use super::{Others, Recorded, Trend, Window, median};
 use crate::event::{Body, Outcome};
 use crate::values::{Day, Ref, Timestamp};
 
@@ -52,10 +52,15 @@ pub struct PersonalAnswers {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn personal(events: &[Recorded], others: &dyn Others) -> Option<PersonalAnswers> {
+/// `since`: count only the answers received in the recent half of a trend.
+pub(super) fn personal(
+    events: &[Recorded],
+    others: &dyn Others,
+    since: Window,
+) -> Option<PersonalAnswers> {
     let mut evidence = Vec::new();
     let mut scripted_answers = Vec::new();
-    for e in events {
+    for e in events.iter().filter(|e| since.counts(e.at)) {
         if let Body::ContactAnswered { .. } = e.body {
             evidence.push(e.seq);
             if others.scripted(e.seq) {
@@ -71,7 +76,7 @@ pub(super) fn personal(events: &[Recorded], others: &dyn Others) -> Option<Perso
     Some(PersonalAnswers {
         answers: evidence.len(),
         scripted: scripted_answers.len(),
-        scripted_share: round4(scripted_answers.len() as f64 / evidence.len() as f64),
+        scripted_share: scripted_answers.len() as f64 / evidence.len() as f64,
         scripted_answers,
         percentile: None,
         trend: None,
@@ -85,7 +90,9 @@ pub struct FirstAnswer {
     pub max: Option<f64>,
 }
 
-pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
+/// `since`: count only the contacts of the recent half of a trend: those opened in it, and
+/// those opened before it still unanswered when it began.
+pub(super) fn heard(events: &[Recorded], as_of: Timestamp, since: Window) -> Option<Heard> {
     let mut opened: Vec<(&Ref, &Recorded)> = Vec::new();
     let mut first_answer: HashMap<&Ref, &Recorded> = HashMap::default();
     let mut seen: HashSet<&Ref> = HashSet::default();
@@ -103,6 +110,10 @@ pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
             _ => {}
         }
     }
+    if let Some(s) = since.start() {
+        opened
+            .retain(|(contact, e)| e.at > s || first_answer.get(contact).is_none_or(|a| a.at > s));
+    }
     if opened.is_empty() {
         return None;
     }
@@ -119,21 +130,21 @@ pub(super) fn heard(events: &[Recorded], as_of: Timestamp) -> Option<Heard> {
             None => open_questions.push(OpenQuestion {
                 contact: (*contact).clone(),
                 opened: e.at,
-                age_days: round4(e.at.hours_until(as_of) / 24.0),
+                age_days: e.at.hours_until(as_of) / 24.0,
                 seq: e.seq,
             }),
         }
     }
     open_questions.sort_by(|a, b| b.age_days.total_cmp(&a.age_days));
     let answered = hours.len();
-    let max = hours.iter().copied().reduce(f64::max).map(round4);
+    let max = hours.iter().copied().reduce(f64::max);
     evidence.sort_unstable();
     Some(Heard {
         contacts: opened.len(),
         answered,
-        answered_share: round4(answered as f64 / opened.len() as f64),
+        answered_share: answered as f64 / opened.len() as f64,
         first_answer_hours: FirstAnswer {
-            median: median(&mut hours).map(round4),
+            median: median(&mut hours),
             max,
         },
         open_questions,
@@ -165,7 +176,9 @@ pub struct MadeRight {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
+/// `since`: count only the incidents of the recent half of a trend and the disputes upheld
+/// in it (apologies whenever they came).
+pub(super) fn made_right(events: &[Recorded], since: Window) -> Option<MadeRight> {
     let mut incidents: Vec<(&Ref, &Recorded)> = Vec::new();
     let mut seen: HashSet<&Ref> = HashSet::default();
     let mut apology: HashMap<&Ref, &Recorded> = HashMap::default();
@@ -194,9 +207,10 @@ pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
     }
     let upheld: Vec<i64> = latest_outcome
         .values()
-        .filter(|o| o.2 == Outcome::Upheld)
+        .filter(|o| o.2 == Outcome::Upheld && since.counts(o.0))
         .map(|o| o.1)
         .collect();
+    incidents.retain(|(_, e)| since.counts(e.at));
     if incidents.is_empty() && upheld.is_empty() {
         return None;
     }
@@ -219,8 +233,8 @@ pub(super) fn made_right(events: &[Recorded]) -> Option<MadeRight> {
     Some(MadeRight {
         incidents: n,
         apologised,
-        apologised_share: (n > 0).then(|| round4(apologised as f64 / n as f64)),
-        hours_to_apology: median(&mut hours).map(round4),
+        apologised_share: (n > 0).then(|| apologised as f64 / n as f64),
+        hours_to_apology: median(&mut hours),
         upheld_disputes: upheld.len(),
         unapologised,
         percentile: None,
@@ -246,7 +260,12 @@ pub struct PromisesKept {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<PromisesKept> {
+/// `since`: count only the promises that fell due in the recent half of a trend.
+pub(super) fn promises_kept(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<PromisesKept> {
     let mut made: Vec<(&Ref, Day, i64)> = Vec::new();
     let mut seen: HashSet<&Ref> = HashSet::default();
     let mut kept_at: HashMap<&Ref, &Recorded> = HashMap::default();
@@ -270,7 +289,7 @@ pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<Pro
     let mut broken = Vec::new();
     let mut evidence = Vec::new();
     for (promise, day, seq) in made {
-        if day > today {
+        if day > today || since.start().is_some_and(|s| day <= s.day()) {
             continue;
         }
         due += 1;
@@ -293,7 +312,7 @@ pub(super) fn promises_kept(events: &[Recorded], as_of: Timestamp) -> Option<Pro
     }
     evidence.sort_unstable();
     Some(PromisesKept {
-        kept_share: round4(kept as f64 / due as f64),
+        kept_share: kept as f64 / due as f64,
         due,
         kept,
         broken,

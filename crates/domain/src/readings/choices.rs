@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Recorded, Trend, round4};
+use super::{Recorded, Trend, Window};
 use crate::event::Body;
 use crate::values::Timestamp;
 
@@ -263,13 +263,18 @@ pub struct RespectsChoices {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn respects_choices(events: &[Recorded]) -> Option<RespectsChoices> {
+/// `since`: count only the outreach sent in the recent half of a trend. Every choice made
+/// before it stays in force (a consent withdrawn years ago is still withdrawn), and earlier
+/// outreach still counts towards the chosen frequency.
+pub(super) fn respects_choices(events: &[Recorded], since: Window) -> Option<RespectsChoices> {
     let mut choices = Choices::default();
     let mut outreach = 0;
     let mut conflicts = Vec::new();
     let mut evidence = Vec::new();
     for e in events {
-        if let Body::OutreachSent { channel, topic } = &e.body {
+        if let Body::OutreachSent { channel, topic } = &e.body
+            && since.counts(e.at)
+        {
             outreach += 1;
             evidence.push(e.seq);
             if let Verdict::No { reason, decided_by } =
@@ -295,7 +300,8 @@ pub(super) fn respects_choices(events: &[Recorded]) -> Option<RespectsChoices> {
     evidence.dedup();
     Some(RespectsChoices {
         outreach,
-        respected_share: round4(1.0 - conflicts.len() as f64 / outreach as f64),
+        // Respected over all, as a share of whole counts: exactly 26/27, not 1 − 1/27.
+        respected_share: (outreach - conflicts.len()) as f64 / outreach as f64,
         conflicts,
         percentile: None,
         trend: None,
@@ -351,12 +357,12 @@ mod tests {
             out("2024-03-01T00:00:00Z", "email", "newsletter"),
             out("2024-03-02T00:00:00Z", "email", "offers"),
         ]);
-        let r = respects_choices(&e).unwrap();
+        let r = respects_choices(&e, Window::ALL).unwrap();
         assert_eq!(r.outreach, 3);
         assert_eq!(r.conflicts.len(), 1);
         assert_eq!(r.conflicts[0].reason, Reason::ConsentWithdrawn);
         assert_eq!((r.conflicts[0].outreach, r.conflicts[0].choice), (3, 2));
-        assert_eq!(r.respected_share, 0.6667);
+        assert_eq!(r.respected_share, 2.0 / 3.0);
     }
 
     #[test]
@@ -369,7 +375,7 @@ mod tests {
             chose("2024-01-05T00:00:00Z", "channel", "post"),
             out("2024-01-06T00:00:00Z", "email", "offers"),
         ]);
-        let r = respects_choices(&e).unwrap();
+        let r = respects_choices(&e, Window::ALL).unwrap();
         let reasons: Vec<(i64, Reason)> =
             r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
         assert_eq!(
@@ -388,7 +394,7 @@ mod tests {
             out("2024-01-20T00:00:00Z", "email", "news"),
             out("2024-02-25T00:00:00Z", "email", "news"),
         ]);
-        let r = respects_choices(&e).unwrap();
+        let r = respects_choices(&e, Window::ALL).unwrap();
         let reasons: Vec<(i64, Reason)> =
             r.conflicts.iter().map(|c| (c.outreach, c.reason)).collect();
         // The declined offer still counts as contact for the frequency.

@@ -309,10 +309,12 @@ fn sentence(r: &Readings, reading: &str) -> String {
             Some(a) => {
                 let mut parts = Vec::new();
                 if a.referrals > 0 {
+                    // Referrals are events and the active ones are people (someone referred
+                    // twice is one person), so the sentence names each by what it counts.
                     parts.push(format!(
-                        "Referred {}, {} of whom went on to buy",
-                        plural(a.referrals, "person", "people"),
-                        a.referrals_active
+                        "Made {}; {} went on to buy",
+                        plural(a.referrals, "referral", "referrals"),
+                        plural(a.referrals_active, "referred person", "referred people")
                     ));
                 }
                 if let (Some(latest), Some(mean)) = (a.latest_review, a.mean_review) {

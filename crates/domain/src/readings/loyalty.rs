@@ -162,10 +162,6 @@ fn unit_name(u: TimeUnit) -> &'static str {
     }
 }
 
-fn round(v: f64) -> f64 {
-    super::round4(v)
-}
-
 /// Loyalty and value of one person from their events up to `as_of` (already cut there).
 pub(crate) fn loyalty_and_value(
     events: &[Recorded],
@@ -214,13 +210,13 @@ pub(crate) fn loyalty_and_value(
     let loyalty = models.purchase.as_ref().map(|(p, unit, info)| {
         let horizon = f64::from(HORIZON_DAYS) / unit.days();
         Loyalty {
-            p_alive: round(p.p_alive(&summary)),
-            expected_purchases: round(p.expected_purchases(&summary, horizon)),
+            p_alive: p.p_alive(&summary),
+            expected_purchases: p.expected_purchases(&summary, horizon),
             horizon_days: HORIZON_DAYS,
             purchases: x + 1,
             frequency: x,
-            recency_weeks: round(summary.recency * weeks),
-            age_weeks: round(summary.t * weeks),
+            recency_weeks: summary.recency * weeks,
+            age_weeks: summary.t * weeks,
             days_since_last: (end - last_day).round() as i64,
             first_purchase: date(first_day),
             last_purchase: date(last_day),
@@ -239,7 +235,7 @@ pub(crate) fn loyalty_and_value(
             ..summary
         };
         let clv = models.purchase.as_ref().map(|(p, unit, _)| {
-            round(g.clv(
+            g.clv(
                 p,
                 &s,
                 &ClvOptions {
@@ -247,11 +243,11 @@ pub(crate) fn loyalty_and_value(
                     monthly_discount_rate: CLV_MONTHLY_DISCOUNT,
                     unit: *unit,
                 },
-            ))
+            )
         });
         Value {
-            expected_spend: round(g.expected_spend(&s)),
-            mean_repeat_spend: own.map(round),
+            expected_spend: g.expected_spend(&s),
+            mean_repeat_spend: own,
             repeat_purchases: x,
             clv: clv.filter(|v| v.is_finite()),
             horizon_months: CLV_MONTHS,
@@ -405,8 +401,8 @@ mod tests {
         let (l, v) = loyalty_and_value(&cut, as_of, &cdnow());
         let l = l.unwrap();
         assert_eq!((l.purchases, l.frequency), (3, 2));
-        assert_eq!(l.recency_weeks, round(63.0 / 7.0));
-        assert_eq!(l.age_weeks, round(91.0 / 7.0));
+        assert_eq!(l.recency_weeks, 63.0 / 7.0);
+        assert_eq!(l.age_weeks, 91.0 / 7.0);
         assert_eq!(l.days_since_last, 28);
         assert_eq!(l.last_purchase, "2024-03-04");
         assert!(l.p_alive > 0.0 && l.p_alive < 1.0);

@@ -101,7 +101,9 @@ pub struct Readings {
 }
 
 /// The readings in the order they are shown, with the field each is ranked and trended by.
-/// `higher_is_better` only decides wording ("more often on time than 80% of people").
+/// `higher_is_better` decides whether a change is for the better — in words ("better",
+/// "worse") and in the colour of a change on the pages — never a percentile, which says only
+/// where the person falls.
 pub struct Headline {
     pub reading: &'static str,
     pub field: &'static str,
@@ -252,7 +254,7 @@ impl Readings {
         models: &Models,
     ) -> Readings {
         let upto = prefix_until(events, as_of);
-        let mut r = Readings::compute_window(&upto, as_of, others);
+        let mut r = Readings::compute_window(&upto, as_of, others, Window::ALL);
         let (l, v) = loyalty::loyalty_and_value(&upto, as_of, models);
         r.loyalty = l;
         r.value = v;
@@ -263,18 +265,25 @@ impl Readings {
         r
     }
 
-    fn compute_window(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Readings {
+    /// The readings as of `as_of` from `events` (all of them up to `as_of`), counting only
+    /// the items that belong to `window`.
+    fn compute_window(
+        events: &[Recorded],
+        as_of: Timestamp,
+        others: &dyn Others,
+        window: Window,
+    ) -> Readings {
         Readings {
-            punctuality: person::punctuality(events, as_of),
-            invoice_friction: person::invoice_friction(events),
-            service_load: person::service_load(events, as_of),
-            advocacy: person::advocacy(events, others),
-            resilience: person::resilience(events, as_of),
-            heard: business::heard(events, as_of),
-            personal: business::personal(events, others),
-            made_right: business::made_right(events),
-            promises_kept: business::promises_kept(events, as_of),
-            respects_choices: choices::respects_choices(events),
+            punctuality: person::punctuality(events, as_of, window),
+            invoice_friction: person::invoice_friction(events, window),
+            service_load: person::service_load(events, as_of, window),
+            advocacy: person::advocacy(events, others, window),
+            resilience: person::resilience(events, as_of, window),
+            heard: business::heard(events, as_of, window),
+            personal: business::personal(events, others, window),
+            made_right: business::made_right(events, window),
+            promises_kept: business::promises_kept(events, as_of, window),
+            respects_choices: choices::respects_choices(events, window),
             loyalty: None,
             value: None,
             ended: loyalty::ended(events),
@@ -500,12 +509,44 @@ pub fn sort_in_time(events: &mut [Recorded]) {
     }
 }
 
+/// Which of a person's items a reading counts: all of them, or only those that belong to the
+/// recent half of a trend. Either way the reading *sees* every event up to `T`, because much
+/// of what it judges by is state that stays in force until changed: a consent withdrawn
+/// two years ago still forbids today's newsletter, a frequency chosen long ago still limits
+/// this month's outreach, an invoice left unpaid before the window is still open in it, a
+/// question asked before it may still be waiting. Reading the window's events alone would
+/// forget all of that and call the period better for it. What belongs to the window is
+/// written per reading in docs/readings.md ("Trend").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Window(Option<Timestamp>);
+
+impl Window {
+    /// Everything counts: the reading as of `T`.
+    pub(crate) const ALL: Window = Window(None);
+
+    /// Only what belongs to `(start, T]`.
+    pub(crate) fn after(start: Timestamp) -> Window {
+        Window(Some(start))
+    }
+
+    /// When the window begins (exclusive), if it is not everything.
+    pub(crate) fn start(self) -> Option<Timestamp> {
+        self.0
+    }
+
+    /// Whether something that happened at `at` happened in the window.
+    pub(crate) fn counts(self, at: Timestamp) -> bool {
+        self.0.is_none_or(|s| at > s)
+    }
+}
+
 /// The person's own trend in one reading: the last 180 days against all earlier history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trend {
     /// The headline field compared.
     pub field: &'static str,
-    /// The reading over events in the last 180 days before `T`, evaluated at `T`.
+    /// The reading over the last 180 days before `T`, evaluated at `T`: what belongs to that
+    /// period counted, with every earlier event still known (see [`Window`]).
     pub recent: f64,
     /// The reading over all events up to 180 days before `T`, evaluated then.
     pub earlier: f64,
@@ -513,29 +554,18 @@ pub struct Trend {
     pub change: f64,
 }
 
-/// Computes the trend of every reading for one person (see [`Trend`]).
+/// Computes the trend of every reading for one person (see [`Trend`]). The earlier half is
+/// the reading as of `T − 180 days`; the recent half counts what belongs to the last 180 days
+/// while seeing everything before them ([`Window`]).
 pub fn trends(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Vec<Option<Trend>> {
     let cut = as_of.plus_days(-TREND_DAYS);
     let upto = prefix_until(events, as_of);
-    let (earlier, recent): (
-        std::borrow::Cow<'_, [Recorded]>,
-        std::borrow::Cow<'_, [Recorded]>,
-    ) = if upto.is_sorted_by_key(|e| e.at) {
-        let n = upto.partition_point(|e| e.at <= cut);
-        (
-            std::borrow::Cow::Borrowed(&upto[..n]),
-            std::borrow::Cow::Borrowed(&upto[n..]),
-        )
-    } else {
-        let (a, b): (Vec<Recorded>, Vec<Recorded>) =
-            upto.iter().cloned().partition(|e| e.at <= cut);
-        (std::borrow::Cow::Owned(a), std::borrow::Cow::Owned(b))
-    };
-    if earlier.is_empty() || recent.is_empty() {
+    let earlier = prefix_until(&upto, cut);
+    if earlier.is_empty() || earlier.len() == upto.len() {
         return HEADLINES.iter().map(|_| None).collect();
     }
-    let then = Readings::compute_window(&earlier, cut, others);
-    let now = Readings::compute_window(&recent, as_of, others);
+    let then = Readings::compute_window(&earlier, cut, others, Window::ALL);
+    let now = Readings::compute_window(&upto, as_of, others, Window::after(cut));
     HEADLINES
         .iter()
         .map(|h| {
@@ -624,11 +654,6 @@ pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     } else {
         (values[n / 2 - 1] + values[n / 2]) / 2.0
     })
-}
-
-/// Rounds for display and JSON: enough digits to be exact where it matters, no float noise.
-pub(crate) fn round4(v: f64) -> f64 {
-    (v * 10_000.0).round() / 10_000.0
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
-use super::{Others, Recorded, Trend, round4};
+use super::{Others, Recorded, Trend, Window};
 use crate::event::{Body, Outcome};
-use crate::values::{Amount, Currency, Day, Ref, Timestamp, days};
+use crate::values::{Amount, Currency, Day, PersonId, Ref, Timestamp, days};
 
 /// An amount per currency; invoices in different currencies are never added together.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -66,6 +66,7 @@ pub struct Punctuality {
 
 struct Invoice {
     seq: i64,
+    at: Timestamp,
     amount: Amount,
     currency: Currency,
     due: Day,
@@ -73,7 +74,13 @@ struct Invoice {
     settled: Option<Timestamp>,
 }
 
-pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punctuality> {
+/// `since`: count only the invoices of the recent half of a trend — due after it, or still
+/// open at it — with every earlier invoice and payment still known (see [`super::Window`]).
+pub(super) fn punctuality(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<Punctuality> {
     let mut invoices: HashMap<&Ref, Invoice> = HashMap::default();
     let mut order: Vec<&Ref> = Vec::new();
     let mut payments: Vec<&Recorded> = Vec::new();
@@ -90,6 +97,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
                     invoice,
                     Invoice {
                         seq: e.seq,
+                        at: e.at,
                         amount: *amount,
                         currency: *currency,
                         due: *due,
@@ -109,6 +117,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
     payments.sort_by_key(|e| (e.at, e.seq));
     let mut evidence = Vec::new();
     let mut unmatched = 0;
+    let mut payments_counted = 0;
     for p in payments {
         let Body::PaymentReceived {
             invoice,
@@ -118,9 +127,14 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         else {
             continue;
         };
+        // Every payment settles its invoice; only those in the window are this period's.
+        let counted = since.counts(p.at);
+        payments_counted += usize::from(counted);
         match invoices.get_mut(invoice) {
             Some(inv) if currency.is_none_or(|c| c == inv.currency) => {
-                evidence.push(p.seq);
+                if counted {
+                    evidence.push(p.seq);
+                }
                 if inv.settled.is_none() {
                     inv.paid = inv.paid.saturating_add(*amount);
                     if inv.paid >= inv.amount {
@@ -128,11 +142,21 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
                     }
                 }
             }
-            _ => {
+            _ if counted => {
                 unmatched += 1;
                 evidence.push(p.seq);
             }
+            _ => {}
         }
+    }
+    // An invoice belongs to the period when it was issued or falls due in it, or was still
+    // open when it began: an invoice left unpaid before the window is this period's too.
+    let belongs = |inv: &Invoice| match since.start() {
+        None => true,
+        Some(s) => inv.at > s || inv.due > s.day() || inv.settled.is_none_or(|at| at > s),
+    };
+    if payments_counted == 0 && !invoices.values().any(belongs) {
+        return None;
     }
     let today = as_of.day();
     let mut due = 0usize;
@@ -145,7 +169,7 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
     let mut late = Vec::new();
     for r in &order {
         let inv = &invoices[*r];
-        if inv.due > today {
+        if inv.due > today || !belongs(inv) {
             continue;
         }
         evidence.push(inv.seq);
@@ -182,14 +206,14 @@ pub(super) fn punctuality(events: &[Recorded], as_of: Timestamp) -> Option<Punct
         (None, None)
     } else {
         (
-            Some(round4(on_time as f64 / due as f64)),
-            Some(round4(late_sum as f64 / due as f64)),
+            Some(on_time as f64 / due as f64),
+            Some(late_sum as f64 / due as f64),
         )
     };
     Some(Punctuality {
         on_time_share,
         mean_days_late,
-        weighted_days_late: (weight > 0.0).then(|| round4(weighted / weight)),
+        weighted_days_late: (weight > 0.0).then(|| weighted / weight),
         open_overdue: OpenOverdue {
             count: open_count,
             amount: MoneyByCurrency::from_sums(&open_sums),
@@ -226,13 +250,19 @@ pub struct InvoiceFriction {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
+/// `since`: count only the invoices issued in the recent half of a trend (their disputes
+/// whenever they came).
+pub(super) fn invoice_friction(events: &[Recorded], since: Window) -> Option<InvoiceFriction> {
+    let mut seen: HashSet<&Ref> = HashSet::default();
     let mut issued: HashSet<&Ref> = HashSet::default();
     let mut evidence = Vec::new();
     for e in events {
+        // The first issue of a reference decides, even when it lies before the window.
         if let Body::InvoiceIssued { invoice, .. } = &e.body
-            && issued.insert(invoice)
+            && seen.insert(invoice)
+            && since.counts(e.at)
         {
+            issued.insert(invoice);
             evidence.push(e.seq);
         }
     }
@@ -271,8 +301,8 @@ pub(super) fn invoice_friction(events: &[Recorded]) -> Option<InvoiceFriction> {
     let n = issued.len() as f64;
     evidence.sort_unstable();
     Some(InvoiceFriction {
-        disputed_share: round4(disputed.len() as f64 / n),
-        friction_share: round4(not_upheld as f64 / n),
+        disputed_share: disputed.len() as f64 / n,
+        friction_share: not_upheld as f64 / n,
         invoices: issued.len(),
         disputed: disputed.len(),
         not_upheld,
@@ -303,13 +333,31 @@ pub struct ServiceLoad {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<ServiceLoad> {
+/// `since`: count only the contacts opened in the recent half of a trend, over the months of
+/// it the person was with us.
+pub(super) fn service_load(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<ServiceLoad> {
     let first = events.iter().map(|e| e.at).min()?;
+    if !events.iter().any(|e| since.counts(e.at)) {
+        return None;
+    }
+    let first = since.start().map_or(first, |s| first.max(s));
     let mut contacts = 0;
     let mut caused = 0;
     let mut evidence = Vec::new();
+    // The first contact.opened with a reference counts; a repeat of it (a re-sent export, a
+    // second system logging the same conversation) is ignored, as heard ignores it.
+    let mut seen: HashSet<&Ref> = HashSet::default();
     for e in events {
-        if let Body::ContactOpened { caused_by, .. } = &e.body {
+        if let Body::ContactOpened {
+            contact, caused_by, ..
+        } = &e.body
+            && seen.insert(contact)
+            && since.counts(e.at)
+        {
             if caused_by.is_some() {
                 caused += 1;
             } else {
@@ -321,8 +369,8 @@ pub(super) fn service_load(events: &[Recorded], as_of: Timestamp) -> Option<Serv
     let active_months = (days(first.day(), as_of.day()) as f64 / DAYS_PER_MONTH).max(1.0);
     Some(ServiceLoad {
         contacts,
-        contacts_per_month: round4(contacts as f64 / active_months),
-        active_months: round4(active_months),
+        contacts_per_month: contacts as f64 / active_months,
+        active_months,
         caused_by_business: caused,
         percentile: None,
         trend: None,
@@ -347,21 +395,24 @@ pub struct Advocacy {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advocacy> {
+/// `since`: count only the referrals and reviews made in the recent half of a trend.
+pub(super) fn advocacy(
+    events: &[Recorded],
+    others: &dyn Others,
+    since: Window,
+) -> Option<Advocacy> {
     let mut referrals = 0;
-    let mut active = 0;
+    let mut referred_at: Vec<(&PersonId, Timestamp)> = Vec::new();
     let mut latest: Option<(Timestamp, i64, u8)> = None;
     let mut sum = 0u32;
     let mut reviews = 0;
     let mut evidence = Vec::new();
-    for e in events {
+    for e in events.iter().filter(|e| since.counts(e.at)) {
         match &e.body {
             Body::ReferralMade { referred } => {
                 referrals += 1;
                 evidence.push(e.seq);
-                if others.last_transaction(referred).is_some_and(|t| t > e.at) {
-                    active += 1;
-                }
+                referred_at.push((referred, e.at));
             }
             Body::ReviewGiven { score } => {
                 reviews += 1;
@@ -377,16 +428,32 @@ pub(super) fn advocacy(events: &[Recorded], others: &dyn Others) -> Option<Advoc
     if referrals == 0 && reviews == 0 {
         return None;
     }
+    let active = referrals_active(referred_at, |p| others.last_transaction(p));
     Some(Advocacy {
         referrals,
         referrals_active: active,
         latest_review: latest.map(|l| l.2),
-        mean_review: (reviews > 0).then(|| round4(f64::from(sum) / reviews as f64)),
+        mean_review: (reviews > 0).then(|| f64::from(sum) / reviews as f64),
         reviews,
         percentile: None,
         trend: None,
         evidence,
     })
+}
+
+/// `referrals_active`: the referred *people* (not referral events) whose latest order or
+/// invoice came after they were first referred. Someone referred twice who then buys is one
+/// active referral.
+pub(super) fn referrals_active(
+    mut referred_at: Vec<(&PersonId, Timestamp)>,
+    last_transaction: impl Fn(&PersonId) -> Option<Timestamp>,
+) -> usize {
+    referred_at.sort_unstable();
+    referred_at.dedup_by(|later, first| later.0 == first.0);
+    referred_at
+        .iter()
+        .filter(|(p, at)| last_transaction(p).is_some_and(|t| t > *at))
+        .count()
 }
 
 /// Days after an incident in which staying counts, and before `T` it must lie.
@@ -409,7 +476,13 @@ pub struct Resilience {
     pub evidence: Vec<i64>,
 }
 
-pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resilience> {
+/// `since`: count only the incidents of the recent half of a trend (staying after them is
+/// looked for up to `T`, as always).
+pub(super) fn resilience(
+    events: &[Recorded],
+    as_of: Timestamp,
+    since: Window,
+) -> Option<Resilience> {
     let limit = as_of.plus_days(-WEATHER_DAYS);
     let apologised: HashSet<&Ref> = events
         .iter()
@@ -437,7 +510,7 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
         let Body::IncidentOccurred { incident } = &e.body else {
             continue;
         };
-        if e.at > limit || !seen.insert(incident) {
+        if e.at > limit || !seen.insert(incident) || !since.counts(e.at) {
             continue;
         }
         n += 1;
@@ -459,11 +532,11 @@ pub(super) fn resilience(events: &[Recorded], as_of: Timestamp) -> Option<Resili
     if n == 0 {
         return None;
     }
-    let share = |a: usize, b: usize| (b > 0).then(|| round4(a as f64 / b as f64));
+    let share = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
     evidence.sort_unstable();
     evidence.dedup();
     Some(Resilience {
-        weathered_share: round4(w as f64 / n as f64),
+        weathered_share: w as f64 / n as f64,
         incidents: n,
         weathered: w,
         with_apology: share(wa, na),

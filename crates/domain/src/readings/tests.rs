@@ -163,8 +163,8 @@ fn contacts_caused_by_an_incident_are_not_the_person_s_load() {
         .unwrap();
     assert_eq!(l.contacts, 1);
     assert_eq!(l.caused_by_business, 1);
-    assert_eq!(l.active_months, round4(182.0 / 30.4375));
-    assert_eq!(l.contacts_per_month, round4(1.0 / (182.0 / 30.4375)));
+    assert_eq!(l.active_months, 182.0 / 30.4375);
+    assert_eq!(l.contacts_per_month, 1.0 / (182.0 / 30.4375));
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn resilience_counts_only_incidents_ninety_days_old_and_splits_by_apology() {
         .unwrap();
     assert_eq!(r.incidents, 3);
     assert_eq!(r.weathered, 2);
-    assert_eq!(r.weathered_share, round4(2.0 / 3.0));
+    assert_eq!(r.weathered_share, 2.0 / 3.0);
     assert_eq!(r.with_apology, Some(1.0));
     assert_eq!(r.without_apology, Some(0.5));
 }
@@ -254,7 +254,7 @@ fn heard_measures_answers_and_keeps_open_questions_with_their_age() {
         .heard
         .unwrap();
     assert_eq!(r.contacts, 3);
-    assert_eq!(r.answered_share, round4(2.0 / 3.0));
+    assert_eq!(r.answered_share, 2.0 / 3.0);
     assert_eq!(r.first_answer_hours.median, Some(13.0));
     assert_eq!(r.first_answer_hours.max, Some(24.0));
     assert_eq!(r.open_questions.len(), 1);
@@ -275,7 +275,7 @@ fn made_right_counts_apologies_and_their_speed() {
         .made_right
         .unwrap();
     assert_eq!(m.incidents, 3);
-    assert_eq!(m.apologised_share, Some(round4(2.0 / 3.0)));
+    assert_eq!(m.apologised_share, Some(2.0 / 3.0));
     assert_eq!(m.hours_to_apology, Some(20.0));
     assert_eq!(m.unapologised, vec![Ref::parse("i3").unwrap()]);
 }
@@ -295,7 +295,7 @@ fn a_promise_is_kept_only_on_or_before_its_due_day() {
         .unwrap();
     assert_eq!(p.due, 3);
     assert_eq!(p.kept, 1);
-    assert_eq!(p.kept_share, round4(1.0 / 3.0));
+    assert_eq!(p.kept_share, 1.0 / 3.0);
     assert_eq!(
         p.broken,
         vec![Ref::parse("b").unwrap(), Ref::parse("c").unwrap()]
@@ -497,4 +497,225 @@ fn personal_is_the_share_of_answers_that_were_scripts() {
             .personal
             .is_none()
     );
+}
+
+#[test]
+fn a_contact_opened_three_times_with_one_reference_is_one_contact_in_service_load_and_heard() {
+    let opened = |at: &str, caused_by: Option<&str>| {
+        let mut v = json!({"kind":"contact.opened","at":at,"contact":"c1","channel":"email"});
+        if let Some(c) = caused_by {
+            v["caused_by"] = json!(c);
+        }
+        v
+    };
+    let h = history(&[
+        opened("2024-02-01T00:00:00Z", None),
+        opened("2024-02-02T00:00:00Z", None),
+        // A repeat claiming another cause changes nothing: the first decides.
+        opened("2024-02-03T00:00:00Z", Some("i1")),
+        json!({"kind":"contact.opened","at":"2024-02-04T00:00:00Z","contact":"c2","channel":"email","caused_by":"i1"}),
+        json!({"kind":"contact.opened","at":"2024-02-05T00:00:00Z","contact":"c2","channel":"email"}),
+    ]);
+    let r = Readings::compute(&h, at("2024-02-10T00:00:00Z"), &NoOthers);
+    let load = r.service_load.unwrap();
+    assert_eq!((load.contacts, load.caused_by_business), (1, 1));
+    assert_eq!(load.evidence, vec![0]);
+    assert_eq!(r.heard.unwrap().contacts, 2);
+}
+
+#[test]
+fn a_person_referred_twice_who_then_buys_is_one_active_referral() {
+    let h = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-01-15T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-01-20T00:00:00Z","referred":"other"}),
+    ]);
+    // One person's own pass, with the buyers known.
+    let others = Buyers(vec![("friend", "2024-02-01T00:00:00Z")]);
+    let a = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others)
+        .advocacy
+        .unwrap();
+    assert_eq!((a.referrals, a.referrals_active), (3, 1));
+    let r = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others);
+    assert_eq!(
+        explain(&r)[3].sentence,
+        "Made 3 referrals; 1 referred person went on to buy."
+    );
+    // Everyone's pass.
+    let people = vec![
+        PersonId::parse("a").unwrap(),
+        PersonId::parse("friend").unwrap(),
+    ];
+    let friend = history(&[
+        json!({"kind":"order.placed","at":"2024-02-01T00:00:00Z","order":"o","amount":"5.00"}),
+    ]);
+    let all = assess_all(&people, &[h, friend], at("2024-06-01T00:00:00Z"));
+    let a = all[0].advocacy.as_ref().unwrap();
+    assert_eq!((a.referrals, a.referrals_active), (3, 1));
+}
+
+#[test]
+fn a_referred_person_who_bought_between_two_referrals_is_active_since_the_first() {
+    let h = history(&[
+        json!({"kind":"referral.made","at":"2024-01-01T00:00:00Z","referred":"friend"}),
+        json!({"kind":"referral.made","at":"2024-03-01T00:00:00Z","referred":"friend"}),
+    ]);
+    let others = Buyers(vec![("friend", "2024-02-01T00:00:00Z")]);
+    let a = Readings::compute(&h, at("2024-06-01T00:00:00Z"), &others)
+        .advocacy
+        .unwrap();
+    assert_eq!(a.referrals_active, 1);
+}
+
+#[test]
+fn shares_carry_full_precision_in_json_26_of_27_is_not_0_963() {
+    let mut events = Vec::new();
+    for i in 0..27 {
+        let day = format!("2024-01-{:02}T00:00:00Z", i + 1);
+        events.push(
+            json!({"kind":"contact.opened","at":day,"contact":format!("c{i}"),"channel":"email"}),
+        );
+        if i > 0 {
+            events.push(
+                json!({"kind":"contact.answered","at":day,"contact":format!("c{i}"),"by":"a"}),
+            );
+        }
+        events.push(json!({"kind":"outreach.sent","at":day,"channel":"email","topic":"news"}));
+        if i == 0 {
+            events.push(json!({"kind":"consent.withdrawn","at":day,"purpose":"news"}));
+        }
+        if i == 1 {
+            events.push(json!({"kind":"consent.given","at":day,"purpose":"news"}));
+        }
+    }
+    let r = Readings::compute(&history(&events), at("2024-03-01T00:00:00Z"), &NoOthers);
+    let v = serde_json::to_value(&r).unwrap();
+    // 26 of 27 questions answered; 26 of 27 outreach kept to the choices (the one sent after
+    // the withdrawal went against them).
+    assert_eq!(v["heard"]["answered_share"], json!(26.0 / 27.0));
+    assert_eq!(v["respects_choices"]["respected_share"], json!(26.0 / 27.0));
+    assert_eq!(
+        v["heard"]["answered_share"].to_string(),
+        "0.9629629629629629"
+    );
+    // Rounding is for the sentence, not the figure.
+    assert!(
+        explain(&r)[5]
+            .sentence
+            .starts_with("26 of 27 questions answered")
+    );
+}
+
+/// The trend of one headline, by reading name.
+fn trend_of(h: &[Recorded], t: &str, reading: &str) -> Option<Trend> {
+    let i = HEADLINES.iter().position(|x| x.reading == reading).unwrap();
+    trends(h, at(t), &NoOthers).swap_remove(i)
+}
+
+#[test]
+fn a_consent_withdrawn_before_the_window_still_holds_in_it_so_the_trend_is_not_better() {
+    // The review's case: consent withdrawn in 2024; 35 of 36 outreach went against it, most
+    // of them in the last 180 days.
+    let out =
+        |day: &str| json!({"kind":"outreach.sent","at":day,"channel":"email","topic":"offers"});
+    let mut events = vec![
+        out("2024-01-10T00:00:00Z"),
+        json!({"kind":"consent.withdrawn","at":"2024-02-01T00:00:00Z","purpose":"all"}),
+    ];
+    for month in 3..=7 {
+        events.push(out(&format!("2024-{month:02}-15T00:00:00Z")));
+    }
+    for i in 0..30 {
+        events.push(out(&format!(
+            "2025-{:02}-{:02}T00:00:00Z",
+            1 + i / 6,
+            1 + (i % 6) * 4
+        )));
+    }
+    let h = history(&events);
+    let t = "2025-06-01T00:00:00Z";
+    let r = Readings::compute(&h, at(t), &NoOthers)
+        .respects_choices
+        .unwrap();
+    assert_eq!((r.outreach, r.conflicts.len()), (36, 35));
+    let trend = trend_of(&h, t, "respects_choices").unwrap();
+    // Before the window: 1 of 6 kept to the choices; in it, none of 30.
+    assert_eq!(trend.earlier, 1.0 / 6.0);
+    assert_eq!(trend.recent, 0.0);
+    assert!(trend.change < 0.0);
+    let mut readings = Readings::compute(&h, at(t), &NoOthers);
+    readings.set_standing(9, Some(50.0), Some(trend));
+    let standing = explain(&readings)[9].standing.clone().unwrap();
+    assert!(standing.ends_with("(worse)"), "{standing}");
+}
+
+#[test]
+fn a_frequency_and_a_channel_chosen_before_the_window_still_hold_in_it() {
+    let out = |day: &str, channel: &str| json!({"kind":"outreach.sent","at":day,"channel":channel,"topic":"news"});
+    let h = history(&[
+        json!({"kind":"menu.chosen","at":"2024-01-01T00:00:00Z","item":"frequency","option":"monthly"}),
+        json!({"kind":"menu.chosen","at":"2024-01-01T00:00:00Z","item":"channel","option":"post"}),
+        out("2024-02-01T00:00:00Z", "post"),
+        out("2024-03-05T00:00:00Z", "post"),
+        // In the window: a second letter within the month, and an e-mail.
+        out("2024-12-28T00:00:00Z", "post"),
+        out("2025-01-10T00:00:00Z", "post"),
+        out("2025-03-01T00:00:00Z", "email"),
+        out("2025-04-15T00:00:00Z", "post"),
+    ]);
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "respects_choices").unwrap();
+    assert_eq!(trend.earlier, 1.0);
+    assert_eq!(trend.recent, 2.0 / 4.0);
+}
+
+#[test]
+fn an_invoice_left_open_before_the_window_counts_in_it_and_one_settled_before_does_not() {
+    let h = history(&[
+        // Settled on time long ago: the earlier half only.
+        inv("1", "2024-01-01T00:00:00Z", "10.00", "2024-01-31"),
+        pay("1", "2024-01-20T00:00:00Z", "10.00"),
+        // Due before the window and still unpaid when it began: late in both halves.
+        inv("2", "2024-06-01T00:00:00Z", "10.00", "2024-06-30"),
+        pay("2", "2025-02-01T00:00:00Z", "10.00"),
+        // Due and paid on time in the window.
+        inv("3", "2025-01-01T00:00:00Z", "10.00", "2025-01-31"),
+        pay("3", "2025-01-30T00:00:00Z", "10.00"),
+    ]);
+    // T − 180 days = 2024-12-03.
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "punctuality").unwrap();
+    assert_eq!(trend.earlier, 0.5);
+    assert_eq!(trend.recent, 0.5);
+}
+
+#[test]
+fn a_question_asked_before_the_window_and_still_waiting_when_it_began_counts_in_it() {
+    let h = history(&[
+        json!({"kind":"contact.opened","at":"2024-01-01T00:00:00Z","contact":"c1","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2024-01-02T00:00:00Z","contact":"c1","by":"a"}),
+        json!({"kind":"contact.opened","at":"2024-11-01T00:00:00Z","contact":"c2","channel":"email"}),
+        json!({"kind":"contact.opened","at":"2025-03-01T00:00:00Z","contact":"c3","channel":"email"}),
+        json!({"kind":"contact.answered","at":"2025-03-01T05:00:00Z","contact":"c3","by":"a"}),
+    ]);
+    let trend = trend_of(&h, "2025-06-01T00:00:00Z", "heard").unwrap();
+    // Before: c1 answered, c2 waiting. Since: c2 still waiting, c3 answered.
+    assert_eq!(trend.earlier, 0.5);
+    assert_eq!(trend.recent, 0.5);
+}
+
+#[test]
+fn the_recent_half_counts_promises_due_in_it_and_contacts_over_the_months_of_it() {
+    let h = history(&[
+        json!({"kind":"person.identified","at":"2023-01-01T00:00:00Z","name":"A"}),
+        json!({"kind":"promise.made","at":"2024-01-01T00:00:00Z","promise":"old","due":"2024-02-01"}),
+        json!({"kind":"promise.kept","at":"2024-01-15T00:00:00Z","promise":"old"}),
+        // Made before the window, due in it, not kept.
+        json!({"kind":"promise.made","at":"2024-11-01T00:00:00Z","promise":"p","due":"2025-01-15"}),
+        json!({"kind":"contact.opened","at":"2025-05-01T00:00:00Z","contact":"c1","channel":"email"}),
+    ]);
+    let t = "2025-06-01T00:00:00Z";
+    assert_eq!(trend_of(&h, t, "promises_kept").unwrap().recent, 0.0);
+    // One contact in the 180 days of the window, not in the month since the first of them.
+    let load = trend_of(&h, t, "service_load").unwrap();
+    assert_eq!(load.recent, 1.0 / (180.0 / 30.4375));
+    assert_eq!(load.earlier, 0.0);
 }

@@ -49,7 +49,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_menu.sql"),
     include_str!("../migrations/0005_scripts.sql"),
     include_str!("../migrations/0006_catalogue.sql"),
-    include_str!("../migrations/0007_tombstones.sql"),
+    include_str!("../migrations/0007_script_words.sql"),
+    include_str!("../migrations/0008_tombstones.sql"),
 ];
 
 pub struct SqliteStore {

@@ -5,7 +5,11 @@
 //! transaction: an import of a thousand answers costs a thousand answers, whatever the size of
 //! the ledger. The figures of the scripts it touched are recomputed from their answers. The
 //! whole index can also be rebuilt from the sealed texts ([`SqliteStore::regroup`]), which a
-//! ledger made before the index existed gets once, when it is first opened.
+//! ledger gets once, when it is first opened, if its index is missing or was made by an
+//! earlier way of masking (a migration then clears it: `0007_script_words.sql`).
+//!
+//! A variant is kept as its words ([`scripts::prepare`]: hashes, possible names marked), not
+//! as shingles: which words are names is only decided when two variants are compared.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,11 +28,13 @@ const RECOUNT_ALL: usize = 2_000;
 /// The meta key that says the index holds every answer of the ledger.
 const INDEXED: &str = "scripts_indexed";
 
-/// Answers of one import waiting to be grouped: identical shingle sets kept once.
+/// Answers of one import waiting to be grouped: identical words kept once.
 #[derive(Default)]
 pub(super) struct NewAnswers {
     keys: HashMap<u64, u32>,
     sets: Vec<Vec<u64>>,
+    /// Each set's wording ([`scripts::wording_key`]).
+    wordings: Vec<u64>,
     rows: Vec<AnswerRow>,
 }
 
@@ -41,15 +47,17 @@ struct AnswerRow {
 }
 
 impl NewAnswers {
-    /// Adds an answer; one without words is never a script and is not indexed.
-    pub(super) fn add(&mut self, seq: i64, person: i64, at: i64, by: &str, shingles: Vec<u64>) {
-        if shingles.is_empty() {
+    /// Adds an answer by its words ([`scripts::prepare`]); one without words is never a
+    /// script and is not indexed.
+    pub(super) fn add(&mut self, seq: i64, person: i64, at: i64, by: &str, words: Vec<u64>) {
+        if words.is_empty() {
             return;
         }
-        let key = scripts::variant_key(&shingles);
-        let sets = &mut self.sets;
+        let key = scripts::variant_key(&words);
+        let (sets, wordings) = (&mut self.sets, &mut self.wordings);
         let set = *self.keys.entry(key).or_insert_with(|| {
-            sets.push(shingles);
+            wordings.push(scripts::wording_key(&words));
+            sets.push(words);
             (sets.len() - 1) as u32
         });
         self.rows.push(AnswerRow {
@@ -66,7 +74,8 @@ impl NewAnswers {
     }
 }
 
-/// The shingles a contact.answered event's text gives; `None` for other events.
+/// What the index takes of a contact.answered event's text — its words, hashed, possible names
+/// marked ([`scripts::prepare`]); `None` for other events.
 pub(crate) fn answer_shingles(e: &domain::NewEvent) -> Option<Vec<u64>> {
     match &e.body {
         domain::Body::ContactAnswered { .. } => Some(
@@ -94,7 +103,7 @@ fn decode(blob: &[u8]) -> Vec<u64> {
 struct Tables<'c> {
     variant: Statement<'c>,
     band: Statement<'c>,
-    shingles: Statement<'c>,
+    words: Statement<'c>,
 }
 
 impl Index for Tables<'_> {
@@ -113,8 +122,8 @@ impl Index for Tables<'_> {
             .collect()
     }
 
-    fn shingles(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
-        self.shingles
+    fn words(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
+        self.words
             .query_row(params![variant], |r| {
                 let blob = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
                 Ok((decode(blob), r.get(1)?))
@@ -141,7 +150,7 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
             "SELECT variant FROM script_bands WHERE key = ?1 LIMIT {}",
             scripts::PER_BUCKET
         ))?,
-        shingles: conn.prepare("SELECT shingles, script FROM script_variants WHERE id = ?1")?,
+        words: conn.prepare("SELECT words, script FROM script_variants WHERE id = ?1")?,
     };
     let grouping = scripts::group(&answers.sets, next_id, &mut tables)?;
     drop(tables);
@@ -157,7 +166,8 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
     }
     {
         let mut variant = conn.prepare(
-            "INSERT INTO script_variants (id, key, script, shingles) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO script_variants (id, key, script, wording, words)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         let mut band =
             conn.prepare("INSERT OR IGNORE INTO script_bands (key, variant) VALUES (?1, ?2)")?;
@@ -167,6 +177,7 @@ pub(super) fn index(conn: &Connection, answers: NewAnswers) -> Result<(), StoreE
                 v.id,
                 v.key as i64,
                 v.script,
+                answers.wordings[v.set] as i64,
                 encode(&answers.sets[v.set])
             ])?;
             bands.extend(v.bands.iter().map(|b| (*b as i64, v.id)));
@@ -281,7 +292,7 @@ pub(super) fn forget(conn: &Connection, person: i64) -> Result<(), StoreError> {
         }
         let set: Option<Vec<u8>> = conn
             .query_row(
-                "SELECT shingles FROM script_variants WHERE id = ?1",
+                "SELECT words FROM script_variants WHERE id = ?1",
                 params![variant],
                 |r| r.get(0),
             )
@@ -401,7 +412,8 @@ impl SqliteStore {
             total += add_chunk(&mut answers, chunk)?;
         }
         let indexed = answers.rows.len() as u64;
-        let variants = answers.sets.len() as u64;
+        // Different texts once names are masked too: what a script's variants count.
+        let variants = answers.wordings.iter().collect::<HashSet<_>>().len() as u64;
         index(&tx, answers)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, 'yes')
@@ -469,7 +481,7 @@ impl SqliteStore {
                 })?
                 .collect::<Result<_, _>>()?;
             let variants: i64 = self.conn.query_row(
-                "SELECT COUNT(*) FROM script_variants WHERE script = ?1",
+                "SELECT COUNT(DISTINCT wording) FROM script_variants WHERE script = ?1",
                 params![id],
                 |r| r.get(0),
             )?;
@@ -497,31 +509,65 @@ impl SqliteStore {
         })
     }
 
-    /// A script's text as one answer of its most widely sent variant says it, masked, with
-    /// how many people received that very variant; `None` if no answer of it can be opened
-    /// (their people forgotten).
+    /// A script's text as one answer of its most widely sent wording says it, masked, with
+    /// how many people received that wording; `None` if no answer of it can be opened (their
+    /// people forgotten). Which capitalised words are names is told by comparing it with
+    /// answers of the same wording to other people (other variants first: the names differ
+    /// there), as [`scripts::masked_text`] does.
     fn representative(&mut self, script: i64) -> Result<Option<(String, u64)>, StoreError> {
-        let candidates: Vec<(String, String, String, Vec<u8>, i64)> = self
+        let top: Option<(i64, i64)> = self
             .conn
             .prepare_cached(
-                "WITH common AS MATERIALIZED (
-                     SELECT a.variant, COUNT(DISTINCT a.person) AS n FROM script_variants v
-                     JOIN script_answers a ON a.variant = v.id
-                     WHERE v.script = ?1 GROUP BY a.variant ORDER BY n DESC, a.variant LIMIT 1),
-                 some AS MATERIALIZED (
-                     SELECT a.seq, a.person, c.n FROM common c
-                     JOIN script_answers a ON a.variant = c.variant ORDER BY a.seq LIMIT 5)
-                 SELECT p.id, e.source, e.id, s.blob, x.n FROM some x
-                 JOIN events e ON e.person = x.person AND e.seq = x.seq
-                 JOIN people p ON p.pk = x.person
-                 JOIN sealed s ON s.seq = x.seq
-                 ORDER BY x.seq",
+                "SELECT v.wording, COUNT(DISTINCT a.person) AS n FROM script_variants v
+                 JOIN script_answers a ON a.variant = v.id WHERE v.script = ?1
+                 GROUP BY v.wording ORDER BY n DESC, MIN(v.id) LIMIT 1",
             )?
-            .query_map(params![script], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
+            .query_row(params![script], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((wording, people)) = top else {
+            return Ok(None);
+        };
+        // The first answer of each of the wording's most widely sent variants, then more
+        // answers of its commonest variant (a script sent as one text has only that one).
+        let mut picked: Vec<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT MIN(a.seq) FROM script_variants v JOIN script_answers a ON a.variant = v.id
+                 WHERE v.script = ?1 AND v.wording = ?2
+                 GROUP BY a.variant ORDER BY COUNT(DISTINCT a.person) DESC, a.variant LIMIT ?3",
+            )?
+            .query_map(params![script, wording, READ as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        for (person, source, id, blob, people) in candidates {
+        if picked.len() < READ {
+            let more: Vec<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT a.seq FROM script_answers a WHERE a.variant =
+                         (SELECT variant FROM script_answers WHERE seq = ?1)
+                     ORDER BY a.seq LIMIT ?2",
+                )?
+                .query_map(params![picked.first(), READ as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let more: Vec<i64> = more.into_iter().filter(|s| !picked.contains(s)).collect();
+            picked.extend(more);
+        }
+        let mut texts: Vec<(i64, String)> = Vec::with_capacity(picked.len());
+        for seq in picked {
+            let row: Option<(i64, String, String, String, Vec<u8>)> = self
+                .conn
+                .prepare_cached(
+                    "SELECT a.person, p.id, e.source, e.id, s.blob FROM script_answers a
+                     JOIN events e ON e.person = a.person AND e.seq = a.seq
+                     JOIN people p ON p.pk = a.person
+                     JOIN sealed s ON s.seq = a.seq WHERE a.seq = ?1",
+                )?
+                .query_row(params![seq], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            let Some((pk, person, source, id, blob)) = row else {
+                continue;
+            };
             // A field that does not open is that person's problem (their card says so).
             let Ok(Some(key)) = self.vault.get(&person) else {
                 continue;
@@ -530,9 +576,20 @@ impl SqliteStore {
                 continue;
             };
             if let Some(text) = personal.text {
-                return Ok(Some((scripts::masked_text(&text), people as u64)));
+                texts.push((pk, text));
             }
         }
-        Ok(None)
+        let Some((shown_to, shown)) = texts.first() else {
+            return Ok(None);
+        };
+        let others: Vec<&str> = texts
+            .iter()
+            .filter(|(pk, _)| pk != shown_to)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        Ok(Some((scripts::masked_text(shown, &others), people as u64)))
     }
 }
+
+/// How many answers the representative text of a script is read from.
+const READ: usize = 5;
