@@ -384,7 +384,8 @@ pub struct FitArgs {
     pub model: String,
 
     /// Fit on a per-person summary CSV (frequency,recency,T[,monetary_value] or
-    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored.
+    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored. A row no model can take is
+    /// an error at its line; on the ledger, such a person is left out and named instead.
     #[arg(long, value_name = "FILE.csv")]
     pub summary: Option<PathBuf>,
 
