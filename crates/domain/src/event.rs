@@ -603,7 +603,15 @@ fn order_amount(
     returned: bool,
 ) -> Result<Amount, EventError> {
     if f.raw("amount").is_some() || lines.is_empty() {
-        let amount = f.amount("amount", decimals(currency))?;
+        // An order with lines may be worth fractions of a cent, as its unit prices may be
+        // quoted finer than money: its amount, given or as written back by `to_json` from
+        // the lines' sum, keeps the unit prices' decimals.
+        let places = if lines.is_empty() {
+            decimals(currency)
+        } else {
+            UNIT_PRICE_DECIMALS.max(decimals(currency))
+        };
+        let amount = f.amount("amount", places)?;
         if amount.is_negative() {
             let why = if returned {
                 "a return's amount is what was returned: write it without a minus sign"
@@ -1302,6 +1310,31 @@ mod tests {
                 (got, _) => panic!("{json}: {got:?}"),
             }
         }
+    }
+
+    /// Found by fuzzing the JSON Lines reader: a return's lines added up to 5.502 EUR, and
+    /// the canonical JSON written back from it was refused ("at most 2 decimals").
+    #[test]
+    fn an_order_whose_lines_add_up_to_fractions_of_a_cent_round_trips_through_its_canonical_json()
+    {
+        for kind in ["order.placed", "order.returned"] {
+            let json = with(
+                &order_with(kind, None, line(1.into(), "5.502")),
+                "currency",
+                "EUR".into(),
+            );
+            let e = NewEvent::from_json_line(&json).unwrap();
+            let again = NewEvent::from_json(&e.to_json()).unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(again, e, "{json}");
+        }
+        // Without lines, an amount keeps to its currency's decimals.
+        let e = NewEvent::from_json_line(&with(
+            &order_with("order.placed", Some("5.502"), Value::Null),
+            "currency",
+            "EUR".into(),
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount"));
     }
 
     #[test]
