@@ -256,11 +256,14 @@ pub struct ImportArgs {
     #[arg(long, conflicts_with = "preset")]
     pub mapping: Option<PathBuf>,
 
-    /// A built-in mapping: transactions, invoices or messages.
+    /// A built-in mapping: transactions, invoices or messages (a message log; replies that
+    /// name only the message they answer are filed under the person who asked).
     #[arg(long)]
     pub preset: Option<String>,
 
-    /// Override a mapping setting, e.g. `--set person=CustomerID --set delimiter=";"`.
+    /// Override a mapping setting, e.g. `--set person=CustomerID --set delimiter=";"`. When
+    /// a CSV import went through but looks wrong (brands read as people, answers matching no
+    /// question, most rows making nothing), a warning names the --set that would change it.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
 
