@@ -1315,8 +1315,7 @@ mod tests {
     /// Found by fuzzing the JSON Lines reader: a return's lines added up to 5.502 EUR, and
     /// the canonical JSON written back from it was refused ("at most 2 decimals").
     #[test]
-    fn an_order_whose_lines_add_up_to_fractions_of_a_cent_round_trips_through_its_canonical_json()
-    {
+    fn an_order_whose_lines_add_up_to_fractions_of_a_cent_round_trips_through_its_canonical_json() {
         for kind in ["order.placed", "order.returned"] {
             let json = with(
                 &order_with(kind, None, line(1.into(), "5.502")),
