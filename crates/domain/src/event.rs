@@ -385,11 +385,46 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Free text written by or about the person (a question, an answer, a wish): it may run
+    /// over several lines and keep its tabs, but no other control character has a place in
+    /// it (a NUL is a broken export, not a word).
     fn text(&self, name: &str) -> Result<Option<String>, EventError> {
+        self.personal(name, |c| matches!(c, '\n' | '\r' | '\t'))
+    }
+
+    /// A name, e-mail address or phone number: one line, no control character at all.
+    fn one_line(&self, name: &str) -> Result<Option<String>, EventError> {
+        self.personal(name, |_| false)
+    }
+
+    fn personal(
+        &self,
+        name: &str,
+        allowed: impl Fn(char) -> bool,
+    ) -> Result<Option<String>, EventError> {
         match self.opt_str(name)? {
             None => Ok(None),
             Some(s) if s.len() > MAX_TEXT => Err(field_err(name, "is longer than 1 MiB")),
-            Some(s) => Ok(Some(s.to_owned())),
+            Some(s) => match s
+                .chars()
+                .enumerate()
+                .find(|&(_, c)| c.is_control() && !allowed(c))
+            {
+                Some((at, c)) => Err(field_err(
+                    name,
+                    format!(
+                        "contains the control character U+{:04X} at character {}, which has no place in {}",
+                        u32::from(c),
+                        at + 1,
+                        if allowed('\n') {
+                            "a text"
+                        } else {
+                            "a name, an address or a number"
+                        }
+                    ),
+                )),
+                None => Ok(Some(s.to_owned())),
+            },
         }
     }
 
@@ -475,7 +510,14 @@ fn decimals(c: Option<Currency>) -> u8 {
     c.map_or(DEFAULT_DECIMALS, |c| c.decimals())
 }
 
-fn lines(f: &Fields<'_>) -> Result<Vec<Line>, EventError> {
+/// The largest quantity an order line may have: a quantity beyond a trillion is a column
+/// mix-up, and bounding it keeps sums of quantities (hidden costs) exact.
+const MAX_QTY: i64 = 999_999_999_999;
+
+/// An order's lines. On an `order.placed` every quantity is positive: taking goods back is an
+/// `order.returned`, whose quantities may be written either way (exports write returns with
+/// a minus, the presets without) and always mean goods returned. No price is negative.
+fn lines(f: &Fields<'_>, returned: bool) -> Result<Vec<Line>, EventError> {
     let Some(raw) = f.raw("lines") else {
         return Ok(Vec::new());
     };
@@ -500,9 +542,48 @@ fn lines(f: &Fields<'_>) -> Result<Vec<Line>, EventError> {
             let qty = lf
                 .integer("qty")
                 .map_err(|e| field_err(&name("qty"), e.message))?;
+            if qty == 0 {
+                return Err(field_err(
+                    &name("qty"),
+                    "is 0: a line orders (or returns) at least one",
+                ));
+            }
+            if qty < 0 && !returned {
+                return Err(field_err(
+                    &name("qty"),
+                    format!(
+                        "is {qty}: an order cannot take goods back; a return is an `order.returned` event"
+                    ),
+                ));
+            }
+            if qty.unsigned_abs() > MAX_QTY.unsigned_abs() {
+                return Err(field_err(
+                    &name("qty"),
+                    format!("is {qty}: a quantity is at most {MAX_QTY}"),
+                ));
+            }
             let unit_price = lf
                 .amount("unit_price", UNIT_PRICE_DECIMALS)
                 .map_err(|e| field_err(&name("unit_price"), e.message))?;
+            if unit_price.is_negative() {
+                return Err(field_err(
+                    &name("unit_price"),
+                    format!(
+                        "is {}: a price cannot be negative (give a discount as the order's `amount`; money given back is an `order.returned`)",
+                        unit_price.format(2)
+                    ),
+                ));
+            }
+            if unit_price.checked_times(qty).is_none() {
+                return Err(field_err(
+                    &name("qty"),
+                    format!(
+                        "{qty} × {} is too large: {}",
+                        unit_price.format(2),
+                        Amount::TOO_LARGE
+                    ),
+                ));
+            }
             Ok(Line {
                 product,
                 qty,
@@ -512,16 +593,50 @@ fn lines(f: &Fields<'_>) -> Result<Vec<Line>, EventError> {
         .collect()
 }
 
-/// An order's amount: given, or else the sum of its lines.
+/// An order's amount: given, or else the sum of its lines (for a return, of the goods
+/// returned, whichever way their quantities were written). Never negative: a return is its
+/// own kind, and its amount is what was returned.
 fn order_amount(
     f: &Fields<'_>,
     currency: Option<Currency>,
     lines: &[Line],
+    returned: bool,
 ) -> Result<Amount, EventError> {
     if f.raw("amount").is_some() || lines.is_empty() {
-        return f.amount("amount", decimals(currency));
+        // An order with lines may be worth fractions of a cent, as its unit prices may be
+        // quoted finer than money: its amount, given or as written back by `to_json` from
+        // the lines' sum, keeps the unit prices' decimals.
+        let places = if lines.is_empty() {
+            decimals(currency)
+        } else {
+            UNIT_PRICE_DECIMALS.max(decimals(currency))
+        };
+        let amount = f.amount("amount", places)?;
+        if amount.is_negative() {
+            let why = if returned {
+                "a return's amount is what was returned: write it without a minus sign"
+            } else {
+                "an order cannot be negative: a return is an `order.returned` event"
+            };
+            return Err(field_err(
+                "amount",
+                format!("is {}: {why}", amount.format(2)),
+            ));
+        }
+        return Ok(amount);
     }
-    Ok(lines.iter().map(|l| l.unit_price.times(l.qty)).sum())
+    let mut sum = Amount::ZERO;
+    for l in lines {
+        // Each line's total was checked in `lines`; the sum is checked here.
+        let total = l.unit_price.checked_times(l.qty.abs());
+        sum = total.and_then(|t| sum.checked_add(t)).ok_or_else(|| {
+            field_err(
+                "lines",
+                format!("add up to more than rapport holds: {}", Amount::TOO_LARGE),
+            )
+        })?;
+    }
+    Ok(sum)
 }
 
 impl NewEvent {
@@ -546,10 +661,13 @@ impl NewEvent {
 
         let body = match kind {
             Kind::PersonIdentified => {
-                personal.name = Some(f.required_text("name")?);
-                personal.email = f.text("email")?;
-                personal.phone = f.text("phone")?;
-                personal.address_as = f.text("address_as")?;
+                personal.name = Some(
+                    f.one_line("name")?
+                        .ok_or_else(|| field_err("name", "is missing"))?,
+                );
+                personal.email = f.one_line("email")?;
+                personal.phone = f.one_line("phone")?;
+                personal.address_as = f.one_line("address_as")?;
                 Body::PersonIdentified {
                     language: opt_label("language")?,
                     org: f.opt_parsed("org", Ref::parse)?,
@@ -573,9 +691,19 @@ impl NewEvent {
             }
             Kind::PaymentReceived => {
                 let currency = f.currency("currency")?;
+                let amount = f.amount("amount", decimals(currency))?;
+                if amount.is_negative() {
+                    return Err(field_err(
+                        "amount",
+                        format!(
+                            "is {}: a payment cannot be negative (a refund or a reversed payment is not a payment)",
+                            amount.format(2)
+                        ),
+                    ));
+                }
                 Body::PaymentReceived {
                     invoice: r("invoice")?,
-                    amount: f.amount("amount", decimals(currency))?,
+                    amount,
                     currency,
                 }
             }
@@ -604,8 +732,9 @@ impl NewEvent {
             }
             Kind::OrderPlaced | Kind::OrderReturned => {
                 let currency = f.currency("currency")?;
-                let lines = lines(&f)?;
-                let amount = order_amount(&f, currency, &lines)?;
+                let returned = kind == Kind::OrderReturned;
+                let lines = lines(&f, returned)?;
+                let amount = order_amount(&f, currency, &lines, returned)?;
                 let order = r("order")?;
                 if kind == Kind::OrderPlaced {
                     Body::OrderPlaced {
@@ -1027,6 +1156,184 @@ mod tests {
         };
         assert_eq!(amount.format(2), "5.003");
         assert_eq!(lines.len(), 2);
+    }
+
+    const ORDER: &str = r#"{"source":"shop","id":"o1","kind":"order.placed","person":"NG-3","at":"2020-01-01T10:00:00Z","order":"A1"}"#;
+
+    fn order_with(kind: &str, amount: Option<&str>, lines: Value) -> String {
+        let mut line = with(&with(ORDER, "kind", kind.into()), "lines", lines);
+        if let Some(a) = amount {
+            line = with(&line, "amount", a.into());
+        }
+        line
+    }
+
+    fn line(qty: Value, price: &str) -> Value {
+        serde_json::json!([{"product": "X", "qty": qty, "unit_price": price}])
+    }
+
+    #[test]
+    fn what_an_order_cannot_be_is_refused_naming_the_field() {
+        let placed = "order.placed";
+        let returned = "order.returned";
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                order_with(placed, Some("-5.00"), Value::Null),
+                "amount",
+                "is -5.00: an order cannot be negative: a return is an `order.returned` event",
+            ),
+            (
+                order_with(placed, None, line((-3).into(), "5.00")),
+                "lines[0].qty",
+                "is -3: an order cannot take goods back; a return is an `order.returned` event",
+            ),
+            (
+                order_with(placed, None, line(0.into(), "5.00")),
+                "lines[0].qty",
+                "is 0",
+            ),
+            (
+                order_with(returned, None, line(0.into(), "5.00")),
+                "lines[0].qty",
+                "is 0",
+            ),
+            (
+                order_with(placed, None, line(1.into(), "-5.00")),
+                "lines[0].unit_price",
+                "a price cannot be negative",
+            ),
+            (
+                order_with(returned, Some("-6.50"), Value::Null),
+                "amount",
+                "write it without a minus sign",
+            ),
+            // The review's line: 10^15 at 10000.00 was stored as 922337203685477.5807.
+            (
+                order_with(
+                    placed,
+                    None,
+                    line(1_000_000_000_000_000i64.into(), "10000.00"),
+                ),
+                "lines[0].qty",
+                "a quantity is at most 999999999999",
+            ),
+            (
+                order_with(placed, None, line(1_000_000_000i64.into(), "10000.00")),
+                "lines[0].qty",
+                "1000000000 × 10000.00 is too large",
+            ),
+            (
+                order_with(
+                    placed,
+                    None,
+                    serde_json::json!([
+                        {"product": "X", "qty": 6, "unit_price": "100000000000"},
+                        {"product": "Y", "qty": 6, "unit_price": "100000000000"},
+                    ]),
+                ),
+                "lines",
+                "add up to more than rapport holds",
+            ),
+            (
+                order_with(placed, Some("922337203685477.58"), Value::Null),
+                "amount",
+                "too large",
+            ),
+        ];
+        for (json, field, needle) in cases {
+            let e = NewEvent::from_json_line(&json).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{json}: {e}");
+            assert!(e.message.contains(needle), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_return_is_what_was_returned_whichever_way_its_quantities_are_written() {
+        for qty in [-2, 2] {
+            let json = order_with("order.returned", None, line(qty.into(), "3.25"));
+            let e = NewEvent::from_json_line(&json).unwrap();
+            let Body::OrderReturned { amount, lines, .. } = e.body else {
+                panic!("{json}")
+            };
+            assert_eq!(amount.format(2), "6.50", "{json}");
+            assert_eq!(lines[0].qty, qty, "the quantity is kept as written");
+        }
+        let free = order_with("order.placed", Some("0"), line(1.into(), "0"));
+        assert!(
+            NewEvent::from_json_line(&free).is_ok(),
+            "a free order is an order"
+        );
+    }
+
+    #[test]
+    fn a_payment_cannot_be_negative_and_an_invoice_still_cannot() {
+        let payment = domain_example("payment.received");
+        let e = NewEvent::from_json_line(&with(&payment, "amount", "-55.94".into())).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount"));
+        assert!(e.message.contains("a payment cannot be negative"), "{e}");
+        let e = NewEvent::from_json_line(&with(INVOICE, "amount", "-1".into())).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount"));
+    }
+
+    fn domain_example(kind: &str) -> String {
+        crate::examples::ALL
+            .iter()
+            .find(|l| l.contains(&format!("\"kind\":\"{kind}\"")))
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_personal_fields_except_line_breaks_in_texts() {
+        let person = domain_example("person.identified");
+        let wish = domain_example("wish.stated");
+        let cases = [
+            (with(&person, "name", "Anna\u{0}".into()), Some("name")),
+            (with(&person, "name", "Anna\nde Vries".into()), Some("name")),
+            (with(&person, "email", "a@b\u{7}.org".into()), Some("email")),
+            (with(&person, "phone", "+31\t6".into()), Some("phone")),
+            (
+                with(&person, "address_as", "\u{1b}[31mAnna".into()),
+                Some("address_as"),
+            ),
+            (with(&wish, "text", "call me\u{0}".into()), Some("text")),
+            (with(&wish, "text", "line one\r\nline\ttwo".into()), None),
+            (with(&person, "name", "Zoë Ünal".into()), None),
+        ];
+        for (json, field) in cases {
+            match (NewEvent::from_json_line(&json), field) {
+                (Ok(_), None) => {}
+                (Err(e), Some(f)) => {
+                    assert_eq!(e.field.as_deref(), Some(f), "{json}");
+                    assert!(e.message.contains("control character U+"), "{e}");
+                }
+                (got, _) => panic!("{json}: {got:?}"),
+            }
+        }
+    }
+
+    /// Found by fuzzing the JSON Lines reader: a return's lines added up to 5.502 EUR, and
+    /// the canonical JSON written back from it was refused ("at most 2 decimals").
+    #[test]
+    fn an_order_whose_lines_add_up_to_fractions_of_a_cent_round_trips_through_its_canonical_json() {
+        for kind in ["order.placed", "order.returned"] {
+            let json = with(
+                &order_with(kind, None, line(1.into(), "5.502")),
+                "currency",
+                "EUR".into(),
+            );
+            let e = NewEvent::from_json_line(&json).unwrap();
+            let again = NewEvent::from_json(&e.to_json()).unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(again, e, "{json}");
+        }
+        // Without lines, an amount keeps to its currency's decimals.
+        let e = NewEvent::from_json_line(&with(
+            &order_with("order.placed", Some("5.502"), Value::Null),
+            "currency",
+            "EUR".into(),
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount"));
     }
 
     #[test]

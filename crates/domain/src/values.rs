@@ -210,8 +210,14 @@ impl<'de> Deserialize<'de> for Currency {
 /// An exact decimal amount, held as a whole number of ten-thousandths.
 ///
 /// Four decimals cover every ISO 4217 currency (the most is 4) and unit prices quoted to a
-/// tenth of a cent; an `i64` of ten-thousandths reaches 922 trillion, far beyond any invoice.
-/// Floats never touch money: sums are exact, so "paid in full" is exact too.
+/// tenth of a cent. Floats never touch money: sums are exact, so "paid in full" is exact too.
+///
+/// Every amount that comes from outside is at most [`Amount::MAX`] (just under a trillion)
+/// in size, and so is every amount computed from them at import (a line's quantity × unit
+/// price, the sum of an order's lines): what does not fit is refused by name, never rounded,
+/// wrapped or clamped. The bound is a thousand times below what the `i64` holds (922
+/// trillion), so the sums readings make over stored amounts are exact too: they could only
+/// reach the limit of the `i64` by adding up more than 922 amounts of a trillion each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Amount(i64);
 
@@ -221,6 +227,9 @@ const AMOUNT_DECIMALS: u8 = 4;
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
+    /// The largest amount rapport holds: 999,999,999,999.9999. [`Amount::parse`] and the
+    /// checked operations refuse anything larger (or smaller than its negative).
+    pub const MAX: Amount = Amount(10_000_000_000_000_000 - 1);
 
     /// Parses a decimal written as text (`"55.94"`, `"-3"`, `"1200.5"`), allowing at most
     /// `max_decimals` digits after the point. No exponent, no thousands separators.
@@ -268,8 +277,28 @@ impl Amount {
         let v = v
             .checked_mul(AMOUNT_SCALE)
             .and_then(|v| v.checked_add(f))
-            .ok_or_else(|| ValueError(format!("{s:?} is too large")))?;
+            .filter(|v| *v <= Amount::MAX.0)
+            .ok_or_else(|| ValueError(format!("{s:?} is too large: {}", Amount::TOO_LARGE)))?;
         Ok(Amount(if neg { -v } else { v }))
+    }
+
+    /// Why an amount was refused as too large, for error messages.
+    pub const TOO_LARGE: &str = "amounts are held exactly up to 999999999999.9999";
+
+    fn bounded(v: i64) -> Option<Amount> {
+        (v.checked_abs()? <= Amount::MAX.0).then_some(Amount(v))
+    }
+
+    /// `self + o`, or `None` when the sum is larger than [`Amount::MAX`]: for sums that will
+    /// be stored (an order's lines), so that nothing larger than the bound is ever stored.
+    pub fn checked_add(self, o: Amount) -> Option<Amount> {
+        Amount::bounded(self.0.checked_add(o.0)?)
+    }
+
+    /// `self × qty`, or `None` when the product is larger than [`Amount::MAX`]: an order
+    /// line's total, checked at import.
+    pub fn checked_times(self, qty: i64) -> Option<Amount> {
+        Amount::bounded(self.0.checked_mul(qty)?)
     }
 
     pub fn from_ten_thousandths(v: i64) -> Self {
@@ -284,11 +313,15 @@ impl Amount {
         self.0 < 0
     }
 
+    /// `self + o` for sums over stored amounts (a person's open invoices, a tally of
+    /// orders). Stored amounts are at most [`Amount::MAX`], so this only saturates after
+    /// more than 922 amounts of a trillion each; it never wraps round to a wrong sign.
     pub fn saturating_add(self, o: Amount) -> Amount {
         Amount(self.0.saturating_add(o.0))
     }
 
-    /// `self × qty`, used for order lines; saturates rather than wrapping.
+    /// `self × qty` for a stored order line, whose total was checked at import
+    /// ([`Amount::checked_times`]), so it does not saturate; it never wraps.
     pub fn times(self, qty: i64) -> Amount {
         Amount(self.0.saturating_mul(qty))
     }
@@ -506,6 +539,53 @@ mod tests {
     }
 
     #[test]
+    fn an_amount_beyond_a_trillion_is_refused_by_name_never_clamped() {
+        let cases = [
+            ("999999999999.9999", true),
+            ("-999999999999.9999", true),
+            ("1000000000000", false),
+            ("-1000000000000", false),
+            ("922337203685477.5807", false),
+            ("99999999999999999999999", false),
+        ];
+        for (text, fits) in cases {
+            match Amount::parse(text, 4) {
+                Ok(a) => {
+                    assert!(fits, "{text} was accepted");
+                    assert_eq!(a.format(4), text);
+                }
+                Err(e) => {
+                    assert!(!fits, "{text}: {e}");
+                    assert!(e.0.contains("too large"), "{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn checked_sums_and_line_totals_stop_at_the_bound() {
+        let price = Amount::parse("10000.00", 2).unwrap();
+        assert_eq!(price.checked_times(1_000_000_000_000_000), None);
+        assert_eq!(price.checked_times(i64::MIN), None);
+        assert_eq!(
+            price.checked_times(3).map(|a| a.format(2)),
+            Some("30000.00".to_owned())
+        );
+        assert_eq!(
+            Amount::MAX.checked_add(Amount::from_ten_thousandths(1)),
+            None
+        );
+        assert_eq!(
+            Amount::MAX.checked_add(Amount::from_ten_thousandths(-1)),
+            Some(Amount::from_ten_thousandths(
+                Amount::MAX.ten_thousandths() - 1
+            ))
+        );
+        let min = Amount::from_ten_thousandths(-Amount::MAX.ten_thousandths());
+        assert_eq!(min.checked_add(Amount::from_ten_thousandths(-1)), None);
+    }
+
+    #[test]
     fn currencies_know_their_decimals() {
         assert_eq!(Currency::parse("usd").unwrap().decimals(), 2);
         assert_eq!(Currency::parse("JPY").unwrap().decimals(), 0);
@@ -554,6 +634,20 @@ mod tests {
             let a = Amount::from_ten_thousandths(v);
             let back = Amount::parse(&a.format(4), 4).unwrap();
             prop_assert_eq!(a, back);
+        }
+
+        #[test]
+        fn a_line_total_is_exact_or_refused(
+            price in -Amount::MAX.ten_thousandths()..=Amount::MAX.ten_thousandths(),
+            qty in proptest::prelude::any::<i64>(),
+        ) {
+            let exact = i128::from(price) * i128::from(qty);
+            let got = Amount::from_ten_thousandths(price).checked_times(qty);
+            if exact.abs() <= i128::from(Amount::MAX.ten_thousandths()) {
+                prop_assert_eq!(got.map(|a| i128::from(a.ten_thousandths())), Some(exact));
+            } else {
+                prop_assert_eq!(got, None);
+            }
         }
 
         #[test]

@@ -124,6 +124,36 @@ mod tests {
         assert!(c.rejected[0].message.contains("UTF-8"));
     }
 
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::run;
+
+        proptest! {
+            /// The reader never panics, and accounts for every line that is not blank: an
+            /// event or a rejected row (the fuzz target `jsonl` looks further).
+            #[test]
+            fn any_bytes_are_read_without_panic_and_every_line_is_accounted_for(
+                lines in proptest::collection::vec(
+                    prop_oneof![
+                        proptest::collection::vec(any::<u8>(), 0..80),
+                        proptest::sample::select(domain::examples::ALL.to_vec())
+                            .prop_map(|l| l.as_bytes().to_vec()),
+                    ],
+                    0..8,
+                ),
+            ) {
+                let input: Vec<u8> = lines.join(&b'\n');
+                let c = run(&input);
+                let read = input.split(|b| *b == b'\n').filter(|l| {
+                    let t = String::from_utf8_lossy(l);
+                    !t.trim_start_matches('\u{feff}').trim().is_empty()
+                });
+                prop_assert_eq!(c.events.len() + c.rejected.len(), read.count());
+            }
+        }
+    }
+
     #[test]
     fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
         let input = format!(

@@ -25,7 +25,7 @@ pub(crate) fn norm(s: &str) -> String {
         .collect()
 }
 
-pub use mapping::{Mapping, MappingError, Preset, ReadReport};
+pub use mapping::{Mapping, MappingError, Preset, ReadReport, Warning, WarningKind};
 pub use pipeline::{Prepare, PreparedSink};
 
 /// Where a rejected row was and what was wrong with it.

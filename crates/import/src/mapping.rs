@@ -8,9 +8,11 @@
 //! words, decimal separators). The format is documented in `docs/mapping.md`; the built-in
 //! [`Preset`]s are ordinary mapping files in `crates/import/presets/`.
 
+mod checks;
 mod config;
 mod reader;
 mod template;
+mod thread;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -94,6 +96,8 @@ pub struct Mapping {
     columns: Vec<(String, ColumnSpec)>,
     settings: Settings,
     events: Vec<EventSpec>,
+    /// Reply chains (`[thread]`): the person of a message found through what it answers.
+    thread: Option<ThreadSpec>,
     /// Set only if a built-in preset failed to parse (a build defect the tests catch):
     /// reading then fails with this message instead of panicking.
     defect: Option<String>,
@@ -170,6 +174,32 @@ impl Default for Settings {
     }
 }
 
+/// The `[thread]` table: how a row names its message, the message it answers, and whether
+/// the person wrote it (see `thread.rs` for what is made of that).
+#[derive(Debug, Clone)]
+struct ThreadSpec {
+    /// The row's own message id.
+    message: Template,
+    /// The id of the message it answers; empty when it answers none.
+    answers: Template,
+    /// A name whose cell is a yes word when the person wrote the row, a no word when the
+    /// business did.
+    from_person: String,
+    /// The person, on the rows the person wrote.
+    person: Template,
+}
+
+impl ThreadSpec {
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.message
+            .names()
+            .into_iter()
+            .chain(self.answers.names())
+            .chain(std::iter::once(self.from_person.as_str()))
+            .chain(self.person.names())
+    }
+}
+
 /// One `[[event]]` table.
 #[derive(Debug, Clone)]
 struct EventSpec {
@@ -225,6 +255,42 @@ pub struct ReadReport {
     pub rejected: u64,
     /// Events skipped on purpose (`skip_when_empty`), counted by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// What looks wrong with the result although every row was valid.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something about a read that looks wrong although no row was invalid: the events are
+/// probably not what was meant (the business filed as people, answers that match no
+/// question, most rows making nothing). The message says what was seen, how often, and which
+/// `--set` would change it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// How many people, rows or events it concerns.
+    pub count: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a [`Warning`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// People who only answer others (or only receive answers) and never ask: the
+    /// business's own accounts, most likely, filed as people.
+    OnlyAnswer,
+    /// Answers or replies that match no question in the file.
+    UnmatchedAnswers,
+    /// Most rows made no event.
+    MostRowsIdle,
+    /// Identifiers written in scientific notation, which a spreadsheet cut short.
+    ScientificIds,
 }
 
 impl ReadReport {
@@ -260,6 +326,7 @@ impl Mapping {
                 columns: Vec::new(),
                 settings: Settings::default(),
                 events: Vec::new(),
+                thread: None,
                 defect: Some(e.to_string()),
             },
         }
@@ -310,7 +377,8 @@ impl Mapping {
                     return Err(ctx.err(&key_at, "names no column"));
                 }
                 let known = self.columns.iter().any(|(n, _)| n == name)
-                    || self.events.iter().any(|e| e.names().any(|n| n == name));
+                    || self.events.iter().any(|e| e.names().any(|n| n == name))
+                    || self.thread.iter().any(|t| t.names().any(|n| n == name));
                 if !known {
                     return Err(ctx.err(
                         &key_at,

@@ -110,10 +110,12 @@ fn messages_from_the_person_open_contacts_and_answers_from_the_business_answer_t
     assert_eq!(lines, vec![2, 3, 5, 7]);
     assert_eq!(r.skipped_total(), 1);
     assert_eq!(
-        r.skipped
-            .get("contact.answered with an empty `contact` (column `InReplyTo`)"),
+        r.skipped.get(
+            "contact.answered with an empty `contact` (the business's message answers no message of a person)"
+        ),
         Some(&1)
     );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
 
 #[test]

@@ -118,10 +118,23 @@ amount = "{Amount|decimal|neg|neg}"
     let text = "Amount\n\"€ 1,234.50\"\n$12\n(7.25)\n\"12,50\"\n";
     let (c, _) = import_text("a.csv", text.as_bytes(), &m);
     let amounts: Vec<String> = json(&c).iter().map(|e| s(e, "amount").to_owned()).collect();
-    assert_eq!(amounts, vec!["1234.50", "12.00", "-7.25"]);
-    assert_eq!(c.rejected.len(), 1, "12,50 is not read as 1250");
+    assert_eq!(amounts, vec!["1234.50", "12.00"]);
+    assert_eq!(c.rejected.len(), 2);
+    // (7.25) reads as -7.25, which no payment can be.
     assert_eq!(
         (c.rejected[0].line, c.rejected[0].field.as_deref()),
+        (4, Some("Amount"))
+    );
+    assert!(
+        c.rejected[0]
+            .message
+            .contains("is -7.25: a payment cannot be negative"),
+        "{}",
+        c.rejected[0]
+    );
+    // 12,50 is not read as 1250.
+    assert_eq!(
+        (c.rejected[1].line, c.rejected[1].field.as_deref()),
         (5, Some("Amount"))
     );
 }

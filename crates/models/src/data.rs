@@ -31,14 +31,20 @@ pub(crate) struct Grouped {
     pub rows: Vec<Row>,
 }
 
-/// Checks every row and the conditions a count model needs to be estimable.
+/// Checks every row and the conditions a count model needs to be estimable. The spend
+/// (`monetary`) is not checked: a count model never reads it, so a row cannot be refused
+/// for it.
 pub(crate) fn validate_counts(data: &[Summary], required_repeaters: usize) -> Result<(), FitError> {
     if data.is_empty() {
         return Err(FitError::Empty);
     }
     let mut repeaters = 0usize;
     for (i, s) in data.iter().enumerate() {
-        s.validate(i)?;
+        Summary {
+            monetary: None,
+            ..*s
+        }
+        .validate(i)?;
         if s.frequency > 0.0 {
             repeaters += 1;
         }
@@ -230,4 +236,32 @@ pub(crate) fn predict_grouped<M: PurchaseModel + Sync>(
         expected_purchases: model.expected_purchases(s, horizon),
     });
     index.iter().map(|&k| per_group[k as usize]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_model_does_not_refuse_a_row_for_a_spend_it_never_reads() {
+        let row = |x: f64, m: f64| Summary {
+            frequency: x,
+            recency: x,
+            t: 10.0,
+            monetary: Some(m),
+        };
+        let data = [row(1.0, -15.0), row(2.0, 5.0), row(0.0, 0.0)];
+        assert_eq!(validate_counts(&data, 1), Ok(()));
+        let bad = [
+            row(1.0, 5.0),
+            Summary {
+                recency: 11.0,
+                ..row(1.0, 5.0)
+            },
+        ];
+        assert!(matches!(
+            validate_counts(&bad, 1),
+            Err(FitError::RecencyExceedsT { index: 1, .. })
+        ));
+    }
 }

@@ -13,6 +13,7 @@
 //!   implementation note.
 //! * [`gamma_gamma`] — spend per transaction (Fader & Hardie 2013) and CLV.
 //! * [`summary`] — turns per-person transaction lists into `(x, t_x, T, zbar)`.
+//! * [`screen`] — which people a model can take, and why the others are left out.
 //! * [`holdout`] — the calibration/holdout checks of the papers, and an SVG chart.
 //! * [`special`] — log-gamma, log-beta, digamma and the Gauss hypergeometric function.
 //!
@@ -33,6 +34,7 @@ pub mod gamma_gamma;
 pub mod holdout;
 mod optimize;
 pub mod pareto_nbd;
+pub mod screen;
 pub mod special;
 pub mod summary;
 

@@ -265,11 +265,14 @@ pub struct ImportArgs {
     #[arg(long, conflicts_with = "preset")]
     pub mapping: Option<PathBuf>,
 
-    /// A built-in mapping: transactions, invoices or messages.
+    /// A built-in mapping: transactions, invoices or messages (a message log; replies that
+    /// name only the message they answer are filed under the person who asked).
     #[arg(long)]
     pub preset: Option<String>,
 
-    /// Override a mapping setting, e.g. `--set person=CustomerID --set delimiter=";"`.
+    /// Override a mapping setting, e.g. `--set person=CustomerID --set delimiter=";"`. When
+    /// a CSV import went through but looks wrong (brands read as people, answers matching no
+    /// question, most rows making nothing), a warning names the --set that would change it.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
 
@@ -395,7 +398,8 @@ pub struct FitArgs {
     pub model: String,
 
     /// Fit on a per-person summary CSV (frequency,recency,T[,monetary_value] or
-    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored.
+    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored. A row no model can take is
+    /// an error at its line; on the ledger, such a person is left out and named instead.
     #[arg(long, value_name = "FILE.csv")]
     pub summary: Option<PathBuf>,
 

@@ -305,6 +305,42 @@ fn the_transactions_preset_imports_online_retail_skipping_rows_without_a_custome
 }
 
 #[test]
+fn a_log_whose_replies_carry_only_the_id_they_answer_gives_the_customers_their_answered_share() {
+    let l = Ledger::new();
+    let file = import_data("support_threads.csv");
+    let out = l.run(&["import", file.to_str().unwrap(), "--preset", "messages"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 warning"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: ") && err.contains("answer a message that is not in this file"),
+        "{err}"
+    );
+    assert!(err.contains("--set answers=COLUMN"), "{err}");
+
+    let out = l.run(&["people", "--json", "--as-of", "2017-12-01"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shares: std::collections::BTreeMap<String, serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let share = v["readings"]["heard"]["answered_share"].clone();
+            (v["person"].as_str().unwrap().to_owned(), share)
+        })
+        .collect();
+    let want: std::collections::BTreeMap<String, serde_json::Value> = [
+        ("500101", 1.0),
+        ("500102", 0.5),
+        ("500103", 1.0),
+        ("500104", 1.0),
+    ]
+    .into_iter()
+    .map(|(p, v)| (p.to_owned(), serde_json::json!(v)))
+    .collect();
+    assert_eq!(shares, want, "the customers, and no brand");
+}
+
+#[test]
 fn the_transactions_preset_reads_cdnow_s_whitespace_separated_log() {
     let l = Ledger::new();
     let file = import_data("cdnow_master_head.txt");

@@ -407,3 +407,90 @@ fn a_ledger_without_transactions_cannot_be_fitted() {
     let err = d.fails(&["fit", "--model", "bgnbd"]);
     assert!(err.contains("no transactions"), "{err}");
 }
+
+/// Appends events to the ledger without the import's validation, as a ledger written before
+/// a rule existed may hold them.
+fn append_unchecked(d: &Dir, events: Vec<domain::NewEvent>) {
+    use store::{MasterKey, SqliteStore, Store};
+    let key = MasterKey::locate(&d.db()).unwrap();
+    let mut s = SqliteStore::open(&d.db(), key).unwrap();
+    let mut b = s.batch("from before negative orders were refused").unwrap();
+    for e in events {
+        b.append(e).unwrap();
+    }
+    b.commit().unwrap();
+}
+
+/// An `order.placed` of `amount` (which may be negative) for `person` on `day`.
+fn order(person: &str, id: &str, day: &str, amount: &str) -> domain::NewEvent {
+    let line = format!(
+        r#"{{"source":"old","id":"{id}","kind":"order.placed","person":"{person}","at":"{day}T12:00:00Z","order":"{id}","amount":"1.00","currency":"USD"}}"#
+    );
+    let mut e = domain::NewEvent::from_json_line(&line).unwrap();
+    if let domain::Body::OrderPlaced { amount: a, .. } = &mut e.body {
+        *a = domain::Amount::from_ten_thousandths(
+            (amount.parse::<f64>().unwrap() * 10_000.0).round() as i64,
+        );
+    }
+    e
+}
+
+#[test]
+fn a_person_with_a_negative_spend_is_left_out_of_gamma_gamma_and_named_not_failing_everyone() {
+    let d = Dir::cdnow_ledger();
+    append_unchecked(
+        &d,
+        vec![
+            order("NG-3", "o1", "1997-02-01", "10.00"),
+            order("NG-3", "o2", "1997-03-01", "-15.00"),
+        ],
+    );
+    let text = d.ok(&[
+        "fit",
+        "--model",
+        "gamma-gamma",
+        "--calibration-end",
+        "1997-09-30",
+    ]);
+    assert!(text.contains("Gamma-Gamma fitted on 2357 people"), "{text}");
+    assert!(
+        text.contains(
+            "1 person left out, whom the model cannot take: NG-3 has a negative spend (-15.00 per repeat purchase)"
+        ),
+        "{text}"
+    );
+    let fit = &lines(&d.ok(&[
+        "fit",
+        "--model",
+        "gamma-gamma",
+        "--calibration-end",
+        "1997-09-30",
+        "--json",
+    ]))[0];
+    assert_eq!(fit["people"], 2357);
+    assert_eq!(fit["left_out"], 1);
+    assert_eq!(fit["left_out_people"][0]["id"], "NG-3");
+
+    // The purchase model reads only counts and times: NG-3 is fitted there.
+    let bg = &lines(&d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--json",
+    ]))[0];
+    assert_eq!(bg["people"], 2358);
+    assert_eq!(bg["left_out"], 0);
+}
+
+#[test]
+fn a_bad_row_of_a_summary_file_is_still_an_error_at_its_line() {
+    let d = Dir::new();
+    let f = d.write("gg.csv", "ID,x,t_x,T,zbar\n1,2,3,10,5\n2,1,2,10,-15\n");
+    let err = d.fails(&["fit", "--model", "gamma-gamma", "--summary", &f]);
+    assert!(
+        err.contains("gg.csv line 3, column zbar: -15 is negative"),
+        "{err}"
+    );
+}

@@ -116,17 +116,20 @@ fn a_returned_line_with_a_negative_quantity_still_subtracts() {
 }
 
 #[test]
-fn a_negative_quantity_in_a_placed_order_subtracts() {
-    let r = report(
-        &[order(
-            "placed",
-            "p",
-            "1",
-            "2020-01-05T10:00:00Z",
-            &[("A", 5, "1"), ("A", -2, "1")],
-        )],
-        None,
+fn a_negative_quantity_a_ledger_holds_from_before_it_was_refused_still_subtracts() {
+    // Validation refuses such a line now (a return is an `order.returned`), but a ledger
+    // may hold one from before: the tally still nets it rather than failing.
+    let mut placed = order(
+        "placed",
+        "p",
+        "1",
+        "2020-01-05T10:00:00Z",
+        &[("A", 5, "1"), ("A", 2, "1")],
     );
+    if let Body::OrderPlaced { lines, .. } = &mut placed.body {
+        lines[1].qty = -2;
+    }
+    let r = report(&[placed], None);
     assert_eq!(r.total.net_quantity, 3);
     assert!(close(cost(&r.total, "co2e").total, 6.0));
 }
@@ -366,7 +369,7 @@ mod properties {
 
     fn lines() -> impl Strategy<Value = Vec<(usize, i64, i64)>> {
         // (product index into PRODUCTS, quantity, unit price in hundredths)
-        proptest::collection::vec((0..5usize, -50..50i64, 0..10_000i64), 1..12)
+        proptest::collection::vec((0..5usize, 1..50i64, 0..10_000i64), 1..12)
     }
 
     const PRODUCTS: [&str; 5] = ["A", "B", "E", "X", "Y"];

@@ -7,9 +7,10 @@
 use domain::Kind;
 use toml::{Table, Value};
 
-use super::template::{Template, parse_offset};
+use super::template::{THREAD_SPECIALS, Template, parse_offset};
 use super::{
     ColumnSpec, Condition, CsvSettings, Delimiter, EventSpec, Mapping, MappingError, Settings,
+    ThreadSpec,
 };
 
 /// The fields each kind takes besides `id`, `person`, `at` and `source`.
@@ -51,7 +52,9 @@ const TOP_KEYS: &[&str] = &[
     "csv",
     "columns",
     "event",
+    "thread",
 ];
+const THREAD_KEYS: &[&str] = &["message", "answers", "from_person", "person"];
 const CSV_KEYS: &[&str] = &["delimiter", "header", "columns", "quote", "comment", "trim"];
 const EVENT_KEYS: &[&str] = &[
     "kind",
@@ -312,13 +315,66 @@ pub(crate) fn parse(text: &str, origin: &std::path::Path) -> Result<Mapping, Map
     if events.is_empty() {
         return Err(ctx.err("event", "a mapping needs at least one [[event]] table"));
     }
+    let thread = root
+        .get("thread")
+        .map(|v| thread(&ctx, ctx.table("thread", v)?))
+        .transpose()?;
+    if thread.is_none() {
+        for e in &events {
+            if let Some(n) = e.names().find(|n| THREAD_SPECIALS.contains(n)) {
+                return Err(ctx.err(
+                    &e.key,
+                    format!("`{{{n}}}` is found through reply chains: it needs a [thread] table (see docs/mapping.md)"),
+                ));
+            }
+        }
+    }
     Ok(Mapping {
         origin: origin.to_owned(),
         csv,
         columns,
         settings,
         events,
+        thread,
         defect: None,
+    })
+}
+
+fn thread(ctx: &Ctx<'_>, t: &Table) -> Result<ThreadSpec, MappingError> {
+    ctx.known("thread", t, THREAD_KEYS)?;
+    let get = |k: &str| {
+        let key = format!("thread.{k}");
+        let v = t.get(k).ok_or_else(|| {
+            ctx.err(
+                &key,
+                "is missing (a [thread] needs message, answers, from_person and person)",
+            )
+        })?;
+        ctx.string(&key, v)
+    };
+    let template = |k: &str| -> Result<Template, MappingError> {
+        let key = format!("thread.{k}");
+        let t = ctx.template(&key, &get(k)?)?;
+        match t.names().into_iter().find(|n| THREAD_SPECIALS.contains(n)) {
+            Some(n) => Err(ctx.err(
+                &key,
+                format!("`{{{n}}}` is what the [thread] finds; it cannot be read to find it"),
+            )),
+            None => Ok(t),
+        }
+    };
+    let from_person = get("from_person")?.trim().to_owned();
+    if from_person.is_empty() || THREAD_SPECIALS.contains(&from_person.as_str()) {
+        return Err(ctx.err(
+            "thread.from_person",
+            "must name the column whose yes/no says whether the person wrote the message",
+        ));
+    }
+    Ok(ThreadSpec {
+        message: template("message")?,
+        answers: template("answers")?,
+        from_person,
+        person: template("person")?,
     })
 }
 

@@ -3,17 +3,25 @@
 //! Rows come from the csv crate or, for `delimiter = "whitespace"`, from a plain line
 //! splitter. Cells are decoded per row, so a stray Latin-1 byte rejects one row (with its
 //! line and column) instead of the file. Events that a `group` template merges are held
-//! until the end of the file; all others go to the sink as soon as their row is read.
+//! until the end of the file; a row of a `[thread]` whose question has not been read yet
+//! waits for it (`thread.rs`); all others go to the sink as soon as their row is read. At
+//! the end, what was made is looked over for signs of a wrong reading (`checks.rs`), which
+//! become the report's warnings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 use std::path::Path;
 
-use domain::{EventError, NewEvent};
+use domain::{EventError, Kind, NewEvent};
 use serde_json::{Map, Value};
 
+use super::checks::Checks;
 use super::config::kind_fields;
-use super::template::{CellError, Env, Row, SPECIALS, Slot, Template, parse_moment, rfc3339};
+use super::template::{
+    CellError, Env, Found, Row, SPECIALS, Slot, THREAD_SPECIALS, Template, looks_scientific,
+    parse_moment, rfc3339,
+};
+use super::thread::{Chain, Threads};
 use super::{Condition, Delimiter, EventSpec, Mapping, MappingError, ReadReport};
 use crate::{ImportError, RowError, Sink, clip, norm};
 
@@ -238,6 +246,34 @@ struct Group {
     origins: Vec<(u64, usize)>,
 }
 
+/// A row decoded and checked for width, ready to make events (now, or once the message it
+/// answers is read).
+struct Pending {
+    line: u64,
+    cells: Vec<String>,
+    /// The row's content key, for `{_key}`.
+    key: String,
+    raw: String,
+}
+
+/// The references among the kinds' fields: identifiers of things events share.
+const REFERENCES: [&str; 8] = [
+    "invoice",
+    "order",
+    "contact",
+    "incident",
+    "promise",
+    "caused_by",
+    "referred",
+    "org",
+];
+
+/// Event fields that hold identifiers, which a spreadsheet may have written as `3.0`.
+fn is_id_field(kind: Kind, name: &str) -> bool {
+    matches!(name, "id" | "person")
+        || (REFERENCES.contains(&name) && kind_fields(kind).contains(&name))
+}
+
 /// Everything one read needs besides the rows.
 struct Run<'a> {
     m: &'a Mapping,
@@ -252,6 +288,16 @@ struct Run<'a> {
     /// How often each row content was seen so far, for `{_key}`.
     seen: HashMap<u128, u32>,
     report: ReadReport,
+    /// Reply chains, when the mapping has a `[thread]`.
+    threads: Option<Threads<Pending>>,
+    /// Events pushed or merged into a group so far: a row that adds none made nothing.
+    made: u64,
+    /// Why the last event of the current row was skipped, with the `--set` that may help.
+    last_skip: Option<(String, String)>,
+    /// Rows that made no event and were not rejected, by reason, with a `--set` hint.
+    idle: BTreeMap<String, (u64, String)>,
+    /// What the events read say about whether the mapping read the file right.
+    checks: Checks,
 }
 
 /// A key of a row's content that is the same every time the same file is read, on any
@@ -372,6 +418,11 @@ pub(super) fn read(
         group_index: HashMap::new(),
         seen: HashMap::new(),
         report: ReadReport::default(),
+        threads: m.thread.as_ref().map(|_| Threads::default()),
+        made: 0,
+        last_skip: None,
+        idle: BTreeMap::new(),
+        checks: Checks::default(),
     };
     let sep = rows.separator();
     loop {
@@ -388,12 +439,18 @@ pub(super) fn read(
         }
         run.row(&row, &sep, sink)?;
     }
+    if let Some(threads) = run.threads.as_mut() {
+        for (pending, chain) in threads.finish() {
+            run.threaded(pending, chain, sink)?;
+        }
+    }
     for g in std::mem::take(&mut run.groups) {
         let mut map = g.map;
         map.insert("lines".into(), Value::Array(g.lines));
         run.finish(g.spec, &map, g.line, &g.raw, &g.origins, sink)?;
     }
     sink.progress(rows.bytes());
+    run.report.warnings = run.warnings();
     Ok(run.report)
 }
 
@@ -436,6 +493,8 @@ fn resolve(
             Slot::File,
             Slot::Currency,
             Slot::Key,
+            Slot::ThreadPerson,
+            Slot::ThreadContact,
         ][i];
         slots.insert((*s).to_owned(), slot);
     }
@@ -446,6 +505,14 @@ fn resolve(
             None => return Err(missing(name, &spec.candidates)),
         };
         slots.insert(name.clone(), slot);
+    }
+    for n in m.thread.iter().flat_map(|t| t.names()) {
+        if !slots.contains_key(n) {
+            let slot = find(n)
+                .map(Slot::Cell)
+                .ok_or_else(|| missing(n, &[n.to_owned()]))?;
+            slots.insert(n.to_owned(), slot);
+        }
     }
     for e in &m.events {
         for c in &e.when {
@@ -473,6 +540,10 @@ type Built = (Map<String, Value>, Vec<Value>);
 
 /// Fields that stay in the event even when empty, so the domain names what is missing.
 const CORE: [&str; 4] = ["id", "person", "at", "source"];
+
+/// Why a `[thread]` found no person for a business's message.
+const UNMATCHED: &str = "it answers a message that is not in this file";
+const ANSWERS_NOBODY: &str = "the business's message answers no message of a person";
 
 impl Run<'_> {
     fn column_of(&self, t: &Template) -> Option<String> {
@@ -547,17 +618,143 @@ impl Run<'_> {
             return self.reject(sink, err);
         }
         let key = row_key(&cells, &mut self.seen);
+        let pending = Pending {
+            line,
+            cells,
+            key,
+            raw,
+        };
+        if self.threads.is_some() {
+            return self.thread_row(pending, sink);
+        }
+        self.emit(&pending, None, sink)
+    }
+
+    /// A row of a mapping with a `[thread]`: its events are made once the chain of messages
+    /// above it is known, which may be at once, later in the file, or at its end.
+    fn thread_row(&mut self, p: Pending, sink: &mut dyn Sink) -> Result<(), ImportError> {
+        let (message, answers, person) = match self.thread_fields(&p) {
+            Ok(fields) => fields,
+            Err(e) => return self.reject(sink, e),
+        };
+        let ready = match self.threads.as_mut() {
+            Some(t) => t.message(&message, &answers, person.as_deref(), p.line, p),
+            None => return Ok(()),
+        };
+        for (pending, chain) in ready {
+            self.threaded(pending, chain, sink)?;
+        }
+        Ok(())
+    }
+
+    /// The `[thread]` fields of one row: its message id, the id it answers (ids as the
+    /// source wrote them, see `template::id`), and the person if the person wrote it.
+    fn thread_fields(&mut self, p: &Pending) -> Result<(String, String, Option<String>), RowError> {
+        let Some(spec) = self.m.thread.as_ref() else {
+            return Ok(Default::default());
+        };
+        let row = Row {
+            cells: &p.cells,
+            headers: &self.names,
+            line: p.line,
+            key: &p.key,
+            slots: &self.slots,
+            env: &self.env,
+            found: None,
+        };
+        let render = |field: &str, t: &Template| {
+            t.render(&row)
+                .map(|v| super::template::id(&v).to_owned())
+                .map_err(|e| self.cell_error(p.line, &p.raw, field, e))
+        };
+        let message = render("thread.message", &spec.message)?;
+        let answers = render("thread.answers", &spec.answers)?;
+        if message.is_empty() {
+            return Err(self.row_error(
+                p.line,
+                &p.raw,
+                self.column_of(&spec.message),
+                "is empty: in a reply chain every message needs its own id (read as the [thread]'s `message`)".into(),
+            ));
+        }
+        let from_person = row.yes(&spec.from_person).map_err(|e| match e.column {
+            Some(c) => self.row_error(
+                p.line,
+                &p.raw,
+                Some(c),
+                format!("{} (read as the [thread]'s `from_person`)", e.message),
+            ),
+            None => self.row_error(p.line, &p.raw, None, e.message),
+        })?;
+        let person = if from_person {
+            let person = render("thread.person", &spec.person)?;
+            if person.is_empty() {
+                return Err(self.row_error(
+                    p.line,
+                    &p.raw,
+                    self.column_of(&spec.person),
+                    "is empty: a message the person wrote needs the person (read as the [thread]'s `person`)".into(),
+                ));
+            }
+            Some(person)
+        } else {
+            None
+        };
+        for (t, v) in [(&spec.message, &message), (&spec.answers, &answers)] {
+            if looks_scientific(v) {
+                let column = self.column_of(t);
+                self.checks.scientific(p.line, column, v);
+            }
+        }
+        Ok((message, answers, person))
+    }
+
+    /// Makes a threaded row's events, now that its chain is known.
+    fn threaded(
+        &mut self,
+        p: Pending,
+        chain: Chain,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ImportError> {
+        let found = match (chain, self.threads.as_ref()) {
+            (Chain::Person { person, contact }, Some(t)) => Found {
+                person: t.person(person).to_owned(),
+                contact: t.message_id(contact).to_owned(),
+                why_not: None,
+            },
+            (Chain::Missing { .. }, _) => Found {
+                why_not: Some(UNMATCHED),
+                ..Found::default()
+            },
+            _ => Found {
+                why_not: Some(ANSWERS_NOBODY),
+                ..Found::default()
+            },
+        };
+        self.emit(&p, Some(&found), sink)
+    }
+
+    /// Makes the events of one row whose conditions hold, and notes a row that made none.
+    fn emit(
+        &mut self,
+        p: &Pending,
+        found: Option<&Found>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ImportError> {
+        let before = (self.made, self.report.rejected);
+        self.last_skip = None;
         // Decide every event's conditions first, so a row whose conditions cannot be decided
         // is rejected once and makes no events at all.
         let mut chosen = Vec::with_capacity(self.m.events.len());
         for (si, spec) in self.m.events.iter().enumerate() {
             let row = Row {
-                cells: &cells,
+                cells: &p.cells,
                 headers: &self.names,
-                line,
-                key: &key,
+                line: p.line,
+                key: &p.key,
                 slots: &self.slots,
                 env: &self.env,
+                found,
             };
             match conditions_hold(spec, &row) {
                 Ok(true) => chosen.push(si),
@@ -565,19 +762,30 @@ impl Run<'_> {
                 Err(e) => {
                     let err = match e.column {
                         Some(c) => self.row_error(
-                            line,
-                            &raw,
+                            p.line,
+                            &p.raw,
                             Some(c),
                             format!("{} (in the `when` of {})", e.message, spec.key),
                         ),
-                        None => self.row_error(line, &raw, None, e.message),
+                        None => self.row_error(p.line, &p.raw, None, e.message),
                     };
                     return self.reject(sink, err);
                 }
             }
         }
         for si in chosen {
-            self.event(si, &cells, line, &key, &raw, sink)?;
+            self.event(si, p, found, sink)?;
+        }
+        if (self.made, self.report.rejected) == before {
+            let (reason, hint) = match (found.and_then(|f| f.why_not), self.last_skip.take()) {
+                (Some(why), _) => (why.to_owned(), self.thread_hint(why)),
+                (None, Some(skip)) => skip,
+                (None, None) => (
+                    "no [[event]] applies to it (no `when` holds)".to_owned(),
+                    "check the columns the `when` conditions read, and which words mean yes and no (--set yes=…, --set no=…)".to_owned(),
+                ),
+            };
+            self.idle.entry(reason).or_insert((0, hint)).0 += 1;
         }
         Ok(())
     }
@@ -586,20 +794,20 @@ impl Run<'_> {
     fn event(
         &mut self,
         si: usize,
-        cells: &[String],
-        line: u64,
-        key: &str,
-        raw: &str,
+        p: &Pending,
+        found: Option<&Found>,
         sink: &mut dyn Sink,
     ) -> Result<(), ImportError> {
+        let (line, raw) = (p.line, p.raw.as_str());
         let spec = &self.m.events[si];
         let row = Row {
-            cells,
+            cells: &p.cells,
             headers: &self.names,
             line,
-            key,
+            key: &p.key,
             slots: &self.slots,
             env: &self.env,
+            found,
         };
         let built = match self.build(spec, &row) {
             Ok(b) => b,
@@ -620,22 +828,34 @@ impl Run<'_> {
                 Some(_) => false,
             };
             if empty {
-                let column = spec
-                    .fields
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .and_then(|(_, t)| self.column_of(t))
-                    .map(|c| format!(" (column `{c}`)"))
-                    .unwrap_or_default();
-                let reason = format!("{} with an empty `{name}`{column}", spec.kind);
-                *self.report.skipped.entry(reason).or_default() += 1;
+                let template = spec.fields.iter().find(|(k, _)| k == name).map(|(_, t)| t);
+                let column = template.and_then(|t| self.column_of(t));
+                let threaded =
+                    template.is_some_and(|t| t.names().iter().any(|n| THREAD_SPECIALS.contains(n)));
+                let why = match (&column, found.and_then(|f| f.why_not)) {
+                    (Some(c), _) => format!(" (column `{c}`)"),
+                    (None, Some(why)) if threaded => format!(" ({why})"),
+                    _ => String::new(),
+                };
+                let reason = format!("{} with an empty `{name}`{why}", spec.kind);
+                *self.report.skipped.entry(reason.clone()).or_default() += 1;
+                let set = template
+                    .and_then(|t| t.names().first().map(|n| (*n).to_owned()))
+                    .filter(|n| !n.starts_with('_'));
+                let hint = match (set, column) {
+                    (Some(n), Some(c)) => {
+                        format!("if the {name} is in another column than `{c}`, --set {n}=COLUMN")
+                    }
+                    _ => "check the mapping's templates for this field".to_owned(),
+                };
+                self.last_skip = Some((reason, hint));
                 return Ok(());
             }
         }
         let origins: Vec<(u64, usize)> = (0..lines.len()).map(|j| (line, j)).collect();
         if let Some(g) = &spec.group {
             let key = match g.render(&row) {
-                Ok(k) => k,
+                Ok(k) => super::template::id(&k).to_owned(),
                 Err(e) => {
                     let err = self.cell_error(line, raw, "group", e);
                     self.reject(sink, err)?;
@@ -643,6 +863,7 @@ impl Run<'_> {
                 }
             };
             if !key.trim().is_empty() {
+                self.made += 1;
                 match self.group_index.get(&(si, key.clone())) {
                     Some(&gi) => {
                         let group = &mut self.groups[gi];
@@ -667,7 +888,219 @@ impl Run<'_> {
         if !spec.lines.is_empty() {
             map.insert("lines".into(), Value::Array(lines));
         }
-        self.finish(si, &map, line, raw, &origins, sink)
+        if self.finish(si, &map, line, raw, &origins, sink)? {
+            self.made += 1;
+        }
+        Ok(())
+    }
+
+    /// The name a template reads first and the column it finds there, for `--set` hints.
+    fn name_and_column(&self, t: &Template) -> (String, String) {
+        let name = t
+            .names()
+            .first()
+            .map(|n| (*n).to_owned())
+            .unwrap_or_default();
+        let column = self.column_of(t).unwrap_or_else(|| "none".to_owned());
+        (name, column)
+    }
+
+    /// A template of the first event of `kind` that has `field`.
+    fn template_of(&self, kind: Kind, field: &str) -> Option<&Template> {
+        self.m
+            .events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .find_map(|e| e.fields.iter().find(|(k, _)| k == field).map(|(_, t)| t))
+    }
+
+    /// Everything that looks wrong with what this read made, each with the `--set` that
+    /// would change it.
+    fn warnings(&self) -> Vec<super::Warning> {
+        use super::checks::{count, examples, people};
+        use super::{Warning, WarningKind};
+        let mut out = Vec::new();
+        let mut warn = |kind, n: u64, message: String| {
+            out.push(Warning {
+                kind,
+                count: n,
+                message,
+            });
+        };
+        let answered_person = self
+            .template_of(Kind::ContactAnswered, "person")
+            .map(|t| self.name_and_column(t));
+        let answered_contact = self
+            .template_of(Kind::ContactAnswered, "contact")
+            .map(|t| self.name_and_column(t));
+
+        match (&self.threads, &self.m.thread) {
+            (Some(threads), Some(spec)) => {
+                let only = threads.people_who_mostly_answer();
+                if !only.is_empty() {
+                    let column = match self.slots.get(&spec.from_person) {
+                        Some(Slot::Cell(i)) => self.names.get(*i).cloned(),
+                        _ => None,
+                    }
+                    .unwrap_or_else(|| spec.from_person.clone());
+                    warn(
+                        WarningKind::OnlyAnswer,
+                        only.len() as u64,
+                        format!(
+                            "{} {} answer other people's messages more often than they start a conversation ({}): they look like the business's own accounts, read as people. If another column says who wrote each message, --set {}=COLUMN (now `{column}`); if other words in it mean the business, --set no=… (and --set yes=… for the person)",
+                            count(only.len() as u64),
+                            people(only.len()),
+                            examples(&only, ("message", "messages")),
+                            spec.from_person,
+                        ),
+                    );
+                }
+                if threads.unmatched > 0 {
+                    let first = threads
+                        .first_unmatched
+                        .map(|(line, id)| {
+                            format!(
+                                " (the first at line {line}, answering `{}`)",
+                                threads.message_id(id)
+                            )
+                        })
+                        .unwrap_or_default();
+                    warn(
+                        WarningKind::UnmatchedAnswers,
+                        threads.unmatched,
+                        format!(
+                            "{} of the business's {} messages answer a message that is not in this file{first}, so nobody is known to have asked: they are skipped. {}",
+                            count(threads.unmatched),
+                            count(threads.business),
+                            capitalised(&self.thread_hint(UNMATCHED)),
+                        ),
+                    );
+                }
+            }
+            _ => {
+                let only = self.checks.only_answered();
+                if !only.is_empty() {
+                    let set = match &answered_person {
+                        Some((n, c)) if !n.starts_with('_') => {
+                            format!("--set {n}=COLUMN (now `{c}`)")
+                        }
+                        _ => "the `person` of the mapping's contact.answered".to_owned(),
+                    };
+                    warn(
+                        WarningKind::OnlyAnswer,
+                        only.len() as u64,
+                        format!(
+                            "{} {} receive answers in this file but ask nothing ({}): if these are the business's own accounts, the answers are filed under whoever answered instead of whoever asked. Name the person asked with {set}; if replies carry only the id of the message they answer, give the mapping a [thread] (docs/mapping.md), as the `messages` preset has",
+                            count(only.len() as u64),
+                            people(only.len()),
+                            examples(&only, ("answer", "answers")),
+                        ),
+                    );
+                }
+            }
+        }
+        let (unmatched, first) = self.checks.unmatched_answers();
+        if unmatched > 0 {
+            let mut sets = Vec::new();
+            if let Some((n, c)) = answered_contact.filter(|(n, _)| !n.starts_with('_')) {
+                sets.push(format!(
+                    "if answers name their question in another column than `{c}`, --set {n}=COLUMN"
+                ));
+            }
+            if let Some((n, c)) = answered_person.filter(|(n, _)| !n.starts_with('_')) {
+                sets.push(format!(
+                    "if the person asked is in another column than `{c}`, --set {n}=COLUMN"
+                ));
+            }
+            warn(
+                WarningKind::UnmatchedAnswers,
+                unmatched,
+                format!(
+                    "{} of {} answers match no question the same person asked in this file{}: unless those questions were imported before, they will read as unanswered and these answers as answering nothing. {}",
+                    count(unmatched),
+                    count(self.checks.answers()),
+                    first
+                        .map(|l| format!(" (the first at line {l})"))
+                        .unwrap_or_default(),
+                    capitalised(&sets.join("; ")),
+                ),
+            );
+        }
+        let idle: u64 = self.idle.values().map(|(n, _)| n).sum();
+        let rows = self.report.rows;
+        if rows > 0 && idle * 2 > rows {
+            let mut reasons: Vec<(&String, &(u64, String))> = self.idle.iter().collect();
+            reasons.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+            let listed = reasons
+                .iter()
+                .take(3)
+                .map(|(why, (n, _))| format!("{} because {why}", count(*n)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let hint = reasons.first().map(|(_, (_, h))| h.as_str()).unwrap_or("");
+            warn(
+                WarningKind::MostRowsIdle,
+                idle,
+                format!(
+                    "{} of {} rows ({} %) made no event: {listed}. {}",
+                    count(idle),
+                    count(rows),
+                    idle * 100 / rows,
+                    capitalised(hint),
+                ),
+            );
+        }
+        if let Some((line, column, value)) = &self.checks.first_scientific {
+            let at = column
+                .as_ref()
+                .map(|c| format!(" column `{c}`,"))
+                .unwrap_or_default();
+            warn(
+                WarningKind::ScientificIds,
+                self.checks.scientific,
+                format!(
+                    "{} identifiers are written as numbers in scientific notation (the first at{at} line {line}: `{value}`): a spreadsheet has probably cut their digits, so they may not match each other. Export those columns as text",
+                    count(self.checks.scientific),
+                ),
+            );
+        }
+        out
+    }
+
+    /// The `--set` that would change what a `[thread]` made of a row.
+    fn thread_hint(&self, why: &str) -> String {
+        let Some(t) = self.m.thread.as_ref() else {
+            return String::new();
+        };
+        let name_and_column = |tpl: &Template| {
+            let name = tpl
+                .names()
+                .first()
+                .map(|n| (*n).to_owned())
+                .unwrap_or_default();
+            let column = self.column_of(tpl).unwrap_or_else(|| "none".to_owned());
+            (name, column)
+        };
+        if why == UNMATCHED {
+            let (a, ac) = name_and_column(&t.answers);
+            let (m, mc) = name_and_column(&t.message);
+            format!(
+                "if replies name the message they answer in another column than `{ac}`, --set {a}=COLUMN; if messages are known by another id than column `{mc}`, --set {m}=COLUMN"
+            )
+        } else {
+            let column = self
+                .slots
+                .get(&t.from_person)
+                .and_then(|s| match s {
+                    Slot::Cell(i) => self.names.get(*i).cloned(),
+                    _ => None,
+                })
+                .unwrap_or_else(|| t.from_person.clone());
+            format!(
+                "these are the business's messages that answer nobody (newsletters, announcements); if people wrote them, name the column that says who wrote each message (--set {}=COLUMN, now `{column}`) or its words (--set yes=…, --set no=…)",
+                t.from_person
+            )
+        }
     }
 
     /// Renders an event's fields and lines; an error names the event field.
@@ -693,6 +1126,9 @@ impl Run<'_> {
                     moment.date_naive().format("%Y-%m-%d").to_string()
                 };
             }
+            if is_id_field(spec.kind, name) {
+                v = super::template::id(&v).to_owned();
+            }
             if !v.trim().is_empty() || CORE.contains(&name.as_str()) {
                 map.insert(name.clone(), Value::String(v));
             }
@@ -705,9 +1141,12 @@ impl Run<'_> {
         for (j, lt) in spec.lines.iter().enumerate() {
             let mut obj = Map::new();
             for (name, t) in lt {
-                let v = t
+                let mut v = t
                     .render(row)
                     .map_err(|e| (format!("lines[{j}].{name}"), e))?;
+                if name == "product" {
+                    v = super::template::id(&v).to_owned();
+                }
                 obj.insert(name.clone(), Value::String(v));
             }
             lines.push(Value::Object(obj));
@@ -715,7 +1154,8 @@ impl Run<'_> {
         Ok((map, lines))
     }
 
-    /// Validates a built event through the domain and hands it to the sink.
+    /// Validates a built event through the domain and hands it to the sink; says whether it
+    /// was valid.
     fn finish(
         &mut self,
         si: usize,
@@ -724,15 +1164,28 @@ impl Run<'_> {
         raw: &str,
         origins: &[(u64, usize)],
         sink: &mut dyn Sink,
-    ) -> Result<(), ImportError> {
+    ) -> Result<bool, ImportError> {
+        let spec = &self.m.events[si];
+        for (name, t) in &spec.fields {
+            if is_id_field(spec.kind, name)
+                && let Some(Value::String(v)) = map.get(name)
+                && looks_scientific(v)
+            {
+                let column = self.column_of(t);
+                self.checks.scientific(line, column, v);
+            }
+        }
         match NewEvent::from_json(map) {
             Ok(event) => {
                 self.report.events += 1;
-                sink.push(line, event).map_err(ImportError::Sink)
+                self.checks.event(line, &event);
+                sink.push(line, event).map_err(ImportError::Sink)?;
+                Ok(true)
             }
             Err(e) => {
                 let err = self.event_error(si, e, line, raw, origins);
-                self.reject(sink, err)
+                self.reject(sink, err)?;
+                Ok(false)
             }
         }
     }
@@ -779,6 +1232,15 @@ impl Run<'_> {
                 message: e.message,
             },
         )
+    }
+}
+
+/// A hint starts a sentence of a warning.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>() + ".",
+        None => String::new(),
     }
 }
 

@@ -10,7 +10,17 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone};
 
 /// Names every template may use besides columns.
-pub(crate) const SPECIALS: [&str; 5] = ["_line", "_source", "_file", "_currency", "_key"];
+pub(crate) const SPECIALS: [&str; 7] = [
+    "_line",
+    "_source",
+    "_file",
+    "_currency",
+    "_key",
+    "_person",
+    "_contact",
+];
+/// The specials a `[thread]` finds: a message's person and the contact it belongs to.
+pub(crate) const THREAD_SPECIALS: [&str; 2] = ["_person", "_contact"];
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +218,20 @@ pub(crate) enum Slot {
     Currency,
     /// A stable key of the row's content (see `reader::row_key`).
     Key,
+    /// The person a `[thread]` found for the row's message.
+    ThreadPerson,
+    /// The contact a `[thread]` found for the row's message: the id of the message that
+    /// opened it.
+    ThreadContact,
+}
+
+/// What a `[thread]` found for one row; both empty when its chain reaches no person.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Found {
+    pub(crate) person: String,
+    pub(crate) contact: String,
+    /// Why both are empty, for the count of skipped events.
+    pub(crate) why_not: Option<&'static str>,
 }
 
 /// Settings that rendering needs (date formats, yes/no words…).
@@ -232,6 +256,7 @@ pub(crate) struct Row<'a> {
     pub(crate) key: &'a str,
     pub(crate) slots: &'a HashMap<String, Slot>,
     pub(crate) env: &'a Env,
+    pub(crate) found: Option<&'a Found>,
 }
 
 impl Row<'_> {
@@ -243,6 +268,8 @@ impl Row<'_> {
             Some(Slot::File) => self.env.file.clone(),
             Some(Slot::Currency) => self.env.currency.clone(),
             Some(Slot::Key) => self.key.to_owned(),
+            Some(Slot::ThreadPerson) => self.found.map(|f| f.person.clone()).unwrap_or_default(),
+            Some(Slot::ThreadContact) => self.found.map(|f| f.contact.clone()).unwrap_or_default(),
             Some(Slot::Absent) | None => String::new(),
         }
     }
@@ -290,20 +317,7 @@ pub(crate) fn yes_no(v: &str, env: &Env) -> Option<bool> {
 fn apply(f: &Filter, v: String, name: &str, row: &Row<'_>) -> Result<String, CellError> {
     Ok(match f {
         Filter::Trim => v.trim().to_owned(),
-        Filter::Id => {
-            let t = v.trim();
-            match t.split_once('.') {
-                Some((whole, zeros))
-                    if !whole.is_empty()
-                        && whole.bytes().all(|b| b.is_ascii_digit())
-                        && !zeros.is_empty()
-                        && zeros.bytes().all(|b| b == b'0') =>
-                {
-                    whole.to_owned()
-                }
-                _ => t.to_owned(),
-            }
-        }
+        Filter::Id => id(&v).to_owned(),
         Filter::Upper => v.to_uppercase(),
         Filter::Lower => v.to_lowercase(),
         Filter::Abs => {
@@ -356,6 +370,42 @@ fn apply(f: &Filter, v: String, name: &str, row: &Row<'_>) -> Result<String, Cel
             }
         }
     })
+}
+
+/// An identifier as the source system wrote it, when a spreadsheet on the way turned it
+/// into a number: `17850.0` and `3.00` → `17850` and `3`. Only a whole number with nothing
+/// but zeros after the point is changed, so `3.5` or `A-3.0` stay as they are. Scientific
+/// notation (`1.2E+3`) is left alone too: the digits a spreadsheet cut from it cannot be
+/// put back (the reader warns about it, see [`looks_scientific`]).
+pub(crate) fn id(v: &str) -> &str {
+    let t = v.trim();
+    match t.split_once('.') {
+        Some((whole, zeros))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && !zeros.is_empty()
+                && zeros.bytes().all(|b| b == b'0') =>
+        {
+            whole
+        }
+        _ => t,
+    }
+}
+
+/// Whether an identifier looks like a number a spreadsheet wrote in scientific notation
+/// (`1.19237E+17`), which has usually lost digits on the way.
+pub(crate) fn looks_scientific(v: &str) -> bool {
+    let t = v.trim();
+    let Some((mantissa, exponent)) = t.split_once(['e', 'E']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !exponent.is_empty()
+        && exponent.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Strips currency symbols, spaces and thousands separators; with `decimal_comma` the comma

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use domain::readings::Models;
 use domain::{Day, Timestamp};
+use models::screen::LeftOut;
 use models::{Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, pareto_nbd};
 use serde_json::{Value, json};
 use store::Store;
@@ -117,11 +118,34 @@ impl Fitted {
 }
 
 /// Per-person summaries and where each came from, for predictions and error messages.
+#[derive(Default)]
 struct Data {
     ids: Vec<String>,
     rows: Vec<Summary>,
     /// What to call row `i` in an error ("cdnow.csv line 17", "person P-000001").
     origin: Vec<String>,
+    /// People of the ledger the model cannot take, with why: fitted without them.
+    left_out: Vec<(String, LeftOut)>,
+}
+
+impl Data {
+    /// Keeps the people `model` can take and lists the others as left out. Only for a
+    /// ledger: a summary file with a row no model can take is an error at its line.
+    fn screened(self, model: Model) -> Data {
+        let s = models::screen::screen(&self.rows, model == Model::GammaGamma);
+        let mut out = Data::default();
+        for i in s.kept {
+            out.ids.push(self.ids[i].clone());
+            out.rows.push(self.rows[i]);
+            out.origin.push(self.origin[i].clone());
+        }
+        out.left_out = s
+            .left_out
+            .into_iter()
+            .map(|(i, why)| (self.ids[i].clone(), why))
+            .collect();
+        out
+    }
 }
 
 fn fit_model(model: Model, data: &Data) -> anyhow::Result<Fitted> {
@@ -131,8 +155,12 @@ fn fit_model(model: Model, data: &Data) -> anyhow::Result<Fitted> {
         Model::GammaGamma => gamma_gamma::fit(&data.rows).map(Fitted::GammaGamma),
     };
     result.map_err(|e| {
+        let left_out = match data.left_out.len() {
+            0 => String::new(),
+            n => format!(" ({n} more left out, whom the model cannot take)"),
+        };
         describe(e, &data.origin).context(format!(
-            "cannot fit {} on {} people",
+            "cannot fit {} on {} people{left_out}",
             model.title(),
             data.rows.len()
         ))
@@ -274,22 +302,20 @@ fn run_on_ledger(
             Day::from_days(first as i32).date()
         );
     }
-    let mut data = Data {
-        ids: Vec::new(),
-        rows: Vec::new(),
-        origin: Vec::new(),
-    };
-    let mut events = 0u64;
+    let mut data = Data::default();
     for (person, tx) in population.people.iter().zip(&people_tx) {
         let summary = models::summary::summarize(tx, cal, unit.days())
             .map_err(|e| anyhow!("person {person}: {e}"))?;
         if let Some(s) = summary {
-            events += s.frequency as u64 + 1;
             data.ids.push(person.to_string());
             data.origin.push(format!("person {person}"));
             data.rows.push(s);
         }
     }
+    // A person whose history the model cannot take is left out and named, not allowed to
+    // fail the fit for everyone.
+    let data = data.screened(model);
+    let events: u64 = data.rows.iter().map(|s| s.frequency as u64 + 1).sum();
     let fitted = fit_model(model, &data)?;
 
     let holdout = match &args.holdout_end {
@@ -384,7 +410,41 @@ fn fit_json(model: Model, fitted: &Fitted, data: &Data) -> Value {
         },
         "people": data.rows.len(),
         "repeat_buyers": data.rows.iter().filter(|s| s.frequency > 0.0).count(),
+        "left_out": data.left_out.len(),
+        "left_out_people": data
+            .left_out
+            .iter()
+            .map(|(id, why)| json!({ "id": id, "why": why.to_string() }))
+            .collect::<Vec<_>>(),
     })
+}
+
+/// How many people a text report names of those left out; `--json` lists them all.
+const LEFT_OUT_SHOWN: usize = 10;
+
+/// "1 person left out, …: NG-3 has a negative spend (-15.00 per repeat purchase)".
+fn left_out_sentence(left_out: &[(String, LeftOut)]) -> Option<String> {
+    if left_out.is_empty() {
+        return None;
+    }
+    let n = left_out.len();
+    let mut s = format!(
+        "{n} {} left out, whom the model cannot take: ",
+        if n == 1 { "person" } else { "people" }
+    );
+    let named: Vec<String> = left_out
+        .iter()
+        .take(LEFT_OUT_SHOWN)
+        .map(|(id, why)| format!("{id} {why}"))
+        .collect();
+    s.push_str(&named.join("; "));
+    if n > LEFT_OUT_SHOWN {
+        s.push_str(&format!(
+            "; … and {} more (all in --json)",
+            n - LEFT_OUT_SHOWN
+        ));
+    }
+    Some(s)
 }
 
 /// Prints the fit (and holdout check and predictions) as JSON Lines or text.
@@ -434,6 +494,9 @@ fn report(
         line["repeat_buyers"],
         line["unit"].as_str().unwrap_or("")
     )?;
+    if let Some(sentence) = left_out_sentence(&data.left_out) {
+        writeln!(out, "{sentence}")?;
+    }
     if let Some(end) = line["calibration_end"].as_str() {
         writeln!(
             out,
@@ -625,11 +688,7 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
     };
     let c_id = find(&["ID", "id", "customer_id"]);
 
-    let mut data = Data {
-        ids: Vec::new(),
-        rows: Vec::new(),
-        origin: Vec::new(),
-    };
+    let mut data = Data::default();
     for (row_no, record) in reader.records().enumerate() {
         let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
         let line_no = record.position().map_or(row_no as u64 + 2, |p| p.line());

@@ -135,6 +135,8 @@ pub struct Outcome {
     pub file_error: bool,
     /// Rows the mapping skipped on purpose, by reason (e.g. no person).
     pub skipped: std::collections::BTreeMap<String, u64>,
+    /// What looks wrong with the result although every row was valid.
+    pub warnings: Vec<import::Warning>,
 }
 
 impl Outcome {
@@ -192,11 +194,12 @@ pub fn import_reader(
                 committed: false,
                 file_error: true,
                 skipped: Default::default(),
+                warnings: Vec::new(),
             });
         }
         Err(e) => return Err(e).with_context(|| format!("importing {}", origin.display())),
     };
-    let skipped = report.map(|r| r.skipped).unwrap_or_default();
+    let (skipped, warnings) = report.map(|r| (r.skipped, r.warnings)).unwrap_or_default();
     if rejected > 0 && !skip {
         let summary = batch.summary()?;
         drop(batch); // rolls back
@@ -207,6 +210,7 @@ pub fn import_reader(
             committed: false,
             file_error: false,
             skipped,
+            warnings,
         });
     }
     let summary = batch
@@ -219,6 +223,7 @@ pub fn import_reader(
         committed: true,
         file_error: false,
         skipped,
+        warnings,
     })
 }
 
@@ -368,10 +373,26 @@ fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>
         " in {secs:.2} s ({} events/s)",
         thousands(rate as u64)
     ));
+    if !o.warnings.is_empty() {
+        line.push_str(&format!(
+            "; {} warning{} (on standard error)",
+            o.warnings.len(),
+            if o.warnings.len() == 1 { "" } else { "s" }
+        ));
+    }
     println!("{line}");
     report_forgotten(&o.summary);
     for (reason, n) in &o.skipped {
         println!("  skipped {} row(s) on purpose: {reason}", thousands(*n));
+    }
+    report_warnings(path, o);
+}
+
+/// Warnings go to standard error, each on its own line: the import went through, but its
+/// result looks wrong, and the message names the `--set` that would change it.
+fn report_warnings(path: &Path, o: &Outcome) {
+    for w in &o.warnings {
+        eprintln!("warning: {}: {w}", path.display());
     }
 }
 
@@ -423,6 +444,7 @@ fn report_failure(path: &Path, o: &Outcome) {
         );
     }
     eprintln!("  (fix them, or use --skip-invalid to import the valid rows and list the rest)");
+    report_warnings(path, o);
 }
 
 #[cfg(test)]
