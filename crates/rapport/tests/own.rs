@@ -149,6 +149,101 @@ fn may_contact_says_no_with_the_reason_and_exits_non_zero() {
 }
 
 #[test]
+fn may_contact_exits_0_for_yes_1_for_no_and_2_when_it_cannot_answer() {
+    let l = ledger();
+    // (arguments, exit status, what stdout or stderr says)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["P-1", "--channel", "email", "--topic", "offers"],
+            0,
+            "yes",
+        ),
+        (
+            &["P-1", "--channel", "email", "--topic", "newsletter"],
+            1,
+            "no: consent withdrawn",
+        ),
+        (
+            &["NOBODY", "--channel", "email"],
+            2,
+            "error: no person NOBODY in ",
+        ),
+        (&["P-1", "--channel", " "], 2, "--channel: is empty"),
+        (&["P-1", "--channel", "email", "--topic", ""], 2, "--topic"),
+        (&["", "--channel", "email"], 2, "person"),
+        (&["P-1"], 2, "--channel"),
+    ];
+    for (args, code, says) in cases {
+        let mut all = vec!["may-contact"];
+        all.extend_from_slice(args);
+        let out = l.run(&all);
+        let both = stdout(&out) + &stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {both}");
+        assert!(both.contains(says), "{args:?}: {both}");
+        assert!(!both.contains("PersonId("), "{args:?}: {both}");
+    }
+}
+
+const OUTREACH: &str = r#"{"source":"crm","id":"5","person":"P-2","kind":"outreach.sent","at":"2024-03-01T00:00:00Z","channel":"email","topic":"newsletter"}
+{"source":"crm","id":"6","person":"P-2","kind":"outreach.sent","at":"2024-03-02T00:00:00Z","channel":"email","topic":"surveys"}
+"#;
+
+/// The outreach of P-2 that conflicts, by event number, with the reasons.
+fn conflicts_of_p2(l: &Ledger) -> Vec<String> {
+    let out = l.run(&["card", "P-2", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let card: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    card["readings"]["respects_choices"]["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {}", c["topic"].as_str().unwrap(), c["reason"]))
+        .collect()
+}
+
+#[test]
+fn newsletters_need_opt_in_and_the_business_chooses_which_purposes_do() {
+    let l = ledger();
+    assert!(
+        l.import("outreach.jsonl", OUTREACH.as_bytes())
+            .status
+            .success()
+    );
+    let ask = |topic: &str| {
+        let out = l.run(&["may-contact", "P-2", "--channel", "email", "--topic", topic]);
+        (out.status.code(), stdout(&out))
+    };
+    // P-2 never gave consent for anything.
+    let (code, said) = ask("newsletter");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("no: no consent given"), "{said}");
+    assert_eq!(ask("surveys").0, Some(0));
+    assert_eq!(conflicts_of_p2(&l), vec![r#"newsletter "no_consent""#]);
+    assert!(
+        stdout(&l.run(&["settings"])).contains("opt-in  marketing,newsletter (the standard ones)")
+    );
+
+    let out = l.run(&["settings", "opt-in", "Surveys"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "opt-in  surveys");
+    assert_eq!(ask("newsletter").0, Some(0));
+    assert_eq!(ask("surveys").0, Some(1));
+    assert_eq!(conflicts_of_p2(&l), vec![r#"surveys "no_consent""#]);
+
+    let out = l.run(&["settings", "opt-in", "newsletter,all"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("\"all\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ask("surveys").0, Some(1), "a refused list changes nothing");
+    assert!(l.run(&["settings", "opt-in", "none"]).status.success());
+    assert_eq!(conflicts_of_p2(&l), Vec::<String>::new());
+    assert!(l.run(&["settings", "opt-in", "default"]).status.success());
+    assert_eq!(ask("newsletter").0, Some(1));
+}
+
+#[test]
 fn export_gives_everything_unsealed_and_forget_needs_yes_then_removes_the_person() {
     let l = ledger();
     let out = l.run(&["export", "P-1"]);

@@ -304,15 +304,19 @@ async fn may_contact(
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let channel = params
-        .get("channel")
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
+    let word = |name: &'static str| -> Result<Option<String>, ApiError> {
+        params
+            .get(name)
+            .map(|v| {
+                view::contact_word(v)
+                    .map(str::to_owned)
+                    .map_err(|m| ApiError::field(name, format!("{name} {m}")))
+            })
+            .transpose()
+    };
+    let channel = word("channel")?
         .ok_or_else(|| ApiError::field("channel", "give the channel, e.g. ?channel=email"))?;
-    let topic = params
-        .get("topic")
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty());
+    let topic = word("topic")?;
     let person = domain::PersonId::parse(&id)
         .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
     let s = state.clone();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::readings::{
-    Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions,
+    Assessor, Distribution, HEADLINES, Models, OptIn, Others, SORTABLE, distributions,
 };
 use domain::scripts::Scripted;
 use domain::{Body, PersonId, Timestamp};
@@ -125,6 +125,8 @@ pub struct Snapshot {
     pub scripted: Scripted,
     /// The scripts in use, the largest [`SCRIPTS_LISTED`] with their masked text.
     pub scripts: ScriptsOverview,
+    /// The purposes that need consent first, as the ledger said when this was computed.
+    pub opt_in: OptIn,
     orders: Mutex<Orders>,
 }
 
@@ -138,11 +140,12 @@ impl Snapshot {
         let n = people.len();
         let scripted = store.scripted()?;
         let scripts = store.scripts(SCRIPTS_LISTED)?;
+        let opt_in = crate::settings::opt_in(store)?;
 
         let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
         let chosen: Vec<std::sync::OnceLock<Vec<(String, String)>>> =
             (0..n).map(|_| std::sync::OnceLock::new()).collect();
-        let assessor = Assessor::new(n, as_of, &models, &scripted);
+        let assessor = Assessor::new(n, as_of, &models, &scripted).with_opt_in(&opt_in);
         store.visit_events(&|rank, events| {
             assessor.person(rank, events);
             let c = current_choices(events, as_of);
@@ -178,7 +181,7 @@ impl Snapshot {
         drop(readings);
 
         let then = as_of.plus_days(-CHANGE_DAYS);
-        let earlier = Assessor::new(n, then, &models, &scripted);
+        let earlier = Assessor::new(n, then, &models, &scripted).with_opt_in(&opt_in);
         store.visit_events(&|rank, events| earlier.person(rank, events))?;
         let before: Vec<Vec<f64>> = {
             let readings = earlier.finish(&people);
@@ -245,6 +248,7 @@ impl Snapshot {
             models,
             scripted,
             scripts,
+            opt_in,
             orders: Mutex::new(FxHashMap::default()),
         })
     }
@@ -344,8 +348,8 @@ impl Snapshot {
     }
 }
 
-/// Whether a referred person became a buyer, and whether an answer is scripted, as of the
-/// snapshot.
+/// Whether a referred person became a buyer, whether an answer is scripted, and which
+/// purposes need consent first, as of the snapshot.
 impl Others for Snapshot {
     fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
         let rank = self.rank(person)?;
@@ -355,6 +359,10 @@ impl Others for Snapshot {
 
     fn scripted(&self, answer: i64) -> bool {
         self.scripted.contains(answer)
+    }
+
+    fn opt_in(&self) -> &OptIn {
+        &self.opt_in
     }
 }
 

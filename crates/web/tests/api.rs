@@ -349,6 +349,61 @@ async fn may_contact_answers_with_the_reason_and_the_deciding_event() {
     assert_eq!(body["field"], "channel");
     let (status, _) = get(&s, &s.agent, "/api/people/NOBODY/may-contact?channel=email").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    for (query, field) in [
+        ("channel=", "channel"),
+        ("channel=%20%20", "channel"),
+        ("channel=email&topic=", "topic"),
+        ("channel=e%07mail", "channel"),
+    ] {
+        let path = format!("/api/people/P-000010/may-contact?{query}");
+        let (status, body) = get(&s, &s.agent, &path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_newsletter_needs_consent_first_and_may_contact_says_so_until_it_is_given() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let event = |id: &str, kind: &str, extra: Value| {
+        let mut e = json!({"source": "web-test", "id": id, "person": "OPT-IN-1", "kind": kind,
+                           "at": "2025-01-02T10:00:00Z"});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let first = json!([event("p", "person.identified", json!({"name": "Oona Pik"}))]);
+    assert_eq!(
+        post(&s, &s.agent, first.to_string()).await.0,
+        StatusCode::OK
+    );
+    let ask = "/api/people/OPT-IN-1/may-contact?channel=email&topic=newsletter";
+    let (status, no) = get(&s, &s.agent, ask).await;
+    assert_eq!(status, StatusCode::OK, "{no}");
+    check(&doc, "MayContact", &no);
+    assert_eq!(no["may_contact"], false);
+    assert_eq!(no["reason"], "no consent given");
+    assert_eq!(no["decided_by"], Value::Null);
+    // Anything else is opt-out: allowed until they say no.
+    let (_, offers) = get(&s, &s.agent, &ask.replace("newsletter", "offers")).await;
+    assert_eq!(offers["may_contact"], true, "{offers}");
+
+    let consent = json!([event(
+        "c",
+        "consent.given",
+        json!({"purpose": "newsletter"})
+    )]);
+    assert_eq!(
+        post(&s, &s.agent, consent.to_string()).await.0,
+        StatusCode::OK
+    );
+    let (_, yes) = get(&s, &s.agent, ask).await;
+    check(&doc, "MayContact", &yes);
+    assert_eq!(yes["may_contact"], true, "{yes}");
+    assert_eq!(yes["decided_by"]["kind"], "consent.given");
     s.stop().await;
 }
 
