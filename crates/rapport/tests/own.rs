@@ -77,6 +77,72 @@ fn the_server_starts_answers_and_stops_gracefully_on_ctrl_c() {
     assert!(child.wait().unwrap().success(), "a clean exit after Ctrl-C");
 }
 
+/// Sends one HTTP/1.1 request and returns the whole answer.
+fn http(addr: &str, request: &str) -> String {
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn the_server_s_log_written_to_a_file_has_no_colour_codes() {
+    let l = ledger();
+    let token = stdout(&l.run(&["token", "create", "--role", "admin"]))
+        .trim()
+        .to_owned();
+    let log = l.dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--refresh", "0"])
+        .env("RAPPORT_DB", l.db())
+        .env("RAPPORT_LOG", "info")
+        .env_remove("RAPPORT_MASTER_KEY")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_owned();
+    // New events make the server recompute everyone's readings, and log that it did.
+    let body = r#"[{"source":"t","id":"w","person":"P-9","kind":"wish.stated","at":"2024-01-01T00:00:00Z","text":"hi"}]"#;
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let mut logged = String::new();
+    for _ in 0..200 {
+        logged = std::fs::read_to_string(&log).unwrap();
+        if logged.contains("refreshed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(logged.contains("refreshed"), "{logged}");
+    assert!(
+        !logged.contains('\u{1b}'),
+        "escape codes in the log: {logged:?}"
+    );
+}
+
 #[test]
 fn the_menu_is_added_edited_and_listed_and_mistakes_are_named() {
     let l = ledger();
