@@ -183,18 +183,19 @@ pub async fn export(state: &Arc<AppState>, person: &PersonId) -> Result<Option<V
 /// Longest channel or topic a may-contact question takes, in characters.
 pub const MAX_CONTACT_WORD: usize = 200;
 
-/// A channel or topic as a may-contact question takes it, trimmed: not blank, no control
-/// characters, at most [`MAX_CONTACT_WORD`] characters (counted before trimming). The API
-/// and the command line check the same way, and the OpenAPI document says the same.
+/// A channel or topic as a may-contact question takes it, as events' labels are read:
+/// surrounding white space dropped, then not empty and without control characters; at most
+/// [`MAX_CONTACT_WORD`] characters (counted before trimming). The API and the command line
+/// check the same way, and the OpenAPI document says the same.
 pub fn contact_word(value: &str) -> Result<&str, String> {
     if value.chars().count() > MAX_CONTACT_WORD {
         return Err(format!("at most {MAX_CONTACT_WORD} characters"));
     }
-    if value.chars().any(char::is_control) {
-        return Err("contains a control character".to_owned());
-    }
     match value.trim() {
         "" => Err("is empty: give a word such as email or newsletter".to_owned()),
+        word if word.chars().any(char::is_control) => {
+            Err("contains a control character".to_owned())
+        }
         word => Ok(word),
     }
 }
@@ -279,7 +280,8 @@ mod tests {
             ("   ", None),
             ("\u{3000}\u{a0}", None),
             ("e\tmail", None),
-            ("email\u{85}", None),
+            ("email\t\n", Some("email")),
+            ("em\u{85}ail", None),
             (&long, None),
         ];
         for (value, expected) in cases {

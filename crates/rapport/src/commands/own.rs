@@ -29,7 +29,7 @@ pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
     let save = |store: &mut store::SqliteStore, id: &str, item: Value| -> anyhow::Result<()> {
         let mut item = web::menu::parse_item(&item).map_err(|(f, m)| anyhow!("--{f}: {m}"))?;
         item.item = web::menu::check_id("item", id).map_err(|(_, m)| anyhow!("item: {m}"))?;
-        store.menu_put(&item).context("saving the menu")?;
+        web::menu::put(store, &item).context("saving the menu")?;
         store.audit(&ledger::actor(), &format!("menu.put:{}", item.item), None)?;
         println!(
             "{}: {} ({}), {} options",
