@@ -933,10 +933,12 @@ impl<'a> Gen<'a> {
         self.identified(start, phone, address);
 
         // Consents and choices come first, and are what outreach is measured against.
+        let mut newsletter_given = false;
         let mut newsletter_withdrawn = None;
         if self.chance(0.4) {
             let how = *pick(&mut self.rng, words::CONSENT_HOW);
             self.consent(start + 120, true, "newsletter", how);
+            newsletter_given = true;
             if self.chance(0.2) {
                 let at = self.between(start + 10 * DAY, end);
                 let how = *pick(&mut self.rng, words::CONSENT_HOW);
@@ -997,9 +999,10 @@ impl<'a> Gen<'a> {
         for _ in 0..poisson(&mut self.rng, 0.025 * months) {
             let at = self.between(start + DAY, stop);
             let topic = *pick(&mut self.rng, words::OUTREACH_TOPICS);
-            // A careful business skips people who withdrew; a careless one does not.
+            // The newsletter is opt-in: a careful business sends it only to people who asked
+            // for it and have not withdrawn; a careless one sends it anyway.
             if topic == "newsletter"
-                && newsletter_withdrawn.is_some_and(|w| at > w)
+                && (!newsletter_given || newsletter_withdrawn.is_some_and(|w| at > w))
                 && self.chance(t.care)
             {
                 continue;

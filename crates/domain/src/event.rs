@@ -471,8 +471,18 @@ impl<'a> Fields<'a> {
     fn integer(&self, name: &str) -> Result<i64, EventError> {
         match self.raw(name) {
             None => Err(field_err(name, "is missing")),
+            // `3.0` is the number 3 in JSON (and in JSON Schema, and to every producer that
+            // writes numbers as floats): whole is whole, whatever the notation. The bounds are
+            // open: a literal just past i64's range rounds to its very edge as a float.
             Some(Value::Number(n)) => n
                 .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| {
+                            f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64
+                        })
+                        .map(|f| f as i64)
+                })
                 .ok_or_else(|| field_err(name, format!("{n} is not a whole number"))),
             Some(Value::String(s)) => s
                 .trim()

@@ -50,8 +50,15 @@ pub enum Command {
     Menu(MenuCommand),
     /// Print a link to a person's own page, signed and valid for a while.
     Link(LinkArgs),
-    /// May we contact this person now on this channel about this topic? (exit 0 yes, 1 no)
+    /// May we contact this person now on this channel about this topic? (exit 0 yes, 1 no,
+    /// 2 an unknown person or bad input)
+    #[command(
+        after_help = "Exit status: 0 yes, 1 no, 2 the question could not be answered (an unknown person, an empty channel…).\nWhich purposes need consent first: `rapport settings opt-in`. See docs/web.md, may-contact."
+    )]
     MayContact(MayContactArgs),
+    /// The business's settings kept in the ledger: which purposes need consent before any
+    /// outreach (opt-in).
+    Settings(SettingsArgs),
     /// Everything held about a person, unsealed, with the readings, as one JSON document.
     Export(ExportArgs),
     /// Forget a person for good: their key, their events and their name in the audit log.
@@ -176,6 +183,31 @@ pub struct MayContactArgs {
     pub topic: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Without a setting: every setting with its value.
+    #[command(subcommand)]
+    pub setting: Option<Setting>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Setting {
+    /// Which purposes need the person's consent before any outreach about them (opt-in):
+    /// show them, or give new ones. Every other purpose may be contacted about until the
+    /// person says no.
+    #[command(
+        after_help = "Examples:\n  rapport settings opt-in                        # show them\n  rapport settings opt-in newsletter,marketing,surveys\n  rapport settings opt-in none                   # no purpose needs consent first\n  rapport settings opt-in default                # back to marketing,newsletter"
+    )]
+    OptIn(OptInArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OptInArgs {
+    /// Purposes separated by commas (newsletter,marketing), `none`, or `default`
+    /// (marketing,newsletter).
+    pub purposes: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -436,4 +468,15 @@ pub struct FitArgs {
     /// JSON Lines: the fit, then the holdout check and the predictions if asked.
     #[arg(long)]
     pub json: bool,
+}
+
+impl Command {
+    /// The exit status when the command fails: 2 for may-contact, whose 1 means "no" and so
+    /// cannot also mean "could not answer"; 1 for every other command.
+    pub fn failure_code(&self) -> u8 {
+        match self {
+            Command::MayContact(_) => 2,
+            _ => 1,
+        }
+    }
 }

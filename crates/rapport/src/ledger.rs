@@ -5,7 +5,7 @@ use std::path::Path;
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use store::{MasterKey, SqliteStore};
+use store::{MasterKey, Scripts, SqliteStore, Store};
 
 /// Opens an existing ledger; the error says how to create one.
 pub fn open(db: &Path) -> anyhow::Result<SqliteStore> {
@@ -58,16 +58,17 @@ pub struct Assessed {
 }
 
 /// Loads every person's events and computes everyone's readings, trends and percentiles
-/// (which answers are scripted from the index of scripts), with loyalty and value from the latest stored BG/NBD and Gamma-Gamma fits (if any).
-pub fn assess<S: store::Store + store::fits::FitStore + store::Scripts>(
-    store: &S,
-    as_of: domain::Timestamp,
-) -> anyhow::Result<Assessed> {
+/// (which answers are scripted from the index of scripts, which purposes are opt-in from the
+/// ledger's settings), with loyalty and value from the latest stored BG/NBD and Gamma-Gamma
+/// fits (if any).
+pub fn assess(store: &SqliteStore, as_of: domain::Timestamp) -> anyhow::Result<Assessed> {
     let models = crate::commands::fit::stored_models(store).context("reading the stored fits")?;
     let people = store.people().context("reading the ledger")?;
     let scripted = store.scripted().context("reading the index of scripts")?;
+    let opt_in = web::settings::opt_in(store).context("reading the ledger's settings")?;
     // One pass, person by person, on two threads: no person's events are kept afterwards.
-    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models, &scripted);
+    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models, &scripted)
+        .with_opt_in(&opt_in);
     store
         .visit_events(&|rank, events| assessor.person(rank, events))
         .context("reading the ledger")?;

@@ -23,6 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let failure = cli.command.failure_code();
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(failure)
         }
     }
 }
@@ -53,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Menu(command) => commands::own::menu(&cli.db, &command),
         Command::Link(args) => commands::own::link(&cli.db, &args),
         Command::MayContact(args) => commands::own::may_contact(&cli.db, &args),
+        Command::Settings(args) => commands::own::settings(&cli.db, &args),
         Command::Export(args) => commands::own::export(&cli.db, &args),
         Command::Forget(args) => commands::own::forget(&cli.db, &args),
         Command::WelcomeBack(args) => commands::own::welcome_back(&cli.db, &args),

@@ -79,6 +79,7 @@ async fn api(
             "hidden costs across everyone are for admins and analysts; an agent sees them on each card",
         ));
     }
+    crate::api::no_empty(&params, &["by", "limit"])?;
     let (by, limit) = parse_query(&params).map_err(|(f, m)| ApiError::field(f, m))?;
     let s = state.clone();
     let report =

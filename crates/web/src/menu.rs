@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use domain::Kind;
 use serde_json::{Value, json};
-use store::{MenuItem, MenuOption, PersonData};
+use store::{MenuItem, MenuOption, PersonData, SqliteStore, StoreError};
 
 use crate::state::AppState;
 
@@ -21,16 +21,61 @@ pub const KINDS: &[&str] = &[
     "other",
 ];
 
-/// A menu id (item or option) as events name it.
-pub fn check_id(field: &'static str, s: &str) -> Result<String, (&'static str, String)> {
+/// Most items on the menu. A menu is something a person reads through and composes from, not
+/// a catalogue; and without a bound, one request after another could fill the ledger.
+pub const MAX_ITEMS: usize = 200;
+/// Most options of one item, for the same reasons.
+pub const MAX_OPTIONS: usize = 50;
+/// Longest item or option id, in characters: at most 200 bytes, what an event's label holds.
+pub const MAX_ID: usize = 50;
+/// Longest title of an item or an option, in characters.
+pub const MAX_TITLE: usize = 200;
+
+/// A field of a menu item that is wrong, and why.
+pub type Wrong = (&'static str, String);
+
+/// A menu id (item or option) as events name it: 1 to [`MAX_ID`] characters, not blank, no
+/// control characters; surrounding spaces are dropped.
+pub fn check_id(field: &'static str, s: &str) -> Result<String, Wrong> {
+    if s.chars().count() > MAX_ID {
+        return Err((field, format!("an id is at most {MAX_ID} characters")));
+    }
     domain::values::Label::parse(s.trim())
         .map(|l| l.to_string())
         .map_err(|e| (field, e.to_string()))
 }
 
+/// A title: text of at most [`MAX_TITLE`] characters; surrounding white space dropped, then
+/// no control characters; `None` when blank.
+fn parse_title(field: &'static str, v: &Value) -> Result<Option<String>, Wrong> {
+    let t = v.as_str().ok_or((field, "a title is text".to_owned()))?;
+    if t.chars().count() > MAX_TITLE {
+        return Err((field, format!("a title is at most {MAX_TITLE} characters")));
+    }
+    let t = t.trim();
+    if t.chars().any(char::is_control) {
+        return Err((field, "a title has no control characters".to_owned()));
+    }
+    Ok(Some(t).filter(|t| !t.is_empty()).map(str::to_owned))
+}
+
 /// A menu item from JSON: `{"kind", "title", "options": [{"id", "title"}]}` (the item's id
-/// comes from elsewhere).
-pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
+/// comes from elsewhere). Any other field is refused rather than ignored, so a misspelt one
+/// is not silently lost; at most [`MAX_OPTIONS`] options.
+pub fn parse_item(v: &Value) -> Result<MenuItem, Wrong> {
+    let fields = v.as_object().ok_or((
+        "body",
+        "send a JSON object: {\"kind\", \"title\", \"options\"}".to_owned(),
+    ))?;
+    if let Some(other) = fields
+        .keys()
+        .find(|k| !["kind", "title", "options"].contains(&k.as_str()))
+    {
+        return Err((
+            "body",
+            format!("unknown field {other:?}: an item has kind, title and options"),
+        ));
+    }
     let kind = v.get("kind").and_then(Value::as_str).ok_or((
         "kind",
         format!("give the kind: one of {}", KINDS.join(", ")),
@@ -41,12 +86,13 @@ pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
             format!("{kind:?} is not one of {}", KINDS.join(", ")),
         ));
     }
-    let title = v
-        .get("title")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.chars().count() <= 200)
-        .ok_or(("title", "give a title of 1 to 200 characters".to_owned()))?;
+    let title = parse_title("title", v.get("title").unwrap_or(&Value::Null))
+        .ok()
+        .flatten()
+        .ok_or((
+            "title",
+            format!("give a title of 1 to {MAX_TITLE} characters, without control characters"),
+        ))?;
     let options = v
         .get("options")
         .and_then(Value::as_array)
@@ -55,8 +101,30 @@ pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
             "options",
             "give at least one option: [{\"id\", \"title\"}]".to_owned(),
         ))?;
+    if options.len() > MAX_OPTIONS {
+        return Err((
+            "options",
+            format!(
+                "{} options; an item has at most {MAX_OPTIONS}",
+                options.len()
+            ),
+        ));
+    }
     let mut parsed: Vec<MenuOption> = Vec::new();
     for o in options {
+        let fields = o.as_object().ok_or((
+            "options",
+            "every option is an object: {\"id\", \"title\"}".to_owned(),
+        ))?;
+        if let Some(other) = fields
+            .keys()
+            .find(|k| !["id", "title"].contains(&k.as_str()))
+        {
+            return Err((
+                "options",
+                format!("unknown field {other:?} in an option: it has id and title"),
+            ));
+        }
         let id = o
             .get("id")
             .and_then(Value::as_str)
@@ -65,25 +133,49 @@ pub fn parse_item(v: &Value) -> Result<MenuItem, (&'static str, String)> {
         if parsed.iter().any(|p| p.id == id) {
             return Err(("options", format!("option {id:?} is given twice")));
         }
-        let title = o
-            .get("title")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .unwrap_or(&id)
-            .to_owned();
-        parsed.push(MenuOption { id, title });
+        let title = match o.get("title") {
+            None => None,
+            Some(t) => parse_title("options", t)?,
+        };
+        parsed.push(MenuOption {
+            title: title.unwrap_or_else(|| id.clone()),
+            id,
+        });
     }
     Ok(MenuItem {
         item: String::new(),
         kind: kind.to_owned(),
-        title: title.to_owned(),
+        title,
         options: parsed,
     })
 }
 
+/// Why a menu item was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PutError {
+    #[error(
+        "the menu already has {MAX_ITEMS} items: change one of them rather than adding another"
+    )]
+    Full,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds or replaces a menu item, keeping the menu to at most [`MAX_ITEMS`] items (an existing
+/// item can always be changed). The API, the admin page and the command line all store
+/// through here.
+pub fn put(store: &mut SqliteStore, item: &MenuItem) -> Result<(), PutError> {
+    let menu = store.menu()?;
+    if menu.len() >= MAX_ITEMS && !menu.iter().any(|m| m.item == item.item) {
+        return Err(PutError::Full);
+    }
+    store.menu_put(item)?;
+    Ok(())
+}
+
 /// Options written one per line as `id = Title` (or just `id`), as the admin page takes them.
-pub fn parse_options(text: &str) -> Result<Vec<Value>, (&'static str, String)> {
+pub fn parse_options(text: &str) -> Result<Vec<Value>, Wrong> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -204,6 +296,92 @@ mod tests {
             bad(json!({"kind": "topic", "title": "x", "options": [{"id": "a"}, {"id": "a"}]})),
             "options"
         );
+    }
+
+    #[test]
+    fn unknown_fields_and_oversized_items_are_refused_naming_the_field() {
+        let option = |i: usize| json!({"id": format!("o{i}")});
+        let many: Vec<Value> = (0..=MAX_OPTIONS).map(option).collect();
+        let most: Vec<Value> = (0..MAX_OPTIONS).map(option).collect();
+        let long_id = "i".repeat(MAX_ID + 1);
+        let long_title = "t".repeat(MAX_TITLE + 1);
+        let cases: Vec<(Value, Option<&str>)> = vec![
+            (
+                json!({"kind": "topic", "title": "x", "options": most}),
+                None,
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": [{"id": "a"}], "colour": "red"}),
+                Some("body"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": [{"id": "a", "price": 3}]}),
+                Some("options"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": many}),
+                Some("options"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": [{"id": long_id}]}),
+                Some("options"),
+            ),
+            (
+                json!({"kind": "topic", "title": long_title, "options": [{"id": "a"}]}),
+                Some("title"),
+            ),
+            (
+                json!({"kind": "topic", "title": "a\u{7}b", "options": [{"id": "a"}]}),
+                Some("title"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": [{"id": "a", "title": 5}]}),
+                Some("options"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": [{"id": "a", "title": null}]}),
+                Some("options"),
+            ),
+            (
+                json!({"kind": "topic", "title": "x", "options": ["a"]}),
+                Some("options"),
+            ),
+            (json!(["not", "an", "object"]), Some("body")),
+        ];
+        for (v, field) in cases {
+            assert_eq!(parse_item(&v).err().map(|e| e.0), field, "{v}");
+        }
+        // A blank option title falls back to the id.
+        let ok = parse_item(
+            &json!({"kind": "topic", "title": "x", "options": [{"id": "a", "title": " "}]}),
+        )
+        .unwrap();
+        assert_eq!(ok.options[0].title, "a");
+    }
+
+    #[test]
+    fn a_full_menu_takes_changes_to_its_items_but_no_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            SqliteStore::create(&dir.path().join("l.db"), store::MasterKey::generate()).unwrap();
+        let item = |i: usize| {
+            let mut m =
+                parse_item(&json!({"kind": "other", "title": "x", "options": [{"id": "a"}]}))
+                    .unwrap();
+            m.item = format!("item{i}");
+            m
+        };
+        for i in 0..MAX_ITEMS {
+            put(&mut store, &item(i)).unwrap();
+        }
+        assert!(matches!(
+            put(&mut store, &item(MAX_ITEMS)),
+            Err(PutError::Full)
+        ));
+        let mut changed = item(3);
+        changed.title = "changed".into();
+        put(&mut store, &changed).unwrap();
+        assert_eq!(store.menu().unwrap().len(), MAX_ITEMS);
     }
 
     #[test]

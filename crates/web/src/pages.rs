@@ -604,7 +604,10 @@ async fn put_menu(
     let stored = item.clone();
     tokio::task::spawn_blocking(move || {
         let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-        store::PersonData::menu_put(&mut *w, &stored).map_err(PageError::from)
+        crate::menu::put(&mut w, &stored).map_err(|e| match e {
+            crate::menu::PutError::Store(e) => PageError::from(e),
+            full => PageError::BadRequest(full.to_string()),
+        })
     })
     .await??;
     state

@@ -2,6 +2,12 @@
 //! about it — state wishes, compose their menu, propose, give and withdraw consent, download
 //! it all, and have it forgotten.
 //!
+//! It shows what is held and what they chose, in their own terms ("you placed 12 orders, we
+//! answered 4 of your 5 questions"), never the business's model of them: no readings, ranks,
+//! predictions or sentences about them in the third person. Their download is complete: it
+//! carries everything held, including the figures the business computes from their events,
+//! because the right of access covers that too.
+//!
 //! A person reaches it through a link `rapport link` prints: `/me/<person>.<expiry>.<mac>`,
 //! where the MAC is HMAC-SHA-256 over the person and the expiry with a secret derived from the
 //! master key. The person on the page is always the one in the verified link — never an id
@@ -22,7 +28,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::{Body, Card, NewEvent, PersonId, Personal, Timestamp};
+use domain::card::{Identity, Moment, OwnWords};
+use domain::readings::OptIn;
+use domain::{Amount, Body, Card, Currency, NewEvent, PersonId, Personal, Timestamp};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -160,9 +168,19 @@ pub struct MenuView {
     pub options: Vec<(String, String, bool)>,
 }
 
+/// One purpose the person has a say in, and where it stands.
 pub struct ConsentView {
     pub purpose: String,
-    pub given: Option<bool>,
+    /// Their latest word on it: given (true) or withdrawn (false), and the day.
+    pub given: Option<(bool, String)>,
+    /// Whether the business may write about it only after they said yes.
+    pub opt_in: bool,
+}
+
+/// A question of theirs still waiting for an answer.
+pub struct Waiting {
+    pub since: String,
+    pub text: Option<String>,
 }
 
 #[derive(Template)]
@@ -171,7 +189,13 @@ struct MePage {
     nav: Option<crate::pages::Nav>,
     base: String,
     csrf: String,
-    card: Card,
+    person: String,
+    identity: Identity,
+    own_words: OwnWords,
+    between_us: Vec<String>,
+    waiting: Vec<Waiting>,
+    hidden_costs: Option<domain::costs::Figures>,
+    timeline: Vec<Moment>,
     menu: Vec<MenuView>,
     consents: Vec<ConsentView>,
     expires: String,
@@ -180,11 +204,6 @@ struct MePage {
 impl MePage {
     fn day<'a>(&self, at: &'a str) -> &'a str {
         at.get(..10).unwrap_or(at)
-    }
-
-    /// A reading's name as words: `promises_kept` → "Promises kept".
-    fn title(&self, reading: &str) -> String {
-        crate::pages::reading_title(reading)
     }
 
     fn figure(&self, v: &f64) -> String {
@@ -202,26 +221,36 @@ struct Done<'a> {
     confirm: Option<(String, String)>,
 }
 
-/// The person's card and what they can choose, read without changing anything.
-async fn load(
-    state: &Arc<AppState>,
-    person: &PersonId,
-) -> Result<(Card, Vec<MenuItem>, Vec<domain::card::FullEvent>), PageError> {
+/// What the page shows, read without changing anything (no audit entry: it is their own).
+struct Held {
+    history: Vec<domain::card::FullEvent>,
+    menu: Vec<MenuItem>,
+    catalogue: Option<domain::costs::Catalogue>,
+    opt_in: OptIn,
+}
+
+async fn load(state: &Arc<AppState>, person: &PersonId) -> Result<Held, PageError> {
     let s = state.clone();
     let p = person.clone();
-    let (history, menu, catalogue) = tokio::task::spawn_blocking(move || {
+    let (history, menu, catalogue, opt_in) = tokio::task::spawn_blocking(move || {
         s.readers.with(|st| {
-            Ok::<_, store::StoreError>((st.history(&p)?, st.menu()?, store::Costs::catalogue(st)?))
+            Ok::<_, store::StoreError>((
+                st.history(&p)?,
+                st.menu()?,
+                store::Costs::catalogue(st)?,
+                crate::settings::opt_in(st)?,
+            ))
         })
     })
     .await??;
     let history =
         history.ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
-    let now = Timestamp::now();
-    let readings = crate::view::readings_now(&state.snapshot(), &history, now);
-    let mut card = Card::build(person, now, &history, &readings);
-    card.hidden_costs = crate::view::hidden_costs(catalogue.as_ref(), &history, now);
-    Ok((card, menu, history))
+    Ok(Held {
+        history,
+        menu,
+        catalogue,
+        opt_in,
+    })
 }
 
 async fn page(
@@ -229,14 +258,24 @@ async fn page(
     Path(link): Path<String>,
 ) -> Result<Response, PageError> {
     let (person, expires) = verified(&state, &link)?;
-    let (card, menu, history) = load(&state, &person).await?;
+    let held = load(&state, &person).await?;
+    let now = Timestamp::now();
+    // The card's parts that are theirs — who they are, their words and choices, the events —
+    // built without any reading: the page shows none.
+    let card = Card::build(
+        &person,
+        now,
+        &held.history,
+        &domain::readings::Readings::default(),
+    );
     let chosen: HashMap<&str, &str> = card
         .own_words
         .menu
         .iter()
         .map(|m| (m.item.as_str(), m.option.as_str()))
         .collect();
-    let menu = menu
+    let menu = held
+        .menu
         .iter()
         .map(|m| MenuView {
             item: m.item.clone(),
@@ -254,44 +293,280 @@ async fn page(
                 .collect(),
         })
         .collect();
-    // Purposes the person has a say in: those they gave or withdrew, those the business
-    // contacted them about, and the menu's topics.
-    let mut purposes: Vec<String> = card
-        .own_words
-        .consents
-        .iter()
-        .map(|c| c.purpose.clone())
-        .collect();
-    for e in &history {
-        if let Body::OutreachSent { topic: Some(t), .. } = &e.body {
-            purposes.push(t.to_string());
-        }
-    }
-    purposes.sort();
-    purposes.dedup();
-    let consents = purposes
-        .into_iter()
-        .map(|p| ConsentView {
-            given: card
-                .own_words
-                .consents
-                .iter()
-                .find(|c| c.purpose == p)
-                .map(|c| c.given),
-            purpose: p,
-        })
-        .collect();
-    let expires = expires.to_string();
+    let consents = consents(&card.own_words, &held.history, &held.opt_in);
     let page = MePage {
         nav: None,
         base: format!("/me/{link}"),
         csrf: csrf(&state.link_key, &link),
-        card,
+        person: card.person,
+        identity: card.identity,
+        between_us: between_us(&held.history, now),
+        waiting: waiting(&held.history, now),
+        hidden_costs: crate::view::hidden_costs(held.catalogue.as_ref(), &held.history, now),
+        timeline: card.timeline,
+        own_words: card.own_words,
         menu,
         consents,
-        expires,
+        expires: expires.to_string(),
     };
     Ok(private(page.render()?))
+}
+
+/// The purposes the person has a say in: those they gave or withdrew, those the business
+/// contacted them about, and those that need their consent first; in order of purpose.
+fn consents(
+    own: &OwnWords,
+    history: &[domain::card::FullEvent],
+    opt_in: &OptIn,
+) -> Vec<ConsentView> {
+    let mut purposes: Vec<String> = own
+        .consents
+        .iter()
+        .map(|c| c.purpose.clone())
+        .chain(opt_in.purposes().map(str::to_owned))
+        .collect();
+    for e in history {
+        if let Body::OutreachSent { topic: Some(t), .. } = &e.body {
+            purposes.push(t.to_string());
+        }
+    }
+    purposes.sort_by_key(|p| p.to_ascii_lowercase());
+    purposes.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    purposes
+        .into_iter()
+        .map(|p| ConsentView {
+            given: own
+                .consents
+                .iter()
+                .rev()
+                .find(|c| c.purpose.eq_ignore_ascii_case(&p))
+                .map(|c| (c.given, c.at.get(..10).unwrap_or(&c.at).to_owned())),
+            opt_in: opt_in.needs(&p),
+            purpose: p,
+        })
+        .collect()
+}
+
+/// Money per currency, added up exactly: "540.20 EUR", "12.00 EUR and 3000 JPY".
+#[derive(Default)]
+struct Sums(Vec<(Option<Currency>, Amount)>);
+
+impl Sums {
+    fn add(&mut self, currency: Option<Currency>, amount: Amount) {
+        match self.0.iter_mut().find(|(c, _)| *c == currency) {
+            Some((_, sum)) => *sum = sum.saturating_add(amount),
+            None => self.0.push((currency, amount)),
+        }
+    }
+
+    fn words(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(c, a)| match c {
+                Some(c) => format!("{} {c}", a.format(c.decimals())),
+                None => a.format(2),
+            })
+            .collect();
+        parts.join(" and ")
+    }
+}
+
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        n => format!("{n} times"),
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// What has happened between the person and the business up to `as_of`, in their own terms:
+/// what they did and what the business did, as counts and dates from the events held —
+/// never a judgement, a rank or a prediction.
+pub fn between_us(history: &[domain::card::FullEvent], as_of: Timestamp) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut events: Vec<&domain::card::FullEvent> =
+        history.iter().filter(|e| e.at <= as_of).collect();
+    events.sort_by_key(|e| (e.at, e.seq));
+    let day = |t: Timestamp| t.day().to_string();
+
+    let (mut orders, mut returns, mut spent, mut last_order) = (0, 0, Sums::default(), None);
+    let (mut invoices, mut payments, mut last_invoice) = (0, 0, None);
+    let (mut disputed, mut upheld) = (BTreeSet::new(), 0);
+    let (mut asked, mut answered) = (BTreeSet::new(), BTreeSet::new());
+    let (mut incidents, mut apologised) = (BTreeSet::new(), BTreeSet::new());
+    let (mut promised, mut kept) = (BTreeSet::new(), BTreeSet::new());
+    let (mut referred, mut reviews, mut last_score) = (0, 0, None);
+    let mut topics: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ended = None;
+    for e in &events {
+        match &e.body {
+            Body::OrderPlaced {
+                amount, currency, ..
+            } => {
+                orders += 1;
+                spent.add(*currency, *amount);
+                last_order = Some(e.at);
+            }
+            Body::OrderReturned { .. } => returns += 1,
+            Body::InvoiceIssued { .. } => {
+                invoices += 1;
+                last_invoice = Some(e.at);
+            }
+            Body::PaymentReceived { .. } => payments += 1,
+            Body::InvoiceDisputed { invoice } => {
+                disputed.insert(invoice.as_str());
+            }
+            Body::DisputeResolved {
+                outcome: domain::event::Outcome::Upheld,
+                ..
+            } => upheld += 1,
+            Body::ContactOpened { contact, .. } => {
+                asked.insert(contact.as_str());
+            }
+            Body::ContactAnswered { contact, .. } => {
+                answered.insert(contact.as_str());
+            }
+            Body::IncidentOccurred { incident } => {
+                incidents.insert(incident.as_str());
+            }
+            Body::ApologyMade { incident } => {
+                apologised.insert(incident.as_str());
+            }
+            Body::PromiseMade { promise, .. } => {
+                promised.insert(promise.as_str());
+            }
+            Body::PromiseKept { promise } => {
+                kept.insert(promise.as_str());
+            }
+            Body::ReferralMade { .. } => referred += 1,
+            Body::ReviewGiven { score } => {
+                reviews += 1;
+                last_score = Some(*score);
+            }
+            Body::OutreachSent { topic, .. } => {
+                let t = topic.as_ref().map_or("other things", |t| t.as_str());
+                *topics.entry(t.to_owned()).or_default() += 1;
+            }
+            Body::RelationshipEnded { .. } => ended = Some(e.at),
+            _ => {}
+        }
+    }
+
+    let mut out = Vec::new();
+    if let Some(last) = last_order {
+        let mut s = format!(
+            "You placed {} with us ({} in all), the latest on {}",
+            count(orders, "order", "orders"),
+            spent.words(),
+            day(last)
+        );
+        if returns > 0 {
+            s.push_str(&format!("; you sent something back {}", times(returns)));
+        }
+        out.push(s + ".");
+    }
+    if let Some(last) = last_invoice {
+        out.push(format!(
+            "We sent you {}, the latest on {}, and recorded {} from you.",
+            count(invoices, "invoice", "invoices"),
+            day(last),
+            count(payments, "payment", "payments")
+        ));
+    }
+    if !disputed.is_empty() {
+        let mut s = format!(
+            "You questioned {}",
+            count(disputed.len(), "invoice", "invoices")
+        );
+        if upheld > 0 {
+            s.push_str(&format!("; we found we were wrong {}", times(upheld)));
+        }
+        out.push(s + ".");
+    }
+    if !asked.is_empty() {
+        let answered_asked = asked.iter().filter(|c| answered.contains(*c)).count();
+        out.push(format!(
+            "You asked us something {}; we answered {} of those questions.",
+            times(asked.len()),
+            answered_asked
+        ));
+    }
+    if !incidents.is_empty() {
+        let sorry = incidents.iter().filter(|i| apologised.contains(*i)).count();
+        out.push(format!(
+            "Something went wrong on our side {}; we apologised for {} of those.",
+            times(incidents.len()),
+            sorry
+        ));
+    }
+    if !promised.is_empty() {
+        let done = promised.iter().filter(|p| kept.contains(*p)).count();
+        out.push(format!(
+            "We promised you {}; we recorded keeping {} of them.",
+            count(promised.len(), "thing", "things"),
+            done
+        ));
+    }
+    if referred > 0 {
+        out.push(format!(
+            "You recommended us to {}.",
+            count(referred, "person", "people")
+        ));
+    }
+    if let Some(score) = last_score {
+        out.push(format!(
+            "You reviewed us {}; your latest score was {score} of 10.",
+            times(reviews)
+        ));
+    }
+    if !topics.is_empty() {
+        let total: usize = topics.values().sum();
+        let about: Vec<String> = topics.iter().map(|(t, n)| format!("{t} {n}")).collect();
+        out.push(format!(
+            "We wrote to you {} ({}).",
+            times(total),
+            about.join(", ")
+        ));
+    }
+    if let Some(at) = ended {
+        out.push(format!("You ended our relationship on {}.", day(at)));
+    }
+    out
+}
+
+/// Their questions with no answer yet, oldest first, in their own words.
+fn waiting(history: &[domain::card::FullEvent], as_of: Timestamp) -> Vec<Waiting> {
+    let mut events: Vec<&domain::card::FullEvent> =
+        history.iter().filter(|e| e.at <= as_of).collect();
+    events.sort_by_key(|e| (e.at, e.seq));
+    let answered: std::collections::HashSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::ContactAnswered { contact, .. } => Some(contact.as_str()),
+            _ => None,
+        })
+        .collect();
+    events
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::ContactOpened { contact, .. } if !answered.contains(contact.as_str()) => {
+                Some(Waiting {
+                    since: e.at.day().to_string(),
+                    text: e.personal.as_ref().and_then(|p| p.text.clone()),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 async fn download(
@@ -555,6 +830,123 @@ async fn forget_confirm(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::card::FullEvent;
+
+    /// A history from canonical events (source, id and person filled in).
+    fn history(list: &[serde_json::Value]) -> Vec<FullEvent> {
+        list.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut v = v.clone();
+                v["source"] = "t".into();
+                v["id"] = format!("e{i}").into();
+                v["person"] = "P-1".into();
+                let e = NewEvent::from_json(v.as_object().unwrap()).unwrap();
+                FullEvent {
+                    seq: i as i64 + 1,
+                    source: e.source,
+                    id: e.id,
+                    at: e.at,
+                    body: e.body,
+                    personal: Some(e.personal),
+                    unreadable: false,
+                }
+            })
+            .collect()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn what_happened_between_us_is_told_in_the_person_s_own_terms() {
+        let h = history(&[
+            serde_json::json!({"kind": "order.placed", "at": "2024-01-05T10:00:00Z", "order": "o1", "amount": "20.50", "currency": "EUR"}),
+            serde_json::json!({"kind": "order.placed", "at": "2024-02-05T10:00:00Z", "order": "o2", "amount": "10", "currency": "EUR"}),
+            serde_json::json!({"kind": "order.placed", "at": "2024-02-06T10:00:00Z", "order": "o3", "amount": "300", "currency": "JPY"}),
+            serde_json::json!({"kind": "order.returned", "at": "2024-02-07T10:00:00Z", "order": "o3", "amount": "300", "currency": "JPY"}),
+            serde_json::json!({"kind": "invoice.issued", "at": "2024-01-05T10:00:00Z", "invoice": "i1", "amount": "20.50", "currency": "EUR", "due": "2024-02-01"}),
+            serde_json::json!({"kind": "payment.received", "at": "2024-01-20T10:00:00Z", "invoice": "i1", "amount": "20.50"}),
+            serde_json::json!({"kind": "invoice.disputed", "at": "2024-01-06T10:00:00Z", "invoice": "i1"}),
+            serde_json::json!({"kind": "dispute.resolved", "at": "2024-01-08T10:00:00Z", "invoice": "i1", "outcome": "upheld"}),
+            serde_json::json!({"kind": "contact.opened", "at": "2024-03-01T10:00:00Z", "contact": "c1", "channel": "email", "text": "Where is my order?"}),
+            serde_json::json!({"kind": "contact.answered", "at": "2024-03-02T10:00:00Z", "contact": "c1", "by": "ann"}),
+            serde_json::json!({"kind": "contact.opened", "at": "2024-03-03T10:00:00Z", "contact": "c2", "channel": "phone", "text": "Can I pay later?"}),
+            serde_json::json!({"kind": "incident.occurred", "at": "2024-03-04T10:00:00Z", "incident": "x1"}),
+            serde_json::json!({"kind": "incident.occurred", "at": "2024-03-05T10:00:00Z", "incident": "x2"}),
+            serde_json::json!({"kind": "apology.made", "at": "2024-03-06T10:00:00Z", "incident": "x1"}),
+            serde_json::json!({"kind": "promise.made", "at": "2024-03-06T10:00:00Z", "promise": "p1", "due": "2024-03-10"}),
+            serde_json::json!({"kind": "referral.made", "at": "2024-03-07T10:00:00Z", "referred": "P-2"}),
+            serde_json::json!({"kind": "review.given", "at": "2024-03-08T10:00:00Z", "score": 6}),
+            serde_json::json!({"kind": "review.given", "at": "2024-03-09T10:00:00Z", "score": 8}),
+            serde_json::json!({"kind": "outreach.sent", "at": "2024-03-10T10:00:00Z", "channel": "email", "topic": "newsletter"}),
+            serde_json::json!({"kind": "outreach.sent", "at": "2024-03-11T10:00:00Z", "channel": "email", "topic": "newsletter"}),
+            serde_json::json!({"kind": "outreach.sent", "at": "2024-03-12T10:00:00Z", "channel": "post"}),
+            serde_json::json!({"kind": "relationship.ended", "at": "2024-04-01T10:00:00Z", "reason": "moved"}),
+            // After the moment asked about: not told.
+            serde_json::json!({"kind": "order.placed", "at": "2025-01-01T10:00:00Z", "order": "o9", "amount": "99", "currency": "EUR"}),
+        ]);
+        assert_eq!(
+            between_us(&h, at("2024-06-01T00:00:00Z")),
+            vec![
+                "You placed 3 orders with us (30.50 EUR and 300 JPY in all), the latest on 2024-02-06; you sent something back once.",
+                "We sent you 1 invoice, the latest on 2024-01-05, and recorded 1 payment from you.",
+                "You questioned 1 invoice; we found we were wrong once.",
+                "You asked us something twice; we answered 1 of those questions.",
+                "Something went wrong on our side twice; we apologised for 1 of those.",
+                "We promised you 1 thing; we recorded keeping 0 of them.",
+                "You recommended us to 1 person.",
+                "You reviewed us twice; your latest score was 8 of 10.",
+                "We wrote to you 3 times (newsletter 2, other things 1).",
+                "You ended our relationship on 2024-04-01.",
+            ]
+        );
+        let w = waiting(&h, at("2024-06-01T00:00:00Z"));
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            (w[0].since.as_str(), w[0].text.as_deref()),
+            ("2024-03-03", Some("Can I pay later?"))
+        );
+    }
+
+    #[test]
+    fn someone_we_only_know_by_name_has_nothing_between_us_yet() {
+        let h = history(&[
+            serde_json::json!({"kind": "person.identified", "at": "2024-01-01T00:00:00Z", "name": "Ada"}),
+        ]);
+        assert!(between_us(&h, at("2024-06-01T00:00:00Z")).is_empty());
+        assert!(waiting(&h, at("2024-06-01T00:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn the_purposes_on_the_page_are_those_chosen_contacted_about_and_needing_a_yes() {
+        let h = history(&[
+            serde_json::json!({"kind": "consent.given", "at": "2024-01-01T00:00:00Z", "purpose": "surveys"}),
+            serde_json::json!({"kind": "consent.withdrawn", "at": "2024-02-01T00:00:00Z", "purpose": "Surveys"}),
+            serde_json::json!({"kind": "outreach.sent", "at": "2024-03-01T00:00:00Z", "channel": "email", "topic": "offers"}),
+        ]);
+        let card = Card::build(
+            &PersonId::parse("P-1").unwrap(),
+            at("2024-06-01T00:00:00Z"),
+            &h,
+            &domain::readings::Readings::default(),
+        );
+        let list = consents(&card.own_words, &h, OptIn::standard());
+        let seen: Vec<(&str, Option<bool>, bool)> = list
+            .iter()
+            .map(|c| (c.purpose.as_str(), c.given.as_ref().map(|g| g.0), c.opt_in))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("marketing", None, true),
+                ("newsletter", None, true),
+                ("offers", None, false),
+                ("surveys", Some(false), false),
+            ]
+        );
+    }
 
     #[test]
     fn a_link_verifies_for_its_person_until_it_expires_and_not_when_altered() {

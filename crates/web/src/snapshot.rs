@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use domain::readings::{
-    Assessor, Distribution, HEADLINES, Models, Others, SORTABLE, distributions,
+    Assessor, Distribution, HEADLINES, Models, OptIn, Others, SORTABLE, distributions,
 };
 use domain::scripts::Scripted;
 use domain::{Body, PersonId, Timestamp};
@@ -125,6 +125,8 @@ pub struct Snapshot {
     pub scripted: Arc<Scripted>,
     /// The scripts in use, the largest [`SCRIPTS_LISTED`] with their masked text.
     pub scripts: Arc<ScriptsOverview>,
+    /// The purposes that need consent first, as the ledger said when this was computed.
+    pub opt_in: OptIn,
     orders: Arc<Mutex<Orders>>,
     /// People forgotten since this snapshot's figures were computed, by rank: they are in no
     /// list, search, chart, percentile or count, and have no name, until the next rebuild.
@@ -148,11 +150,12 @@ impl Snapshot {
         let n = people.len();
         let scripted = store.scripted()?;
         let scripts = store.scripts(SCRIPTS_LISTED)?;
+        let opt_in = crate::settings::opt_in(store)?;
 
         let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
         let chosen: Vec<std::sync::OnceLock<Vec<(String, String)>>> =
             (0..n).map(|_| std::sync::OnceLock::new()).collect();
-        let assessor = Assessor::new(n, as_of, &models, &scripted);
+        let assessor = Assessor::new(n, as_of, &models, &scripted).with_opt_in(&opt_in);
         store.visit_events(&|rank, events| {
             assessor.person(rank, events);
             let c = current_choices(events, as_of);
@@ -188,7 +191,7 @@ impl Snapshot {
         drop(readings);
 
         let then = as_of.plus_days(-CHANGE_DAYS);
-        let earlier = Assessor::new(n, then, &models, &scripted);
+        let earlier = Assessor::new(n, then, &models, &scripted).with_opt_in(&opt_in);
         store.visit_events(&|rank, events| earlier.person(rank, events))?;
         let before: Vec<Vec<f64>> = {
             let readings = earlier.finish(&people);
@@ -255,6 +258,7 @@ impl Snapshot {
             models,
             scripted: Arc::new(scripted),
             scripts: Arc::new(scripts),
+            opt_in,
             orders: Arc::new(Mutex::new(FxHashMap::default())),
             removed: Arc::new(Default::default()),
             tombstones_seen,
@@ -337,6 +341,7 @@ impl Snapshot {
             choices: self.choices.clone(),
             scripted: self.scripted.clone(),
             scripts: self.scripts.clone(),
+            opt_in: self.opt_in.clone(),
             orders: self.orders.clone(),
             removed: Arc::new(removed),
             tombstones_seen: last,
@@ -460,8 +465,8 @@ impl Snapshot {
     }
 }
 
-/// Whether a referred person became a buyer, and whether an answer is scripted, as of the
-/// snapshot.
+/// Whether a referred person became a buyer, whether an answer is scripted, and which
+/// purposes need consent first, as of the snapshot.
 impl Others for Snapshot {
     fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
         let rank = self.rank(person)?;
@@ -471,6 +476,10 @@ impl Others for Snapshot {
 
     fn scripted(&self, answer: i64) -> bool {
         self.scripted.contains(answer)
+    }
+
+    fn opt_in(&self) -> &OptIn {
+        &self.opt_in
     }
 }
 

@@ -181,11 +181,32 @@ pub async fn export(state: &Arc<AppState>, person: &PersonId) -> Result<Option<V
     Ok(Some(domain::card::export(person, now, &history, &readings)))
 }
 
+/// Longest channel or topic a may-contact question takes, in characters.
+pub const MAX_CONTACT_WORD: usize = 200;
+
+/// A channel or topic as a may-contact question takes it, as events' labels are read:
+/// surrounding white space dropped, then not empty and without control characters; at most
+/// [`MAX_CONTACT_WORD`] characters (counted before trimming). The API and the command line
+/// check the same way, and the OpenAPI document says the same.
+pub fn contact_word(value: &str) -> Result<&str, String> {
+    if value.chars().count() > MAX_CONTACT_WORD {
+        return Err(format!("at most {MAX_CONTACT_WORD} characters"));
+    }
+    match value.trim() {
+        "" => Err("is empty: give a word such as email or newsletter".to_owned()),
+        word if word.chars().any(char::is_control) => {
+            Err("contains a control character".to_owned())
+        }
+        word => Ok(word),
+    }
+}
+
 /// Whether `person` may be contacted at `now` on `channel` about `topic`: the answer, its
 /// reason and the event that decided it, as the API and the command line give it. `None` if
-/// there is no such person. Only public fields are read.
+/// there is no such person. Only public fields are read; the ledger's opt-in purposes are
+/// read on every call, so a change applies at once.
 pub fn may_contact(
-    store: &dyn store::Store,
+    store: &store::SqliteStore,
     person: &PersonId,
     channel: &str,
     topic: Option<&str>,
@@ -195,13 +216,14 @@ pub fn may_contact(
     let Some(events) = store.events_of(person)? else {
         return Ok(None);
     };
-    let verdict = domain::readings::choices_at(&events, now).check(now, channel, topic);
+    let opt_in = crate::settings::opt_in(store)?;
+    let verdict = domain::readings::choices_at(&events, now).check(now, channel, topic, &opt_in);
     let (may, reason, decided) = match verdict {
         Verdict::Yes {
             decided_by: Some(seq),
         } => (true, "chosen", Some(seq)),
         Verdict::Yes { decided_by: None } => (true, "no choice against it", None),
-        Verdict::No { reason, decided_by } => (false, reason.words(), Some(decided_by)),
+        Verdict::No { reason, decided_by } => (false, reason.words(), decided_by),
     };
     let decided_by = match decided {
         None => Value::Null,
@@ -259,5 +281,26 @@ mod tests {
             assert_eq!(number(v).to_string(), json, "{v}");
         }
         assert_eq!(number(f64::NAN), Value::Null);
+    }
+
+    #[test]
+    fn a_channel_or_topic_is_trimmed_and_blank_control_or_long_ones_are_refused() {
+        let long = "x".repeat(MAX_CONTACT_WORD + 1);
+        let widest = "é".repeat(MAX_CONTACT_WORD);
+        let cases: &[(&str, Option<&str>)] = &[
+            ("email", Some("email")),
+            ("  E-mail ", Some("E-mail")),
+            (&widest, Some(&widest)),
+            ("", None),
+            ("   ", None),
+            ("\u{3000}\u{a0}", None),
+            ("e\tmail", None),
+            ("email\t\n", Some("email")),
+            ("em\u{85}ail", None),
+            (&long, None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(contact_word(value).ok(), *expected, "{value:?}");
+        }
     }
 }

@@ -349,6 +349,61 @@ async fn may_contact_answers_with_the_reason_and_the_deciding_event() {
     assert_eq!(body["field"], "channel");
     let (status, _) = get(&s, &s.agent, "/api/people/NOBODY/may-contact?channel=email").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    for (query, field) in [
+        ("channel=", "channel"),
+        ("channel=%20%20", "channel"),
+        ("channel=email&topic=", "topic"),
+        ("channel=e%07mail", "channel"),
+    ] {
+        let path = format!("/api/people/P-000010/may-contact?{query}");
+        let (status, body) = get(&s, &s.agent, &path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_newsletter_needs_consent_first_and_may_contact_says_so_until_it_is_given() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let event = |id: &str, kind: &str, extra: Value| {
+        let mut e = json!({"source": "web-test", "id": id, "person": "OPT-IN-1", "kind": kind,
+                           "at": "2025-01-02T10:00:00Z"});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let first = json!([event("p", "person.identified", json!({"name": "Oona Pik"}))]);
+    assert_eq!(
+        post(&s, &s.agent, first.to_string()).await.0,
+        StatusCode::OK
+    );
+    let ask = "/api/people/OPT-IN-1/may-contact?channel=email&topic=newsletter";
+    let (status, no) = get(&s, &s.agent, ask).await;
+    assert_eq!(status, StatusCode::OK, "{no}");
+    check(&doc, "MayContact", &no);
+    assert_eq!(no["may_contact"], false);
+    assert_eq!(no["reason"], "no consent given");
+    assert_eq!(no["decided_by"], Value::Null);
+    // Anything else is opt-out: allowed until they say no.
+    let (_, offers) = get(&s, &s.agent, &ask.replace("newsletter", "offers")).await;
+    assert_eq!(offers["may_contact"], true, "{offers}");
+
+    let consent = json!([event(
+        "c",
+        "consent.given",
+        json!({"purpose": "newsletter"})
+    )]);
+    assert_eq!(
+        post(&s, &s.agent, consent.to_string()).await.0,
+        StatusCode::OK
+    );
+    let (_, yes) = get(&s, &s.agent, ask).await;
+    check(&doc, "MayContact", &yes);
+    assert_eq!(yes["may_contact"], true, "{yes}");
+    assert_eq!(yes["decided_by"]["kind"], "consent.given");
     s.stop().await;
 }
 
@@ -542,5 +597,120 @@ async fn analysts_see_a_script_s_text_only_when_that_text_went_to_more_than_five
     }
     let (status, _) = get(&s, "not-a-token", "/api/scripts").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}
+
+/// What schemathesis found where the document and the server disagreed: each is now refused
+/// with a 400 naming the field, as the document says.
+#[tokio::test]
+async fn empty_parameters_and_unknown_fields_are_400s_naming_them() {
+    let s = start().await;
+    let doc = openapi(&s).await;
+    let before = totals(&s);
+    for (path, field) in [
+        ("/api/scripts?limit=", "limit"),
+        ("/api/people?sort=", "sort"),
+        ("/api/people?order=", "order"),
+        ("/api/people?page=", "page"),
+        ("/api/people?per_page=", "per_page"),
+        ("/api/people?sort=COM1", "sort"),
+        ("/api/people?page=1000001", "page"),
+        ("/api/costs?by=", "by"),
+        ("/api/costs?limit=", "limit"),
+    ] {
+        let (status, body) = get(&s, &s.admin, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        check(&doc, "Error", &body);
+        assert_eq!(body["field"], field, "{path}: {body}");
+    }
+    let q = "q".repeat(201);
+    let (status, body) = get(&s, &s.admin, &format!("/api/people?q={q}")).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("q"))
+    );
+
+    let extra = json!({"events": [wish("x1", "P-000001", "hi")], "x-unknown": 42});
+    let (status, body) = post(&s, &s.admin, extra.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "body");
+    assert!(
+        body["error"].as_str().unwrap().contains("x-unknown"),
+        "{body}"
+    );
+    assert_eq!(totals(&s), before, "nothing stored");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_menu_item_is_bounded_and_refuses_fields_it_does_not_have() {
+    let s = start().await;
+    let put = |item: String, body: Value| {
+        let url = s.url(&format!("/api/menu/{item}"));
+        let token = s.admin.clone();
+        async move {
+            let r = client()
+                .put(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let options =
+        |n: usize| -> Vec<Value> { (0..n).map(|i| json!({"id": format!("o{i}")})).collect() };
+    let cases = [
+        (
+            json!({"kind": "topic", "title": "T", "options": options(10_000)}),
+            "options",
+        ),
+        (
+            json!({"kind": "topic", "title": "T", "options": options(51)}),
+            "options",
+        ),
+        (
+            json!({"kind": "topic", "title": "", "options": options(1)}),
+            "title",
+        ),
+        (
+            json!({"kind": "topic", "title": "T".repeat(201), "options": options(1)}),
+            "title",
+        ),
+        (
+            json!({"kind": "topic", "title": "T", "options": options(1), "price": 3}),
+            "body",
+        ),
+        (
+            json!({"kind": "topic", "title": "T", "options": [{"id": "a", "colour": "red"}]}),
+            "options",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = put("roast".into(), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["field"], field, "{answer}");
+    }
+    let (status, answer) = put(
+        "x".repeat(51),
+        json!({"kind": "topic", "title": "T", "options": options(1)}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("item"))
+    );
+    // A full menu takes changes to its items, but no new one.
+    let item = json!({"kind": "other", "title": "T", "options": options(2)});
+    for i in 0..rapport_web::menu::MAX_ITEMS {
+        let (status, answer) = put(format!("i{i}"), item.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let (status, answer) = put("one-more".into(), item.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["field"], "item");
+    assert_eq!(put("i7".into(), item).await.0, StatusCode::OK);
     s.stop().await;
 }

@@ -5,8 +5,8 @@
 //!
 //! Without `chromedriver` on the machine these tests say so and pass, unless
 //! `RAPPORT_BROWSER_TESTS=require` (as `.ci/run` sets), when its absence is a failure.
-//! With `RAPPORT_SCREENSHOTS=DIR` they also save the overview and a card as PNG files
-//! (the ones in docs/ are made that way).
+//! With `RAPPORT_SCREENSHOTS=DIR` they also save the overview, a card, the scripts and a
+//! person's own page as PNG files (the ones in docs/ are made that way).
 
 mod common;
 
@@ -270,9 +270,39 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
     assert_eq!(text(&c, "h1").await, "Answered by script");
     screenshot(&c, "scripts.png").await;
 
+    // A showcase person's own page: what has happened between us, in their terms; with the
+    // demo's menu, as `rapport demo` sets it out.
+    for (item, options) in demo::menu() {
+        let title = match *item {
+            "channel" => "How we reach you",
+            "frequency" => "How often we may contact you",
+            other => other,
+        };
+        let options: Vec<_> = options.iter().map(|o| json!({"id": o})).collect();
+        let r = common::client()
+            .put(s.url(&format!("/api/menu/{item}")))
+            .bearer_auth(&s.admin)
+            .json(&json!({"kind": "other", "title": title, "options": options}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{item}: {}", r.status());
+    }
+    c.delete_all_cookies().await.unwrap();
+    let camille = rapport_web::selfservice::make_link(
+        &s.state.link_key,
+        &domain::PersonId::parse("P-000010").unwrap(),
+        domain::Timestamp::now().plus_days(7),
+    );
+    c.goto(&s.url(&format!("/me/{camille}"))).await.unwrap();
+    assert_eq!(
+        text(&c, "#between-us h2").await,
+        "What has happened between us"
+    );
+    screenshot(&c, "own-page.png").await;
+
     // The person's own page: a wish with markup is kept as text, and withdrawing consent
     // there makes may-contact say no at once.
-    c.delete_all_cookies().await.unwrap();
     let link = rapport_web::selfservice::make_link(
         &s.state.link_key,
         &domain::PersonId::parse("P-000003").unwrap(),

@@ -314,3 +314,98 @@ async fn a_person_composes_a_menu_proposes_and_is_forgotten_after_confirming() {
     assert_eq!(forget.1.person, None, "the audit log does not say who");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_own_page_shows_what_is_held_and_chosen_not_the_business_s_model_of_them() {
+    let s = start().await;
+    for person in ["P-000001", "P-000003", "P-000010"] {
+        let a = link(&s, person, 7);
+        let (status, html) = get(&s, &format!("/me/{a}")).await;
+        assert_eq!(status, StatusCode::OK);
+        for model in [
+            "percentile",
+            "p_alive",
+            "among everyone",
+            "Expected to spend",
+            "expect about",
+            "worth about",
+            "rapport fit",
+            "as we see it",
+            "How we treat you",
+        ] {
+            assert!(!html.contains(model), "{person}'s page shows {model:?}");
+        }
+        for held in [
+            "What has happened between us",
+            "Your consent",
+            "Everything we hold about you",
+            "/export",
+            "Forget me",
+        ] {
+            assert!(html.contains(held), "{person}'s page lacks {held:?}");
+        }
+    }
+    // Told in their terms, from their events.
+    let a = link(&s, "P-000010", 7);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(html.contains("We wrote to you "), "{html}");
+    assert!(html.contains("you said no on "), "the withdrawn newsletter");
+    // Their download still carries everything held, the figures computed from it included.
+    let doc: Value = client()
+        .get(s.url(&format!("/me/{a}/export")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["card"]["readings"]["respects_choices"].is_object(),
+        "{doc}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn purposes_that_need_a_yes_are_offered_on_the_page_and_a_yes_lets_us_write() {
+    let s = start().await;
+    // Someone new, who never said anything about the newsletter.
+    let r = client()
+        .post(s.url("/api/events"))
+        .bearer_auth(&s.admin)
+        .json(
+            &json!([{"source": "t", "id": "n1", "person": "NEW-1", "kind": "person.identified",
+                       "at": "2025-01-01T00:00:00Z", "name": "Nia New"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let a = link(&s, "NEW-1", 7);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(
+        html.contains("<strong>newsletter</strong> <span class=\"muted\">(only with your yes)</span>: you have not said yes"),
+        "{html}"
+    );
+    assert_eq!(
+        may_contact(&s, "NEW-1", "email", "newsletter").await["may_contact"],
+        false
+    );
+    let (status, _) = post(
+        &s,
+        &format!("/me/{a}/consent"),
+        &[
+            ("csrf", &csrf_in(&html)),
+            ("purpose", "newsletter"),
+            ("action", "give"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let yes = may_contact(&s, "NEW-1", "email", "newsletter").await;
+    assert_eq!(yes["may_contact"], true, "{yes}");
+    assert_eq!(yes["decided_by"]["source"], "self-service");
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(html.contains("you said yes on "), "{html}");
+    s.stop().await;
+}

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::{HEADLINES, Models, Readings, Recorded, ScriptsOnly, distributions, trends};
+use super::{HEADLINES, Models, OptIn, Others, Readings, Recorded, distributions, trends};
 use crate::event::Body;
 use crate::scripts::Scripted;
 use crate::values::{PersonId, Timestamp};
@@ -57,7 +57,27 @@ pub struct Assessor<'m> {
     as_of: Timestamp,
     models: &'m Models,
     scripted: &'m Scripted,
+    opt_in: &'m OptIn,
     slots: Vec<OnceLock<Partial>>,
+}
+
+/// What each person's own pass over the ledger can know: nobody's purchases (those come in
+/// [`Assessor::finish`]), but which answers are scripted and which purposes need opt-in.
+struct OwnPass<'a> {
+    scripted: &'a Scripted,
+    opt_in: &'a OptIn,
+}
+
+impl Others for OwnPass<'_> {
+    fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
+        None
+    }
+    fn scripted(&self, answer: i64) -> bool {
+        self.scripted.contains(answer)
+    }
+    fn opt_in(&self) -> &OptIn {
+        self.opt_in
+    }
 }
 
 impl<'m> Assessor<'m> {
@@ -72,8 +92,16 @@ impl<'m> Assessor<'m> {
             as_of,
             models,
             scripted,
+            opt_in: OptIn::standard(),
             slots: (0..people).map(|_| OnceLock::new()).collect(),
         }
+    }
+
+    /// The purposes that need consent first, when the ledger names others than the standard
+    /// ones (see [`OptIn`]).
+    pub fn with_opt_in(mut self, opt_in: &'m OptIn) -> Self {
+        self.opt_in = opt_in;
+        self
     }
 
     /// One person's readings and trends; `events` in time order (see [`super::sort_in_time`]).
@@ -82,7 +110,10 @@ impl<'m> Assessor<'m> {
             return;
         };
         let as_of = self.as_of;
-        let others = ScriptsOnly(self.scripted);
+        let others = OwnPass {
+            scripted: self.scripted,
+            opt_in: self.opt_in,
+        };
         let mut readings = Readings::compute_with(events, as_of, &others, self.models);
         for (i, t) in trends(events, as_of, &others).into_iter().enumerate() {
             readings.set_standing(i, None, t);
@@ -173,4 +204,50 @@ pub fn assess_one(
         readings.set_standing(i, percentile, trend);
     }
     readings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::NewEvent;
+
+    fn outreach(i: usize, topic: &str) -> Recorded {
+        let e = NewEvent::from_json(
+            serde_json::json!({"source": "t", "id": format!("o{i}"), "person": "p",
+                "kind": "outreach.sent", "at": "2024-01-01T00:00:00Z",
+                "channel": "email", "topic": topic})
+            .as_object()
+            .unwrap(),
+        )
+        .unwrap();
+        Recorded {
+            seq: i as i64,
+            at: e.at,
+            body: e.body,
+        }
+    }
+
+    #[test]
+    fn everyone_s_respects_choices_follows_the_ledger_s_opt_in_purposes() {
+        let people = [PersonId::parse("p").unwrap()];
+        let events = [outreach(1, "newsletter"), outreach(2, "surveys")];
+        let as_of = Timestamp::parse("2024-06-01T00:00:00Z").unwrap();
+        let (models, scripted) = (Models::default(), Scripted::default());
+        let conflicts = |opt_in: Option<&OptIn>| -> Vec<i64> {
+            let mut a = Assessor::new(1, as_of, &models, &scripted);
+            if let Some(o) = opt_in {
+                a = a.with_opt_in(o);
+            }
+            a.person(0, &events);
+            let r = a.finish(&people).remove(0).respects_choices.unwrap();
+            r.conflicts.iter().map(|c| c.outreach).collect()
+        };
+        assert_eq!(
+            conflicts(None),
+            vec![1],
+            "newsletters are opt-in by default"
+        );
+        let surveys = OptIn::parse("surveys").unwrap();
+        assert_eq!(conflicts(Some(&surveys)), vec![2]);
+    }
 }

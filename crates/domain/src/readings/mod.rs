@@ -17,7 +17,9 @@ use serde::Serialize;
 
 pub use assess::{Assessor, assess_all, assess_all_with, assess_one};
 pub use business::{Heard, MadeRight, OpenQuestion, PersonalAnswers, PromisesKept};
-pub use choices::{Choices, Conflict, Reason, RespectsChoices, Verdict, choices_at};
+pub use choices::{
+    Choices, Conflict, OptIn, OptInError, Reason, RespectsChoices, Verdict, choices_at,
+};
 pub use explain::{Explained, explain};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
 pub use person::{
@@ -37,8 +39,10 @@ pub struct Recorded {
     pub body: Body,
 }
 
-/// What a reading needs to know about other people: whether someone a person referred later
-/// became a buyer (advocacy), and whether an answer went to many others too (personal).
+/// What a reading needs to know beyond the person's own events: about other people, whether
+/// someone a person referred later became a buyer (advocacy) and whether an answer went to
+/// many others too (personal); and the business's rule of which purposes need consent first
+/// (respects choices).
 pub trait Others {
     /// The latest moment at or before `as_of` at which `person` placed an order or was
     /// invoiced, if ever.
@@ -46,6 +50,11 @@ pub trait Others {
     /// Whether an answer (by its ledger number) is scripted: a near-duplicate of answers sent
     /// to at least five other people (see [`crate::scripts`]).
     fn scripted(&self, answer: i64) -> bool;
+    /// The purposes outreach may be about only with the person's consent (the ledger's
+    /// setting); the standard ones unless said otherwise.
+    fn opt_in(&self) -> &OptIn {
+        OptIn::standard()
+    }
 }
 
 /// For a ledger of one person, or tests: nobody else is known.
@@ -57,19 +66,6 @@ impl Others for NoOthers {
     }
     fn scripted(&self, _: i64) -> bool {
         false
-    }
-}
-
-/// Nobody's purchases known, but which answers are scripted: what each person's own pass
-/// over the ledger can know.
-pub struct ScriptsOnly<'a>(pub &'a crate::scripts::Scripted);
-
-impl Others for ScriptsOnly<'_> {
-    fn last_transaction(&self, _: &PersonId) -> Option<Timestamp> {
-        None
-    }
-    fn scripted(&self, answer: i64) -> bool {
-        self.0.contains(answer)
     }
 }
 
@@ -283,7 +279,7 @@ impl Readings {
             personal: business::personal(events, others, window),
             made_right: business::made_right(events, window),
             promises_kept: business::promises_kept(events, as_of, window),
-            respects_choices: choices::respects_choices(events, window),
+            respects_choices: choices::respects_choices(events, window, others.opt_in()),
             loyalty: None,
             value: None,
             ended: loyalty::ended(events),

@@ -1,5 +1,6 @@
 //! The person's own side on the command line: the menu they choose from, a link to their own
-//! page, whether they may be contacted, their data to take away, and being forgotten.
+//! page, whether they may be contacted (and which purposes need their consent first), their
+//! data to take away, and being forgotten.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +11,10 @@ use domain::{PersonId, Timestamp};
 use serde_json::{Value, json};
 use store::{Access, PersonData, Store};
 
-use crate::cli::{ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand, WelcomeBackArgs};
+use crate::cli::{
+    ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand, OptInArgs, Setting,
+    SettingsArgs, WelcomeBackArgs,
+};
 use crate::ledger;
 
 fn person(id: &str) -> anyhow::Result<PersonId> {
@@ -26,7 +30,7 @@ pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
     let save = |store: &mut store::SqliteStore, id: &str, item: Value| -> anyhow::Result<()> {
         let mut item = web::menu::parse_item(&item).map_err(|(f, m)| anyhow!("--{f}: {m}"))?;
         item.item = web::menu::check_id("item", id).map_err(|(_, m)| anyhow!("item: {m}"))?;
-        store.menu_put(&item).context("saving the menu")?;
+        web::menu::put(store, &item).context("saving the menu")?;
         store.audit(&ledger::actor(), &format!("menu.put:{}", item.item), None)?;
         println!(
             "{}: {} ({}), {} options",
@@ -104,7 +108,7 @@ pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
     }
     let store = ledger::open(db)?;
     if store.events_of(&p)?.is_none() {
-        bail!("no person {p:?} in {}", db.display());
+        bail!("no person {p} in {}", db.display());
     }
     let expires = Timestamp::now().plus_days(args.valid);
     let link = web::selfservice::make_link(&store.secret("links"), &p, expires);
@@ -115,17 +119,19 @@ pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Exits 0 for yes and 1 for no; every error exits 2 (see `Command::failure_code`).
 pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
+    let channel = web::view::contact_word(&args.channel).map_err(|m| anyhow!("--channel: {m}"))?;
+    let topic = args
+        .topic
+        .as_deref()
+        .map(web::view::contact_word)
+        .transpose()
+        .map_err(|m| anyhow!("--topic: {m}"))?;
     let store = ledger::open(db)?;
-    let answer = web::view::may_contact(
-        &store,
-        &p,
-        &args.channel,
-        args.topic.as_deref(),
-        Timestamp::now(),
-    )?
-    .ok_or_else(|| anyhow!("no person {p:?} in {}", db.display()))?;
+    let answer = web::view::may_contact(&store, &p, channel, topic, Timestamp::now())?
+        .ok_or_else(|| anyhow!("no person {p} in {}", db.display()))?;
     let yes = answer["may_contact"] == true;
     let reason = answer["reason"].as_str().unwrap_or("");
     let decided = Some(&answer["decided_by"]).filter(|d| !d.is_null());
@@ -152,11 +158,46 @@ pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode>
     })
 }
 
+pub fn settings(db: &Path, args: &SettingsArgs) -> anyhow::Result<ExitCode> {
+    let mut store = ledger::open(db)?;
+    let show = |store: &store::SqliteStore| -> anyhow::Result<()> {
+        let opt_in = web::settings::opt_in(store)?;
+        let standard = if web::settings::opt_in_is_default(store)? {
+            " (the standard ones)"
+        } else {
+            ""
+        };
+        println!("opt-in  {opt_in}{standard}");
+        Ok(())
+    };
+    match &args.setting {
+        None | Some(Setting::OptIn(OptInArgs { purposes: None })) => show(&store)?,
+        Some(Setting::OptIn(OptInArgs {
+            purposes: Some(text),
+        })) => {
+            let purposes = if text.trim().eq_ignore_ascii_case(web::settings::DEFAULT) {
+                None
+            } else {
+                Some(domain::readings::OptIn::parse(text).map_err(|e| anyhow!("opt-in: {e}"))?)
+            };
+            web::settings::set_opt_in(&store, purposes.as_ref()).context("saving the setting")?;
+            store
+                .audit(&ledger::actor(), "settings.opt-in", None)
+                .context("writing the audit log")?;
+            show(&store)?;
+            eprintln!(
+                "Outreach about these purposes now needs the person's consent first. may-contact follows this at once; a running server's lists and charts at their next refresh (within the hour)."
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
     let mut store = ledger::open(db)?;
     let Some(history) = store.history(&p)? else {
-        bail!("no person {p:?} in {}", db.display());
+        bail!("no person {p} in {}", db.display());
     };
     store
         .audit(&ledger::actor(), "person.export", Some(&p))

@@ -1,5 +1,6 @@
 //! `rapport serve`: the web pages and the JSON API over the ledger, until Ctrl-C.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -29,14 +30,25 @@ pub fn config(
     Ok(config)
 }
 
+/// Whether the log may colour its lines: only on a terminal (a file or a pipe would keep the
+/// escape codes as junk), and never when `NO_COLOR` is set to something (no-color.org).
+fn log_in_colour(on_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    on_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Serves until Ctrl-C; `sign_in` is a token to print a sign-in link for.
 pub fn serve(config: web::Config, bind: &str, sign_in: Option<&str>) -> anyhow::Result<ExitCode> {
+    let colour = log_in_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RAPPORT_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,4 +79,28 @@ pub fn serve(config: web::Config, bind: &str, sign_in: Option<&str>) -> anyhow::
         .context("serving")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn the_log_is_in_colour_only_on_a_terminal_without_no_color() {
+        let cases = [
+            (true, None, true),
+            (true, Some(""), true),
+            (true, Some("1"), false),
+            (false, None, false),
+            (false, Some("1"), false),
+        ];
+        for (terminal, no_color, colour) in cases {
+            assert_eq!(
+                log_in_colour(terminal, no_color.map(OsStr::new)),
+                colour,
+                "{terminal} {no_color:?}"
+            );
+        }
+    }
 }
