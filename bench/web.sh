@@ -4,12 +4,16 @@
 #      with 100,000 people and ~5,000,000 events;
 #   2. POST /api/events in batches of 1,000 (events/s);
 #   3. the people page sorted by each sortable field at 1,000,000 people;
-#   4. may-contact, GET /api/people/{id}/may-contact, at 2,000 requests/s, 100,000 people.
+#   4. may-contact, GET /api/people/{id}/may-contact, at 2,000 requests/s, 100,000 people;
+#   5. (pg) the card on PostgreSQL: one server at 1,000 requests/s, then two servers on the
+#      same database at 2,000 requests/s together, 100,000 people.
 #
-#   bench/web.sh                     (all four)
-#   bench/web.sh cards|post|list|may (one)
+#   bench/web.sh                          (the first four)
+#   bench/web.sh cards|post|list|may|pg   (one)
 #
-# Needs: wrk and GNU time (apt-get install wrk time). Writes under bench-out/web/.
+# Needs: wrk and GNU time (apt-get install wrk time); for pg, a PostgreSQL server where it may
+# create a database (BENCH_POSTGRES, default postgres://postgres@127.0.0.1:5432/postgres) and
+# psql. Writes under bench-out/web/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHAT=${1:-all}
@@ -116,8 +120,35 @@ may() {
   stop
 }
 
+pg() {
+  local admin=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
+  local db=rapport_bench_web
+  local url=${admin%/*}/$db
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  export RAPPORT_MASTER_KEY_FILE="$OUT/pg.master-key"
+  rm -f "$RAPPORT_MASTER_KEY_FILE"
+  echo "building the PostgreSQL ledger: 100,000 people, 29 years of history …"
+  $R generate --people 100000 --years 29 --seed 1 --end 2026-11-01 --out "$OUT/pg.jsonl" 2>/dev/null
+  $R --db "$url" init > /dev/null
+  /usr/bin/time -f "import: %e s, %M KiB" $R --db "$url" import "$OUT/pg.jsonl"
+  rm -f "$OUT/pg.jsonl"
+  start "$url"
+  echo "-- one server, open loop, 1,000 requests/s for 30 s:"
+  $LOAD cards "$URL" "$TOKEN" 100000 1000 30
+  # A second server on the same database.
+  $R --db "$url" serve --bind 127.0.0.1:$((PORT + 1)) > "$OUT/serve2.log" 2>&1 &
+  local second=$!
+  until curl -sf "http://127.0.0.1:$((PORT + 1))/api/health" > /dev/null; do sleep 0.2; done
+  echo "-- two servers on one database, open loop, 2,000 requests/s together for 30 s:"
+  $LOAD cards "$URL,http://127.0.0.1:$((PORT + 1))" "$TOKEN" 100000 2000 30
+  kill -INT "$second"; wait "$second" || true
+  stop
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db"
+  unset RAPPORT_MASTER_KEY_FILE
+}
+
 case $WHAT in
-  cards) cards ;; post) post ;; list) list ;; may) may ;;
+  cards) cards ;; post) post ;; list) list ;; may) may ;; pg) pg ;;
   all) cards; post; list; may ;;
   *) echo "usage: bench/web.sh [cards|post|list|may|all]"; exit 2 ;;
 esac

@@ -24,6 +24,7 @@
 //! Banding, which only proposes candidates, masks every possible name, so that "Dear Ann"
 //! and "Dear Bo" are proposed together.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 #[cfg(test)]
@@ -58,23 +59,26 @@ fn name_word() -> u64 {
 /// least [`SIMILAR`]?
 #[cfg(test)]
 fn near(a: &[u64], b: &[u64]) -> bool {
-    near_known(a, &shingle_set(a, |_| false), b, None)
+    near_known(a, &OnceCell::new(), b, None)
 }
 
-/// [`near`], given `a`'s shingles as written (no name masked), and `b`'s if known: most
-/// pairs that banding proposes share no possible name to mask, and are then told apart by
-/// these alone — often by their sizes, before `b`'s are even made.
-fn near_known(a: &[u64], a_plain: &[u64], b: &[u64], b_plain: Option<&[u64]>) -> bool {
+/// [`near`], given a place for `a`'s shingles as written (no name masked; made when first
+/// needed, and kept for `a`'s next comparison), and `b`'s if known: most pairs that banding
+/// proposes share no possible name to mask, and are then told apart by these alone — often
+/// by their sizes, before `b`'s are even made. (The same script sent with other names is told
+/// by its names, and never needs them.)
+fn near_known(a: &[u64], a_plain: &OnceCell<Vec<u64>>, b: &[u64], b_plain: Option<&[u64]>) -> bool {
     match (names_apart(a, b), names_apart(b, a)) {
         (Some(of_a), Some(of_b)) if !of_a.is_empty() || !of_b.is_empty() => near_sets(
             &shingle_set(a, |w| of_a.contains(&word_id(w))),
             &shingle_set(b, |w| of_b.contains(&word_id(w))),
         ),
         _ => match b_plain {
-            Some(b_plain) => near_sets(a_plain, b_plain),
+            Some(b_plain) => near_sets(a_plain.get_or_init(|| shingle_set(a, |_| false)), b_plain),
             None => {
                 // `b` has at most one shingle per word after its first two: too few to
                 // reach `a`'s size?
+                let a_plain = a_plain.get_or_init(|| shingle_set(a, |_| false));
                 let most = b.len().saturating_sub(2).max(1);
                 if (most as f64) < SIMILAR * a_plain.len() as f64 - 1e-9 {
                     return false;
@@ -441,6 +445,9 @@ pub trait Index {
     fn band(&mut self, key: u64, limit: usize) -> Result<Vec<i64>, Self::Error>;
     /// A known variant's words ([`prepare`]) and script.
     fn words(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error>;
+    /// A known variant of this [`wording_key`], if any (the first, which is filed under its
+    /// bands).
+    fn wording(&mut self, key: u64) -> Result<Option<i64>, Self::Error>;
 }
 
 /// Nothing grouped before: every answer is new.
@@ -457,6 +464,9 @@ impl Index for Nothing {
     fn words(&mut self, _: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
         Ok(None)
     }
+    fn wording(&mut self, _: u64) -> Result<Option<i64>, Self::Error> {
+        Ok(None)
+    }
 }
 
 /// A variant seen for the first time, to be added to the index.
@@ -467,7 +477,9 @@ pub struct NewVariant {
     pub script: i64,
     /// Index into the sets given to [`group`].
     pub set: usize,
-    pub bands: [u64; BANDS],
+    /// Its MinHash band keys, to be filed under; `None` when a variant of the same wording
+    /// already took it into its script (see [`group`]): its bands would be that variant's.
+    pub bands: Option<[u64; BANDS]>,
 }
 
 /// What grouping new answers changes in the index.
@@ -517,6 +529,8 @@ pub fn group<I: Index>(
     let mut checked: Vec<i64> = Vec::new();
     // For each new variant, the last new variant compared with it.
     let mut compared_with: Vec<u32> = Vec::new();
+    // The first new variant of each wording (the one filed under its bands).
+    let mut by_wording: HashMap<u64, u32> = HashMap::new();
     let add_node = |nodes: &mut Vec<Node>, parent: &mut Vec<u32>, n: Node| {
         nodes.push(n);
         parent.push(parent.len() as u32);
@@ -541,10 +555,54 @@ pub fn group<I: Index>(
         let me = add_node(&mut nodes, &mut parent, Node::New(n));
         new_node.push(me);
         new_sets.push(i);
-        let bands = band_keys(s);
-        let plain = shingle_set(s, |_| false);
-        checked.clear();
+        let plain = OnceCell::new();
         compared_with.push(u32::MAX);
+        // The same script sent with other names: one comparison with a variant of the same
+        // wording (every possible name masked) settles it, without searching the bands — they
+        // are that variant's bands. Only when the two are not near-duplicates after all (a
+        // German answer differing in its nouns) is the new variant searched and filed anew.
+        let wording = wording_key(s);
+        let mut joined = false;
+        if let Some(&first) = by_wording.get(&wording) {
+            let o = new_node[first as usize];
+            if near_known(s, &plain, &sets[new_sets[first as usize]], None) {
+                union(&mut parent, me, o);
+                joined = true;
+            }
+        } else if let Some(candidate) = index.wording(wording)? {
+            let loaded = match cache.entry(candidate) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(index.words(candidate)?.map(|(words, script)| {
+                        let plain = shingle_set(&words, |_| false);
+                        (words, plain, script)
+                    }))
+                }
+            };
+            if let Some((theirs, their_plain, script)) = loaded
+                && near_known(s, &plain, theirs, Some(their_plain))
+            {
+                let node = *known_node
+                    .entry(*script)
+                    .or_insert_with(|| add_node(&mut nodes, &mut parent, Node::Known(*script)));
+                union(&mut parent, me, node);
+                joined = true;
+            }
+        }
+        if joined {
+            out.variant_of[i] = Some(next_id + i64::from(n));
+            out.new.push(NewVariant {
+                id: next_id + i64::from(n),
+                key,
+                script: 0,
+                set: i,
+                bands: None,
+            });
+            continue;
+        }
+        by_wording.entry(wording).or_insert(n);
+        let bands = band_keys(s);
+        checked.clear();
         for &b in &bands {
             let bucket = buckets.entry(b).or_default();
             for &other in bucket.iter().take(PER_BUCKET) {
@@ -594,7 +652,7 @@ pub fn group<I: Index>(
             key,
             script: 0,
             set: i,
-            bands,
+            bands: Some(bands),
         });
     }
     // Each group's script is its oldest member: known scripts' ids (ids of variants) are all
@@ -788,6 +846,7 @@ mod tests {
         variants: HashMap<u64, (i64, i64)>,
         sets: HashMap<i64, (Vec<u64>, i64)>,
         bands: HashMap<u64, Vec<i64>>,
+        wordings: HashMap<u64, i64>,
         next: i64,
     }
 
@@ -805,7 +864,10 @@ mod tests {
             for v in &g.new {
                 self.variants.insert(v.key, (v.id, v.script));
                 self.sets.insert(v.id, (sets[v.set].clone(), v.script));
-                for b in v.bands {
+                self.wordings
+                    .entry(wording_key(&sets[v.set]))
+                    .or_insert(v.id);
+                for b in v.bands.into_iter().flatten() {
                     self.bands.entry(b).or_default().push(v.id);
                 }
                 self.next = self.next.max(v.id);
@@ -832,6 +894,9 @@ mod tests {
         }
         fn words(&mut self, variant: i64) -> Result<Option<(Vec<u64>, i64)>, Self::Error> {
             Ok(self.sets.get(&variant).cloned())
+        }
+        fn wording(&mut self, key: u64) -> Result<Option<i64>, Self::Error> {
+            Ok(self.wordings.get(&key).copied())
         }
     }
 
@@ -953,11 +1018,11 @@ mod tests {
                 b
             };
             let (a, b) = (prepare(&a.join(" ")), prepare(&b.join(" ")));
-            let (pa, pb) = (shingle_set(&a, |_| false), shingle_set(&b, |_| false));
-            near_ones += usize::from(near_known(&a, &pa, &b, Some(&pb)));
+            let pb = shingle_set(&b, |_| false);
+            near_ones += usize::from(near_known(&a, &OnceCell::new(), &b, Some(&pb)));
             assert_eq!(
-                near_known(&a, &pa, &b, None),
-                near_known(&a, &pa, &b, Some(&pb)),
+                near_known(&a, &OnceCell::new(), &b, None),
+                near_known(&a, &OnceCell::new(), &b, Some(&pb)),
                 "{a:?} {b:?}"
             );
         }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
@@ -416,9 +416,21 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        DateTime::from_timestamp(self.0, 0)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_else(|| self.0.to_string())
+        match DateTime::from_timestamp(self.0, 0) {
+            // Written directly: every event of every card goes through here, and chrono's
+            // format strings are parsed anew on each call.
+            Some(d) if (0..=9999).contains(&d.year()) => format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            ),
+            Some(d) => d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            None => self.0.to_string(),
+        }
     }
 }
 
@@ -493,7 +505,12 @@ pub fn days(a: Day, b: Day) -> i64 {
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.date().format("%Y-%m-%d"))
+        let d = self.date();
+        if (0..=9999).contains(&d.year()) {
+            write!(f, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        } else {
+            write!(f, "{}", d.format("%Y-%m-%d"))
+        }
     }
 }
 
@@ -507,6 +524,19 @@ impl Serialize for Day {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn timestamps_and_days_are_written_as_chrono_writes_them(t in -70_000_000_000i64..300_000_000_000) {
+            let ts = Timestamp::from_unix(t);
+            let chrono = DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_else(|| t.to_string());
+            prop_assert_eq!(ts.to_rfc3339(), chrono);
+            let day = ts.day();
+            prop_assert_eq!(day.to_string(), day.date().format("%Y-%m-%d").to_string());
+        }
+    }
 
     #[test]
     fn an_amount_keeps_every_decimal_it_is_given() {

@@ -16,9 +16,16 @@ use clap::{Args, Parser, Subcommand};
     after_help = "Start with `rapport demo`, then `rapport people` and `rapport card P-000001`.\nDocumentation: README.md and docs/ in the repository."
 )]
 pub struct Cli {
-    /// The ledger file (SQLite). Its key vault and master key live beside it.
-    #[arg(long, global = true, env = "RAPPORT_DB", default_value = "rapport.db")]
-    pub db: PathBuf,
+    /// The ledger: a SQLite file (its key vault and master key live beside it), or a
+    /// PostgreSQL database as a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "RAPPORT_DB",
+        default_value = "rapport.db",
+        value_name = "FILE|URL"
+    )]
+    pub db: String,
 
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +71,9 @@ pub enum Command {
     /// Forget a person for good: their key, their events and their name in the audit log.
     /// Later imports skip their events.
     Forget(ForgetArgs),
+    /// Re-wrap every person key under a new master key, so that backups taken before can be
+    /// made unreadable by destroying the old key.
+    Rekey(RekeyArgs),
     /// Accept events again for a forgotten person who came back and asked to be known again
     /// (as a new person: nothing of the old history returns).
     WelcomeBack(WelcomeBackArgs),
@@ -222,6 +232,17 @@ pub struct ExportArgs {
 pub struct ForgetArgs {
     pub person: String,
     /// Confirm: this cannot be undone.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Print the new key once instead of writing it to the key file (keep it safe and pass it
+    /// as RAPPORT_MASTER_KEY from now on).
+    #[arg(long)]
+    pub print_key: bool,
+    /// Confirm: from now on only the new key opens the ledger.
     #[arg(long)]
     pub yes: bool,
 }

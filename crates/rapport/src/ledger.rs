@@ -1,16 +1,14 @@
-//! Opening the ledger named by `--db` with its master key, the same way for every command.
-
-use std::path::Path;
+//! Opening the ledger named by `--db` with its master key, the same way for every command;
+//! who is acting; and a line saying whom a command waits for.
 
 use std::io::IsTerminal;
 
 use anyhow::Context;
-use store::{MasterKey, Scripts, SqliteStore, Store};
+use app::{App, Location};
 
 /// Opens an existing ledger; the error says how to create one.
-pub fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    let key = MasterKey::locate(db)?;
-    SqliteStore::open(db, key).with_context(|| format!("opening the ledger {}", db.display()))
+pub fn open(db: &Location) -> anyhow::Result<App> {
+    App::open_located(db).with_context(|| format!("opening the ledger {db}"))
 }
 
 /// A line saying who the command waits for while another writer holds the ledger: a
@@ -51,27 +49,10 @@ pub fn actor() -> String {
     format!("cli:{user}")
 }
 
-/// Everyone's readings as of a moment: `readings[i]` are those of `people[i]`.
-pub struct Assessed {
-    pub people: Vec<domain::PersonId>,
-    pub readings: Vec<domain::readings::Readings>,
-}
-
-/// Loads every person's events and computes everyone's readings, trends and percentiles
-/// (which answers are scripted from the index of scripts, which purposes are opt-in from the
-/// ledger's settings), with loyalty and value from the latest stored BG/NBD and Gamma-Gamma
-/// fits (if any).
-pub fn assess(store: &SqliteStore, as_of: domain::Timestamp) -> anyhow::Result<Assessed> {
-    let models = crate::commands::fit::stored_models(store).context("reading the stored fits")?;
-    let people = store.people().context("reading the ledger")?;
-    let scripted = store.scripted().context("reading the index of scripts")?;
-    let opt_in = web::settings::opt_in(store).context("reading the ledger's settings")?;
-    // One pass, person by person, on two threads: no person's events are kept afterwards.
-    let assessor = domain::readings::Assessor::new(people.len(), as_of, &models, &scripted)
-        .with_opt_in(&opt_in);
-    store
-        .visit_events(&|rank, events| assessor.person(rank, events))
-        .context("reading the ledger")?;
-    let readings = assessor.finish(&people);
-    Ok(Assessed { people, readings })
+/// The waiting line as the application's view of an import.
+impl app::Imported for Waiting {
+    fn waiting(&mut self, holder: &str) -> bool {
+        self.show(holder);
+        true
+    }
 }

@@ -411,9 +411,7 @@ fn a_ledger_without_transactions_cannot_be_fitted() {
 /// Appends events to the ledger without the import's validation, as a ledger written before
 /// a rule existed may hold them.
 fn append_unchecked(d: &Dir, events: Vec<domain::NewEvent>) {
-    use store::{MasterKey, SqliteStore, Store};
-    let key = MasterKey::locate(&d.db()).unwrap();
-    let mut s = SqliteStore::open(&d.db(), key).unwrap();
+    let s = d.0.ledger();
     let mut b = s.batch("from before negative orders were refused").unwrap();
     for e in events {
         b.append(e).unwrap();

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 use common::{Ledger, stderr};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use store::{MasterKey, SqliteStore, Store};
 
 /// The seed of the kill moments; a failure message repeats it with the moment.
 const SEED: u64 = 0x6b11_1ed0;
@@ -49,8 +48,10 @@ fn file(prefix: &str, people: usize) -> String {
 
 /// Events in the ledger per file (the files' people do not overlap), or why it did not open.
 fn counts(db: &Path) -> Result<(usize, usize), String> {
-    let key = MasterKey::locate(db).map_err(|e| e.to_string())?;
-    let s = SqliteStore::open(db, key).map_err(|e| e.to_string())?;
+    let location = app::Location::Sqlite(db.to_owned());
+    let key = location.master_key().map_err(|e| e.to_string())?;
+    let s = app::App::open(&location, key).map_err(|e| e.to_string())?;
+    let s = s.ledger();
     let population = s.population().map_err(|e| e.to_string())?;
     let mut small = 0;
     let mut large = 0;
@@ -66,8 +67,8 @@ fn counts(db: &Path) -> Result<(usize, usize), String> {
 
 #[test]
 fn an_import_killed_at_any_moment_leaves_each_file_all_or_nothing_and_a_rerun_completes_it() {
-    let mut l = Ledger::new();
-    let files = Ledger::empty();
+    let mut l = Ledger::sqlite_new();
+    let files = Ledger::sqlite_empty();
     let small = files.write("small.jsonl", file("S", SMALL / 3).as_bytes());
     let large = files.write("large.jsonl", file("L", LARGE_PEOPLE).as_bytes());
     let (n_small, n_large) = (SMALL / 3 * 3, LARGE_PEOPLE * 3);
@@ -84,7 +85,7 @@ fn an_import_killed_at_any_moment_leaves_each_file_all_or_nothing_and_a_rerun_co
     };
 
     // How long a whole import takes here, on a ledger of its own: kills fall within it.
-    let scratch = Ledger::new();
+    let scratch = Ledger::sqlite_new();
     let started = Instant::now();
     let done = import(&scratch).wait().unwrap();
     assert!(done.success());
@@ -117,7 +118,7 @@ fn an_import_killed_at_any_moment_leaves_each_file_all_or_nothing_and_a_rerun_co
             // Killed after the last commit: start again on an empty ledger, so the next
             // rounds kill imports that have something to lose.
             committed += 1;
-            l = Ledger::new();
+            l = Ledger::sqlite_new();
         }
     }
     eprintln!("{committed} of {ROUNDS} imports were killed after their last commit");

@@ -41,10 +41,9 @@ fn tokens_are_printed_once_listed_without_the_secret_and_revoked() {
 #[test]
 fn the_server_starts_answers_and_stops_gracefully_on_ctrl_c() {
     let l = ledger();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+    let mut child = l
+        .command()
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("RAPPORT_DB", l.db())
-        .env_remove("RAPPORT_MASTER_KEY")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -93,11 +92,10 @@ fn the_server_s_log_written_to_a_file_has_no_colour_codes() {
         .trim()
         .to_owned();
     let log = l.dir.path().join("serve.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rapport"))
+    let mut child = l
+        .command()
         .args(["serve", "--bind", "127.0.0.1:0", "--refresh", "0"])
-        .env("RAPPORT_DB", l.db())
         .env("RAPPORT_LOG", "info")
-        .env_remove("RAPPORT_MASTER_KEY")
         .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use store::sqlite::WriterLock;
+use store_sqlite::{SqliteStore, WriterLock};
 
 const EXPORT: &str = r#"{"source":"crm","id":"1","person":"P-000321","kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"Ada Forgotten","email":"ada@example.org"}
 {"source":"crm","id":"2","person":"P-000321","kind":"wish.stated","at":"2024-01-02T00:00:00Z","text":"no more letters"}
@@ -14,9 +14,9 @@ const EXPORT: &str = r#"{"source":"crm","id":"1","person":"P-000321","kind":"per
 
 #[test]
 fn importing_with_the_vault_moved_away_fails_in_one_line_and_makes_no_new_vault() {
-    let l = Ledger::new();
+    let l = Ledger::sqlite_new();
     assert!(l.import("a.jsonl", EXPORT.as_bytes()).status.success());
-    let vault = store::SqliteStore::vault_path(&l.db());
+    let vault = SqliteStore::vault_path(&l.db());
     std::fs::rename(&vault, l.dir.path().join("elsewhere")).unwrap();
     let out = l.import("a.jsonl", EXPORT.as_bytes());
     assert!(!out.status.success());
@@ -70,7 +70,7 @@ fn an_unknown_person_is_named_plainly() {
 
 #[test]
 fn a_second_import_waits_for_the_writer_and_says_whom_it_waits_for() {
-    let l = Ledger::new();
+    let l = Ledger::sqlite_new();
     let lock = WriterLock::acquire(&l.db(), "importing huge.csv").unwrap();
     let path = l.write("a.jsonl", EXPORT.as_bytes());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))

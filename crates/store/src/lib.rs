@@ -1,32 +1,42 @@
-//! The ledger's storage: an append-only event store behind the [`Store`] trait.
+//! The ledger's storage, as a contract: the traits every backend implements, the types they
+//! exchange, and what all backends share (the sealing of personal data and the key cache, the
+//! compact encoding of an event's public fields, stored model fits).
 //!
-//! The trait is what the rest of rapport sees; [`sqlite::SqliteStore`] is the embedded
-//! default (one file, plus the key vault beside it). A PostgreSQL backend can implement the
-//! same trait without any change to the domain, the importers or the command line: nothing
-//! outside this crate names SQLite.
+//! No database driver is named here. The SQLite backend (`rapport-store-sqlite`, the embedded
+//! default) and the PostgreSQL backend (`rapport-store-postgres`) each implement [`Ledger`];
+//! the application layer picks one from the location it is given and sees only the traits.
+//! Every method takes `&self`: a backend shares itself between threads and does its own
+//! pooling. One conformance suite (`crates/store-tests`) holds every backend to the same
+//! behaviour.
 
 pub mod columns;
 pub mod fits;
-pub mod sqlite;
-pub mod vault;
+pub mod keys;
+
+use std::sync::Arc;
 
 use domain::readings::Recorded;
 use domain::{NewEvent, PersonId, Timestamp};
 
-pub use sqlite::SqliteStore;
-pub use vault::{MasterKey, SealAhead, Sealed};
+pub use fits::{FitStore, StoredFit};
+pub use keys::{Keyring, MasterKey, SealAhead, Sealed};
 
-/// Everything that can go wrong in the store. Database messages are for operators (the
-/// command line prints them); the web layer logs them and shows a generic error instead.
+/// Everything that can go wrong in the store. Messages are for operators (the command line
+/// prints them); the web logs them and shows a generic error instead.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(rusqlite::Error),
+    /// The database said no, for a reason none of the variants below names.
+    #[error("database error: {message}")]
+    Database { message: String },
+    /// The database cannot be reached (a server down or restarting, a wrong address or
+    /// password): try again, or check the location.
+    #[error("{message}")]
+    Unavailable { message: String },
     /// Another writer holds the ledger; the message names it when it can. Try again later.
     #[error("{message}")]
     Busy { message: String },
-    /// The ledger's files cannot be written (permissions, a read-only disk).
+    /// The ledger cannot be written here (permissions, a read-only disk or role).
     #[error("{message}")]
     ReadOnly { message: String },
     /// The key vault is missing, or belongs to another ledger.
@@ -42,30 +52,15 @@ pub enum StoreError {
     NotALedger { message: String },
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode;
-        match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
-                message: "the ledger is busy: another program is writing to it; try again when \
-                          it has finished"
-                    .into(),
-            },
-            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
-                message: "the ledger is read-only here: rapport must be able to write to the \
-                          ledger, its vault and their folder (the audit log, imports and \
-                          migrations write); check their permissions"
-                    .into(),
-            },
-            _ => StoreError::Database(e),
-        }
-    }
-}
-
 impl StoreError {
     /// Whether trying again later may succeed (another writer held the ledger).
     pub fn is_busy(&self) -> bool {
         matches!(self, StoreError::Busy { .. })
+    }
+
+    /// Whether the database could not be reached (it may come back).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
     }
 }
 
@@ -118,12 +113,12 @@ pub struct Totals {
 pub trait Store {
     /// Starts an import; `origin` (a file name, "api") is kept in the import log. Fails at
     /// once with [`StoreError::Busy`] while another writer holds the ledger.
-    fn batch(&mut self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError>;
+    fn batch(&self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError>;
     /// [`Store::batch`], waiting for another writer to finish first: while it waits,
     /// `waiting` is told who holds the ledger, every tenth of a second or so, and answers
     /// whether to go on waiting (`false` gives up with [`StoreError::Busy`]).
     fn batch_waiting(
-        &mut self,
+        &self,
         origin: &str,
         waiting: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Box<dyn Batch + '_>, StoreError>;
@@ -136,21 +131,34 @@ pub trait Store {
     fn visit_events(&self, visit: &(dyn Fn(usize, &[Recorded]) + Sync)) -> Result<(), StoreError>;
     /// Every person and their public events, all in memory (see [`Store::visit_events`] for
     /// a pass that holds one person at a time).
-    fn population(&self) -> Result<Population, StoreError>;
+    fn population(&self) -> Result<Population, StoreError> {
+        let people = self.people()?;
+        let slots: Vec<std::sync::Mutex<Vec<Recorded>>> = (0..people.len())
+            .map(|_| std::sync::Mutex::new(Vec::new()))
+            .collect();
+        self.visit_events(&|rank, events| {
+            if let Some(slot) = slots.get(rank)
+                && let Ok(mut s) = slot.lock()
+            {
+                *s = events.to_vec();
+            }
+        })?;
+        let events = slots
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_default())
+            .collect();
+        Ok(Population { people, events })
+    }
     /// One person's public events in time order (nothing unsealed); `None` if unknown.
     fn events_of(&self, person: &PersonId) -> Result<Option<Vec<Recorded>>, StoreError>;
     /// The `(source, id)` of one of a person's events, by its ledger number.
     fn event_id(&self, person: &PersonId, seq: i64)
     -> Result<Option<(String, String)>, StoreError>;
     /// One person's events with personal fields opened; `None` if the person is unknown.
-    fn history(&mut self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
+    fn history(&self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError>;
     /// Records that `actor` did `action` (e.g. `card.view`) concerning `person`.
-    fn audit(
-        &mut self,
-        actor: &str,
-        action: &str,
-        person: Option<&PersonId>,
-    ) -> Result<(), StoreError>;
+    fn audit(&self, actor: &str, action: &str, person: Option<&PersonId>)
+    -> Result<(), StoreError>;
     /// The audit log, newest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }
@@ -187,15 +195,15 @@ pub struct Session {
 /// Access to the ledger through the web and the API: tokens, sessions and the audit log.
 /// Hashes are SHA-256 of the secret value, computed by the caller.
 pub trait Access {
-    fn token_add(&mut self, name: &str, role: &str, hash: &[u8]) -> Result<i64, StoreError>;
+    fn token_add(&self, name: &str, role: &str, hash: &[u8]) -> Result<i64, StoreError>;
     /// Every token ever made, revoked ones included.
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token and ends its sessions; `false` if there was no such live token.
-    fn token_revoke(&mut self, id: i64) -> Result<bool, StoreError>;
+    fn token_revoke(&self, id: i64) -> Result<bool, StoreError>;
     /// The live (not revoked) token with this hash.
     fn token_by_hash(&self, hash: &[u8]) -> Result<Option<TokenRecord>, StoreError>;
     fn session_add(
-        &mut self,
+        &self,
         hash: &[u8],
         token: i64,
         csrf: &str,
@@ -203,9 +211,9 @@ pub trait Access {
     ) -> Result<(), StoreError>;
     /// The unexpired session with this hash, if its token is still live.
     fn session_by_hash(&self, hash: &[u8], now: Timestamp) -> Result<Option<Session>, StoreError>;
-    fn session_remove(&mut self, hash: &[u8]) -> Result<(), StoreError>;
+    fn session_remove(&self, hash: &[u8]) -> Result<(), StoreError>;
     /// Writes several audit entries in one transaction (a server groups concurrent views).
-    fn audit_many(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError>;
+    fn audit_many(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
     /// The audit log newest first, `limit` entries older than `before` (a sequence number),
     /// each with its sequence number for the next page.
     fn audit_page(
@@ -215,7 +223,7 @@ pub trait Access {
     ) -> Result<Vec<(i64, AuditEntry)>, StoreError>;
     /// Every person's current name (the latest identification that gives one), opened with
     /// their key; forgotten people have none.
-    fn names(&mut self) -> Result<Vec<(PersonId, String)>, StoreError>;
+    fn names(&self) -> Result<Vec<(PersonId, String)>, StoreError>;
     /// A secret for `purpose` derived from the master key, never stored.
     fn secret(&self, purpose: &str) -> [u8; 32];
 }
@@ -242,30 +250,93 @@ pub struct MenuOption {
 pub struct Forgotten {
     pub events: u64,
     pub sealed: u64,
-    /// Whether the write-ahead log was checkpointed and emptied (readers busy for seconds can
-    /// prevent it; the next checkpoint then removes the old pages).
-    pub log_cleared: bool,
+    /// Whether old copies of the removed rows inside the database's own files were cleared at
+    /// once too (a backend says which copies it means: SQLite's write-ahead log, which a
+    /// reader busy for seconds can hold back); otherwise its next maintenance clears them.
+    pub cleared_now: bool,
 }
 
 /// The business's menu, people's own texts of one kind, and forgetting a person.
 pub trait PersonData {
     fn menu(&self) -> Result<Vec<MenuItem>, StoreError>;
     /// Adds or replaces a menu item.
-    fn menu_put(&mut self, item: &MenuItem) -> Result<(), StoreError>;
+    fn menu_put(&self, item: &MenuItem) -> Result<(), StoreError>;
     /// Every text of events of `kind` (e.g. proposals), opened, with the person and moment;
     /// forgotten people's texts are gone.
-    fn texts(
-        &mut self,
-        kind: domain::Kind,
-    ) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
+    fn texts(&self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
     /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
     /// audit log removed and overwritten, and the log emptied so no byte of it remains (figures that
     /// identify nobody are kept, detached, in the totals of forgotten people). A tombstone
     /// keeps later imports from bringing them back. `None` if there is no such person.
-    fn forget(&mut self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
+    fn forget(&self, person: &PersonId) -> Result<Option<Forgotten>, StoreError>;
     /// Lifts the tombstone a forgetting left, for a person who came back and asked to be known
     /// again: their next events are imported as a new person's. `false` if there was none.
-    fn welcome_back(&mut self, person: &PersonId) -> Result<bool, StoreError>;
+    fn welcome_back(&self, person: &PersonId) -> Result<bool, StoreError>;
+    /// The tombstones laid after `seq` (a server's last seen), with their sequence numbers:
+    /// each is the keyed hash of a forgotten person's id (see [`PersonData::tombstone_of`]).
+    fn tombstones_after(&self, seq: i64) -> Result<Vec<(i64, [u8; 32])>, StoreError>;
+    /// The sequence number of the latest tombstone (0 when nobody was ever forgotten): what a
+    /// server asks every second or so.
+    fn latest_tombstone(&self) -> Result<i64, StoreError>;
+    /// The secret tombstones are keyed with: a server uses it to recognise, among the people it
+    /// shows, those forgotten elsewhere.
+    fn tombstone_key(&self) -> Result<[u8; 32], StoreError>;
+}
+
+/// The tombstone of `person` under `key` (see [`PersonData::tombstone_key`]):
+/// HMAC-SHA-256 of the id.
+pub fn tombstone_of(key: &[u8; 32], person: &str) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut m = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC takes a key of any length");
+    m.update(person.as_bytes());
+    m.finalize().into_bytes().into()
+}
+
+/// Looking after the ledger as a whole: where it is, whether it answers, its settings, and
+/// its keys.
+pub trait Admin {
+    /// Where the ledger is, for messages ("the SQLite ledger ./rapport.db",
+    /// "the PostgreSQL ledger rapport on db.example:5432"), never with a password.
+    fn describe(&self) -> String;
+    /// Whether the database answers now (a server's health check; it reconnects by itself).
+    fn health(&self) -> Result<(), StoreError>;
+    /// The person keys: unwrapped on demand, cached, shared by every thread.
+    fn keys(&self) -> &Arc<Keyring>;
+    /// A setting of the ledger's own (`None` when never set).
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Re-wraps every person key (and the ledger's own secrets) under `new`, in one
+    /// transaction: afterwards only `new` opens the vault, so destroying the old master key
+    /// makes every earlier backup of the vault unreadable. Returns how many keys were
+    /// re-wrapped. The caller keeps `new` safe before calling. Once the transaction is
+    /// committed this succeeds: whether the old wrappings were also cleared from the
+    /// database's own files at once is part of the answer, not an error.
+    fn rekey(&self, new: &MasterKey) -> Result<Rewrapped, StoreError>;
+}
+
+/// What re-keying the vault did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewrapped {
+    /// Person keys re-wrapped under the new master key.
+    pub keys: u64,
+    /// Whether the old wrappings were cleared from the database's files at once (SQLite: the
+    /// vault file vacuumed; PostgreSQL: the vault's tables rewritten, which waits for older
+    /// transactions on the same database); otherwise the backend's maintenance must do it, as
+    /// the caller tells the person.
+    pub cleared_now: bool,
+}
+
+/// Everything a ledger is, as the application layer sees it: one object, shared by every
+/// thread, whatever the backend.
+pub trait Ledger:
+    Store + Access + PersonData + Scripts + Costs + FitStore + Admin + Send + Sync
+{
+}
+
+impl<T> Ledger for T where
+    T: Store + Access + PersonData + Scripts + Costs + FitStore + Admin + Send + Sync
+{
 }
 
 /// One script the business uses, as the scripts page and `rapport scripts` show it.
@@ -327,10 +398,10 @@ pub trait Scripts {
     /// The ledger numbers of every scripted answer, for everyone's `personal` reading.
     fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError>;
     /// The scripts in use, the `limit` largest listed with a masked text.
-    fn scripts(&mut self, limit: usize) -> Result<ScriptsOverview, StoreError>;
+    fn scripts(&self, limit: usize) -> Result<ScriptsOverview, StoreError>;
     /// Regroups every answer from its sealed text (after a change of method; never needed
     /// for imports, which group their own answers).
-    fn regroup(&mut self) -> Result<Regrouped, StoreError>;
+    fn regroup(&self) -> Result<Regrouped, StoreError>;
 }
 
 /// The product catalogue of hidden costs, and the orders they are computed from.
@@ -339,7 +410,7 @@ pub trait Scripts {
 /// rows an import skipped (for instance Online Retail rows without a customer) are not in it.
 pub trait Costs {
     /// Replaces the whole catalogue (factors, products, figures) in one transaction.
-    fn catalogue_put(&mut self, catalogue: &domain::costs::Catalogue) -> Result<(), StoreError>;
+    fn catalogue_put(&self, catalogue: &domain::costs::Catalogue) -> Result<(), StoreError>;
     /// The catalogue, or `None` if none has been imported.
     fn catalogue(&self) -> Result<Option<domain::costs::Catalogue>, StoreError>;
     /// Calls `visit` with every `order.placed` and `order.returned` event, lines included,

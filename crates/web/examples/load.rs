@@ -6,7 +6,9 @@
 //! next). `post`: POST /api/events in batches from a JSON Lines file with a few concurrent
 //! clients, reporting events per second.
 //!
-//!   cargo run --release -p rapport-web --example load -- cards URL TOKEN PEOPLE RATE SECONDS
+//!   cargo run --release -p rapport-web --example load -- cards URL[,URL…] TOKEN PEOPLE RATE SECONDS
+//!
+//! With several URLs (servers on one database), requests go to them in turn.
 //!   cargo run --release -p rapport-web --example load -- post URL TOKEN FILE BATCH CLIENTS
 
 use std::sync::Arc;
@@ -38,6 +40,7 @@ async fn fixed_rate(
     let interval = Duration::from_secs_f64(1.0 / rate);
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let urls: Vec<&str> = url.split(',').collect();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(total as usize);
     // A fixed pseudo-random walk over the people, the same in every run.
@@ -49,7 +52,8 @@ async fn fixed_rate(
         x ^= x >> 7;
         x ^= x << 17;
         let person = format!("P-{:06}", x % people);
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        let url = urls[i as usize % urls.len()].to_owned();
+        let (client, token) = (client.clone(), token.clone());
         let (latencies, errors) = (latencies.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
             let path = match what {

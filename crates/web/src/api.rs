@@ -22,7 +22,6 @@ use axum::{Json, Router};
 use domain::NewEvent;
 use domain::readings::SORTABLE;
 use serde_json::{Value, json};
-use store::{MenuItem, PersonData};
 
 use crate::auth::{Bearer, Role};
 use crate::error::ApiError;
@@ -60,15 +59,43 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("no such API route (see /api/openapi.json)")
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+/// Whether the server can reach its ledger now, and how big it is: 200 when it can, 503 with
+/// what is wrong when it cannot (a database restarting: the server reconnects by itself).
+async fn health(State(state): State<Arc<AppState>>) -> Response {
     let snap = state.snapshot();
-    Json(json!({
-        "status": "ok",
+    let s = state.clone();
+    let reached = tokio::task::spawn_blocking(move || s.app.ledger().health()).await;
+    // Only the "cannot reach it" kind is said as it is; anything else is in the log.
+    let problem = match reached {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) if e.is_unavailable() => {
+            tracing::warn!("health: {e}");
+            Some(e.to_string())
+        }
+        Ok(Err(e)) => {
+            tracing::error!("health: {e}");
+            Some("the ledger does not answer (the server's log says why)".to_owned())
+        }
+        Err(e) => {
+            tracing::error!("health: {e}");
+            Some("the ledger does not answer (the server's log says why)".to_owned())
+        }
+    };
+    let (status, word) = match problem {
+        None => (StatusCode::OK, "ok"),
+        Some(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    let mut body = json!({
+        "status": word,
         "version": env!("CARGO_PKG_VERSION"),
         "people": snap.totals.people,
         "events": snap.totals.events,
         "readings_as_of": snap.as_of.to_rfc3339(),
-    }))
+    });
+    if let Some(p) = problem {
+        body["problem"] = json!(p);
+    }
+    (status, Json(body)).into_response()
 }
 
 async fn openapi() -> Response {
@@ -173,10 +200,10 @@ async fn post_events(
         });
     }
     let s = state.clone();
-    let summary = tokio::task::spawn_blocking(move || s.append(events))
+    let summary = tokio::task::spawn_blocking(move || s.append(events, "api"))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::store)?;
+        .map_err(ApiError::app)?;
     Ok(Json(json!({
         "added": summary.added,
         "duplicates": summary.duplicates,
@@ -338,7 +365,7 @@ async fn may_contact(
         params
             .get(name)
             .map(|v| {
-                view::contact_word(v)
+                app::own::contact_word(v)
                     .map(str::to_owned)
                     .map_err(|m| ApiError::field(name, format!("{name} {m}")))
             })
@@ -351,22 +378,17 @@ async fn may_contact(
         .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
     let s = state.clone();
     let answer = tokio::task::spawn_blocking(move || {
-        s.readers.with(|st| {
-            view::may_contact(
-                st,
-                &person,
-                &channel,
-                topic.as_deref(),
-                domain::Timestamp::now(),
-            )
-        })
+        s.app.may_contact(
+            &person,
+            &channel,
+            topic.as_deref(),
+            domain::Timestamp::now(),
+        )
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::store)?;
-    answer
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))
+    .map_err(ApiError::app)?;
+    Ok(Json(answer.json))
 }
 
 /// Everything held about a person, unsealed, with the readings (admin; audited).
@@ -382,15 +404,9 @@ async fn export(
     }
     let person = domain::PersonId::parse(&id)
         .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
-    let doc = view::export(&state, &person)
+    let doc = view::export(&state, &person, &who.actor())
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
-    state
-        .audit
-        .record(&who.actor(), "person.export", Some(&person))
-        .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::app)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -414,8 +430,7 @@ async fn forget(
         .map_err(|_| ApiError::not_found(format!("no person {id:?}")))?;
     let done = view::forget(&state, &person, &who.actor())
         .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no person {id:?}")))?;
+        .map_err(ApiError::app)?;
     Ok(Json(json!({"forgotten": true, "events": done.events})))
 }
 
@@ -424,7 +439,7 @@ async fn menu(
     Bearer(_who): Bearer,
 ) -> Result<Json<Value>, ApiError> {
     let s = state.clone();
-    let items = tokio::task::spawn_blocking(move || s.readers.with(|st| st.menu()))
+    let items = tokio::task::spawn_blocking(move || s.app.menu())
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::store)?;
@@ -444,31 +459,22 @@ async fn put_menu(
     let body = body.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::field("body", format!("malformed JSON: {e}")))?;
-    let mut parsed = crate::menu::parse_item(&value).map_err(|(f, m)| ApiError::field(f, m))?;
-    parsed.item = crate::menu::check_id("item", &item).map_err(|(f, m)| ApiError::field(f, m))?;
+    let parsed = crate::menu::parse_item(&value).map_err(|(f, m)| ApiError::field(f, m))?;
     let s = state.clone();
-    let stored: MenuItem = parsed.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut w = s
-            .writer
-            .lock()
-            .map_err(|_| ApiError::internal("the writer is poisoned"))?;
-        crate::menu::put(&mut w, &stored).map_err(|e| match e {
-            crate::menu::PutError::Store(e) => ApiError::store(e),
-            full => ApiError {
-                status: StatusCode::CONFLICT,
-                body: json!({"error": full.to_string(), "field": "item"}),
-            },
-        })
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    state
-        .audit
-        .record(&who.actor(), &format!("menu.put:{}", parsed.item), None)
+    let actor = who.actor();
+    let stored = tokio::task::spawn_blocking(move || s.app.menu_put(&item, parsed, &actor))
         .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(json!(parsed)))
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            app::MenuError::Wrong((f, m)) => ApiError::field(f, m),
+            app::MenuError::Full => ApiError {
+                status: StatusCode::CONFLICT,
+                body: json!({"error": e.to_string(), "field": "item"}),
+            },
+            app::MenuError::Store(e) => ApiError::store(e),
+            other => ApiError::internal(other),
+        })?;
+    Ok(Json(json!(stored)))
 }
 
 /// What people choose: counts per item and option, the combinations they compose, and
@@ -602,7 +608,7 @@ mod tests {
             ),
             (
                 &param(&d, "/api/people/{id}/may-contact", "get", "channel")["maxLength"],
-                crate::view::MAX_CONTACT_WORD,
+                app::own::MAX_CONTACT_WORD,
             ),
             (
                 &param(&d, "/api/scripts", "get", "limit")["maximum"],
@@ -661,7 +667,7 @@ mod tests {
             let schema = param(&d, "/api/people/{id}/may-contact", "get", "channel");
             prop_assert_eq!(
                 valid(&d, &schema, &json!(text)),
-                crate::view::contact_word(&text).is_ok()
+                app::own::contact_word(&text).is_ok()
             );
         }
 

@@ -14,12 +14,9 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-use store::{Access, TokenRecord};
+use sha2::Sha256;
+use store::TokenRecord;
 
 use crate::error::{ApiError, PageError};
 use crate::state::AppState;
@@ -91,16 +88,7 @@ impl Principal {
     }
 }
 
-/// A new random secret: 32 bytes, URL-safe base64, with a prefix saying what it is.
-pub fn new_secret(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
-}
-
-pub fn hash(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
-}
+pub use app::{hash_secret as hash, new_secret};
 
 /// Compares two secrets in time independent of where they differ.
 pub fn same(a: &str, b: &str) -> bool {
@@ -201,16 +189,11 @@ impl FromRequestParts<Arc<AppState>> for Signed {
         let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn);
         };
-        let h = hash(session);
         let state = state.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            state
-                .readers
-                .with(|s| s.session_by_hash(&h, domain::Timestamp::now()))
-        })
-        .await
-        .map_err(|e| PageError::internal(e.to_string()))?
-        .map_err(|e| PageError::internal(e.to_string()))?;
+        let session = session.to_owned();
+        let found = tokio::task::spawn_blocking(move || state.app.session(&session))
+            .await
+            .map_err(|e| PageError::internal(e.to_string()))??;
         found
             .and_then(|s| Principal::from_token(&s.token, Some(s.csrf)))
             .map(Signed)

@@ -16,8 +16,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use domain::costs::{By, Report, Tally, figure};
-use store::Costs;
+use domain::costs::{By, Report, figure};
 
 use crate::auth::{Bearer, Principal, Role, Signed};
 use crate::charts;
@@ -82,12 +81,11 @@ async fn api(
     crate::api::no_empty(&params, &["by", "limit"])?;
     let (by, limit) = parse_query(&params).map_err(|(f, m)| ApiError::field(f, m))?;
     let s = state.clone();
-    let report =
-        tokio::task::spawn_blocking(move || s.readers.with(|st| st.costs_report(by, Some(limit))))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::store)?
-            .ok_or_else(|| ApiError::not_found(NO_CATALOGUE))?;
+    let report = tokio::task::spawn_blocking(move || s.app.costs(by, Some(limit)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::store)?
+        .ok_or_else(|| ApiError::not_found(NO_CATALOGUE))?;
     Ok(Json(report))
 }
 
@@ -137,17 +135,15 @@ struct CostsPage {
 }
 
 /// The month report and the product report, from one pass over the orders.
-fn reports(store: &store::SqliteStore) -> Result<Option<(Report, Report)>, store::StoreError> {
-    let Some(catalogue) = store.catalogue()? else {
+fn reports(app: &app::App) -> Result<Option<(Report, Report)>, store::StoreError> {
+    let Some(mut both) =
+        app.costs_by(&[(Some(By::Month), None), (Some(By::Product), Some(TOP))])?
+    else {
         return Ok(None);
     };
-    let mut months = Tally::new(&catalogue, Some(By::Month));
-    let mut products = Tally::new(&catalogue, Some(By::Product));
-    store.visit_orders(&mut |person, e| {
-        months.event(Some(person), e.at, &e.body);
-        products.event(Some(person), e.at, &e.body);
-    })?;
-    Ok(Some((months.finish(None), products.finish(Some(TOP)))))
+    let products = both.pop();
+    let months = both.pop();
+    Ok(months.zip(products))
 }
 
 async fn page(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
@@ -158,7 +154,7 @@ async fn page(State(state): State<Arc<AppState>>, who: Signed) -> Result<Respons
         ));
     }
     let s = state.clone();
-    let found = tokio::task::spawn_blocking(move || s.readers.with(|st| reports(st))).await??;
+    let found = tokio::task::spawn_blocking(move || reports(&s.app)).await??;
     let nav = Nav::of(&who);
     let Some((months, products)) = found else {
         let page = CostsPage {

@@ -64,6 +64,22 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// An application error: 404 for nobody, 400 naming the field, 409 for a refusal, and
+    /// the store's mapping for the rest.
+    pub fn app(e: app::AppError) -> ApiError {
+        match e {
+            app::AppError::NoPerson { person, .. } => {
+                ApiError::not_found(format!("no person {person:?}"))
+            }
+            app::AppError::Invalid { field, message } => ApiError::field(&field, message),
+            app::AppError::Refused(m) => ApiError::new(StatusCode::CONFLICT, m),
+            app::AppError::Store(e) => ApiError::store(e),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 /// Seconds a client is asked to wait before trying again after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
@@ -109,6 +125,22 @@ impl From<store::StoreError> for PageError {
             return PageError::Busy;
         }
         PageError::internal(e)
+    }
+}
+
+impl From<app::AppError> for PageError {
+    fn from(e: app::AppError) -> PageError {
+        match e {
+            app::AppError::NoPerson { person, .. } => {
+                PageError::NotFound(format!("There is nobody called {person} in the ledger."))
+            }
+            app::AppError::Invalid { field, message } => {
+                PageError::BadRequest(format!("{field}: {message}"))
+            }
+            app::AppError::Refused(m) => PageError::BadRequest(m),
+            app::AppError::Store(e) => PageError::from(e),
+            other => PageError::internal(other),
+        }
     }
 }
 

@@ -14,7 +14,6 @@ pub mod error;
 pub mod menu;
 pub mod pages;
 pub mod selfservice;
-pub mod settings;
 pub mod snapshot;
 pub mod state;
 pub mod view;

@@ -16,7 +16,7 @@ use domain::Card;
 use domain::card::Side;
 use domain::readings::{Direction, HEADLINES, SORTABLE};
 use serde::Deserialize;
-use store::{Access, AuditEntry, TokenRecord};
+use store::{AuditEntry, TokenRecord};
 
 use crate::auth::{self, Role, SESSION_COOKIE, SESSION_DAYS, SIGN_IN_COOKIE, Signed};
 use crate::charts;
@@ -595,26 +595,20 @@ async fn put_menu(
     who.require_admin()?;
     let bad = |(f, m): (&str, String)| PageError::BadRequest(format!("{f}: {m}"));
     let options = crate::menu::parse_options(form.options.as_deref().unwrap_or("")).map_err(bad)?;
-    let mut item = crate::menu::parse_item(&serde_json::json!({
+    let item = crate::menu::parse_item(&serde_json::json!({
         "kind": form.kind, "title": form.title, "options": options,
     }))
     .map_err(bad)?;
-    item.item = crate::menu::check_id("item", form.item.as_deref().unwrap_or("")).map_err(bad)?;
+    let id = form.item.clone().unwrap_or_default();
     let s = state.clone();
-    let stored = item.clone();
+    let actor = who.0.actor();
     tokio::task::spawn_blocking(move || {
-        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-        crate::menu::put(&mut w, &stored).map_err(|e| match e {
-            crate::menu::PutError::Store(e) => PageError::from(e),
-            full => PageError::BadRequest(full.to_string()),
+        s.app.menu_put(&id, item, &actor).map_err(|e| match e {
+            app::MenuError::Store(e) => PageError::from(e),
+            refused => PageError::BadRequest(refused.to_string()),
         })
     })
     .await??;
-    state
-        .audit
-        .record(&who.0.actor(), &format!("menu.put:{}", item.item), None)
-        .await
-        .map_err(PageError::internal)?;
     Ok(Redirect::to("/menu").into_response())
 }
 
@@ -643,9 +637,7 @@ async fn audit(
     };
     const PAGE: usize = 100;
     let s = state.clone();
-    let rows =
-        tokio::task::spawn_blocking(move || s.readers.with(|st| st.audit_page(before, PAGE)))
-            .await??;
+    let rows = tokio::task::spawn_blocking(move || s.app.audit_page(before, PAGE)).await??;
     let older = (rows.len() == PAGE)
         .then(|| rows.last().map(|(seq, _)| format!("/audit?before={seq}")))
         .flatten();
@@ -685,7 +677,7 @@ async fn token_page(
     created: Option<(String, String)>,
 ) -> Result<Response, PageError> {
     let s = state.clone();
-    let tokens = tokio::task::spawn_blocking(move || s.readers.with(|st| st.tokens())).await??;
+    let tokens = tokio::task::spawn_blocking(move || s.app.tokens()).await??;
     Ok(html(
         Tokens {
             nav: Nav::of(who),
@@ -725,27 +717,11 @@ async fn create_token(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| role.as_str().to_owned());
-    if name.chars().count() > 80 {
-        return Err(PageError::BadRequest("name: at most 80 characters".into()));
-    }
-    let token = auth::new_secret("rpt_");
-    let h = auth::hash(&token);
     let s = state.clone();
     let n = name.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-        w.token_add(&n, role.as_str(), &h).map_err(PageError::from)
-    })
-    .await??;
-    state
-        .audit
-        .record(
-            &who.0.actor(),
-            &format!("token.create:{name}:{}", role.as_str()),
-            None,
-        )
-        .await
-        .map_err(PageError::internal)?;
+    let actor = who.0.actor();
+    let token = tokio::task::spawn_blocking(move || s.app.token_create(&n, role.as_str(), &actor))
+        .await??;
     token_page(&state, &who, Some((name, token))).await
 }
 
@@ -763,20 +739,12 @@ async fn revoke_token(
     who.check_csrf(form.csrf.as_deref())?;
     who.require_admin()?;
     let s = state.clone();
-    let revoked = tokio::task::spawn_blocking(move || {
-        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-        w.token_revoke(id).map_err(PageError::from)
-    })
-    .await??;
+    let actor = who.0.actor();
+    let revoked = tokio::task::spawn_blocking(move || s.app.token_revoke(id, &actor)).await??;
     state.forget_tokens();
     if !revoked {
         return Err(PageError::NotFound(format!("No live token #{id}.")));
     }
-    state
-        .audit
-        .record(&who.0.actor(), &format!("token.revoke:{id}"), None)
-        .await
-        .map_err(PageError::internal)?;
     Ok(Redirect::to("/tokens").into_response())
 }
 
@@ -853,11 +821,10 @@ async fn sign_in(
             ));
         }
     }
-    let token = form.token.unwrap_or_default();
-    let h = auth::hash(token.trim());
+    let token = form.token.unwrap_or_default().trim().to_owned();
     let s = state.clone();
-    let found = tokio::task::spawn_blocking(move || s.token(h)).await??;
-    let Some(found) = found else {
+    let opened = tokio::task::spawn_blocking(move || s.app.sign_in(&token, SESSION_DAYS)).await??;
+    let Some(opened) = opened else {
         return sign_in_form(
             &state,
             &headers,
@@ -866,18 +833,7 @@ async fn sign_in(
             StatusCode::UNAUTHORIZED,
         );
     };
-    let session = auth::new_secret("");
-    let csrf = auth::new_secret("");
-    let sh = auth::hash(&session);
-    let expires = domain::Timestamp::now().plus_days(SESSION_DAYS);
-    let s = state.clone();
-    let token_id = found.id;
-    tokio::task::spawn_blocking(move || {
-        let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-        w.session_add(&sh, token_id, &csrf, expires)
-            .map_err(PageError::from)
-    })
-    .await??;
+    let session = opened.session;
     let secure = auth::https(&state, &headers);
     let mut r = Redirect::to("/").into_response();
     let h = r.headers_mut();
@@ -907,13 +863,9 @@ async fn sign_out(
 ) -> Result<Response, PageError> {
     who.check_csrf(form.csrf.as_deref())?;
     if let Some(session) = auth::cookie(&headers, SESSION_COOKIE) {
-        let h = auth::hash(session);
         let s = state.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut w = s.writer.lock().map_err(|_| PageError::Internal)?;
-            w.session_remove(&h).map_err(PageError::from)
-        })
-        .await??;
+        let session = session.to_owned();
+        tokio::task::spawn_blocking(move || s.app.sign_out(&session)).await??;
     }
     let mut r = Redirect::to("/sign-in").into_response();
     r.headers_mut().insert(

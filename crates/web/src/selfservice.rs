@@ -26,15 +26,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::card::{Identity, Moment, OwnWords};
 use domain::readings::OptIn;
 use domain::{Amount, Body, Card, Currency, NewEvent, PersonId, Personal, Timestamp};
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
-use store::{MenuItem, PersonData, Store};
+use store::MenuItem;
 
 use crate::auth;
 use crate::error::PageError;
@@ -45,69 +41,11 @@ pub const DEFAULT_DAYS: i64 = 14;
 /// Longest wish or proposal, in characters.
 const MAX_TEXT: usize = 2000;
 
-/// Why a link is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkError {
-    Malformed,
-    Forged,
-    Expired,
-}
-
-fn mac(secret: &[u8; 32], parts: &[&str]) -> Hmac<Sha256> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key");
-    for p in parts {
-        m.update(p.as_bytes());
-        m.update(b"\n");
-    }
-    m
-}
-
-/// A link for `person`, valid until `expires`.
-pub fn make_link(secret: &[u8; 32], person: &PersonId, expires: Timestamp) -> String {
-    let p = URL_SAFE_NO_PAD.encode(person.as_str());
-    let e = expires.unix().to_string();
-    let sig = mac(secret, &["link", person.as_str(), &e])
-        .finalize()
-        .into_bytes();
-    format!("{p}.{e}.{}", URL_SAFE_NO_PAD.encode(sig))
-}
-
-/// The person a link is for, if its signature holds and it has not expired at `now`.
-pub fn verify_link(
-    secret: &[u8; 32],
-    link: &str,
-    now: Timestamp,
-) -> Result<(PersonId, Timestamp), LinkError> {
-    let mut parts = link.split('.');
-    let (Some(p), Some(e), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(LinkError::Malformed);
-    };
-    let person = URL_SAFE_NO_PAD
-        .decode(p)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| PersonId::parse(&s).ok())
-        .ok_or(LinkError::Malformed)?;
-    let expires = e.parse::<i64>().map_err(|_| LinkError::Malformed)?;
-    let sig = URL_SAFE_NO_PAD
-        .decode(sig)
-        .map_err(|_| LinkError::Malformed)?;
-    mac(secret, &["link", person.as_str(), e])
-        .verify_slice(&sig)
-        .map_err(|_| LinkError::Forged)?;
-    let expires = Timestamp::from_unix(expires);
-    if expires <= now {
-        return Err(LinkError::Expired);
-    }
-    Ok((person, expires))
-}
+pub use app::own::{LinkError, make_link, verify_link};
 
 /// The anti-forgery token of a link's forms.
 fn csrf(secret: &[u8; 32], link: &str) -> String {
-    let out = mac(secret, &["csrf", link]).finalize().into_bytes();
-    URL_SAFE_NO_PAD.encode(&out[..16])
+    app::own::link_csrf(secret, link)
 }
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -233,14 +171,12 @@ async fn load(state: &Arc<AppState>, person: &PersonId) -> Result<Held, PageErro
     let s = state.clone();
     let p = person.clone();
     let (history, menu, catalogue, opt_in) = tokio::task::spawn_blocking(move || {
-        s.readers.with(|st| {
-            Ok::<_, store::StoreError>((
-                st.history(&p)?,
-                st.menu()?,
-                store::Costs::catalogue(st)?,
-                crate::settings::opt_in(st)?,
-            ))
-        })
+        Ok::<_, app::AppError>((
+            s.app.own_history(&p)?,
+            s.app.menu()?,
+            s.app.catalogue()?,
+            s.app.opt_in()?,
+        ))
     })
     .await??;
     let history =
@@ -302,7 +238,15 @@ async fn page(
         identity: card.identity,
         between_us: between_us(&held.history, now),
         waiting: waiting(&held.history, now),
-        hidden_costs: crate::view::hidden_costs(held.catalogue.as_ref(), &held.history, now),
+        hidden_costs: held.catalogue.as_ref().map(|c| {
+            domain::costs::of_person(
+                c,
+                held.history
+                    .iter()
+                    .filter(|e| e.at <= now)
+                    .map(|e| (e.at, &e.body)),
+            )
+        }),
         timeline: card.timeline,
         own_words: card.own_words,
         menu,
@@ -574,10 +518,18 @@ async fn download(
     Path(link): Path<String>,
 ) -> Result<Response, PageError> {
     let person = person_of(&state, &link)?;
-    let doc = crate::view::export(&state, &person)
-        .await
-        .map_err(PageError::internal)?
-        .ok_or_else(|| PageError::NotFound("We hold nothing about you any more.".into()))?;
+    let s = state.clone();
+    let snapshot = state.snapshot();
+    let doc = tokio::task::spawn_blocking(move || {
+        s.app.own_export(&person, crate::view::ranking(&snapshot))
+    })
+    .await?
+    .map_err(|e| match e {
+        app::AppError::NoPerson { .. } => {
+            PageError::NotFound("We hold nothing about you any more.".into())
+        }
+        other => PageError::from(other),
+    })?;
     let body = serde_json::to_vec_pretty(&doc).map_err(PageError::internal)?;
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
@@ -624,7 +576,7 @@ async fn record(
         personal,
     };
     let s = state.clone();
-    tokio::task::spawn_blocking(move || s.append(vec![event])).await??;
+    tokio::task::spawn_blocking(move || s.append(vec![event], "self")).await??;
     Ok(())
 }
 
@@ -691,7 +643,7 @@ async fn choose(
         form.option.unwrap_or_default(),
     );
     let s = state.clone();
-    let menu = tokio::task::spawn_blocking(move || s.readers.with(|st| st.menu())).await??;
+    let menu = tokio::task::spawn_blocking(move || s.app.menu()).await??;
     let known = menu
         .iter()
         .find(|m| m.item == item)
@@ -946,26 +898,5 @@ mod tests {
                 ("surveys", Some(false), false),
             ]
         );
-    }
-
-    #[test]
-    fn a_link_verifies_for_its_person_until_it_expires_and_not_when_altered() {
-        let k = [3u8; 32];
-        let p = PersonId::parse("P-1").unwrap();
-        let now = Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
-        let link = make_link(&k, &p, now.plus_days(1));
-        assert_eq!(verify_link(&k, &link, now).unwrap().0, p);
-        assert_eq!(
-            verify_link(&k, &link, now.plus_days(2)),
-            Err(LinkError::Expired)
-        );
-        let other = URL_SAFE_NO_PAD.encode("P-2");
-        let parts: Vec<&str> = link.split('.').collect();
-        let swapped = format!("{other}.{}.{}", parts[1], parts[2]);
-        assert_eq!(verify_link(&k, &swapped, now), Err(LinkError::Forged));
-        let later = format!("{}.{}.{}", parts[0], now.plus_days(99).unix(), parts[2]);
-        assert_eq!(verify_link(&k, &later, now), Err(LinkError::Forged));
-        assert_eq!(verify_link(&[4u8; 32], &link, now), Err(LinkError::Forged));
-        assert_eq!(verify_link(&k, "nonsense", now), Err(LinkError::Malformed));
     }
 }

@@ -18,8 +18,7 @@ use domain::scripts::Scripted;
 use domain::{Body, PersonId, Timestamp};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use store::fits::stored_models;
-use store::{Access, Scripts, ScriptsOverview, SqliteStore, Store, StoreError, Totals};
+use store::{ScriptsOverview, StoreError, Totals};
 
 /// How far back "this month's changes" look.
 pub const CHANGE_DAYS: i64 = 30;
@@ -141,16 +140,17 @@ pub struct Snapshot {
 impl Snapshot {
     /// Computes everyone's figures as of `as_of` (two passes over the ledger: now, and
     /// [`CHANGE_DAYS`] earlier for the changes).
-    pub fn build(store: &mut SqliteStore, as_of: Timestamp) -> Result<Snapshot, StoreError> {
+    pub fn build(app: &app::App, as_of: Timestamp) -> Result<Snapshot, StoreError> {
+        let store = app.ledger().as_ref();
         // Tombstones laid while this is built are applied afterwards (see `without_forgotten`).
-        let tombstones_seen = store.tombstones_after(0)?.last().map_or(0, |t| t.0);
-        let models = stored_models(store)?;
+        let tombstones_seen = store.latest_tombstone()?;
+        let models = app.models()?;
         let totals = store.totals()?;
         let people = store.people()?;
         let n = people.len();
         let scripted = store.scripted()?;
         let scripts = store.scripts(SCRIPTS_LISTED)?;
-        let opt_in = crate::settings::opt_in(store)?;
+        let opt_in = app.opt_in()?;
 
         let last: Vec<AtomicI64> = (0..n).map(|_| AtomicI64::new(i64::MIN)).collect();
         let chosen: Vec<std::sync::OnceLock<Vec<(String, String)>>> =

@@ -1,92 +1,44 @@
-//! What every request shares: connections to the ledger, the current snapshot, the audit
-//! writer and the token cache.
+//! What every request shares: the application (and through it the ledger, whatever its
+//! backend), the current snapshot, the audit writer and the token cache.
 //!
-//! SQLite connections are blocking, so requests use them on tokio's blocking threads: reads
-//! through a small pool (WAL lets them run beside a writer), writes through the one writer.
-//! Audit entries from concurrent card views are committed together by one thread, and each
-//! view waits for its entry to be committed before it shows anything.
+//! The application layer is blocking, so requests call it on tokio's blocking threads; the
+//! ledger pools its own connections. Audit entries from concurrent card views are committed
+//! together by one thread, and each view waits for its entry to be committed before it shows
+//! anything.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
+use app::App;
 use domain::{PersonId, Timestamp};
 use rustc_hash::FxHashMap;
-use store::{Access, AuditEntry, MasterKey, SqliteStore, StoreError, TokenRecord};
+use store::{AuditEntry, StoreError, TokenRecord};
 use tokio::sync::{Notify, oneshot};
 
 use crate::snapshot::Snapshot;
 
 /// How the server runs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
-    pub db: PathBuf,
-    pub master: MasterKey,
+    /// The ledger, opened.
+    pub app: App,
     /// The shortest time between two rebuilds of everyone's figures after new events.
     pub refresh_after: Duration,
     /// Largest request body accepted (bytes); larger ones get 413.
     pub body_limit: usize,
-    /// Read connections to the ledger.
-    pub readers: usize,
     /// Mark cookies `Secure` even without `X-Forwarded-Proto: https` (behind a TLS proxy).
     pub secure_cookies: bool,
 }
 
 impl Config {
-    pub fn new(db: PathBuf, master: MasterKey) -> Config {
+    pub fn new(app: App) -> Config {
         Config {
-            db,
-            master,
+            app,
             refresh_after: Duration::from_secs(30),
             body_limit: 16 * 1024 * 1024,
-            readers: 4,
             secure_cookies: false,
         }
-    }
-}
-
-/// A few read connections, each used by one blocking task at a time.
-pub struct Pool {
-    stores: Vec<Mutex<SqliteStore>>,
-    next: AtomicUsize,
-}
-
-impl Pool {
-    fn open(config: &Config) -> Result<Pool, StoreError> {
-        let stores = (0..config.readers.max(1))
-            .map(|_| SqliteStore::open(&config.db, config.master.clone()).map(Mutex::new))
-            .collect::<Result<_, _>>()?;
-        Ok(Pool {
-            stores,
-            next: AtomicUsize::new(0),
-        })
-    }
-
-    /// Runs `f` on every connection in turn (blocking).
-    pub fn each(&self, mut f: impl FnMut(&mut SqliteStore)) {
-        for s in &self.stores {
-            match s.lock() {
-                Ok(mut s) => f(&mut s),
-                Err(p) => f(&mut p.into_inner()),
-            }
-        }
-    }
-
-    /// Runs `f` with a free connection (blocking: call from a blocking thread).
-    pub fn with<R>(&self, f: impl FnOnce(&mut SqliteStore) -> R) -> R {
-        let n = self.stores.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..n {
-            if let Ok(mut s) = self.stores[(start + i) % n].try_lock() {
-                return f(&mut s);
-            }
-        }
-        let mut s = match self.stores[start % n].lock() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut s)
     }
 }
 
@@ -98,8 +50,8 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    fn start(config: &Config) -> Result<AuditWriter, StoreError> {
-        let mut store = SqliteStore::open(&config.db, config.master.clone())?;
+    fn start(app: &App) -> Result<AuditWriter, StoreError> {
+        let ledger = app.ledger().clone();
         let (tx, rx) = mpsc::channel::<(AuditEntry, AuditReply)>();
         std::thread::Builder::new()
             .name("audit".into())
@@ -113,7 +65,7 @@ impl AuditWriter {
                         }
                     }
                     let entries: Vec<AuditEntry> = group.iter().map(|(e, _)| e.clone()).collect();
-                    let result = store.audit_many(&entries).map_err(|e| e.to_string());
+                    let result = ledger.audit_many(&entries).map_err(|e| e.to_string());
                     for (_, reply) in group {
                         let _ = reply.send(result.clone());
                     }
@@ -125,13 +77,12 @@ impl AuditWriter {
         Ok(AuditWriter { tx: Mutex::new(tx) })
     }
 
-    /// Records that `actor` did `action` concerning `person`, and waits until it is committed.
-    pub async fn record(
+    fn send(
         &self,
         actor: &str,
         action: &str,
         person: Option<&PersonId>,
-    ) -> Result<(), String> {
+    ) -> Result<oneshot::Receiver<Result<(), String>>, String> {
         let (reply, done) = oneshot::channel();
         let entry = AuditEntry {
             at: Timestamp::now(),
@@ -144,8 +95,37 @@ impl AuditWriter {
             .map_err(|_| "the audit writer is gone".to_owned())?
             .send((entry, reply))
             .map_err(|_| "the audit writer is gone".to_owned())?;
-        done.await
+        Ok(done)
+    }
+
+    /// Records that `actor` did `action` concerning `person`, and waits until it is committed.
+    pub async fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        person: Option<&PersonId>,
+    ) -> Result<(), String> {
+        self.send(actor, action, person)?
+            .await
             .map_err(|_| "the audit writer is gone".to_owned())?
+    }
+}
+
+/// The application layer records card views through the same grouped writer (from a blocking
+/// thread: it waits for the commit there).
+impl app::Audit for AuditWriter {
+    fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        person: Option<&PersonId>,
+    ) -> Result<(), StoreError> {
+        let gone = |m: String| StoreError::Database { message: m };
+        self.send(actor, action, person)
+            .map_err(gone)?
+            .blocking_recv()
+            .map_err(|_| gone("the audit writer is gone".to_owned()))?
+            .map_err(gone)
     }
 }
 
@@ -164,8 +144,8 @@ type TokenCache = FxHashMap<[u8; 32], (Option<TokenRecord>, Instant)>;
 
 pub struct AppState {
     pub config: Config,
-    pub readers: Pool,
-    pub writer: Mutex<SqliteStore>,
+    /// The application layer over the ledger: every use case goes through it.
+    pub app: App,
     pub audit: AuditWriter,
     snapshot: RwLock<Arc<Snapshot>>,
     dirty: AtomicBool,
@@ -182,16 +162,14 @@ pub struct AppState {
 impl AppState {
     /// Opens the ledger and computes the first snapshot (blocking).
     pub fn open(config: Config) -> Result<Arc<AppState>, StoreError> {
-        let readers = Pool::open(&config)?;
-        let writer = SqliteStore::open(&config.db, config.master.clone())?;
-        let audit = AuditWriter::start(&config)?;
-        let snapshot = readers.with(|s| Snapshot::build(s, Timestamp::now()))?;
-        let pseudonym_key = writer.secret("pseudonyms");
-        let link_key = writer.secret("links");
+        let app = config.app.clone();
+        let audit = AuditWriter::start(&app)?;
+        let snapshot = Snapshot::build(&app, Timestamp::now())?;
+        let pseudonym_key = app.secret("pseudonyms");
+        let link_key = app.secret("links");
         Ok(Arc::new(AppState {
             config,
-            readers,
-            writer: Mutex::new(writer),
+            app,
             audit,
             snapshot: RwLock::new(Arc::new(snapshot)),
             dirty: AtomicBool::new(false),
@@ -224,10 +202,9 @@ impl AppState {
             tokio::time::sleep(self.config.refresh_after).await;
             self.dirty.store(false, Ordering::Release);
             let state = self.clone();
-            let built = tokio::task::spawn_blocking(move || {
-                state.readers.with(|s| Snapshot::build(s, Timestamp::now()))
-            })
-            .await;
+            let built =
+                tokio::task::spawn_blocking(move || Snapshot::build(&state.app, Timestamp::now()))
+                    .await;
             match built {
                 Ok(Ok(s)) => {
                     let state = self.clone();
@@ -243,22 +220,15 @@ impl AppState {
         }
     }
 
-    /// Stores events in one batch with the writer (blocking): all or nothing. While another
-    /// writer (an import from the command line) holds the ledger, waits up to
-    /// [`WRITER_WAIT`] and then answers [`StoreError::Busy`] (a 503: try again).
-    pub fn append(&self, events: Vec<domain::NewEvent>) -> Result<store::BatchSummary, StoreError> {
-        use store::Store;
-        let summary = {
-            let mut store = self.writer.lock().map_err(|_| StoreError::Corrupt {
-                message: "the writer is poisoned".into(),
-            })?;
-            let started = Instant::now();
-            let mut batch = store.batch_waiting("web", &mut |_| started.elapsed() < WRITER_WAIT)?;
-            for e in events {
-                batch.append(e)?;
-            }
-            batch.commit()?
-        };
+    /// Stores events in one batch (blocking): all or nothing. While another writer (an import
+    /// from the command line) holds the ledger, waits up to [`WRITER_WAIT`] and then fails
+    /// busy (a 503: try again).
+    pub fn append(
+        &self,
+        events: Vec<domain::NewEvent>,
+        origin: &str,
+    ) -> Result<store::BatchSummary, app::AppError> {
+        let summary = self.app.append(events, origin, WRITER_WAIT)?;
         if summary.added > 0 {
             self.mark_dirty();
         }
@@ -273,7 +243,7 @@ impl AppState {
         {
             return Ok(t.clone());
         }
-        let found = self.readers.with(|s| s.token_by_hash(&hash))?;
+        let found = self.app.ledger().token_by_hash(&hash)?;
         if let Ok(mut cache) = self.tokens.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
@@ -295,13 +265,13 @@ impl AppState {
 
     /// `snapshot` without the people forgotten after it was built (blocking).
     fn without_forgotten(&self, snapshot: Snapshot) -> Snapshot {
-        let found = self.readers.with(|s| {
-            let key = s.tombstone_key()?;
-            Ok::<_, StoreError>((s.tombstones_after(snapshot.tombstones_seen)?, key))
+        let ledger = self.app.ledger();
+        let found = ledger.tombstone_key().and_then(|key| {
+            Ok::<_, StoreError>((ledger.tombstones_after(snapshot.tombstones_seen)?, key))
         });
         match found {
             Ok((tombstones, key)) => snapshot
-                .without_forgotten(&tombstones, |p| store::sqlite::tombstone_mac(&key, p))
+                .without_forgotten(&tombstones, |p| store::tombstone_of(&key, p.as_str()))
                 .unwrap_or(snapshot),
             Err(e) => {
                 tracing::error!("reading who was forgotten: {e}");
@@ -315,9 +285,9 @@ impl AppState {
     pub fn catch_up_forgotten(&self) {
         let _turn = self.swapping.lock();
         let current = self.snapshot();
-        let newer = self.readers.with(|s| {
-            let key = s.tombstone_key()?;
-            Ok::<_, StoreError>((s.tombstones_after(current.tombstones_seen)?, key))
+        let ledger = self.app.ledger();
+        let newer = ledger.tombstone_key().and_then(|key| {
+            Ok::<_, StoreError>((ledger.tombstones_after(current.tombstones_seen)?, key))
         });
         let (tombstones, key) = match newer {
             Ok(t) => t,
@@ -327,13 +297,13 @@ impl AppState {
             }
         };
         if let Some(next) =
-            current.without_forgotten(&tombstones, |p| store::sqlite::tombstone_mac(&key, p))
+            current.without_forgotten(&tombstones, |p| store::tombstone_of(&key, p.as_str()))
         {
             if let Ok(mut slot) = self.snapshot.write() {
                 *slot = Arc::new(next);
             }
-            // Readers may hold the forgotten person's key in their caches: not any more.
-            self.readers.each(|r| r.evict_all_keys());
+            // The key cache may hold the forgotten person's key: not any more.
+            self.app.ledger().keys().evict(None);
             tracing::info!("took {} forgetting(s) into account", tombstones.len());
         }
     }
@@ -346,7 +316,7 @@ impl AppState {
             let state = self.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 let seen = state.snapshot().tombstones_seen;
-                let latest = state.readers.with(|s| s.latest_tombstone());
+                let latest = state.app.ledger().latest_tombstone();
                 match latest {
                     Ok(latest) if latest > seen => state.catch_up_forgotten(),
                     Ok(_) => {}

@@ -6,7 +6,6 @@ mod common;
 use common::{check, client, get, openapi, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use store::{Access, Store};
 
 async fn post(
     s: &common::Server,
@@ -26,7 +25,7 @@ async fn post(
 }
 
 fn totals(s: &common::Server) -> store::Totals {
-    s.state.readers.with(|st| st.totals()).unwrap()
+    s.state.app.ledger().totals().unwrap()
 }
 
 #[tokio::test]
@@ -121,7 +120,7 @@ async fn a_card_matches_the_document_and_every_view_is_audited() {
         check(&doc, "Card", &card);
         assert_eq!(card["person"], person);
     }
-    let log = s.state.readers.with(|st| st.audit_page(None, 10)).unwrap();
+    let log = s.state.app.ledger().audit_page(None, 10).unwrap();
     let views: Vec<_> = log
         .iter()
         .filter(|(_, e)| e.action == "card.view")
@@ -269,14 +268,15 @@ async fn no_token_a_wrong_one_or_a_revoked_one_is_401_and_a_wrong_role_403() {
     // Revoking a token shuts it out (the server re-checks cached tokens within seconds).
     let id = s
         .state
-        .readers
-        .with(|st| st.tokens())
+        .app
+        .ledger()
+        .tokens()
         .unwrap()
         .into_iter()
         .find(|t| t.role == "agent")
         .unwrap()
         .id;
-    s.state.writer.lock().unwrap().token_revoke(id).unwrap();
+    s.state.app.ledger().token_revoke(id).unwrap();
     s.state.forget_tokens();
     let (status, _) = get(&s, &s.agent, "/api/people").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -441,7 +441,7 @@ async fn only_an_admin_exports_or_forgets_a_person_and_both_are_audited() {
     );
     let (status, _) = get(&s, &s.admin, "/api/people/P-000005").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let log = s.state.readers.with(|st| st.audit_page(None, 50)).unwrap();
+    let log = s.state.app.ledger().audit_page(None, 50).unwrap();
     assert!(
         log.iter()
             .any(|(_, e)| e.action == "person.forget" && e.person.is_none())

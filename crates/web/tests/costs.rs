@@ -8,14 +8,12 @@ use common::{Server, check, get, openapi, page, sign_in, start};
 use domain::costs::{Catalogue, Factor, PerUnit, Product};
 use domain::values::Label;
 use reqwest::StatusCode;
-use store::{Costs, SqliteStore};
 
 const EVIL: &str = "<script>alert(1)</script>";
 
 /// A catalogue for the demo's products: mugs with both factors (an untrusted name and unit),
 /// beans listed without figures; everything else is not in it.
 fn put_catalogue(s: &Server) {
-    let mut store = SqliteStore::open(&s.db(), s.state.config.master.clone()).unwrap();
     let factor = |name: &str, unit: &str| Factor {
         name: Label::parse(name).unwrap(),
         unit: Label::parse(unit).unwrap(),
@@ -46,7 +44,7 @@ fn put_catalogue(s: &Server) {
         ],
     )
     .unwrap();
-    store.catalogue_put(&c).unwrap();
+    s.state.app.ledger().catalogue_put(&c).unwrap();
 }
 
 #[tokio::test]

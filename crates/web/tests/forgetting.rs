@@ -4,11 +4,11 @@
 
 mod common;
 
+use app::{App, Location};
 use common::*;
 use domain::PersonId;
 use reqwest::StatusCode;
 use serde_json::json;
-use store::{PersonData, SqliteStore};
 
 /// A person of the demo ledger with a name, and that name.
 fn someone_named(s: &Server) -> (PersonId, String) {
@@ -36,11 +36,11 @@ async fn forgetting_on_the_command_line_reaches_a_running_server_within_seconds(
 
     // As `rapport forget` does, in its own process with its own connection.
     let db = s.db();
-    let key = s.state.config.master.clone();
+    let key = s.key.clone();
     let p = person.clone();
     tokio::task::spawn_blocking(move || {
-        let mut cli = SqliteStore::open(&db, key).unwrap();
-        cli.forget(&p).unwrap().unwrap();
+        let cli = App::open(&Location::Sqlite(db), key).unwrap();
+        cli.ledger().forget(&p).unwrap().unwrap();
     })
     .await
     .unwrap();
@@ -108,7 +108,7 @@ async fn a_write_during_a_long_import_answers_503_with_retry_after() {
     let s = start().await;
     let db = s.db();
     // A long import elsewhere holds the writer lock.
-    let lock = store::sqlite::WriterLock::acquire(&db, "importing huge.csv").unwrap();
+    let lock = store_sqlite::WriterLock::acquire(&db, "importing huge.csv").unwrap();
     let r = client()
         .post(s.url("/api/events"))
         .bearer_auth(&s.admin)

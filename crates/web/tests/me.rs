@@ -9,7 +9,6 @@ use domain::{PersonId, Timestamp};
 use rapport_web::selfservice::make_link;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use store::{Access, Store};
 
 fn link(s: &Server, person: &str, days: i64) -> String {
     make_link(
@@ -53,12 +52,8 @@ async fn secrets_of(s: &Server, person: &str) -> Vec<String> {
 }
 
 fn ledger_state(s: &Server) -> (u64, usize) {
-    let totals = s.state.readers.with(|st| st.totals()).unwrap();
-    let audit = s
-        .state
-        .readers
-        .with(|st| st.audit_page(None, 100_000))
-        .unwrap();
+    let totals = s.state.app.ledger().totals().unwrap();
+    let audit = s.state.app.ledger().audit_page(None, 100_000).unwrap();
     (totals.events, audit.len())
 }
 
@@ -97,8 +92,9 @@ async fn a_persons_link_shows_them_and_nothing_of_anyone_else_whatever_is_put_in
     assert_eq!(status, StatusCode::OK);
     let b = s
         .state
-        .readers
-        .with(|st| st.history(&PersonId::parse("P-000002").unwrap()))
+        .app
+        .ledger()
+        .history(&PersonId::parse("P-000002").unwrap())
         .unwrap()
         .unwrap();
     assert!(
@@ -107,8 +103,9 @@ async fn a_persons_link_shows_them_and_nothing_of_anyone_else_whatever_is_put_in
     );
     let a_hist = s
         .state
-        .readers
-        .with(|st| st.history(&PersonId::parse("P-000001").unwrap()))
+        .app
+        .ledger()
+        .history(&PersonId::parse("P-000001").unwrap())
         .unwrap()
         .unwrap();
     assert!(
@@ -285,8 +282,9 @@ async fn a_person_composes_a_menu_proposes_and_is_forgotten_after_confirming() {
     assert!(confirm.contains("are you sure"));
     assert!(
         s.state
-            .readers
-            .with(|st| st.events_of(&PersonId::parse("P-000004").unwrap()))
+            .app
+            .ledger()
+            .events_of(&PersonId::parse("P-000004").unwrap())
             .unwrap()
             .is_some()
     );
@@ -299,14 +297,15 @@ async fn a_person_composes_a_menu_proposes_and_is_forgotten_after_confirming() {
     assert_eq!(status, StatusCode::OK);
     assert!(
         s.state
-            .readers
-            .with(|st| st.events_of(&PersonId::parse("P-000004").unwrap()))
+            .app
+            .ledger()
+            .events_of(&PersonId::parse("P-000004").unwrap())
             .unwrap()
             .is_none()
     );
     let (status, _) = get(&s, &format!("/me/{a}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let log = s.state.readers.with(|st| st.audit_page(None, 10)).unwrap();
+    let log = s.state.app.ledger().audit_page(None, 10).unwrap();
     let forget = log
         .iter()
         .find(|(_, e)| e.action == "person.forget")

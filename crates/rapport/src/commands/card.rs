@@ -5,35 +5,27 @@
 //! written to the audit log before anything is shown.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use domain::card::Side;
 use domain::{Card, PersonId};
-use store::Store;
 
 use crate::cli::CardArgs;
 use crate::{ledger, moment};
 
-pub fn run(db: &Path, args: &CardArgs) -> anyhow::Result<ExitCode> {
+pub fn run(db: &app::Location, args: &CardArgs) -> anyhow::Result<ExitCode> {
     let person = PersonId::parse(&args.person).map_err(|e| anyhow::anyhow!("person: {e}"))?;
     let as_of = moment::as_of(args.as_of.as_deref())?;
-    let mut store = ledger::open(db)?;
-    let Some(history) = store.history(&person)? else {
-        bail!("no person {person:?} in {}", db.display());
-    };
-    store
-        .audit(&ledger::actor(), "card.view", Some(&person))
-        .context("writing the audit log")?;
-    let assessed = ledger::assess(&store, as_of)?;
-    let index = assessed
-        .people
-        .iter()
-        .position(|p| *p == person)
-        .context("the person vanished while reading")?;
-    let mut card = Card::build(&person, as_of, &history, &assessed.readings[index]);
-    card.hidden_costs = super::costs::for_card(&store, &history, as_of)?;
+    let app = ledger::open(db)?;
+    let audit = app::DirectAudit(app.ledger().clone());
+    let card = app.card(
+        &person,
+        &ledger::actor(),
+        &audit,
+        as_of,
+        app::Ranking::Everyone,
+    )?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {

@@ -2,15 +2,13 @@
 //! the ledger's orders carried that no invoice shows.
 //!
 //! The figures come from [`domain::costs`] over the ledger's order events
-//! ([`store::Costs::costs_report`]); this module only prints them.
+//! (`App::costs`); this module only prints them.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use domain::costs::{By, Catalogue, Figures, Report, figure};
-use store::{Costs, Store};
 
 use crate::cli::{CatalogueCommand, CostsArgs};
 use crate::ledger;
@@ -18,15 +16,13 @@ use crate::ledger;
 const NO_CATALOGUE: &str = "no product catalogue in this ledger: import one with \
      `rapport catalogue import products.csv --factors factors.csv` (see docs/costs.md)";
 
-pub fn catalogue(db: &Path, command: &CatalogueCommand) -> anyhow::Result<ExitCode> {
+pub fn catalogue(db: &app::Location, command: &CatalogueCommand) -> anyhow::Result<ExitCode> {
     match command {
         CatalogueCommand::Import(a) => {
             let catalogue = import::catalogue::read(&a.products, &a.factors)?;
-            let mut store = ledger::open(db)?;
-            store
-                .catalogue_put(&catalogue)
+            let app = ledger::open(db)?;
+            app.catalogue_put(&catalogue, &ledger::actor())
                 .context("storing the catalogue")?;
-            store.audit(&ledger::actor(), "catalogue.import", None)?;
             let with = catalogue
                 .products()
                 .iter()
@@ -46,8 +42,8 @@ pub fn catalogue(db: &Path, command: &CatalogueCommand) -> anyhow::Result<ExitCo
             );
         }
         CatalogueCommand::List(a) => {
-            let store = ledger::open(db)?;
-            let Some(catalogue) = store.catalogue().context("reading the catalogue")? else {
+            let app = ledger::open(db)?;
+            let Some(catalogue) = app.catalogue().context("reading the catalogue")? else {
                 bail!(NO_CATALOGUE);
             };
             let mut out = BufWriter::new(std::io::stdout().lock());
@@ -112,7 +108,7 @@ fn write_catalogue(c: &Catalogue, out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn costs(db: &Path, args: &CostsArgs) -> anyhow::Result<ExitCode> {
+pub fn costs(db: &app::Location, args: &CostsArgs) -> anyhow::Result<ExitCode> {
     let by = match args.by.as_deref() {
         None => None,
         Some(b) => Some(
@@ -120,9 +116,9 @@ pub fn costs(db: &Path, args: &CostsArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("--by {b:?}: give person, product, month or order"))?,
         ),
     };
-    let store = ledger::open(db)?;
-    let Some(report) = store
-        .costs_report(by, args.limit)
+    let app = ledger::open(db)?;
+    let Some(report) = app
+        .costs(by, args.limit)
         .context("reading the ledger's orders")?
     else {
         bail!(NO_CATALOGUE);
@@ -300,22 +296,4 @@ pub fn write_card_section(costs: Option<&Figures>, out: &mut impl Write) -> std:
         Some(f) if f.lines == 0 => writeln!(out, "  (no order lines to cost)"),
         Some(f) => writeln!(out, "  {}", f.sentence()),
     }
-}
-
-/// Fills in the card's hidden costs from the person's history as of the card's moment.
-pub fn for_card<S: Costs + Store>(
-    store: &S,
-    history: &[domain::FullEvent],
-    as_of: domain::Timestamp,
-) -> anyhow::Result<Option<Figures>> {
-    let Some(catalogue) = store.catalogue().context("reading the catalogue")? else {
-        return Ok(None);
-    };
-    Ok(Some(domain::costs::of_person(
-        &catalogue,
-        history
-            .iter()
-            .filter(|e| e.at <= as_of)
-            .map(|e| (e.at, &e.body)),
-    )))
 }

@@ -8,58 +8,52 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use app::App;
 use import::Format;
-use store::{MasterKey, SqliteStore, Store, vault};
+use store::MasterKey;
+use store::keys::MASTER_KEY_ENV;
 
 use crate::cli::DemoArgs;
 use crate::commands::import::import_reader;
+use crate::ledger;
 
 const DEMO_MARK: &str = "demo";
 
-pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    if db.exists() {
-        let key = MasterKey::locate(db)?;
-        let is_demo = SqliteStore::open(db, key)
+pub fn run(db: &app::Location, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = db.path()
+        && path.exists()
+    {
+        let is_demo = db
+            .master_key()
             .ok()
-            .and_then(|s| s.meta(DEMO_MARK).ok().flatten())
+            .and_then(|key| App::open(db, key).ok())
+            .and_then(|app| app.ledger().setting(DEMO_MARK).ok().flatten())
             .is_some();
         if !is_demo {
             bail!(
                 "{} exists and is not a demo ledger; give the demo another file with --db demo.db",
-                db.display()
+                path.display()
             );
         }
-        for path in [
-            db.to_path_buf(),
-            vault::sibling(db, "vault"),
-            vault::sibling(db, "master-key"),
-            vault::sibling(db, "vault-wal"),
-            vault::sibling(db, "vault-shm"),
-            vault::sibling(db, "wal"),
-            vault::sibling(db, "shm"),
-        ] {
-            let _ = std::fs::remove_file(path);
-        }
-        // SQLite names its side files rapport.db-wal, not rapport.db.wal.
-        for suffix in ["-wal", "-shm"] {
-            let mut p = db.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-            let mut v = vault::sibling(db, "vault").into_os_string();
-            v.push(suffix);
-            let _ = std::fs::remove_file(v);
-        }
+        db.remove_files()?;
     }
     let started = Instant::now();
     let key = MasterKey::generate();
-    let key_path = MasterKey::default_path(db);
-    if std::env::var(vault::MASTER_KEY_ENV).map_or(true, |v| v.trim().is_empty()) {
+    let from_env = std::env::var(MASTER_KEY_ENV).is_ok_and(|v| !v.trim().is_empty());
+    if !from_env {
+        let Some(key_path) = db.default_key_file() else {
+            bail!(
+                "a PostgreSQL demo keeps its master key away from the database: set {MASTER_KEY_ENV} \
+                 or {} first",
+                app::MASTER_KEY_FILE_ENV
+            );
+        };
         key.write_new(&key_path)?;
     }
-    let key = MasterKey::locate(db)?;
-    let mut store =
-        SqliteStore::create(db, key).with_context(|| format!("creating {}", db.display()))?;
-    store.set_meta(DEMO_MARK, "1")?;
+    let key = db.master_key()?;
+    let app = App::create(db, key).with_context(|| format!("creating {db}"))?;
+    app.ledger().set_setting(DEMO_MARK, "1")?;
+    let actor = ledger::actor();
 
     let end = domain::Timestamp::now();
     let opts = demo::Options {
@@ -72,7 +66,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let stats = demo::generate(&opts, &mut events).context("generating the demo")?;
     let size = events.len() as u64;
     let outcome = import_reader(
-        &mut store,
+        &app,
         Path::new("demo.jsonl"),
         &Format::JsonLines,
         events.as_slice(),
@@ -92,9 +86,9 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             "packaging" => ("product", "Packaging"),
             _ => ("product", "Roast"),
         };
-        store::PersonData::menu_put(
-            &mut store,
-            &store::MenuItem {
+        app.menu_put(
+            item,
+            store::MenuItem {
                 item: (*item).to_owned(),
                 kind: kind.to_owned(),
                 title: title.to_owned(),
@@ -106,6 +100,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
                     })
                     .collect(),
             },
+            &actor,
         )?;
     }
     // A catalogue of hidden costs for the demo's products, as `rapport catalogue import`
@@ -121,19 +116,18 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| anyhow::anyhow!("the demo catalogue: {}", e[0]))?;
     let catalogue = domain::costs::Catalogue::new(factors, products)?;
-    store::Costs::catalogue_put(&mut store, &catalogue)?;
+    app.catalogue_put(&catalogue, &actor)?;
     // Loyalty and value come from fitted models: fit them, as `rapport fit` would.
     for model in ["bgnbd", "gamma-gamma"] {
-        if let Err(e) = crate::commands::fit::fit_quietly(db, model) {
+        if let Err(e) = crate::commands::fit::fit_quietly(&app, model) {
             eprintln!(
                 "note: the demo's {model} fit failed ({e:#}); cards show no {model} readings"
             );
         }
     }
-    let totals = store.totals()?;
+    let totals = app.ledger().totals()?;
     println!(
-        "Built the demo ledger {}: {} people, {} events (seed {}) in {:.1} s.",
-        db.display(),
+        "Built the demo ledger {db}: {} people, {} events (seed {}) in {:.1} s.",
         totals.people,
         totals.events,
         args.seed,
@@ -141,10 +135,9 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let _ = stats;
     let exe = "rapport";
-    let db_flag = if db == Path::new("rapport.db") {
-        String::new()
-    } else {
-        format!(" --db {}", db.display())
+    let db_flag = match db {
+        app::Location::Sqlite(p) if p.as_os_str() == "rapport.db" => String::new(),
+        other => format!(" --db {other}"),
     };
     println!("\nWhere to look:");
     println!("  {exe}{db_flag} people --sort punctuality.on_time_share --limit 20");
@@ -161,8 +154,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    let token = crate::commands::token::create(&mut store, "demo", "admin")?;
-    drop(store);
-    let config = crate::commands::serve::config(db, 5, 16, false)?;
+    let token = app.token_create("demo", "admin", &actor)?;
+    let config = crate::commands::serve::config(app, 5, 16, false);
     crate::commands::serve::serve(config, &args.bind, Some(&token))
 }

@@ -11,13 +11,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use domain::readings::Models;
 use domain::{Day, Timestamp};
 use models::screen::LeftOut;
 use models::{Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, pareto_nbd};
 use serde_json::{Value, json};
-use store::Store;
-use store::fits::{FitStore, StoredFit};
+use store::fits::StoredFit;
 
 use crate::cli::FitArgs;
 use crate::{ledger, moment};
@@ -202,7 +200,7 @@ fn describe(e: FitError, origin: &[String]) -> anyhow::Error {
     }
 }
 
-pub fn run(db: &Path, args: &FitArgs) -> anyhow::Result<ExitCode> {
+pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
     let model = Model::parse(&args.model)?;
     if let Some(h) = args.predict
         && !(h.is_finite() && h > 0.0)
@@ -213,7 +211,7 @@ pub fn run(db: &Path, args: &FitArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(stdout.lock());
     match &args.summary {
         Some(path) => run_on_summary(path, model, args, &mut out)?,
-        None => run_on_ledger(db, model, args, &mut out)?,
+        None => run_on_ledger(&ledger::open(db)?, model, args, &mut out)?,
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
@@ -221,7 +219,7 @@ pub fn run(db: &Path, args: &FitArgs) -> anyhow::Result<ExitCode> {
 
 /// Fits `model` ("bgnbd", "gamma-gamma") on the whole ledger and stores it, printing nothing
 /// (the demo does this so that its cards show loyalty and value).
-pub fn fit_quietly(db: &Path, model: &str) -> anyhow::Result<()> {
+pub fn fit_quietly(app: &app::App, model: &str) -> anyhow::Result<()> {
     let args = FitArgs {
         model: model.to_owned(),
         summary: None,
@@ -233,7 +231,7 @@ pub fn fit_quietly(db: &Path, model: &str) -> anyhow::Result<()> {
         plot: None,
         json: true,
     };
-    run_on_ledger(db, Model::parse(model)?, &args, &mut std::io::sink())
+    run_on_ledger(app, Model::parse(model)?, &args, &mut std::io::sink())
 }
 
 fn run_on_summary(
@@ -257,7 +255,7 @@ fn run_on_summary(
 }
 
 fn run_on_ledger(
-    db: &Path,
+    app: &app::App,
     model: Model,
     args: &FitArgs,
     out: &mut impl Write,
@@ -276,13 +274,7 @@ fn run_on_ledger(
             (t.day(), t)
         }
     };
-    let store = ledger::open(db)?;
-    let population = store.population().context("reading the ledger")?;
-    let people_tx: Vec<Vec<(f64, f64)>> = population
-        .events
-        .iter()
-        .map(|evs| domain::readings::loyalty::transactions(evs))
-        .collect();
+    let (people, people_tx) = app.transactions().context("reading the ledger")?;
     let Some(first) = people_tx
         .iter()
         .flatten()
@@ -290,8 +282,8 @@ fn run_on_ledger(
         .min_by(f64::total_cmp)
     else {
         bail!(
-            "the ledger {} has no transactions (order.placed, or invoice.issued) to fit on",
-            db.display()
+            "{} has no transactions (order.placed, or invoice.issued) to fit on",
+            app.describe()
         );
     };
     let cal = f64::from(cal_day.days_since_epoch());
@@ -303,7 +295,7 @@ fn run_on_ledger(
         );
     }
     let mut data = Data::default();
-    for (person, tx) in population.people.iter().zip(&people_tx) {
+    for (person, tx) in people.iter().zip(&people_tx) {
         let summary = models::summary::summarize(tx, cal, unit.days())
             .map_err(|e| anyhow!("person {person}: {e}"))?;
         if let Some(s) = summary {
@@ -350,10 +342,12 @@ fn run_on_ledger(
         events,
         people: data.rows.len() as u64,
     };
-    let seq = store.save_fit(&stored).context("storing the fit")?;
+    let seq = app
+        .save_fit(&stored, &ledger::actor())
+        .context("storing the fit")?;
 
     let mut line = fit_json(model, &fitted, &data);
-    line["source"] = json!({"ledger": db.display().to_string()});
+    line["source"] = json!({"ledger": app.location().to_string()});
     line["unit"] = json!(unit_name);
     line["calibration_end"] = json!(cal_end.to_rfc3339());
     line["events"] = json!(events);
@@ -754,11 +748,6 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
         bail!("{name} has a header but no rows");
     }
     Ok(data)
-}
-
-/// The latest stored BG/NBD and Gamma-Gamma fits, for readings.
-pub fn stored_models(store: &dyn FitStore) -> anyhow::Result<Models> {
-    Ok(store::fits::stored_models(store)?)
 }
 
 #[cfg(test)]

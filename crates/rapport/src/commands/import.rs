@@ -12,22 +12,20 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use import::{Format, ImportError, Mapping, PreparedSink, Preset, RowError};
+use app::{App, ImportOutcome};
+use import::{Format, Mapping, Preset, RowError};
 use indicatif::{ProgressBar, ProgressStyle};
-use store::{Batch, BatchSummary, Store};
+use store::BatchSummary;
 
 use crate::cli::ImportArgs;
 use crate::ledger;
 
-/// How many rejected rows are shown on the terminal; the rest are counted.
-const SHOWN_ERRORS: usize = 20;
-
-pub fn run(db: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(db: &app::Location, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.show_preset {
         return show_preset(name);
     }
     let mapping = mapping(args)?;
-    let mut store = ledger::open(db)?;
+    let app = ledger::open(db)?;
     let mut rejects = if args.skip_invalid {
         Some(Rejects::create(&args.rejects)?)
     } else {
@@ -40,7 +38,7 @@ pub fn run(db: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let reader = std::io::BufReader::with_capacity(1 << 20, file);
         let started = Instant::now();
-        let outcome = import_reader(&mut store, path, &format, reader, size, rejects.as_mut())?;
+        let outcome = import_reader(&app, path, &format, reader, size, rejects.as_mut())?;
         let secs = started.elapsed().as_secs_f64();
         if outcome.failed() {
             failed += 1;
@@ -125,106 +123,51 @@ fn format_of(
     }
 }
 
-/// What importing one file did.
-pub struct Outcome {
-    pub summary: BatchSummary,
-    pub rejected: u64,
-    pub shown: Vec<RowError>,
-    pub committed: bool,
-    /// The whole file was refused before any row (a mapped column is missing…).
-    pub file_error: bool,
-    /// Rows the mapping skipped on purpose, by reason (e.g. no person).
-    pub skipped: std::collections::BTreeMap<String, u64>,
-    /// What looks wrong with the result although every row was valid.
-    pub warnings: Vec<import::Warning>,
+/// What a person at the command line sees while a file is imported: whom it waits for, then
+/// a progress bar for large files.
+struct Face {
+    waiting: ledger::Waiting,
+    size: u64,
+    bar: Option<ProgressBar>,
 }
 
-impl Outcome {
-    fn failed(&self) -> bool {
-        !self.committed
+impl app::Imported for Face {
+    fn waiting(&mut self, holder: &str) -> bool {
+        self.waiting.show(holder);
+        true
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        let size = self.size;
+        self.bar
+            .get_or_insert_with(|| progress_bar(size))
+            .set_position(bytes);
     }
 }
 
 /// Imports one reader as one transaction. `rejects`: `Some` means skip invalid rows.
 pub fn import_reader(
-    store: &mut dyn Store,
+    app: &App,
     origin: &Path,
     format: &Format,
     reader: impl BufRead + Send,
     size: u64,
     rejects: Option<&mut Rejects>,
-) -> anyhow::Result<Outcome> {
-    let origin_text = origin.display().to_string();
-    // Another writer (an import, the server) may hold the ledger: wait, saying for whom.
-    let mut waiting = crate::ledger::Waiting::default();
-    let batch = store.batch_waiting(&origin_text, &mut |holder| {
-        waiting.show(holder);
-        true
-    })?;
-    waiting.done();
-    let progress = progress_bar(size);
-    // Personal fields are sealed on the reading thread, so the writing thread only writes.
-    let sealer = SealOnReader(batch.seal_ahead()?);
-    let skip = rejects.is_some();
-    let mut sink = LedgerSink {
-        batch,
-        rejects,
-        rejected: 0,
-        shown: Vec::new(),
-        progress,
-        skip,
+) -> anyhow::Result<ImportOutcome> {
+    let mut face = Face {
+        waiting: ledger::Waiting::default(),
+        size,
+        bar: None,
     };
-    let read = import::pipeline::read_prepared(origin, format, reader, sealer, &mut sink);
-    sink.progress.finish_and_clear();
-    let LedgerSink {
-        mut batch,
-        rejected,
-        mut shown,
-        ..
-    } = sink;
-    let report = match read {
-        Ok(report) => report,
-        Err(ImportError::File(e)) => {
-            // A whole-file problem (a mapped column missing…): nothing is stored.
-            shown.insert(0, e);
-            return Ok(Outcome {
-                summary: batch.summary()?,
-                rejected: rejected + 1,
-                shown,
-                committed: false,
-                file_error: true,
-                skipped: Default::default(),
-                warnings: Vec::new(),
-            });
-        }
-        Err(e) => return Err(e).with_context(|| format!("importing {}", origin.display())),
-    };
-    let (skipped, warnings) = report.map(|r| (r.skipped, r.warnings)).unwrap_or_default();
-    if rejected > 0 && !skip {
-        let summary = batch.summary()?;
-        drop(batch); // rolls back
-        return Ok(Outcome {
-            summary,
-            rejected,
-            shown,
-            committed: false,
-            file_error: false,
-            skipped,
-            warnings,
-        });
+    let rejects = rejects.map(|r| r as &mut dyn app::Rejected);
+    let outcome = app
+        .import(origin, format, reader, rejects, &mut face)
+        .with_context(|| format!("importing {}", origin.display()));
+    face.waiting.done();
+    if let Some(bar) = face.bar {
+        bar.finish_and_clear();
     }
-    let summary = batch
-        .commit()
-        .with_context(|| format!("committing {}", origin.display()))?;
-    Ok(Outcome {
-        summary,
-        rejected,
-        shown,
-        committed: true,
-        file_error: false,
-        skipped,
-        warnings,
-    })
+    outcome
 }
 
 fn progress_bar(size: u64) -> ProgressBar {
@@ -242,67 +185,17 @@ fn progress_bar(size: u64) -> ProgressBar {
     bar
 }
 
-struct LedgerSink<'a, 'r> {
-    batch: Box<dyn Batch + 'a>,
-    rejects: Option<&'r mut Rejects>,
-    rejected: u64,
-    shown: Vec<RowError>,
-    progress: ProgressBar,
-    skip: bool,
-}
-
-type SinkResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// Seals each event's personal fields on the reading thread.
-struct SealOnReader(store::SealAhead);
-
-impl import::Prepare for SealOnReader {
-    type Out = Option<store::Sealed>;
-
-    fn prepare(
-        &mut self,
-        event: &domain::NewEvent,
-    ) -> Result<Self::Out, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(self.0.seal(event)?)
-    }
-}
-
-impl PreparedSink<Option<store::Sealed>> for LedgerSink<'_, '_> {
-    fn push(
-        &mut self,
-        _line: u64,
-        event: domain::NewEvent,
-        sealed: Option<store::Sealed>,
-    ) -> SinkResult {
-        // Once a file is known to be rejected whole, storing more of it is wasted work.
-        if self.rejected > 0 && !self.skip {
-            return Ok(());
-        }
-        self.batch.append_sealed(event, sealed)?;
-        Ok(())
-    }
-
-    fn reject(&mut self, error: RowError) -> SinkResult {
-        self.rejected += 1;
-        if let Some(r) = self.rejects.as_deref_mut() {
-            r.write(&error)?;
-        }
-        if self.shown.len() < SHOWN_ERRORS {
-            self.shown.push(error);
-        }
-        Ok(())
-    }
-
-    fn progress(&mut self, bytes: u64) {
-        self.progress.set_position(bytes);
-    }
-}
-
 /// The rejects file of `--skip-invalid`: one JSON object per rejected row.
 pub struct Rejects {
     path: PathBuf,
     out: BufWriter<File>,
     count: u64,
+}
+
+impl app::Rejected for Rejects {
+    fn write(&mut self, e: &RowError) -> std::io::Result<()> {
+        self.write_row(e)
+    }
 }
 
 impl Rejects {
@@ -315,7 +208,7 @@ impl Rejects {
         })
     }
 
-    fn write(&mut self, e: &RowError) -> std::io::Result<()> {
+    fn write_row(&mut self, e: &RowError) -> std::io::Result<()> {
         let v = serde_json::json!({
             "file": e.file.display().to_string(),
             "line": e.line,
@@ -351,7 +244,7 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>) {
+fn report_success(path: &Path, o: &ImportOutcome, secs: f64, rejects: Option<&PathBuf>) {
     let total = o.summary.added + o.summary.duplicates;
     let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
     let mut line = format!(
@@ -390,7 +283,7 @@ fn report_success(path: &Path, o: &Outcome, secs: f64, rejects: Option<&PathBuf>
 
 /// Warnings go to standard error, each on its own line: the import went through, but its
 /// result looks wrong, and the message names the `--set` that would change it.
-fn report_warnings(path: &Path, o: &Outcome) {
+fn report_warnings(path: &Path, o: &ImportOutcome) {
     for w in &o.warnings {
         eprintln!("warning: {}: {w}", path.display());
     }
@@ -418,7 +311,7 @@ fn report_forgotten(s: &BatchSummary) {
     );
 }
 
-fn report_failure(path: &Path, o: &Outcome) {
+fn report_failure(path: &Path, o: &ImportOutcome) {
     if o.file_error {
         eprintln!(
             "error: {}: not imported; nothing from this file was stored:",

@@ -3,16 +3,15 @@
 //! data to take away, and being forgotten.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use app::{App, AppError, DirectAudit, Ranking};
 use domain::{PersonId, Timestamp};
 use serde_json::{Value, json};
-use store::{Access, PersonData, Store};
 
 use crate::cli::{
-    ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand, OptInArgs, Setting,
+    ExportArgs, ForgetArgs, LinkArgs, MayContactArgs, MenuCommand, OptInArgs, RekeyArgs, Setting,
     SettingsArgs, WelcomeBackArgs,
 };
 use crate::ledger;
@@ -22,16 +21,19 @@ fn person(id: &str) -> anyhow::Result<PersonId> {
 }
 
 fn options(list: &[String]) -> anyhow::Result<Vec<Value>> {
-    web::menu::parse_options(&list.join("\n")).map_err(|(f, m)| anyhow!("--option ({f}): {m}"))
+    app::menu::parse_options(&list.join("\n")).map_err(|(f, m)| anyhow!("--option ({f}): {m}"))
 }
 
-pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
-    let mut store = ledger::open(db)?;
-    let save = |store: &mut store::SqliteStore, id: &str, item: Value| -> anyhow::Result<()> {
-        let mut item = web::menu::parse_item(&item).map_err(|(f, m)| anyhow!("--{f}: {m}"))?;
-        item.item = web::menu::check_id("item", id).map_err(|(_, m)| anyhow!("item: {m}"))?;
-        web::menu::put(store, &item).context("saving the menu")?;
-        store.audit(&ledger::actor(), &format!("menu.put:{}", item.item), None)?;
+pub fn menu(db: &app::Location, command: &MenuCommand) -> anyhow::Result<ExitCode> {
+    let store = ledger::open(db)?;
+    let save = |app: &App, id: &str, item: Value| -> anyhow::Result<()> {
+        let item = app::menu::parse_item(&item).map_err(|(f, m)| anyhow!("--{f}: {m}"))?;
+        let item = app
+            .menu_put(id, item, &ledger::actor())
+            .map_err(|e| match e {
+                app::MenuError::Wrong((_, m)) => anyhow!("item: {m}"),
+                other => anyhow::Error::new(other).context("saving the menu"),
+            })?;
         println!(
             "{}: {} ({}), {} options",
             item.item,
@@ -50,7 +52,7 @@ pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             let item = json!({"kind": a.kind, "title": a.title, "options": options(&a.options)?});
-            save(&mut store, &a.item, item)?;
+            save(&store, &a.item, item)?;
         }
         MenuCommand::Edit(a) => {
             let old = store
@@ -68,7 +70,7 @@ pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
                 "title": a.title.clone().unwrap_or(old.title),
                 "options": opts,
             });
-            save(&mut store, &a.item, item)?;
+            save(&store, &a.item, item)?;
         }
         MenuCommand::List(a) => {
             let items = store.menu()?;
@@ -101,17 +103,18 @@ pub fn menu(db: &Path, command: &MenuCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
+/// The command line's view of a use case's failure: a person's mistake names the flag.
+fn failed(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid { field, message } => anyhow!("--{field}: {message}"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub fn link(db: &app::Location, args: &LinkArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
-    if !(1..=366).contains(&args.valid) {
-        bail!("--valid {}: give 1 to 366 days", args.valid);
-    }
-    let store = ledger::open(db)?;
-    if store.events_of(&p)?.is_none() {
-        bail!("no person {p} in {}", db.display());
-    }
-    let expires = Timestamp::now().plus_days(args.valid);
-    let link = web::selfservice::make_link(&store.secret("links"), &p, expires);
+    let app = ledger::open(db)?;
+    let (link, expires) = app.own_link(&p, args.valid).map_err(failed)?;
     println!("{}/me/{link}", args.base.trim_end_matches('/'));
     eprintln!(
         "Valid until {expires}, for {p} only. Send it to them; anyone holding it sees their page."
@@ -120,19 +123,14 @@ pub fn link(db: &Path, args: &LinkArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Exits 0 for yes and 1 for no; every error exits 2 (see `Command::failure_code`).
-pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode> {
+pub fn may_contact(db: &app::Location, args: &MayContactArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
-    let channel = web::view::contact_word(&args.channel).map_err(|m| anyhow!("--channel: {m}"))?;
-    let topic = args
-        .topic
-        .as_deref()
-        .map(web::view::contact_word)
-        .transpose()
-        .map_err(|m| anyhow!("--topic: {m}"))?;
-    let store = ledger::open(db)?;
-    let answer = web::view::may_contact(&store, &p, channel, topic, Timestamp::now())?
-        .ok_or_else(|| anyhow!("no person {p} in {}", db.display()))?;
-    let yes = answer["may_contact"] == true;
+    let app = ledger::open(db)?;
+    let answer = app
+        .may_contact(&p, &args.channel, args.topic.as_deref(), Timestamp::now())
+        .map_err(failed)?;
+    let yes = answer.yes;
+    let answer = answer.json;
     let reason = answer["reason"].as_str().unwrap_or("");
     let decided = Some(&answer["decided_by"]).filter(|d| !d.is_null());
     if args.json {
@@ -158,11 +156,11 @@ pub fn may_contact(db: &Path, args: &MayContactArgs) -> anyhow::Result<ExitCode>
     })
 }
 
-pub fn settings(db: &Path, args: &SettingsArgs) -> anyhow::Result<ExitCode> {
-    let mut store = ledger::open(db)?;
-    let show = |store: &store::SqliteStore| -> anyhow::Result<()> {
-        let opt_in = web::settings::opt_in(store)?;
-        let standard = if web::settings::opt_in_is_default(store)? {
+pub fn settings(db: &app::Location, args: &SettingsArgs) -> anyhow::Result<ExitCode> {
+    let app = ledger::open(db)?;
+    let show = |app: &App| -> anyhow::Result<()> {
+        let opt_in = app.opt_in()?;
+        let standard = if app.opt_in_is_default()? {
             " (the standard ones)"
         } else {
             ""
@@ -171,20 +169,18 @@ pub fn settings(db: &Path, args: &SettingsArgs) -> anyhow::Result<ExitCode> {
         Ok(())
     };
     match &args.setting {
-        None | Some(Setting::OptIn(OptInArgs { purposes: None })) => show(&store)?,
+        None | Some(Setting::OptIn(OptInArgs { purposes: None })) => show(&app)?,
         Some(Setting::OptIn(OptInArgs {
             purposes: Some(text),
         })) => {
-            let purposes = if text.trim().eq_ignore_ascii_case(web::settings::DEFAULT) {
+            let purposes = if text.trim().eq_ignore_ascii_case(app::settings::DEFAULT) {
                 None
             } else {
                 Some(domain::readings::OptIn::parse(text).map_err(|e| anyhow!("opt-in: {e}"))?)
             };
-            web::settings::set_opt_in(&store, purposes.as_ref()).context("saving the setting")?;
-            store
-                .audit(&ledger::actor(), "settings.opt-in", None)
-                .context("writing the audit log")?;
-            show(&store)?;
+            app.set_opt_in(purposes.as_ref(), &ledger::actor())
+                .context("saving the setting")?;
+            show(&app)?;
             eprintln!(
                 "Outreach about these purposes now needs the person's consent first. may-contact follows this at once; a running server's lists and charts at their next refresh (within the hour)."
             );
@@ -193,23 +189,13 @@ pub fn settings(db: &Path, args: &SettingsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn export(db: &app::Location, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
-    let mut store = ledger::open(db)?;
-    let Some(history) = store.history(&p)? else {
-        bail!("no person {p} in {}", db.display());
-    };
-    store
-        .audit(&ledger::actor(), "person.export", Some(&p))
-        .context("writing the audit log")?;
-    let now = Timestamp::now();
-    let assessed = ledger::assess(&store, now)?;
-    let i = assessed
-        .people
-        .iter()
-        .position(|x| *x == p)
-        .context("the person vanished while reading")?;
-    let doc = domain::card::export(&p, now, &history, &assessed.readings[i]);
+    let app = ledger::open(db)?;
+    let audit = DirectAudit(app.ledger().clone());
+    let doc = app
+        .export(&p, &ledger::actor(), &audit, Ranking::Everyone)
+        .map_err(failed)?;
     let text = serde_json::to_string_pretty(&doc)?;
     match &args.out {
         Some(path) => std::fs::write(path, text + "\n")
@@ -222,20 +208,16 @@ pub fn export(db: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
+pub fn forget(db: &app::Location, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
     if !args.yes {
         bail!(
             "forgetting {p} cannot be undone: run again with --yes (take `rapport export {p}` first if they want a copy)"
         );
     }
-    let mut store = ledger::open(db)?;
-    let done = store
-        .forget(&p)?
-        .ok_or_else(|| anyhow!("no person {p} in {}", db.display()))?;
-    store
-        .audit(&ledger::actor(), "person.forget", None)
-        .context("writing the audit log")?;
+    let app = ledger::open(db)?;
+    let audit = DirectAudit(app.ledger().clone());
+    let done = app.forget(&p, &ledger::actor(), &audit).map_err(failed)?;
     println!(
         "Forgotten: {} events and {} sealed fields removed and overwritten, the person's key destroyed.",
         done.events, done.sealed
@@ -243,31 +225,56 @@ pub fn forget(db: &Path, args: &ForgetArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Later imports skip {p}'s events (the ledger keeps only a keyed hash of the id, not who they were)."
     );
-    if !done.log_cleared {
+    if !done.cleared_now {
         eprintln!(
-            "note: readers kept the write-ahead log busy; its old pages go at the next checkpoint (stop the server and run `rapport forget` again to be sure)"
+            "note: readers kept old copies of the removed rows in the database's log; they go at its next checkpoint (stop the server and run `rapport forget` again to be sure)"
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn welcome_back(db: &Path, args: &WelcomeBackArgs) -> anyhow::Result<ExitCode> {
+pub fn welcome_back(db: &app::Location, args: &WelcomeBackArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
-    let mut store = ledger::open(db)?;
-    if store.events_of(&p)?.is_some() {
-        bail!("{p} is in the ledger already: only someone who was forgotten can be welcomed back");
-    }
-    if !store.welcome_back(&p)? {
-        bail!(
-            "{p} was never forgotten in {}: their events import as they are",
-            db.display()
-        );
-    }
-    store
-        .audit(&ledger::actor(), "person.welcome_back", None)
-        .context("writing the audit log")?;
+    let app = ledger::open(db)?;
+    app.welcome_back(&p, &ledger::actor()).map_err(failed)?;
     println!(
         "Welcome back: events for {p} are imported again from now on, as a new person's. Nothing of the old history returns; re-importing old exports brings back what they hold."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rekey(db: &app::Location, args: &RekeyArgs) -> anyhow::Result<ExitCode> {
+    if !args.yes {
+        bail!(
+            "re-keying replaces the master key: from then on only the new key opens this ledger. Run again with --yes"
+        );
+    }
+    let app = ledger::open(db)?;
+    let done = app
+        .rekey(args.print_key, &ledger::actor())
+        .map_err(failed)?;
+    match &done.file {
+        Some(file) => println!(
+            "Re-wrapped {} person keys under a new master key, now in {}.",
+            done.keys,
+            file.display()
+        ),
+        None => {
+            println!("{}", done.key.to_hex());
+            eprintln!(
+                "Re-wrapped {} person keys under the new master key above (shown only this once): pass it as {} from now on.",
+                done.keys,
+                store::keys::MASTER_KEY_ENV
+            );
+        }
+    }
+    if !done.cleared_now {
+        eprintln!(
+            "The old wrappings are still in the database's files: a reader or an old transaction held them back. On SQLite, run `rapport rekey` again when nothing else uses the ledger; on PostgreSQL, run `VACUUM FULL rapport_vault.keys, rapport_vault.secrets` when it is quiet."
+        );
+    }
+    eprintln!(
+        "Destroy every copy of the old master key: backups of the vault taken before can then no longer be opened. A running server must be restarted with the new key."
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,6 @@
 //! `rapport people`: every person with their readings — never a segment, always a person.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -22,7 +21,7 @@ struct Line<'a> {
     readings: &'a Readings,
 }
 
-pub fn run(db: &Path, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
+pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
     if let Some(field) = &args.sort
         && !SORTABLE.contains(&field.as_str())
     {
@@ -32,8 +31,8 @@ pub fn run(db: &Path, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let as_of = moment::as_of(args.as_of.as_deref())?;
-    let store = ledger::open(db)?;
-    let assessed = ledger::assess(&store, as_of)?;
+    let app = ledger::open(db)?;
+    let assessed = app.assess(as_of).context("reading the ledger")?;
     let people = &assessed.people;
     let readings = &assessed.readings;
 
@@ -109,7 +108,7 @@ fn table(
     out: &mut impl Write,
     order: &[usize],
     limit: usize,
-    a: &ledger::Assessed,
+    a: &app::Assessed,
     sort: Option<&str>,
 ) -> std::io::Result<()> {
     let mut headers = vec![

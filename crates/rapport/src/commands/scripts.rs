@@ -3,18 +3,18 @@
 //! person" can be measured for the business as a whole, not only per person.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use store::{Scripts, ScriptsOverview};
+use store::ScriptsOverview;
 
 use crate::cli::ScriptsArgs;
 use crate::commands::card::clean;
 use crate::ledger;
 
-pub fn run(db: &Path, args: &ScriptsArgs) -> anyhow::Result<ExitCode> {
-    let mut store = ledger::open(db)?;
+pub fn run(db: &app::Location, args: &ScriptsArgs) -> anyhow::Result<ExitCode> {
+    let app = ledger::open(db)?;
+    let store = app.ledger();
     if args.regroup {
         let r = store.regroup().context("regrouping the answers")?;
         eprintln!(

@@ -1,7 +1,6 @@
 //! `rapport serve`: the web pages and the JSON API over the ledger, until Ctrl-C.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,24 +9,26 @@ use anyhow::Context;
 use crate::cli::ServeArgs;
 use crate::ledger;
 
-pub fn run(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = config(db, args.refresh, args.body_limit, args.secure_cookies)?;
+/// Threads that may wait on the ledger at once (see where the runtime is built).
+const BLOCKING_THREADS: usize = 32;
+
+pub fn run(db: &app::Location, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let app = ledger::open(db)?;
+    let config = config(app, args.refresh, args.body_limit, args.secure_cookies);
     serve(config, &args.bind, None)
 }
 
 pub fn config(
-    db: &Path,
+    app: app::App,
     refresh: u64,
     body_limit_mib: usize,
     secure_cookies: bool,
-) -> anyhow::Result<web::Config> {
-    // Opening once here gives the usual clear errors (no ledger, wrong key) before starting.
-    drop(ledger::open(db)?);
-    let mut config = web::Config::new(db.to_owned(), store::MasterKey::locate(db)?);
+) -> web::Config {
+    let mut config = web::Config::new(app);
     config.refresh_after = Duration::from_secs(refresh);
     config.body_limit = body_limit_mib.max(1) * 1024 * 1024;
     config.secure_cookies = secure_cookies;
-    Ok(config)
+    config
 }
 
 /// Whether the log may colour its lines: only on a terminal (a file or a pipe would keep the
@@ -50,7 +51,14 @@ pub fn serve(config: web::Config, bind: &str, sign_in: Option<&str>) -> anyhow::
         .with_writer(std::io::stderr)
         .with_ansi(colour)
         .try_init();
+    // Requests read and write the ledger on blocking threads. Without a bound, a burst that
+    // outran the database (the first second after start, on PostgreSQL) grew tokio's default
+    // of 512 such threads, each with its own allocator heap, and the server spent its cores
+    // zeroing fresh memory instead of answering: 1,000 cards a second then waited seconds.
+    // A few dozen keep both cores and every database connection busy; more requests wait
+    // in the queue, which costs nothing.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the server's runtime")?;

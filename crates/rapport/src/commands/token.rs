@@ -1,21 +1,26 @@
 //! `rapport token`: who may use the web and the API. A token is printed once; the ledger
 //! keeps only its hash.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use store::{Access, Store};
 
 use crate::cli::TokenCommand;
 use crate::ledger;
 
-pub fn run(db: &Path, command: &TokenCommand) -> anyhow::Result<ExitCode> {
-    let mut store = ledger::open(db)?;
+pub fn run(db: &app::Location, command: &TokenCommand) -> anyhow::Result<ExitCode> {
+    let app = ledger::open(db)?;
     match command {
         TokenCommand::Create(args) => {
             let name = args.name.clone().unwrap_or_else(|| args.role.clone());
-            let token = create(&mut store, &name, &args.role)?;
+            let token = app
+                .token_create(&name, &args.role, &ledger::actor())
+                .map_err(|e| match e {
+                    app::AppError::Invalid { field, message } => {
+                        anyhow::anyhow!("--{field}: {message}")
+                    }
+                    other => anyhow::Error::new(other).context("storing the token"),
+                })?;
             println!("{token}");
             eprintln!(
                 "Token for {name:?} ({}). It is shown only this once: keep it somewhere safe.",
@@ -23,7 +28,7 @@ pub fn run(db: &Path, command: &TokenCommand) -> anyhow::Result<ExitCode> {
             );
         }
         TokenCommand::List => {
-            let tokens = store.tokens().context("reading tokens")?;
+            let tokens = app.tokens().context("reading tokens")?;
             if tokens.is_empty() {
                 println!("No tokens yet: rapport token create --role admin");
             }
@@ -39,33 +44,14 @@ pub fn run(db: &Path, command: &TokenCommand) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke(args) => {
-            if !store.token_revoke(args.id).context("revoking")? {
+            if !app
+                .token_revoke(args.id, &ledger::actor())
+                .context("revoking")?
+            {
                 bail!("no live token #{} (rapport token list shows them)", args.id);
             }
-            store
-                .audit(&ledger::actor(), &format!("token.revoke:{}", args.id), None)
-                .context("writing the audit log")?;
             println!("Token #{} revoked; its sessions are ended.", args.id);
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Makes a token with `role` and returns it; the ledger keeps its hash.
-pub fn create(store: &mut store::SqliteStore, name: &str, role: &str) -> anyhow::Result<String> {
-    if name.trim().is_empty() || name.chars().count() > 80 {
-        bail!("--name must be 1 to 80 characters");
-    }
-    let token = web::auth::new_secret("rpt_");
-    store
-        .token_add(name.trim(), role, &web::auth::hash(&token))
-        .context("storing the token")?;
-    store
-        .audit(
-            &ledger::actor(),
-            &format!("token.create:{}:{role}", name.trim()),
-            None,
-        )
-        .context("writing the audit log")?;
-    Ok(token)
 }

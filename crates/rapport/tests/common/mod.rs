@@ -5,22 +5,57 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use store::{MasterKey, SqliteStore, Store, Totals};
+use store::Totals;
+
+/// The environment variable that runs the command-line tests on PostgreSQL
+/// (`RAPPORT_TEST_BACKEND=postgres`; SQLite otherwise).
+pub const BACKEND_ENV: &str = "RAPPORT_TEST_BACKEND";
 
 pub struct Ledger {
     pub dir: tempfile::TempDir,
+    /// The database of this test, when the tests run on PostgreSQL (dropped with it).
+    pg: Option<store_tests::Postgres>,
 }
 
 impl Ledger {
-    /// A temporary folder where the ledger will be, not made yet.
+    /// A temporary folder (and, on PostgreSQL, an empty database) where the ledger will be,
+    /// not made yet. On which backend: `RAPPORT_TEST_BACKEND`.
     pub fn empty() -> Ledger {
+        let postgres = std::env::var(BACKEND_ENV).is_ok_and(|b| b == "postgres");
+        let pg = if postgres {
+            let pg = store_tests::Postgres::new();
+            assert!(
+                pg.is_some(),
+                "{BACKEND_ENV}=postgres, but no PostgreSQL server answers"
+            );
+            pg
+        } else {
+            None
+        };
         Ledger {
             dir: tempfile::tempdir().unwrap(),
+            pg,
+        }
+    }
+
+    /// A SQLite ledger's folder whatever the backend under test: for what only a file has
+    /// (its vault file, its key file beside it, its writer lock file).
+    pub fn sqlite_empty() -> Ledger {
+        Ledger {
+            dir: tempfile::tempdir().unwrap(),
+            pg: None,
         }
     }
 
     pub fn new() -> Ledger {
-        let l = Ledger::empty();
+        Ledger::made(Ledger::empty())
+    }
+
+    pub fn sqlite_new() -> Ledger {
+        Ledger::made(Ledger::sqlite_empty())
+    }
+
+    fn made(l: Ledger) -> Ledger {
         let out = l.run(&["init"]);
         assert!(
             out.status.success(),
@@ -30,18 +65,63 @@ impl Ledger {
         l
     }
 
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The SQLite file (meaningful only when not on PostgreSQL).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("rapport.db")
     }
 
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rapport"))
-            .args(args)
-            .env("RAPPORT_DB", self.db())
+    /// What `--db` / `RAPPORT_DB` is for this ledger.
+    pub fn db_arg(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url().to_owned(),
+            None => self.db().display().to_string(),
+        }
+    }
+
+    /// The file the master key is kept in.
+    pub fn key_file(&self) -> PathBuf {
+        match &self.pg {
+            Some(_) => self.dir.path().join("master-key"),
+            None => store::MasterKey::default_path(&self.db()),
+        }
+    }
+
+    /// The binary, set up to run on this ledger (arguments still to add).
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rapport"));
+        c.env("RAPPORT_DB", self.db_arg())
             .env_remove("RAPPORT_MASTER_KEY")
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
+            .current_dir(self.dir.path());
+        match &self.pg {
+            Some(_) => c.env(app::MASTER_KEY_FILE_ENV, self.key_file()),
+            None => c.env_remove(app::MASTER_KEY_FILE_ENV),
+        };
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// The ledger, opened as the command line opens it.
+    pub fn ledger(&self) -> std::sync::Arc<dyn store::Ledger> {
+        self.try_ledger().unwrap()
+    }
+
+    pub fn try_ledger(&self) -> Result<std::sync::Arc<dyn store::Ledger>, String> {
+        let location = app::Location::parse(&self.db_arg());
+        let key = match &self.pg {
+            Some(_) => std::fs::read_to_string(self.key_file())
+                .map_err(|e| e.to_string())
+                .and_then(|t| store::MasterKey::from_hex(&t).map_err(|e| e.to_string()))?,
+            None => location.master_key().map_err(|e| e.to_string())?,
+        };
+        let app = app::App::open(&location, key).map_err(|e| e.to_string())?;
+        Ok(app.ledger().clone())
     }
 
     pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
@@ -56,11 +136,7 @@ impl Ledger {
     }
 
     pub fn totals(&self) -> Totals {
-        let key = MasterKey::locate(&self.db()).unwrap();
-        SqliteStore::open(&self.db(), key)
-            .unwrap()
-            .totals()
-            .unwrap()
+        self.ledger().totals().unwrap()
     }
 }
 
@@ -70,4 +146,17 @@ pub fn stderr(o: &Output) -> String {
 
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The ledger at `db`, opened as the command line opens it (its master key beside it).
+pub fn open_ledger(db: &std::path::Path) -> std::sync::Arc<dyn store::Ledger> {
+    try_open_ledger(db).unwrap()
+}
+
+/// [`open_ledger`], or why it did not open.
+pub fn try_open_ledger(db: &std::path::Path) -> Result<std::sync::Arc<dyn store::Ledger>, String> {
+    let location = app::Location::Sqlite(db.to_owned());
+    let key = location.master_key().map_err(|e| e.to_string())?;
+    let app = app::App::open(&location, key).map_err(|e| e.to_string())?;
+    Ok(app.ledger().clone())
 }

@@ -5,12 +5,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::{App, Location};
 use domain::NewEvent;
 use rapport_web as web;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
-use store::{Access, MasterKey, SqliteStore, Store};
+use store::MasterKey;
 use tokio::sync::oneshot;
 
 pub const PEOPLE: usize = 60;
@@ -22,6 +23,8 @@ pub struct Server {
     pub admin: String,
     pub agent: String,
     pub analyst: String,
+    /// The ledger's master key (a second process, like the command line, opens it with it).
+    pub key: MasterKey,
     stop: Option<oneshot::Sender<()>>,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -58,8 +61,9 @@ pub async fn start_sized(people: usize, adjust: impl FnOnce(&mut web::Config)) -
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.db");
     let key = MasterKey::generate();
+    let app = App::create(&Location::Sqlite(db.clone()), key.clone()).unwrap();
     let (admin, agent, analyst) = {
-        let mut store = SqliteStore::create(&db, key.clone()).unwrap();
+        let store = app.ledger();
         let mut out = Vec::new();
         demo::generate(
             &demo::Options {
@@ -78,14 +82,14 @@ pub async fn start_sized(people: usize, adjust: impl FnOnce(&mut web::Config)) -
                 .unwrap();
         }
         batch.commit().unwrap();
-        let mut token = |role: &str| {
+        let token = |role: &str| {
             let t = web::auth::new_secret("rpt_");
             store.token_add(role, role, &web::auth::hash(&t)).unwrap();
             t
         };
         (token("admin"), token("agent"), token("analyst"))
     };
-    let mut config = web::Config::new(db, key);
+    let mut config = web::Config::new(app);
     config.refresh_after = std::time::Duration::from_millis(50);
     config.body_limit = 256 * 1024;
     adjust(&mut config);
@@ -111,6 +115,7 @@ pub async fn start_sized(people: usize, adjust: impl FnOnce(&mut web::Config)) -
         admin,
         agent,
         analyst,
+        key,
         stop: Some(stop),
         task,
     }

@@ -1,0 +1,144 @@
+//! A person's card, and their data to take away: built once here for every face, and written
+//! to the audit log (committed) before either is returned.
+
+use domain::card::FullEvent;
+use domain::readings::{Distribution, Models, Others, Readings, assess_one, sort_in_time};
+use domain::{Card, PersonId, Timestamp};
+use serde_json::Value;
+
+use crate::{App, AppError, Audit};
+
+/// What a person's readings are ranked against.
+pub enum Ranking<'a> {
+    /// Everyone, computed now from the ledger (the command line: nothing else knows
+    /// everyone's figures).
+    Everyone,
+    /// Figures a face keeps of everyone (a server's snapshot): the fits, what other people
+    /// did, and each headline's distribution.
+    Against {
+        models: &'a Models,
+        others: &'a dyn Others,
+        dists: &'a [Distribution],
+    },
+}
+
+/// One person's readings as of `as_of` from their own history, ranked against `dists`.
+pub fn readings_against(
+    history: &[FullEvent],
+    as_of: Timestamp,
+    models: &Models,
+    others: &dyn Others,
+    dists: &[Distribution],
+) -> Readings {
+    let mut events: Vec<_> = history.iter().map(FullEvent::recorded).collect();
+    sort_in_time(&mut events);
+    assess_one(&events, as_of, models, others, dists)
+}
+
+impl App {
+    fn no_person(&self, person: &PersonId) -> AppError {
+        AppError::NoPerson {
+            person: person.to_string(),
+            ledger: self.describe(),
+        }
+    }
+
+    fn readings(
+        &self,
+        person: &PersonId,
+        history: &[FullEvent],
+        as_of: Timestamp,
+        ranking: Ranking<'_>,
+    ) -> Result<Readings, AppError> {
+        match ranking {
+            Ranking::Everyone => self
+                .assess(as_of)?
+                .of(person)
+                .cloned()
+                .ok_or_else(|| self.no_person(person)),
+            Ranking::Against {
+                models,
+                others,
+                dists,
+            } => Ok(readings_against(history, as_of, models, others, dists)),
+        }
+    }
+
+    /// The card of `person` as of `as_of`, its view recorded by `actor` in `audit` (and
+    /// committed) before it is returned. Personal text is in it: a face that shows it to
+    /// someone who may not read it withholds it (`Card::withhold_personal`).
+    pub fn card(
+        &self,
+        person: &PersonId,
+        actor: &str,
+        audit: &dyn Audit,
+        as_of: Timestamp,
+        ranking: Ranking<'_>,
+    ) -> Result<Card, AppError> {
+        let history = self
+            .ledger
+            .history(person)?
+            .ok_or_else(|| self.no_person(person))?;
+        audit.record(actor, "card.view", Some(person))?;
+        let readings = self.readings(person, &history, as_of, ranking)?;
+        let mut card = Card::build(person, as_of, &history, &readings);
+        card.hidden_costs = self.hidden_costs(&history, as_of)?;
+        Ok(card)
+    }
+
+    /// Everything held about `person` as one JSON document (right of access: every event with
+    /// its personal fields opened, and the card), recorded as an export by `actor`.
+    pub fn export(
+        &self,
+        person: &PersonId,
+        actor: &str,
+        audit: &dyn Audit,
+        ranking: Ranking<'_>,
+    ) -> Result<Value, AppError> {
+        let history = self
+            .ledger
+            .history(person)?
+            .ok_or_else(|| self.no_person(person))?;
+        audit.record(actor, "person.export", Some(person))?;
+        let now = Timestamp::now();
+        let readings = self.readings(person, &history, now, ranking)?;
+        Ok(domain::card::export(person, now, &history, &readings))
+    }
+
+    /// Everything held about `person` for the person themselves (their own page's download):
+    /// the same document as [`App::export`], not recorded as a staff export.
+    pub fn own_export(&self, person: &PersonId, ranking: Ranking<'_>) -> Result<Value, AppError> {
+        let history = self
+            .ledger
+            .history(person)?
+            .ok_or_else(|| self.no_person(person))?;
+        let now = Timestamp::now();
+        let readings = self.readings(person, &history, now, ranking)?;
+        Ok(domain::card::export(person, now, &history, &readings))
+    }
+
+    /// One person's events with their personal fields opened, for the person's own page (the
+    /// person is the data subject: their own view is not a card view). `None` if unknown.
+    pub fn own_history(&self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, AppError> {
+        Ok(self.ledger.history(person)?)
+    }
+
+    /// What a person's orders up to `as_of` cost that no invoice shows; `None` without a
+    /// product catalogue. The card and the person's own page both show it.
+    pub fn hidden_costs(
+        &self,
+        history: &[FullEvent],
+        as_of: Timestamp,
+    ) -> Result<Option<domain::costs::Figures>, AppError> {
+        let catalogue = self.ledger.catalogue()?;
+        Ok(catalogue.map(|c| {
+            domain::costs::of_person(
+                &c,
+                history
+                    .iter()
+                    .filter(|e| e.at <= as_of)
+                    .map(|e| (e.at, &e.body)),
+            )
+        }))
+    }
+}

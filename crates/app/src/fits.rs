@@ -1,0 +1,50 @@
+//! The model fits readings use: the latest stored BG/NBD and Gamma-Gamma fits.
+
+use domain::PersonId;
+use domain::readings::Models;
+use store::StoreError;
+
+use crate::App;
+
+/// The latest stored BG/NBD and Gamma-Gamma fits of `ledger`, for readings.
+pub fn stored_models(ledger: &dyn store::FitStore) -> Result<Models, StoreError> {
+    store::fits::stored_models(ledger)
+}
+
+/// Each person's purchase days as (day, amount), for the purchase models.
+pub type Transactions = Vec<Vec<(f64, f64)>>;
+
+impl App {
+    /// The latest stored fits, for readings.
+    pub fn models(&self) -> Result<Models, StoreError> {
+        stored_models(self.ledger.as_ref())
+    }
+
+    /// Every person's transactions — (day, amount) of each purchase day, as the purchase
+    /// models take them (see `domain::readings::loyalty::transactions`) — in ledger order,
+    /// read person by person without keeping anyone's events.
+    pub fn transactions(&self) -> Result<(Vec<PersonId>, Transactions), StoreError> {
+        let people = self.ledger.people()?;
+        let slots: Vec<std::sync::OnceLock<Vec<(f64, f64)>>> = (0..people.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        self.ledger.visit_events(&|rank, events| {
+            if let Some(slot) = slots.get(rank) {
+                let _ = slot.set(domain::readings::loyalty::transactions(events));
+            }
+        })?;
+        let tx = slots
+            .into_iter()
+            .map(|s| s.into_inner().unwrap_or_default())
+            .collect();
+        Ok((people, tx))
+    }
+
+    /// Stores a fit (`rapport fit`); readings use the latest of each model from then on.
+    pub fn save_fit(&self, fit: &store::StoredFit, actor: &str) -> Result<i64, StoreError> {
+        let seq = self.ledger.save_fit(fit)?;
+        self.ledger
+            .audit(actor, &format!("fit.save:{}", fit.model), None)?;
+        Ok(seq)
+    }
+}

@@ -1,0 +1,658 @@
+//! Imports: one transaction per batch, holding the writer lock; rows sent in chunks with
+//! `COPY … FROM STDIN (FORMAT binary)`; new people, their keys, sealed fields and the scripts
+//! index written in the same transaction.
+//!
+//! Idempotent by `(source, id)` as on SQLite: a chunk is first copied straight into the
+//! events table inside a savepoint; if any of its events is already in the ledger (the
+//! unique index says so), the savepoint is rolled back and the chunk goes through a staging
+//! table instead, `INSERT … ON CONFLICT DO NOTHING RETURNING seq` telling which events went
+//! in (only those get their sealed fields and answers indexed). After a chunk with
+//! duplicates the next goes straight to staging (re-imports of overlapping exports are
+//! common); after one without, straight copying resumes.
+//!
+//! People's ledger keys and event numbers are handed out here, under the writer lock: the
+//! people map is read (or brought up to date) when the batch starts, inside its transaction.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::MutexGuard;
+
+use deadpool_postgres::Object;
+use domain::{NewEvent, PersonId, Timestamp};
+use futures_util::pin_mut;
+use store::columns::Columns;
+use store::keys::{self, Keyring, PersonKey, SealAhead, Sealed, Sealer};
+use store::{Batch, BatchSummary, StoreError};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+
+/// An import that added at least this many events refreshes the planner's statistics.
+const ANALYZE_AFTER: u64 = 10_000;
+
+use crate::error::{Error, Result};
+use crate::forget::people_generation;
+use crate::scripts::NewAnswers;
+use crate::{People, PostgresStore, lock, meta};
+
+/// Events per COPY: large enough that a round trip costs nothing per event, small enough
+/// that a chunk with a duplicate is cheap to send again through the staging table.
+const CHUNK: usize = 8_192;
+
+/// How often a waiting writer looks again, and tells its caller who holds the ledger.
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
+pub type Mac = [u8; 32];
+
+const EVENT_TYPES: [Type; 9] = [
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT2,
+    Type::INT8,
+    Type::BYTEA,
+    Type::TEXT,
+    Type::INT8,
+];
+const EVENT_COLUMNS: &str = "(person, seq, source, id, kind, at, body, lines, batch)";
+
+/// An event waiting to be written.
+struct Pending {
+    seq: i64,
+    person: i64,
+    event: NewEvent,
+    sealed: Option<Vec<u8>>,
+    shingles: Option<Vec<u64>>,
+}
+
+struct PgBatch<'a> {
+    store: &'a PostgresStore,
+    /// The connection, in its transaction; `None` once the batch has ended.
+    conn: Option<Object>,
+    people: MutexGuard<'a, People>,
+    tombstones: HashSet<Mac>,
+    tombstone_key: [u8; 32],
+    skipped: HashMap<String, u64>,
+    /// The batch's own key cache (see [`BatchKeys`]).
+    keys: std::sync::Arc<Keyring>,
+    made: HashMap<String, PersonKey>,
+    sealer: Sealer,
+    plain: Vec<u8>,
+    next_pk: i64,
+    /// People added since the last chunk was written: (pk, id).
+    new_people: Vec<(i64, String)>,
+    /// Keys made since the last chunk was written: (person, wrapped).
+    new_keys: Vec<(String, Vec<u8>)>,
+    pending: Vec<Pending>,
+    /// The last chunk held duplicates: send the next through the staging table.
+    expect_duplicates: bool,
+    staging: bool,
+    body: Vec<u8>,
+    next_seq: i64,
+    batch: i64,
+    summary: BatchSummary,
+    answers: NewAnswers,
+}
+
+/// How many of an import's people are looked up in the vault one at a time, at least, before
+/// every wrapped key is read at once: an API batch of a few hundred events asks for a few
+/// keys, an import of a whole export for most of them (one query instead of a round trip
+/// each). A round trip costs about what reading a hundred keys does, so with many people in
+/// the vault the import must ask for a hundredth of them first.
+const KEYS_ONE_BY_ONE: usize = 256;
+
+/// Wrapped keys for one import: fetched one by one at first, then all at once. Exact while
+/// the batch holds the writer lock, as only writers add keys (and the batch's own are in its
+/// `made` maps).
+struct BatchKeys {
+    db: std::sync::Arc<crate::db::Db>,
+    /// How many look-ups one at a time before reading them all.
+    one_by_one: usize,
+    asked: std::sync::atomic::AtomicUsize,
+    all: std::sync::OnceLock<HashMap<String, Vec<u8>>>,
+}
+
+impl store::keys::WrappedKeys for BatchKeys {
+    fn wrapped(&self, person: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(all) = self.all.get() {
+            return Ok(all.get(person).cloned());
+        }
+        let db = &self.db;
+        let asked = self
+            .asked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if asked < self.one_by_one {
+            return db
+                .block_anywhere(async {
+                    let c = db.get().await?;
+                    let stmt = c
+                        .prepare_cached("SELECT wrapped FROM rapport_vault.keys WHERE person = $1")
+                        .await?;
+                    Ok(c.query_opt(&stmt, &[&person]).await?.map(|r| r.get(0)))
+                })
+                .map_err(|e| db.place.error(e));
+        }
+        let all = db
+            .block_anywhere(async {
+                let c = db.get().await?;
+                let rows = c
+                    .query("SELECT person, wrapped FROM rapport_vault.keys", &[])
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+                    .collect::<HashMap<_, _>>())
+            })
+            .map_err(|e| db.place.error(e))?;
+        Ok(self.all.get_or_init(|| all).get(person).cloned())
+    }
+}
+
+/// Starts an import: a transaction holding the writer lock. While another writer holds it,
+/// `waiting` is told who, every tenth of a second, and answers whether to go on waiting.
+pub fn begin<'a>(
+    store: &'a PostgresStore,
+    origin: &str,
+    waiting: &mut dyn FnMut(&str) -> bool,
+) -> Result<Box<dyn Batch + 'a>, StoreError> {
+    let tombstone_key = store.run(store.tombstone_secret())?;
+    let what = format!("importing {origin}");
+    let conn = store.run(store.db.get())?;
+    loop {
+        let asked = store.run(async {
+            conn.batch_execute("BEGIN").await?;
+            if lock::try_take(&conn, &what).await? {
+                return Ok(None);
+            }
+            conn.batch_execute("ROLLBACK").await?;
+            Ok(Some(lock::holder(&conn).await?))
+        });
+        let holder = match asked {
+            Ok(h) => h,
+            Err(e) => {
+                // Never back into the pool inside a transaction.
+                end(store, conn);
+                return Err(e);
+            }
+        };
+        let Some(holder) = holder else { break };
+        // Told outside the store's runtime: the caller may do anything, even ask the store.
+        if !waiting(&holder) {
+            return Err(lock::busy(&holder));
+        }
+        std::thread::sleep(WAIT_STEP);
+    }
+    let mut people = store.people_guard();
+    let prepared = store.run(async {
+        let c = &conn;
+        // Inside the transaction and the lock, so no forgetting or other import slips in.
+        let generation = people_generation(c).await?;
+        let max_pk: i64 = c
+            .query_one("SELECT coalesce(max(pk), 0) FROM rapport.people", &[])
+            .await?
+            .get(0);
+        if people.map.is_none() || people.generation != generation {
+            let rows = c.query("SELECT pk, id FROM rapport.people", &[]).await?;
+            people.map = Some(
+                rows.iter()
+                    .map(|r| (r.get::<_, String>(1), r.get(0)))
+                    .collect(),
+            );
+        } else if max_pk > people.max_pk {
+            // Added by another process since: only those are read.
+            let rows = c
+                .query(
+                    "SELECT pk, id FROM rapport.people WHERE pk > $1",
+                    &[&people.max_pk],
+                )
+                .await?;
+            let map = people.map.get_or_insert_with(HashMap::new);
+            for r in rows {
+                map.insert(r.get(1), r.get(0));
+            }
+        }
+        people.generation = generation;
+        people.max_pk = max_pk;
+        let mut tombstones = HashSet::new();
+        for r in c.query("SELECT mac FROM rapport.tombstones", &[]).await? {
+            if let Ok(m) = Mac::try_from(r.get::<_, &[u8]>(0)) {
+                tombstones.insert(m);
+            }
+        }
+        let batch: i64 = c
+            .query_one(
+                "INSERT INTO rapport.imports (started_at, origin) VALUES ($1, $2) RETURNING batch",
+                &[&Timestamp::now().unix(), &origin],
+            )
+            .await?
+            .get(0);
+        let next_seq = meta(c, "rapport.meta", "next_seq")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        Ok((tombstones, batch, next_seq, max_pk))
+    });
+    let (tombstones, batch, next_seq, max_pk) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            people.map = None;
+            end(store, conn);
+            return Err(e);
+        }
+    };
+    let known_people = people.map.as_ref().map_or(0, HashMap::len);
+    Ok(Box::new(PgBatch {
+        store,
+        conn: Some(conn),
+        people,
+        tombstones,
+        tombstone_key,
+        skipped: HashMap::new(),
+        keys: std::sync::Arc::new(Keyring::new(
+            store.keys.master().clone(),
+            Box::new(BatchKeys {
+                db: store.db.clone(),
+                one_by_one: KEYS_ONE_BY_ONE.max(known_people / 100),
+                asked: std::sync::atomic::AtomicUsize::new(0),
+                all: std::sync::OnceLock::new(),
+            }),
+        )),
+        made: HashMap::new(),
+        sealer: Sealer::default(),
+        plain: Vec::with_capacity(512),
+        next_pk: max_pk + 1,
+        new_people: Vec::new(),
+        new_keys: Vec::new(),
+        pending: Vec::with_capacity(CHUNK),
+        expect_duplicates: false,
+        staging: false,
+        body: Vec::with_capacity(256),
+        next_seq,
+        batch,
+        summary: BatchSummary::default(),
+        answers: NewAnswers::default(),
+    }))
+}
+
+/// Ends a transaction that did not commit: rolled back, and the connection returned to the
+/// pool only if that worked (a connection in an unknown state is closed instead).
+fn end(store: &PostgresStore, conn: Object) {
+    let ok = store
+        .db
+        .block(async { conn.batch_execute("ROLLBACK").await.is_ok() });
+    if !ok {
+        drop(Object::take(conn));
+    }
+}
+
+/// Sends `rows` through `COPY … FROM STDIN (FORMAT binary)`.
+async fn copy_rows(
+    c: &Object,
+    sql: &str,
+    types: &[Type],
+    rows: impl Iterator<Item = Vec<&(dyn ToSql + Sync)>>,
+) -> Result<u64> {
+    let sink = c.copy_in(sql).await?;
+    let writer = BinaryCopyInWriter::new(sink, types);
+    pin_mut!(writer);
+    for row in rows {
+        writer.as_mut().write(&row).await?;
+    }
+    Ok(writer.finish().await?)
+}
+
+impl PgBatch<'_> {
+    fn conn(&self) -> &Object {
+        self.conn
+            .as_ref()
+            .expect("a batch has its connection until it ends")
+    }
+
+    fn map(&mut self) -> &mut HashMap<String, i64> {
+        self.people.map.get_or_insert_with(HashMap::new)
+    }
+
+    fn person_pk(&mut self, person: &PersonId) -> i64 {
+        if let Some(pk) = self.map().get(person.as_str()) {
+            return *pk;
+        }
+        let pk = self.next_pk;
+        self.next_pk += 1;
+        self.map().insert(person.as_str().to_owned(), pk);
+        self.new_people.push((pk, person.as_str().to_owned()));
+        pk
+    }
+
+    /// Whether `e` belongs to a forgotten person: then it is skipped and counted.
+    fn forgotten(&mut self, e: &NewEvent) -> bool {
+        let person = e.person.as_str();
+        if self.tombstones.is_empty() || self.map().contains_key(person) {
+            return false;
+        }
+        if let Some(n) = self.skipped.get_mut(person) {
+            *n += 1;
+            return true;
+        }
+        if self
+            .tombstones
+            .contains(&store::tombstone_of(&self.tombstone_key, person))
+        {
+            self.skipped.insert(person.to_owned(), 1);
+            return true;
+        }
+        false
+    }
+
+    fn key_for(&mut self, person: &str) -> Result<PersonKey> {
+        if let Some(k) = self.made.get(person) {
+            return Ok(k.clone());
+        }
+        if let Some(k) = self.keys.key(person)? {
+            return Ok(k);
+        }
+        let (key, wrapped) = self.keys.master().new_wrapped(person)?;
+        self.new_keys.push((person.to_owned(), wrapped));
+        self.made.insert(person.to_owned(), key.clone());
+        Ok(key)
+    }
+
+    fn push(
+        &mut self,
+        e: NewEvent,
+        sealed: Option<Vec<u8>>,
+        shingles: Option<Vec<u64>>,
+    ) -> Result<()> {
+        let person = self.person_pk(&e.person);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push(Pending {
+            seq,
+            person,
+            event: e,
+            sealed,
+            shingles,
+        });
+        if self.pending.len() == CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn append_now(&mut self, e: NewEvent) -> Result<()> {
+        if self.forgotten(&e) {
+            return Ok(());
+        }
+        let sealed = if e.personal.is_empty() {
+            None
+        } else {
+            let key = self.key_for(e.person.as_str())?;
+            keys::encode_personal(&e.personal, &mut self.plain)?;
+            let aad = keys::aad(e.source.as_str(), e.id.as_str());
+            Some(self.sealer.seal(&key, &aad, &self.plain)?)
+        };
+        let shingles = keys::answer_shingles(&e);
+        self.push(e, sealed, shingles)
+    }
+
+    fn append_sealed_now(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<()> {
+        // Before anything is stored: not even the key sealed ahead for them.
+        if self.forgotten(&e) {
+            return Ok(());
+        }
+        let Some(sealed) = sealed else {
+            return self.push(e, None, None);
+        };
+        // A key made ahead is stored even if its event turns out to be a duplicate: later
+        // events of the same person were sealed with it too.
+        if let Some(wrapped) = sealed.new_key {
+            self.new_keys.push((e.person.as_str().to_owned(), wrapped));
+        }
+        self.push(e, Some(sealed.blob), sealed.shingles)
+    }
+
+    /// Writes the new people and keys, then the pending events, then the sealed fields of
+    /// those that were new.
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() && self.new_people.is_empty() && self.new_keys.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let new_people = std::mem::take(&mut self.new_people);
+        let new_keys = std::mem::take(&mut self.new_keys);
+        let batch = self.batch;
+        // Bodies encoded once, before the rows are sent (the COPY borrows them).
+        let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(pending.len());
+        let mut lines: Vec<Option<String>> = Vec::with_capacity(pending.len());
+        let mut kinds: Vec<i16> = Vec::with_capacity(pending.len());
+        let mut ats: Vec<i64> = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let columns = Columns::of(&p.event.body);
+            self.body.clear();
+            columns.encode(&mut self.body);
+            bodies.push(self.body.clone());
+            lines.push(columns.lines.map(|l| l.into_owned()));
+            kinds.push(i16::from(p.event.body.kind().code()));
+            ats.push(p.event.at.unix());
+        }
+        let sources: Vec<&str> = pending.iter().map(|p| p.event.source.as_str()).collect();
+        let ids: Vec<&str> = pending.iter().map(|p| p.event.id.as_str()).collect();
+        let expect_duplicates = self.expect_duplicates;
+        let mut staging = self.staging;
+        let store = self.store;
+        let c = self
+            .conn
+            .as_ref()
+            .expect("a batch has its connection until it ends");
+        let result: Result<Option<HashSet<i64>>> = store.db.block(async {
+            if !new_people.is_empty() {
+                copy_rows(
+                    c,
+                    "COPY rapport.people (pk, id) FROM STDIN (FORMAT binary)",
+                    &[Type::INT8, Type::TEXT],
+                    new_people
+                        .iter()
+                        .map(|(pk, id)| vec![pk as &(dyn ToSql + Sync), id]),
+                )
+                .await?;
+            }
+            if !new_keys.is_empty() {
+                copy_rows(
+                    c,
+                    "COPY rapport_vault.keys (person, wrapped) FROM STDIN (FORMAT binary)",
+                    &[Type::TEXT, Type::BYTEA],
+                    new_keys
+                        .iter()
+                        .map(|(p, w)| vec![p as &(dyn ToSql + Sync), w]),
+                )
+                .await?;
+            }
+            if pending.is_empty() {
+                return Ok(None);
+            }
+            let rows = || {
+                pending.iter().enumerate().map(|(i, p)| {
+                    vec![
+                        &p.person as &(dyn ToSql + Sync),
+                        &p.seq,
+                        &sources[i],
+                        &ids[i],
+                        &kinds[i],
+                        &ats[i],
+                        &bodies[i],
+                        &lines[i],
+                        &batch,
+                    ]
+                })
+            };
+            if !expect_duplicates {
+                c.batch_execute("SAVEPOINT chunk").await?;
+                let copied = copy_rows(
+                    c,
+                    &format!("COPY rapport.events {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+                    &EVENT_TYPES,
+                    rows(),
+                )
+                .await;
+                match copied {
+                    Ok(_) => {
+                        c.batch_execute("RELEASE SAVEPOINT chunk").await?;
+                        return Ok(None);
+                    }
+                    Err(e) if e.is_unique_violation() => {
+                        c.batch_execute("ROLLBACK TO SAVEPOINT chunk").await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !staging {
+                c.batch_execute(
+                    "CREATE TEMP TABLE rapport_staging (LIKE rapport.events) ON COMMIT DROP",
+                )
+                .await?;
+                staging = true;
+            } else {
+                c.batch_execute("TRUNCATE rapport_staging").await?;
+            }
+            copy_rows(
+                c,
+                &format!("COPY rapport_staging {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+                &EVENT_TYPES,
+                rows(),
+            )
+            .await?;
+            let added = c
+                .query(
+                    "INSERT INTO rapport.events SELECT * FROM rapport_staging ORDER BY seq
+                     ON CONFLICT DO NOTHING RETURNING seq",
+                    &[],
+                )
+                .await?;
+            Ok(Some(added.iter().map(|r| r.get(0)).collect()))
+        });
+        self.staging = staging;
+        let added = result?;
+        self.expect_duplicates = added.as_ref().is_some_and(|a| a.len() < pending.len());
+        let is_new = |p: &Pending| added.as_ref().is_none_or(|a| a.contains(&p.seq));
+        let n = pending.iter().filter(|p| is_new(p)).count();
+        let sealed: Vec<(i64, i64, &Vec<u8>)> = pending
+            .iter()
+            .filter(|p| is_new(p))
+            .filter_map(|p| Some((p.person, p.seq, p.sealed.as_ref()?)))
+            .collect();
+        if !sealed.is_empty() {
+            store.db.block(copy_rows(
+                c,
+                "COPY rapport.sealed (person, seq, blob) FROM STDIN (FORMAT binary)",
+                &[Type::INT8, Type::INT8, Type::BYTEA],
+                sealed
+                    .iter()
+                    .map(|(person, seq, blob)| vec![person as &(dyn ToSql + Sync), seq, blob]),
+            ))?;
+        }
+        for p in pending {
+            if !is_new(&p) {
+                continue;
+            }
+            if let (Some(shingles), domain::Body::ContactAnswered { by, .. }) =
+                (p.shingles, &p.event.body)
+            {
+                self.answers
+                    .add(p.seq, p.person, p.event.at.unix(), by.as_str(), shingles);
+            }
+        }
+        self.summary.added += n as u64;
+        self.summary.duplicates += (ats.len() - n) as u64;
+        Ok(())
+    }
+
+    fn summary_now(&self) -> BatchSummary {
+        let mut s = self.summary.clone();
+        s.forgotten = self.skipped.values().sum();
+        s.forgotten_people = self.skipped.keys().cloned().collect();
+        s.forgotten_people.sort();
+        s
+    }
+
+    fn commit_now(&mut self) -> Result<BatchSummary> {
+        self.flush()?;
+        let s = self.summary_now();
+        let answers = std::mem::take(&mut self.answers);
+        let (batch, next_seq) = (self.batch, self.next_seq);
+        let c = self.conn();
+        self.store.db.block(async {
+            crate::scripts::index(c, answers).await?;
+            c.execute(
+                "UPDATE rapport.imports SET added = $1, duplicates = $2 WHERE batch = $3",
+                &[&(s.added as i64), &(s.duplicates as i64), &batch],
+            )
+            .await?;
+            crate::set_meta(c, "rapport.meta", "next_seq", &next_seq.to_string()).await?;
+            c.batch_execute("COMMIT").await?;
+            if s.added >= ANALYZE_AFTER {
+                // Fresh statistics after a bulk load, before anyone plans a query on the new
+                // rows: without them PostgreSQL took a card's fifty events for fifteen
+                // thousand and read them with parallel workers, twenty times slower under load
+                // (autovacuum gets there too, minutes later). Worth a second or two at the end
+                // of a large import; a failure here loses nothing (autovacuum still comes), so
+                // it is not the import's.
+                let _ = c
+                    .batch_execute(
+                        "ANALYZE rapport.events, rapport.sealed, rapport.people, \
+                         rapport.script_variants, rapport.script_bands, rapport.script_answers, \
+                         rapport.scripts, rapport_vault.keys",
+                    )
+                    .await;
+            }
+            Ok::<_, Error>(())
+        })?;
+        self.conn = None;
+        self.people.max_pk = self.next_pk - 1;
+        for (person, key) in std::mem::take(&mut self.made) {
+            self.store.keys.remember(&person, &key);
+        }
+        Ok(s)
+    }
+
+    fn rollback(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // People added in this batch must not stay in the map: read it again next time.
+            self.people.map = None;
+            end(self.store, conn);
+        }
+    }
+}
+
+impl Batch for PgBatch<'_> {
+    fn append(&mut self, e: NewEvent) -> Result<(), StoreError> {
+        let r = self.append_now(e);
+        r.map_err(|e| self.store.db.place.error(e))
+    }
+
+    fn seal_ahead(&self) -> Result<SealAhead, StoreError> {
+        Ok(SealAhead::new(self.keys.clone()))
+    }
+
+    fn append_sealed(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError> {
+        let r = self.append_sealed_now(e, sealed);
+        r.map_err(|e| self.store.db.place.error(e))
+    }
+
+    fn summary(&mut self) -> Result<BatchSummary, StoreError> {
+        let r = self.flush();
+        r.map_err(|e| self.store.db.place.error(e))?;
+        Ok(self.summary_now())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<BatchSummary, StoreError> {
+        let result = self.commit_now();
+        if result.is_err() {
+            self.rollback();
+        }
+        result.map_err(|e| self.store.db.place.error(e))
+    }
+}
+
+impl Drop for PgBatch<'_> {
+    fn drop(&mut self) {
+        self.rollback();
+    }
+}

@@ -1,0 +1,545 @@
+//! rapport's ledger on a PostgreSQL server: the events and everything else in a schema
+//! `rapport`, the key vault in a schema `rapport_vault` of the same database.
+//!
+//! Why one database with two schemas: a person's key and the events it seals are written in
+//! one transaction (an import that fails leaves neither), forgetting deletes the key and the
+//! rows together, and still the vault can be given a role of its own and backed up apart
+//! (`pg_dump -n rapport_vault`), so that a backup of the events alone holds nothing readable.
+//! docs/postgres.md says what erasure guarantees here and what it cannot.
+//!
+//! Behaviour is the SQLite backend's (the conformance suite in `crates/store-tests` holds
+//! both to it); what differs is how: imports `COPY` their rows in binary chunks, one writer
+//! at a time holds an advisory lock and names itself in `application_name`, whole-ledger
+//! scans stream in person order on two connections, and nothing is cached for long, so that
+//! several servers can share one database (tokens, tombstones and people are read fresh).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use deadpool_postgres::GenericClient;
+use domain::readings::Recorded;
+use domain::{EventId, PersonId, Source, Timestamp};
+use store::keys::{self, Keyring, WrappedKeys};
+use store::{AuditEntry, Batch, FullEvent, MasterKey, Store, StoreError, Totals};
+
+mod access;
+mod batch;
+mod costs;
+mod data;
+mod db;
+pub mod error;
+mod fits;
+mod forget;
+mod lock;
+mod scan;
+mod scripts;
+mod vault;
+
+use db::Db;
+use error::{Error, Place, Result};
+
+/// Migrations, applied in order on open; `rapport.meta`'s `schema` says how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_ledger.sql")];
+
+/// Person id → ledger key, with what it was read at: the forgetting generation (forgetting
+/// elsewhere makes it stale) and the largest key (people added by another writer since).
+#[derive(Default)]
+pub(crate) struct People {
+    pub(crate) map: Option<HashMap<String, i64>>,
+    pub(crate) generation: i64,
+    pub(crate) max_pk: i64,
+}
+
+/// A rapport ledger in a PostgreSQL database. One store is shared by every thread of a
+/// process; several processes (servers, the command line) may share one database.
+pub struct PostgresStore {
+    db: Arc<Db>,
+    keys: Arc<Keyring>,
+    people: Mutex<People>,
+    tombstone_key: OnceLock<[u8; 32]>,
+}
+
+/// A fresh identity for a ledger and its vault: 128 random bits in hex.
+fn new_vault_id() -> String {
+    use rand::RngCore;
+    let mut id = [0u8; 16];
+    rand::rng().fill_bytes(&mut id);
+    hex::encode(id)
+}
+
+async fn exists(c: &impl GenericClient, table: &str) -> Result<bool> {
+    let row = c
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await?;
+    Ok(row.get(0))
+}
+
+async fn meta(c: &impl GenericClient, table: &str, key: &str) -> Result<Option<String>> {
+    let row = c
+        .query_opt(
+            &format!("SELECT value FROM {table} WHERE key = $1"),
+            &[&key],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+async fn set_meta(c: &impl GenericClient, table: &str, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        &format!(
+            "INSERT INTO {table} (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        ),
+        &[&key, &value],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The schema version a ledger is at (0: none).
+async fn version(c: &impl GenericClient) -> Result<i64> {
+    Ok(meta(c, "rapport.meta", "schema")
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Applies the migrations `c` lacks, inside the caller's transaction.
+async fn migrate(c: &impl GenericClient, place: &Place) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let at = if exists(c, "rapport.meta").await? {
+        version(c).await?
+    } else {
+        0
+    };
+    if at > known {
+        return Err(StoreError::NotALedger {
+            message: format!(
+                "{place} was written by a newer rapport (schema {at}, this one knows {known}): \
+                 use that version of rapport"
+            ),
+        }
+        .into());
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(at as usize) {
+        c.batch_execute(sql).await?;
+        set_meta(c, "rapport.meta", "schema", &(i + 1).to_string()).await?;
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Makes a new ledger in the existing, empty database the URL names (its schemas
+    /// `rapport` and `rapport_vault`). Refuses a database that already holds a ledger or
+    /// anything else in those schemas.
+    pub fn create(url: &str, master: MasterKey) -> Result<PostgresStore, StoreError> {
+        let db = Db::new(url)?;
+        let place = db.place.clone();
+        db.run(async {
+            let mut c = db.get().await?;
+            let taken: Vec<String> = c
+                .query(
+                    "SELECT nspname::text FROM pg_namespace
+                     WHERE nspname IN ('rapport', 'rapport_vault') ORDER BY 1",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if !taken.is_empty() {
+                let message = if exists(&c, "rapport.meta").await? {
+                    format!("{place} already holds a rapport ledger: open it instead of making one")
+                } else {
+                    format!(
+                        "{place} already has a schema {}: rapport keeps its ledger in schemas of \
+                         its own (rapport, rapport_vault); use another database or drop it",
+                        taken.join(" and ")
+                    )
+                };
+                return Err(StoreError::NotALedger { message }.into());
+            }
+            let tx = c.transaction().await?;
+            migrate(&tx, &place).await?;
+            let id = new_vault_id();
+            set_meta(&tx, "rapport.meta", "vault_id", &id).await?;
+            set_meta(&tx, "rapport_vault.meta", "vault_id", &id).await?;
+            // A new ledger's index of scripts is complete: it holds no answers yet.
+            set_meta(&tx, "rapport.meta", scripts::INDEXED, "yes").await?;
+            tx.execute(
+                "INSERT INTO rapport_vault.keys (person, wrapped) VALUES ($1, $2)",
+                &[&keys::CHECK, &master.check_value()?],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })?;
+        PostgresStore::finish_open(db, master)
+    }
+
+    /// Opens the ledger in the database the URL names, running any migrations it lacks.
+    pub fn open(url: &str, master: MasterKey) -> Result<PostgresStore, StoreError> {
+        let db = Db::new(url)?;
+        let place = db.place.clone();
+        db.run(async {
+            let mut c = db.get().await?;
+            if !exists(&c, "rapport.meta").await? {
+                return Err(StoreError::NotALedger {
+                    message: format!(
+                        "{place} holds no rapport ledger: run `rapport init` with this URL to \
+                         make one (or check the database name)"
+                    ),
+                }
+                .into());
+            }
+            if version(&c).await? < MIGRATIONS.len() as i64 {
+                let tx = c.transaction().await?;
+                // Two servers starting at once: one migrates, the other waits and finds it done.
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::MIGRATE])
+                    .await?;
+                migrate(&tx, &place).await?;
+                tx.commit().await?;
+            } else {
+                migrate(&c, &place).await?;
+            }
+            vault::check(&c, &place, &master).await?;
+            Ok(())
+        })?;
+        let store = PostgresStore::finish_open(db, master)?;
+        store.index_scripts_once()?;
+        Ok(store)
+    }
+
+    fn finish_open(db: Db, master: MasterKey) -> Result<PostgresStore, StoreError> {
+        let db = Arc::new(db);
+        let keys = Arc::new(Keyring::new(master, Box::new(Fetch(db.clone()))));
+        Ok(PostgresStore {
+            db,
+            keys,
+            people: Mutex::new(People::default()),
+            tombstone_key: OnceLock::new(),
+        })
+    }
+
+    /// Where the ledger is (host, port, database, user).
+    pub fn place(&self) -> &Place {
+        &self.db.place
+    }
+
+    pub(crate) fn run<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T, StoreError> {
+        self.db.run(f)
+    }
+
+    pub(crate) fn people_guard(&self) -> MutexGuard<'_, People> {
+        match self.people.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The secret tombstones are keyed with (made in the vault on first use).
+    pub(crate) async fn tombstone_secret(&self) -> Result<[u8; 32]> {
+        if let Some(k) = self.tombstone_key.get() {
+            return Ok(*k);
+        }
+        let c = self.db.get().await?;
+        let k = vault::secret(&c, self.keys.master(), "tombstones").await?;
+        Ok(*self.tombstone_key.get_or_init(|| k))
+    }
+
+    /// One person's events with their personal fields opened. The key is fetched first,
+    /// outside any query, so that the key cache's own query never waits inside this one.
+    fn history_of(&self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError> {
+        // A damaged key is reported on the card, like a field that does not open.
+        let key = self.keys.key(person.as_str());
+        if let Err(e) = &key
+            && e.is_unavailable()
+        {
+            return Err(key.err().expect("an error"));
+        }
+        let key_broken = key.is_err();
+        let key = key.ok().flatten();
+        let Some(rows) = self.run(async {
+            let c = self.db.get().await?;
+            // One round trip for the person and their events, prepared once per connection:
+            // a card is a handful of statements, and planning each anew cost as much as
+            // running it. No rows: the person is asked for apart, which is rare.
+            let stmt = c
+                .prepare_cached(
+                    "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
+                     FROM rapport.people p
+                     JOIN rapport.events e ON e.person = p.pk
+                     LEFT JOIN rapport.sealed s ON s.person = e.person AND s.seq = e.seq
+                     WHERE p.id = $1 ORDER BY e.at, e.seq",
+                )
+                .await?;
+            let rows = c.query(&stmt, &[&person.as_str()]).await?;
+            if rows.is_empty() && person_key(&c, person).await?.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(rows))
+        })?
+        else {
+            return Ok(None);
+        };
+        self.open_rows(rows, key.as_ref(), key_broken)
+            .map_err(StoreError::from)
+            .map(Some)
+    }
+
+    fn open_rows(
+        &self,
+        rows: Vec<tokio_postgres::Row>,
+        key: Option<&keys::PersonKey>,
+        key_broken: bool,
+    ) -> Result<Vec<FullEvent>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let source: &str = row.get(0);
+            let recorded = scan::decode(
+                row.get(1),
+                row.get(2),
+                row.get(3),
+                row.get(4),
+                row.get(5),
+                true,
+            )?;
+            let id: &str = row.get(6);
+            let sealed: Option<&[u8]> = row.get(7);
+            // One field that does not open must not hide the rest of the card.
+            let (personal, unreadable) = match (sealed, key) {
+                (Some(blob), Some(k)) => match keys::open_personal(k, source, id, blob) {
+                    Ok(p) => (Some(p), false),
+                    Err(_) => (None, true),
+                },
+                (Some(_), None) => (None, key_broken),
+                (None, _) => (None, false),
+            };
+            out.push(FullEvent {
+                seq: recorded.seq,
+                source: Source::parse(source).map_err(|e| StoreError::Corrupt {
+                    message: e.to_string(),
+                })?,
+                id: EventId::parse(id).map_err(|e| StoreError::Corrupt {
+                    message: e.to_string(),
+                })?,
+                at: recorded.at,
+                body: recorded.body,
+                personal,
+                unreadable,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The ledger key of a person, if the ledger holds them.
+pub(crate) async fn person_key(c: &impl GenericClient, person: &PersonId) -> Result<Option<i64>> {
+    let stmt = c
+        .prepare_cached("SELECT pk FROM rapport.people WHERE id = $1")
+        .await?;
+    Ok(c.query_opt(&stmt, &[&person.as_str()])
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// Wrapped keys as the shared key cache fetches them: from the vault schema, committed.
+struct Fetch(Arc<Db>);
+
+impl WrappedKeys for Fetch {
+    fn wrapped(&self, person: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let db = &self.0;
+        db.block_anywhere(async {
+            let c = db.get().await?;
+            let stmt = c
+                .prepare_cached("SELECT wrapped FROM rapport_vault.keys WHERE person = $1")
+                .await?;
+            Ok(c.query_opt(&stmt, &[&person]).await?.map(|r| r.get(0)))
+        })
+        .map_err(|e| db.place.error(e))
+    }
+}
+
+fn audit_entry(r: &tokio_postgres::Row, first: usize) -> AuditEntry {
+    AuditEntry {
+        at: Timestamp::from_unix(r.get(first)),
+        actor: r.get(first + 1),
+        action: r.get(first + 2),
+        person: r.get(first + 3),
+    }
+}
+
+impl Store for PostgresStore {
+    fn batch(&self, origin: &str) -> Result<Box<dyn Batch + '_>, StoreError> {
+        batch::begin(self, origin, &mut |_| false)
+    }
+
+    fn batch_waiting(
+        &self,
+        origin: &str,
+        waiting: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Box<dyn Batch + '_>, StoreError> {
+        batch::begin(self, origin, waiting)
+    }
+
+    fn totals(&self) -> Result<Totals, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let r = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM rapport.people), (SELECT count(*) FROM rapport.events)",
+                    &[],
+                )
+                .await?;
+            Ok(Totals {
+                people: r.get::<_, i64>(0) as u64,
+                events: r.get::<_, i64>(1) as u64,
+            })
+        })
+    }
+
+    fn people(&self) -> Result<Vec<PersonId>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query("SELECT id FROM rapport.people ORDER BY pk", &[])
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    let id: &str = r.get(0);
+                    PersonId::parse(id).map_err(|e| {
+                        StoreError::Corrupt {
+                            message: format!("person id {id:?}: {e}"),
+                        }
+                        .into()
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn visit_events(&self, visit: &(dyn Fn(usize, &[Recorded]) + Sync)) -> Result<(), StoreError> {
+        scan::visit_everyone(self, visit)
+    }
+
+    fn events_of(&self, person: &PersonId) -> Result<Option<Vec<Recorded>>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let Some(pk) = person_key(&c, person).await? else {
+                return Ok(None);
+            };
+            scan::person_events(&c, pk).await.map(Some)
+        })
+    }
+
+    fn event_id(
+        &self,
+        person: &PersonId,
+        seq: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            Ok(c
+                .query_opt(
+                    "SELECT e.source, e.id FROM rapport.events e JOIN rapport.people p ON p.pk = e.person
+                     WHERE p.id = $1 AND e.seq = $2",
+                    &[&person.as_str(), &seq],
+                )
+                .await?
+                .map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    fn history(&self, person: &PersonId) -> Result<Option<Vec<FullEvent>>, StoreError> {
+        self.history_of(person)
+    }
+
+    fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        person: Option<&PersonId>,
+    ) -> Result<(), StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let stmt = c
+                .prepare_cached(
+                    "INSERT INTO rapport.audit (at, actor, action, person) VALUES ($1, $2, $3, $4)",
+                )
+                .await?;
+            c.execute(
+                &stmt,
+                &[
+                    &Timestamp::now().unix(),
+                    &actor,
+                    &action,
+                    &person.map(PersonId::as_str),
+                ],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query(
+                    "SELECT at, actor, action, person FROM rapport.audit ORDER BY seq DESC LIMIT $1",
+                    &[&(limit as i64)],
+                )
+                .await?;
+            Ok(rows.iter().map(|r| audit_entry(r, 0)).collect())
+        })
+    }
+}
+
+impl store::Admin for PostgresStore {
+    fn describe(&self) -> String {
+        self.db.place.to_string()
+    }
+
+    fn health(&self) -> Result<(), StoreError> {
+        self.db.health()
+    }
+
+    fn keys(&self) -> &Arc<Keyring> {
+        &self.keys
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            meta(&c, "rapport.meta", key).await
+        })
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            set_meta(&c, "rapport.meta", key, value).await
+        })
+    }
+
+    fn rekey(&self, new: &MasterKey) -> Result<store::Rewrapped, StoreError> {
+        let n = self.run(vault::rekey(self, new))?;
+        self.keys.evict(None);
+        Ok(n)
+    }
+}
+
+impl From<Error> for StoreError {
+    /// Without a place to name; inside the backend, [`Place::error`] says more.
+    fn from(e: Error) -> StoreError {
+        match e {
+            Error::Store(e) => e,
+            other => StoreError::Database {
+                message: other.to_string(),
+            },
+        }
+    }
+}
