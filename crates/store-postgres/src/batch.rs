@@ -12,6 +12,12 @@
 //!
 //! People's ledger keys and event numbers are handed out here, under the writer lock: the
 //! people map is read (or brought up to date) when the batch starts, inside its transaction.
+//!
+//! A full chunk is handed to the client's runtime to be written while the importing thread
+//! prepares the next: the server indexes one chunk while the next is parsed, sealed and
+//! encoded. The chunk takes the batch's connection with it and gives it back when the next
+//! chunk (or the commit) settles it; what went in is counted then. Everything is still one
+//! transaction, so an error in any chunk fails the whole batch, as before.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::MutexGuard;
@@ -25,13 +31,13 @@ use store::{Batch, BatchSummary, StoreError};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
-/// An import that added at least this many events refreshes the planner's statistics.
-const ANALYZE_AFTER: u64 = 10_000;
-
 use crate::error::{Error, Result};
 use crate::forget::people_generation;
 use crate::scripts::NewAnswers;
 use crate::{People, PostgresStore, lock, meta};
+
+/// An import that added at least this many events refreshes the planner's statistics.
+const ANALYZE_AFTER: u64 = 10_000;
 
 /// Events per COPY: large enough that a round trip costs nothing per event, small enough
 /// that a chunk with a duplicate is cheap to send again through the staging table.
@@ -91,6 +97,33 @@ struct PgBatch<'a> {
     batch: i64,
     summary: BatchSummary,
     answers: NewAnswers,
+    /// The chunk being written by the client's runtime while the next one is prepared; it
+    /// holds the connection until [`PgBatch::settle`] takes it back.
+    inflight: Option<tokio::task::JoinHandle<Written>>,
+}
+
+/// One chunk as sent: new people and keys, then the events, then the sealed fields of those
+/// that were new. Owned, so that it can be written while the import prepares the next.
+struct Chunk {
+    pending: Vec<Pending>,
+    new_people: Vec<(i64, String)>,
+    new_keys: Vec<(String, Vec<u8>)>,
+    bodies: Vec<Vec<u8>>,
+    lines: Vec<Option<String>>,
+    kinds: Vec<i16>,
+    ats: Vec<i64>,
+    batch: i64,
+    expect_duplicates: bool,
+    staging: bool,
+}
+
+/// A chunk written (or not), with the connection it was written on.
+struct Written {
+    conn: Object,
+    chunk: Chunk,
+    /// The events that went in when some were already there (`None`: all of them), and
+    /// whether the staging table now exists.
+    result: Result<(Option<HashSet<i64>>, bool)>,
 }
 
 /// How many of an import's people are looked up in the vault one at a time, at least, before
@@ -270,6 +303,7 @@ pub fn begin<'a>(
         batch,
         summary: BatchSummary::default(),
         answers: NewAnswers::default(),
+        inflight: None,
     }))
 }
 
@@ -298,6 +332,128 @@ async fn copy_rows(
         writer.as_mut().write(&row).await?;
     }
     Ok(writer.finish().await?)
+}
+
+/// Writes one chunk inside the batch's transaction: new people and keys, the events (straight
+/// into the table inside a savepoint, or through the staging table when some are already
+/// there), then the sealed fields of the events that went in.
+async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>, bool)> {
+    let mut staging = chunk.staging;
+    if !chunk.new_people.is_empty() {
+        copy_rows(
+            c,
+            "COPY rapport.people (pk, id) FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::TEXT],
+            chunk
+                .new_people
+                .iter()
+                .map(|(pk, id)| vec![pk as &(dyn ToSql + Sync), id]),
+        )
+        .await?;
+    }
+    if !chunk.new_keys.is_empty() {
+        copy_rows(
+            c,
+            "COPY rapport_vault.keys (person, wrapped) FROM STDIN (FORMAT binary)",
+            &[Type::TEXT, Type::BYTEA],
+            chunk
+                .new_keys
+                .iter()
+                .map(|(p, w)| vec![p as &(dyn ToSql + Sync), w]),
+        )
+        .await?;
+    }
+    if chunk.pending.is_empty() {
+        return Ok((None, staging));
+    }
+    let sources: Vec<&str> = chunk
+        .pending
+        .iter()
+        .map(|p| p.event.source.as_str())
+        .collect();
+    let ids: Vec<&str> = chunk.pending.iter().map(|p| p.event.id.as_str()).collect();
+    let rows = || {
+        chunk.pending.iter().enumerate().map(|(i, p)| {
+            vec![
+                &p.person as &(dyn ToSql + Sync),
+                &p.seq,
+                &sources[i],
+                &ids[i],
+                &chunk.kinds[i],
+                &chunk.ats[i],
+                &chunk.bodies[i],
+                &chunk.lines[i],
+                &chunk.batch,
+            ]
+        })
+    };
+    let mut added: Option<HashSet<i64>> = None;
+    let mut copied = false;
+    if !chunk.expect_duplicates {
+        c.batch_execute("SAVEPOINT chunk").await?;
+        match copy_rows(
+            c,
+            &format!("COPY rapport.events {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+            &EVENT_TYPES,
+            rows(),
+        )
+        .await
+        {
+            Ok(_) => {
+                c.batch_execute("RELEASE SAVEPOINT chunk").await?;
+                copied = true;
+            }
+            Err(e) if e.is_unique_violation() => {
+                c.batch_execute("ROLLBACK TO SAVEPOINT chunk").await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !copied {
+        if !staging {
+            c.batch_execute(
+                "CREATE TEMP TABLE rapport_staging (LIKE rapport.events) ON COMMIT DROP",
+            )
+            .await?;
+            staging = true;
+        } else {
+            c.batch_execute("TRUNCATE rapport_staging").await?;
+        }
+        copy_rows(
+            c,
+            &format!("COPY rapport_staging {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+            &EVENT_TYPES,
+            rows(),
+        )
+        .await?;
+        let rows = c
+            .query(
+                "INSERT INTO rapport.events SELECT * FROM rapport_staging ORDER BY seq
+                 ON CONFLICT DO NOTHING RETURNING seq",
+                &[],
+            )
+            .await?;
+        added = Some(rows.iter().map(|r| r.get(0)).collect());
+    }
+    let is_new = |p: &Pending| added.as_ref().is_none_or(|a| a.contains(&p.seq));
+    let sealed: Vec<(i64, i64, &Vec<u8>)> = chunk
+        .pending
+        .iter()
+        .filter(|p| is_new(p))
+        .filter_map(|p| Some((p.person, p.seq, p.sealed.as_ref()?)))
+        .collect();
+    if !sealed.is_empty() {
+        copy_rows(
+            c,
+            "COPY rapport.sealed (person, seq, blob) FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::INT8, Type::BYTEA],
+            sealed
+                .iter()
+                .map(|(person, seq, blob)| vec![person as &(dyn ToSql + Sync), seq, blob]),
+        )
+        .await?;
+    }
+    Ok((added, staging))
 }
 
 impl PgBatch<'_> {
@@ -409,17 +565,17 @@ impl PgBatch<'_> {
         self.push(e, Some(sealed.blob), sealed.shingles)
     }
 
-    /// Writes the new people and keys, then the pending events, then the sealed fields of
-    /// those that were new.
+    /// Hands the pending events (with the new people and keys) to the client's runtime to be
+    /// written, after the chunk before them is settled; this thread goes on preparing the
+    /// next chunk meanwhile (the server indexing one chunk while the next is parsed, sealed
+    /// and encoded, instead of each side waiting for the other).
     fn flush(&mut self) -> Result<()> {
+        self.settle()?;
         if self.pending.is_empty() && self.new_people.is_empty() && self.new_keys.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let new_people = std::mem::take(&mut self.new_people);
-        let new_keys = std::mem::take(&mut self.new_keys);
-        let batch = self.batch;
-        // Bodies encoded once, before the rows are sent (the COPY borrows them).
+        // Bodies encoded once, here, before the chunk leaves.
         let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(pending.len());
         let mut lines: Vec<Option<String>> = Vec::with_capacity(pending.len());
         let mut kinds: Vec<i16> = Vec::with_capacity(pending.len());
@@ -433,125 +589,60 @@ impl PgBatch<'_> {
             kinds.push(i16::from(p.event.body.kind().code()));
             ats.push(p.event.at.unix());
         }
-        let sources: Vec<&str> = pending.iter().map(|p| p.event.source.as_str()).collect();
-        let ids: Vec<&str> = pending.iter().map(|p| p.event.id.as_str()).collect();
-        let expect_duplicates = self.expect_duplicates;
-        let mut staging = self.staging;
-        let store = self.store;
-        let c = self
+        self.pending = Vec::with_capacity(CHUNK);
+        let chunk = Chunk {
+            pending,
+            new_people: std::mem::take(&mut self.new_people),
+            new_keys: std::mem::take(&mut self.new_keys),
+            bodies,
+            lines,
+            kinds,
+            ats,
+            batch: self.batch,
+            expect_duplicates: self.expect_duplicates,
+            staging: self.staging,
+        };
+        let conn = self
             .conn
-            .as_ref()
+            .take()
             .expect("a batch has its connection until it ends");
-        let result: Result<Option<HashSet<i64>>> = store.db.block(async {
-            if !new_people.is_empty() {
-                copy_rows(
-                    c,
-                    "COPY rapport.people (pk, id) FROM STDIN (FORMAT binary)",
-                    &[Type::INT8, Type::TEXT],
-                    new_people
-                        .iter()
-                        .map(|(pk, id)| vec![pk as &(dyn ToSql + Sync), id]),
-                )
-                .await?;
+        self.inflight = Some(self.store.db.spawn(async move {
+            let result = write_chunk(&conn, &chunk).await;
+            Written {
+                conn,
+                chunk,
+                result,
             }
-            if !new_keys.is_empty() {
-                copy_rows(
-                    c,
-                    "COPY rapport_vault.keys (person, wrapped) FROM STDIN (FORMAT binary)",
-                    &[Type::TEXT, Type::BYTEA],
-                    new_keys
-                        .iter()
-                        .map(|(p, w)| vec![p as &(dyn ToSql + Sync), w]),
-                )
-                .await?;
-            }
-            if pending.is_empty() {
-                return Ok(None);
-            }
-            let rows = || {
-                pending.iter().enumerate().map(|(i, p)| {
-                    vec![
-                        &p.person as &(dyn ToSql + Sync),
-                        &p.seq,
-                        &sources[i],
-                        &ids[i],
-                        &kinds[i],
-                        &ats[i],
-                        &bodies[i],
-                        &lines[i],
-                        &batch,
-                    ]
-                })
-            };
-            if !expect_duplicates {
-                c.batch_execute("SAVEPOINT chunk").await?;
-                let copied = copy_rows(
-                    c,
-                    &format!("COPY rapport.events {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
-                    &EVENT_TYPES,
-                    rows(),
-                )
-                .await;
-                match copied {
-                    Ok(_) => {
-                        c.batch_execute("RELEASE SAVEPOINT chunk").await?;
-                        return Ok(None);
-                    }
-                    Err(e) if e.is_unique_violation() => {
-                        c.batch_execute("ROLLBACK TO SAVEPOINT chunk").await?;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            if !staging {
-                c.batch_execute(
-                    "CREATE TEMP TABLE rapport_staging (LIKE rapport.events) ON COMMIT DROP",
-                )
-                .await?;
-                staging = true;
-            } else {
-                c.batch_execute("TRUNCATE rapport_staging").await?;
-            }
-            copy_rows(
-                c,
-                &format!("COPY rapport_staging {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
-                &EVENT_TYPES,
-                rows(),
-            )
-            .await?;
-            let added = c
-                .query(
-                    "INSERT INTO rapport.events SELECT * FROM rapport_staging ORDER BY seq
-                     ON CONFLICT DO NOTHING RETURNING seq",
-                    &[],
-                )
-                .await?;
-            Ok(Some(added.iter().map(|r| r.get(0)).collect()))
-        });
+        }));
+        Ok(())
+    }
+
+    /// Waits for the chunk being written, takes the connection back and counts what went in.
+    fn settle(&mut self) -> Result<()> {
+        let Some(handle) = self.inflight.take() else {
+            return Ok(());
+        };
+        let written = self
+            .store
+            .db
+            .block(handle)
+            .map_err(|e| StoreError::Database {
+                message: format!("writing a chunk of the import failed: {e}"),
+            })?;
+        self.conn = Some(written.conn);
+        let (added, staging) = written.result?;
+        let chunk = written.chunk;
         self.staging = staging;
-        let added = result?;
-        self.expect_duplicates = added.as_ref().is_some_and(|a| a.len() < pending.len());
+        self.expect_duplicates = added
+            .as_ref()
+            .is_some_and(|a| a.len() < chunk.pending.len());
         let is_new = |p: &Pending| added.as_ref().is_none_or(|a| a.contains(&p.seq));
-        let n = pending.iter().filter(|p| is_new(p)).count();
-        let sealed: Vec<(i64, i64, &Vec<u8>)> = pending
-            .iter()
-            .filter(|p| is_new(p))
-            .filter_map(|p| Some((p.person, p.seq, p.sealed.as_ref()?)))
-            .collect();
-        if !sealed.is_empty() {
-            store.db.block(copy_rows(
-                c,
-                "COPY rapport.sealed (person, seq, blob) FROM STDIN (FORMAT binary)",
-                &[Type::INT8, Type::INT8, Type::BYTEA],
-                sealed
-                    .iter()
-                    .map(|(person, seq, blob)| vec![person as &(dyn ToSql + Sync), seq, blob]),
-            ))?;
-        }
-        for p in pending {
+        let mut n = 0u64;
+        for p in chunk.pending {
             if !is_new(&p) {
                 continue;
             }
+            n += 1;
             if let (Some(shingles), domain::Body::ContactAnswered { by, .. }) =
                 (p.shingles, &p.event.body)
             {
@@ -559,8 +650,8 @@ impl PgBatch<'_> {
                     .add(p.seq, p.person, p.event.at.unix(), by.as_str(), shingles);
             }
         }
-        self.summary.added += n as u64;
-        self.summary.duplicates += (ats.len() - n) as u64;
+        self.summary.added += n;
+        self.summary.duplicates += chunk.ats.len() as u64 - n;
         Ok(())
     }
 
@@ -574,6 +665,7 @@ impl PgBatch<'_> {
 
     fn commit_now(&mut self) -> Result<BatchSummary> {
         self.flush()?;
+        self.settle()?;
         let s = self.summary_now();
         let answers = std::mem::take(&mut self.answers);
         let (batch, next_seq) = (self.batch, self.next_seq);
@@ -613,6 +705,11 @@ impl PgBatch<'_> {
     }
 
     fn rollback(&mut self) {
+        if let Some(handle) = self.inflight.take()
+            && let Ok(written) = self.store.db.block(handle)
+        {
+            self.conn = Some(written.conn);
+        }
         if let Some(conn) = self.conn.take() {
             // People added in this batch must not stay in the map: read it again next time.
             self.people.map = None;
@@ -637,7 +734,7 @@ impl Batch for PgBatch<'_> {
     }
 
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {
-        let r = self.flush();
+        let r = self.flush().and_then(|()| self.settle());
         r.map_err(|e| self.store.db.place.error(e))?;
         Ok(self.summary_now())
     }

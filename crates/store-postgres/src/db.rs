@@ -176,6 +176,18 @@ impl Db {
         self.block(f).map_err(|e| self.place.error(e))
     }
 
+    /// Runs `f` on the client's runtime, without waiting for it.
+    pub fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.rt
+            .as_ref()
+            .expect("the runtime lives as long as the store")
+            .spawn(f)
+    }
+
     /// A connection from the pool.
     pub async fn get(&self) -> Result<Object> {
         Ok(self.pool.get().await?)
