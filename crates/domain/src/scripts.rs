@@ -504,6 +504,23 @@ enum Node {
     Known(i64),
 }
 
+/// A known variant's words, plain shingles and script, read from `index` once per grouping.
+fn load<'c, I: Index>(
+    cache: &'c mut HashMap<i64, Option<Loaded>>,
+    index: &mut I,
+    variant: i64,
+) -> Result<&'c Option<Loaded>, I::Error> {
+    Ok(match cache.entry(variant) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(index.words(variant)?.map(|(words, script)| {
+                let plain = shingle_set(&words, |_| false);
+                (words, plain, script)
+            }))
+        }
+    })
+}
+
 /// Groups new answers' words ([`prepare`]; distinct ones, see [`variant_key`]) against what
 /// `index` knows: words seen before keep their variant; new words become a new variant (ids
 /// from `next_id` on), joined with every variant, new or known, that is a near-duplicate of
@@ -570,16 +587,7 @@ pub fn group<I: Index>(
                 joined = true;
             }
         } else if let Some(candidate) = index.wording(wording)? {
-            let loaded = match cache.entry(candidate) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(index.words(candidate)?.map(|(words, script)| {
-                        let plain = shingle_set(&words, |_| false);
-                        (words, plain, script)
-                    }))
-                }
-            };
-            if let Some((theirs, their_plain, script)) = loaded
+            if let Some((theirs, their_plain, script)) = load(&mut cache, index, candidate)?
                 && near_known(s, &plain, theirs, Some(their_plain))
             {
                 let node = *known_node
@@ -624,16 +632,8 @@ pub fn group<I: Index>(
                     continue;
                 }
                 checked.push(candidate);
-                let loaded = match cache.entry(candidate) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(index.words(candidate)?.map(|(words, script)| {
-                            let plain = shingle_set(&words, |_| false);
-                            (words, plain, script)
-                        }))
-                    }
-                };
-                let Some((theirs, their_plain, script)) = loaded else {
+                let Some((theirs, their_plain, script)) = load(&mut cache, index, candidate)?
+                else {
                     continue;
                 };
                 let node = *known_node
