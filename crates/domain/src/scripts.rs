@@ -586,16 +586,15 @@ pub fn group<I: Index>(
                 union(&mut parent, me, o);
                 joined = true;
             }
-        } else if let Some(candidate) = index.wording(wording)? {
-            if let Some((theirs, their_plain, script)) = load(&mut cache, index, candidate)?
-                && near_known(s, &plain, theirs, Some(their_plain))
-            {
-                let node = *known_node
-                    .entry(*script)
-                    .or_insert_with(|| add_node(&mut nodes, &mut parent, Node::Known(*script)));
-                union(&mut parent, me, node);
-                joined = true;
-            }
+        } else if let Some(candidate) = index.wording(wording)?
+            && let Some((theirs, their_plain, script)) = load(&mut cache, index, candidate)?
+            && near_known(s, &plain, theirs, Some(their_plain))
+        {
+            let node = *known_node
+                .entry(*script)
+                .or_insert_with(|| add_node(&mut nodes, &mut parent, Node::Known(*script)));
+            union(&mut parent, me, node);
+            joined = true;
         }
         if joined {
             out.variant_of[i] = Some(next_id + i64::from(n));
