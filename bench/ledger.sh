@@ -51,7 +51,7 @@ sqlite3 "$OUT/ledger.db" -csv \
 rm -f "$OUT"/floor.db*
 # The same tables and indexes; without STRICT, because .import binds every CSV cell as text.
 sed -e 's/) STRICT, WITHOUT ROWID;/) WITHOUT ROWID;/' -e 's/) STRICT;/);/' \
-  crates/store-sqlite/src/migrations/0001_ledger.sql | sqlite3 "$OUT/floor.db"
+  crates/store/sqlite/src/migrations/0001_ledger.sql | sqlite3 "$OUT/floor.db"
 sqlite3 "$OUT/floor.db" "INSERT INTO imports (batch, started_at, origin) VALUES (1, 0, 'floor')"
 secs=$(measure "sqlite3 .import of the same rows (floor)" sqlite3 "$OUT/floor.db" \
   "PRAGMA journal_mode=WAL" "PRAGMA synchronous=NORMAL" "PRAGMA cache_size=-262144" \

@@ -18,7 +18,6 @@ mod costs;
 mod error;
 mod fits;
 pub mod import;
-mod location;
 pub mod menu;
 pub mod own;
 mod people;
@@ -35,11 +34,11 @@ pub use card::{Ranking, readings_against};
 pub use error::AppError;
 pub use fits::stored_models;
 pub use import::{ImportOutcome, Imported, Rejected};
-pub use location::{Location, MASTER_KEY_FILE_ENV};
 pub use menu::MenuError;
 pub use own::{LinkError, MayContact};
 pub use people::Assessed;
 pub use rekey::{Rekeyed, pending_key_file};
+pub use store_open::{Location, MASTER_KEY_FILE_ENV};
 pub use tokens::{ROLES, SignedIn, hash_secret, new_secret};
 
 /// One ledger, opened once, shared by every thread of a face.

@@ -6,7 +6,7 @@
 //! default) and the PostgreSQL backend (`rapport-store-postgres`) each implement [`Ledger`];
 //! the application layer picks one from the location it is given and sees only the traits.
 //! Every method takes `&self`: a backend shares itself between threads and does its own
-//! pooling. One conformance suite (`crates/store-tests`) holds every backend to the same
+//! pooling. One conformance suite (`crates/store/conformance`) holds every backend to the same
 //! behaviour.
 
 pub mod columns;

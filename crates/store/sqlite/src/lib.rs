@@ -672,7 +672,7 @@ impl store::Admin for SqliteStore {
 #[cfg(test)]
 mod tests {
     //! What is SQLite's own; every behaviour the traits promise is tested once for every
-    //! backend in the conformance suite (`crates/store-tests`).
+    //! backend in the conformance suite (`crates/store/conformance`).
     use super::*;
 
     #[test]

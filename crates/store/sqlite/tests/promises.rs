@@ -2,7 +2,7 @@
 //! fix): `rapport init` never takes over a vault file lying where its own would go, and a
 //! ledger and vault made before identities existed are given one together. (Missing and
 //! foreign vaults, tombstones, unopenable fields and waiting writers are tested for every
-//! backend in `crates/store-tests`.)
+//! backend in `crates/store/conformance`.)
 
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 //! (`pg_dump -n rapport_vault`), so that a backup of the events alone holds nothing readable.
 //! docs/postgres.md says what erasure guarantees here and what it cannot.
 //!
-//! Behaviour is the SQLite backend's (the conformance suite in `crates/store-tests` holds
+//! Behaviour is the SQLite backend's (the conformance suite in `crates/store/conformance` holds
 //! both to it); what differs is how: imports `COPY` their rows in binary chunks, one writer
 //! at a time holds an advisory lock and names itself in `application_name`, whole-ledger
 //! scans stream in person order on two connections, and nothing is cached for long, so that

@@ -1,6 +1,8 @@
 //! Where a ledger is: a SQLite file (the embedded default) or a PostgreSQL database, told
 //! apart once, from `--db` / `RAPPORT_DB`, and its master key found the same way for every
-//! command.
+//! command. Opening a location gives the storage traits (`store::Ledger`): this is the one
+//! place that chooses a backend, so the application layer and the faces above it never name
+//! one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -141,14 +143,16 @@ impl Location {
         Ok(())
     }
 
-    pub(crate) fn open(&self, master: MasterKey) -> Result<Arc<dyn Ledger>, StoreError> {
+    /// Opens the existing ledger here (with its own vault).
+    pub fn open(&self, master: MasterKey) -> Result<Arc<dyn Ledger>, StoreError> {
         match self {
             Location::Sqlite(p) => Ok(Arc::new(SqliteStore::open(p, master)?)),
             Location::Postgres(url) => Ok(Arc::new(PostgresStore::open(url, master)?)),
         }
     }
 
-    pub(crate) fn create(&self, master: MasterKey) -> Result<Arc<dyn Ledger>, StoreError> {
+    /// Makes a new ledger here, refusing one that is already there.
+    pub fn create(&self, master: MasterKey) -> Result<Arc<dyn Ledger>, StoreError> {
         match self {
             Location::Sqlite(p) => Ok(Arc::new(SqliteStore::create(p, master)?)),
             Location::Postgres(url) => Ok(Arc::new(PostgresStore::create(url, master)?)),

@@ -1,6 +1,6 @@
 //! The index of scripted answers across SQLite's own migrations: a ledger made before the index,
 //! or indexed by an earlier masking, is indexed once when opened. (How imports, regrouping and
-//! forgetting keep the index is tested for every backend in `crates/store-tests`.)
+//! forgetting keep the index is tested for every backend in `crates/store/conformance`.)
 
 use domain::NewEvent;
 use rapport_store_sqlite::SqliteStore;
