@@ -12,6 +12,7 @@
 pub mod columns;
 pub mod fits;
 pub mod keys;
+pub mod visit;
 
 use std::sync::Arc;
 
@@ -291,6 +292,76 @@ pub fn tombstone_of(key: &[u8; 32], person: &str) -> [u8; 32] {
         .expect("HMAC takes a key of any length");
     m.update(person.as_bytes());
     m.finalize().into_bytes().into()
+}
+
+/// What a person was invoiced and ordered, by currency, to the ten-thousandth: the sums a
+/// forgetting keeps (anonymously) for the books.
+pub fn amounts_by_currency(
+    events: &[domain::readings::Recorded],
+) -> std::collections::BTreeMap<String, String> {
+    let mut amounts: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for e in events {
+        match &e.body {
+            domain::Body::InvoiceIssued {
+                amount, currency, ..
+            } => *amounts.entry(currency.to_string()).or_default() += amount.ten_thousandths(),
+            domain::Body::OrderPlaced {
+                amount,
+                currency: Some(c),
+                ..
+            } => *amounts.entry(c.to_string()).or_default() += amount.ten_thousandths(),
+            _ => {}
+        }
+    }
+    amounts
+        .into_iter()
+        .map(|(c, v)| (c, domain::Amount::from_ten_thousandths(v).format(4)))
+        .collect()
+}
+
+/// An import's screen against the tombstones: the events of forgotten people are skipped
+/// and counted by person, the same on every backend. Only people the ledger does not hold
+/// can be forgotten, so the caller says whether it holds the person, and people it holds
+/// cost nothing more.
+pub struct Screen {
+    tombstones: std::collections::HashSet<[u8; 32]>,
+    key: [u8; 32],
+    skipped: std::collections::HashMap<String, u64>,
+}
+
+impl Screen {
+    /// A screen over the ledger's tombstones, laid under `key` ([`tombstone_of`]).
+    pub fn new(tombstones: std::collections::HashSet<[u8; 32]>, key: [u8; 32]) -> Screen {
+        Screen {
+            tombstones,
+            key,
+            skipped: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether an event of `person` is skipped (and counted): they were forgotten.
+    /// `held`: the ledger holds this person, so they are not forgotten.
+    pub fn skips(&mut self, person: &str, held: bool) -> bool {
+        if self.tombstones.is_empty() || held {
+            return false;
+        }
+        if let Some(n) = self.skipped.get_mut(person) {
+            *n += 1;
+            return true;
+        }
+        if self.tombstones.contains(&tombstone_of(&self.key, person)) {
+            self.skipped.insert(person.to_owned(), 1);
+            return true;
+        }
+        false
+    }
+
+    /// Adds what was skipped to `summary`: how many events, and whose (sorted).
+    pub fn tell(&self, summary: &mut BatchSummary) {
+        summary.forgotten = self.skipped.values().sum();
+        summary.forgotten_people = self.skipped.keys().cloned().collect();
+        summary.forgotten_people.sort();
+    }
 }
 
 /// Looking after the ledger as a whole: where it is, whether it answers, its settings, and

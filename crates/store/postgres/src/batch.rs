@@ -75,9 +75,8 @@ struct PgBatch<'a> {
     /// The connection, in its transaction; `None` once the batch has ended.
     conn: Option<Object>,
     people: MutexGuard<'a, People>,
-    tombstones: HashSet<Mac>,
-    tombstone_key: [u8; 32],
-    skipped: HashMap<String, u64>,
+    /// The tombstones: forgotten people's events are skipped and counted.
+    screen: store::Screen,
     /// The batch's own key cache (see [`BatchKeys`]).
     keys: std::sync::Arc<Keyring>,
     made: HashMap<String, PersonKey>,
@@ -277,9 +276,7 @@ pub fn begin<'a>(
         store,
         conn: Some(conn),
         people,
-        tombstones,
-        tombstone_key,
-        skipped: HashMap::new(),
+        screen: store::Screen::new(tombstones, tombstone_key),
         keys: std::sync::Arc::new(Keyring::new(
             store.keys.master().clone(),
             Box::new(BatchKeys {
@@ -481,21 +478,8 @@ impl PgBatch<'_> {
     /// Whether `e` belongs to a forgotten person: then it is skipped and counted.
     fn forgotten(&mut self, e: &NewEvent) -> bool {
         let person = e.person.as_str();
-        if self.tombstones.is_empty() || self.map().contains_key(person) {
-            return false;
-        }
-        if let Some(n) = self.skipped.get_mut(person) {
-            *n += 1;
-            return true;
-        }
-        if self
-            .tombstones
-            .contains(&store::tombstone_of(&self.tombstone_key, person))
-        {
-            self.skipped.insert(person.to_owned(), 1);
-            return true;
-        }
-        false
+        let held = self.map().contains_key(person);
+        self.screen.skips(person, held)
     }
 
     fn key_for(&mut self, person: &str) -> Result<PersonKey> {
@@ -657,9 +641,7 @@ impl PgBatch<'_> {
 
     fn summary_now(&self) -> BatchSummary {
         let mut s = self.summary.clone();
-        s.forgotten = self.skipped.values().sum();
-        s.forgotten_people = self.skipped.keys().cloned().collect();
-        s.forgotten_people.sort();
+        self.screen.tell(&mut s);
         s
     }
 

@@ -10,9 +10,7 @@
 //! tables' files until PostgreSQL's vacuum reuses the space: sealed, and unreadable now that
 //! the key is gone (docs/postgres.md, "Erasure").
 
-use std::collections::BTreeMap;
-
-use domain::{Body, PersonId, Timestamp};
+use domain::{PersonId, Timestamp};
 use store::Forgotten;
 
 use crate::error::Result;
@@ -29,27 +27,7 @@ pub async fn forget(store: &PostgresStore, person: &PersonId) -> Result<Option<F
         return Ok(None);
     };
     let events = scan::person_events(&tx, pk).await?;
-    let mut amounts: BTreeMap<String, i64> = BTreeMap::new();
-    for e in &events {
-        if let Body::InvoiceIssued {
-            amount, currency, ..
-        } = &e.body
-        {
-            *amounts.entry(currency.to_string()).or_default() += amount.ten_thousandths();
-        }
-        if let Body::OrderPlaced {
-            amount,
-            currency: Some(c),
-            ..
-        } = &e.body
-        {
-            *amounts.entry(c.to_string()).or_default() += amount.ten_thousandths();
-        }
-    }
-    let amounts: BTreeMap<String, String> = amounts
-        .into_iter()
-        .map(|(c, v)| (c, domain::Amount::from_ten_thousandths(v).format(4)))
-        .collect();
+    let amounts = store::amounts_by_currency(&events);
 
     tx.execute(
         "DELETE FROM rapport_vault.keys WHERE person = $1",

@@ -124,13 +124,7 @@ fn stream(
         );
         Ok((c, Box::pin(rows)))
     })?;
-    let mut rank = from;
-    let mut events: Vec<Recorded> = Vec::new();
-    let finish = |rank: usize, events: &mut Vec<Recorded>| {
-        domain::readings::sort_in_time(events);
-        visit(rank, events);
-        events.clear();
-    };
+    let mut people = store::visit::People::new(keys, from, to, visit);
     // Rows come in groups, each fetched in one call into the runtime (a call per row would
     // cost a second over a whole ledger).
     let mut group = Vec::with_capacity(ROWS_PER_FETCH);
@@ -147,37 +141,15 @@ fn stream(
         });
         for row in group.drain(..) {
             let row = row.map_err(|e| store.db.place.error(e.into()))?;
-            let pk: i64 = row.get(0);
-            if pk != keys[rank] {
-                finish(rank, &mut events);
-                // People without events are visited too, with none.
-                rank += 1;
-                while rank < to && keys[rank] < pk {
-                    visit(rank, &[]);
-                    rank += 1;
-                }
-                if rank >= to || keys[rank] != pk {
-                    return Err(StoreError::Corrupt {
-                        message: format!("event of unknown person {pk}"),
-                    });
-                }
-            }
-            events.push(decode(
-                row.get(1),
-                row.get(2),
-                row.get(3),
-                row.get(4),
-                None,
-                false,
-            )?);
+            people.push(
+                row.get(0),
+                decode(row.get(1), row.get(2), row.get(3), row.get(4), None, false)?,
+            )?;
         }
         if ended {
             break;
         }
     }
-    finish(rank, &mut events);
-    for r in rank + 1..to {
-        visit(r, &[]);
-    }
+    people.finish();
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Imports: one transaction per batch, rows written 64 to an INSERT, sealed text and new
 //! person keys written with the events they belong to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use domain::{NewEvent, PersonId, Timestamp};
@@ -12,7 +12,7 @@ use store::{Batch, BatchSummary, StoreError};
 
 use crate::error::{Result, run};
 use crate::scripts::{self, NewAnswers};
-use crate::tombstones::{self, Mac};
+use crate::tombstones;
 use crate::{IMPORT_CACHE_KIB, People, SqliteStore, WriterLock};
 
 /// Starts an import on `store`: a transaction on the ledger and on the vault.
@@ -66,9 +66,7 @@ pub(crate) fn begin<'a>(
     };
     Ok(Box::new(SqliteBatch {
         _lock: lock,
-        tombstones,
-        tombstone_key,
-        skipped: HashMap::new(),
+        screen: store::Screen::new(tombstones, tombstone_key),
         conn,
         vault,
         keys: store.keys.clone(),
@@ -111,11 +109,8 @@ struct Pending {
 struct SqliteBatch<'a> {
     /// Held until the batch ends (after the rollback of `Drop`, fields drop last).
     _lock: WriterLock,
-    /// Every tombstone, and the key they were made with: events of forgotten people are
-    /// skipped, and counted by person in `skipped`.
-    tombstones: HashSet<Mac>,
-    tombstone_key: [u8; 32],
-    skipped: HashMap<String, u64>,
+    /// The tombstones: forgotten people's events are skipped and counted.
+    screen: store::Screen,
     conn: MutexGuard<'a, Connection>,
     vault: MutexGuard<'a, Connection>,
     keys: std::sync::Arc<Keyring>,
@@ -301,25 +296,11 @@ impl SqliteBatch<'_> {
 }
 
 impl SqliteBatch<'_> {
-    /// Whether `e` belongs to a forgotten person: then it is skipped and counted. Only people
-    /// the ledger does not hold can be forgotten, so people it holds cost one map look-up.
+    /// Whether `e` belongs to a forgotten person: then it is skipped and counted.
     fn forgotten(&mut self, e: &NewEvent) -> bool {
         let person = e.person.as_str();
-        if self.tombstones.is_empty() || self.map().contains_key(person) {
-            return false;
-        }
-        if let Some(n) = self.skipped.get_mut(person) {
-            *n += 1;
-            return true;
-        }
-        if self
-            .tombstones
-            .contains(&store::tombstone_of(&self.tombstone_key, person))
-        {
-            self.skipped.insert(person.to_owned(), 1);
-            return true;
-        }
-        false
+        let held = self.map().contains_key(person);
+        self.screen.skips(person, held)
     }
 
     /// Re-imports of overlapping exports are common: while the last group held duplicates,
@@ -367,9 +348,7 @@ impl SqliteBatch<'_> {
 impl SqliteBatch<'_> {
     fn summary_now(&self) -> BatchSummary {
         let mut s = self.summary.clone();
-        s.forgotten = self.skipped.values().sum();
-        s.forgotten_people = self.skipped.keys().cloned().collect();
-        s.forgotten_people.sort();
+        self.screen.tell(&mut s);
         s
     }
 }

@@ -14,9 +14,7 @@
 //! rewriting a file of gigabytes would hold every writer back for a long time (the vault is
 //! small, and is vacuumed). The test reads every byte to check it.
 
-use std::collections::BTreeMap;
-
-use domain::{Body, PersonId, Timestamp};
+use domain::{PersonId, Timestamp};
 use rusqlite::params;
 
 use store::Forgotten;
@@ -33,27 +31,7 @@ impl SqliteStore {
             return Ok(None);
         };
         let events = scan::person_events(&conn, pk)?;
-        let mut amounts: BTreeMap<String, i64> = BTreeMap::new();
-        for e in &events {
-            if let Body::InvoiceIssued {
-                amount, currency, ..
-            } = &e.body
-            {
-                *amounts.entry(currency.to_string()).or_default() += amount.ten_thousandths();
-            }
-            if let Body::OrderPlaced {
-                amount,
-                currency: Some(c),
-                ..
-            } = &e.body
-            {
-                *amounts.entry(c.to_string()).or_default() += amount.ten_thousandths();
-            }
-        }
-        let amounts: BTreeMap<String, String> = amounts
-            .into_iter()
-            .map(|(c, v)| (c, domain::Amount::from_ten_thousandths(v).format(4)))
-            .collect();
+        let amounts = store::amounts_by_currency(&events);
 
         // 1. The key: gone for good.
         self.vault.destroy(person.as_str())?;

@@ -76,37 +76,13 @@ pub(crate) fn scan_people(
          FROM events WHERE person BETWEEN ?1 AND ?2 ORDER BY person, seq",
     )?;
     let mut rows = stmt.query(params![keys[from], keys[to - 1]])?;
-    let mut rank = from;
-    let mut events: Vec<Recorded> = Vec::new();
-    let finish = |rank: usize, events: &mut Vec<Recorded>| {
-        domain::readings::sort_in_time(events);
-        visit(rank, events);
-        events.clear();
-    };
+    let mut people = store::visit::People::new(keys, from, to, visit);
     while let Some(row) = rows.next()? {
         let pk: i64 = row.get(0)?;
-        if pk != keys[rank] {
-            finish(rank, &mut events);
-            // People without events are visited too, with none.
-            rank += 1;
-            while rank < to && keys[rank] < pk {
-                visit(rank, &[]);
-                rank += 1;
-            }
-            if rank >= to || keys[rank] != pk {
-                return Err(StoreError::Corrupt {
-                    message: format!("event of unknown person {pk}"),
-                }
-                .into());
-            }
-        }
         let (_, recorded) = decode_row(row, 1)?;
-        events.push(recorded);
+        people.push(pk, recorded)?;
     }
-    finish(rank, &mut events);
-    for r in rank + 1..to {
-        visit(r, &[]);
-    }
+    people.finish();
     Ok(())
 }
 
