@@ -8,11 +8,37 @@ use serde_json::Value;
 
 use crate::{App, AppError, Audit};
 
+/// What one person's readings know of others, from the kept readings (see
+/// [`App::others_of`]).
+pub struct KeptOthers {
+    scripted: domain::scripts::Scripted,
+    last: Vec<(PersonId, Option<Timestamp>)>,
+    opt_in: domain::readings::OptIn,
+}
+
+impl Others for KeptOthers {
+    fn last_transaction(&self, person: &PersonId) -> Option<Timestamp> {
+        self.last
+            .iter()
+            .find(|(p, _)| p == person)
+            .and_then(|(_, t)| *t)
+    }
+    fn scripted(&self, answer: i64) -> bool {
+        self.scripted.contains(answer)
+    }
+    fn opt_in(&self) -> &domain::readings::OptIn {
+        &self.opt_in
+    }
+}
+
 /// What a person's readings are ranked against.
 pub enum Ranking<'a> {
-    /// Everyone, computed now from the ledger (the command line: nothing else knows
-    /// everyone's figures).
+    /// Everyone, computed now from the ledger's events (what `--as-of` a past day needs:
+    /// kept readings are of today).
     Everyone,
+    /// Everyone's kept readings: their distributions, and what is kept of the people this
+    /// person referred (the command line, and any face without figures of its own).
+    Kept,
     /// Figures a face keeps of everyone (a server's snapshot): the fits, what other people
     /// did, and each headline's distribution.
     Against {
@@ -56,12 +82,43 @@ impl App {
                 .of(person)
                 .cloned()
                 .ok_or_else(|| self.no_person(person)),
+            Ranking::Kept => {
+                let dists = self.ledger.kept_distributions()?;
+                let models = self.models()?;
+                let others = self.others_of(person, history)?;
+                Ok(readings_against(history, as_of, &models, &others, &dists))
+            }
             Ranking::Against {
                 models,
                 others,
                 dists,
             } => Ok(readings_against(history, as_of, models, others, dists)),
         }
+    }
+
+    /// What one person's readings need to know of others, from the kept readings: which of
+    /// their answers are scripted, when the people they referred last bought, and which
+    /// purposes need consent first.
+    pub fn others_of(
+        &self,
+        person: &PersonId,
+        history: &[FullEvent],
+    ) -> Result<KeptOthers, AppError> {
+        let mut referred: Vec<PersonId> = history
+            .iter()
+            .filter_map(|e| match &e.body {
+                domain::Body::ReferralMade { referred } => Some(referred.clone()),
+                _ => None,
+            })
+            .collect();
+        referred.sort();
+        referred.dedup();
+        let last = self.ledger.kept_last_transactions(&referred)?;
+        Ok(KeptOthers {
+            scripted: self.ledger.scripted_of(std::slice::from_ref(person))?,
+            last: referred.into_iter().zip(last).collect(),
+            opt_in: self.opt_in()?,
+        })
     }
 
     /// The card of `person` as of `as_of`, its view recorded by `actor` in `audit` (and

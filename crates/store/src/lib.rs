@@ -11,6 +11,7 @@
 
 pub mod columns;
 pub mod fits;
+pub mod kept;
 pub mod keys;
 pub mod visit;
 
@@ -20,6 +21,7 @@ use domain::readings::Recorded;
 use domain::{NewEvent, PersonId, Timestamp};
 
 pub use fits::{FitStore, StoredFit};
+pub use kept::{KeptFigures, KeptMeta, KeptMover, KeptReadings, KeptStatus, KeptUpdate};
 pub use keys::{Keyring, MasterKey, SealAhead, Sealed};
 
 /// Everything that can go wrong in the store. Messages are for operators (the command line
@@ -401,12 +403,21 @@ pub struct Rewrapped {
 /// Everything a ledger is, as the application layer sees it: one object, shared by every
 /// thread, whatever the backend.
 pub trait Ledger:
-    Store + Access + PersonData + Scripts + Costs + FitStore + Admin + Send + Sync
+    Store + Access + PersonData + Scripts + Costs + FitStore + Admin + KeptReadings + Send + Sync
 {
 }
 
 impl<T> Ledger for T where
-    T: Store + Access + PersonData + Scripts + Costs + FitStore + Admin + Send + Sync
+    T: Store
+        + Access
+        + PersonData
+        + Scripts
+        + Costs
+        + FitStore
+        + Admin
+        + KeptReadings
+        + Send
+        + Sync
 {
 }
 
@@ -468,6 +479,9 @@ pub struct Regrouped {
 pub trait Scripts {
     /// The ledger numbers of every scripted answer, for everyone's `personal` reading.
     fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError>;
+    /// The ledger numbers of the scripted answers `people` received: what their `personal`
+    /// readings need, without everyone's.
+    fn scripted_of(&self, people: &[PersonId]) -> Result<domain::scripts::Scripted, StoreError>;
     /// The scripts in use, the `limit` largest listed with a masked text.
     fn scripts(&self, limit: usize) -> Result<ScriptsOverview, StoreError>;
     /// Regroups every answer from its sealed text (after a change of method; never needed

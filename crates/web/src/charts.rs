@@ -22,17 +22,19 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// Bin counts over `[lo, hi]`; values equal to `hi` fall in the last bin.
-fn bins(values: &[f64], lo: f64, hi: f64, n: usize) -> Vec<usize> {
+/// Bin counts of everyone in `d` over `[lo, hi]` (values outside are counted at its ends);
+/// values equal to `hi` fall in the last bin.
+fn bins(d: &Distribution, lo: f64, hi: f64, n: usize) -> Vec<usize> {
     let mut counts = vec![0usize; n];
     let width = (hi - lo) / n as f64;
-    for &v in values {
+    for (v, people) in d.runs() {
+        let v = v.clamp(lo, hi);
         let i = if width > 0.0 {
             (((v - lo) / width) as usize).min(n - 1)
         } else {
             0
         };
-        counts[i] += 1;
+        counts[i] += people as usize;
     }
     counts
 }
@@ -40,14 +42,13 @@ fn bins(values: &[f64], lo: f64, hi: f64, n: usize) -> Vec<usize> {
 /// The range a chart spans: shares span 0..1, other figures their own spread (long tails
 /// cut at the 99th percentile so that one outlier does not flatten everyone else).
 fn span(d: &Distribution, share: bool) -> (f64, f64) {
-    let v = d.values();
     if share {
         return (0.0, 1.0);
     }
-    let lo = v.first().copied().unwrap_or(0.0).min(0.0);
-    let p99 = v
-        .get(((v.len() as f64 * 0.99) as usize).min(v.len().saturating_sub(1)))
-        .copied()
+    let lo = d.min().unwrap_or(0.0).min(0.0);
+    let n = d.len();
+    let p99 = d
+        .value_at(((n as f64 * 0.99) as usize).min(n.saturating_sub(1)))
         .unwrap_or(1.0);
     let hi = if p99 > lo { p99 } else { lo + 1.0 };
     (lo, hi)
@@ -75,8 +76,7 @@ pub fn histogram(d: &Distribution, share: bool, title: &str) -> String {
         return svg;
     }
     let (lo, hi) = span(d, share);
-    let values: Vec<f64> = d.values().iter().map(|v| v.clamp(lo, hi)).collect();
-    let counts = bins(&values, lo, hi, N);
+    let counts = bins(d, lo, hi, N);
     let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let bw = W / N as f64;
     for (i, &c) in counts.iter().enumerate() {
@@ -97,7 +97,7 @@ pub fn histogram(d: &Distribution, share: bool, title: &str) -> String {
         num(lo),
         H + 14.0,
         num(hi),
-        if !share && d.values().last().is_some_and(|m| *m > hi) {
+        if !share && d.max().is_some_and(|m| m > hi) {
             "+"
         } else {
             ""
@@ -119,8 +119,7 @@ pub fn strip(d: &Distribution, share: bool, value: f64) -> String {
     );
     if !d.is_empty() {
         let (lo, hi) = span(d, share);
-        let values: Vec<f64> = d.values().iter().map(|v| v.clamp(lo, hi)).collect();
-        let counts = bins(&values, lo, hi, N);
+        let counts = bins(d, lo, hi, N);
         let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
         let bw = W / N as f64;
         for (i, &c) in counts.iter().enumerate() {

@@ -169,7 +169,6 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
         .enumerate()
         .map(|(i, h)| {
             let d = &snap.dists[i];
-            let values = d.values();
             ChartView {
                 reading: h.reading,
                 title: reading_title(h.reading),
@@ -180,7 +179,7 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
                 },
                 svg: charts::histogram(d, is_share(h.field), &h.field.replace('_', " ")),
                 people: d.len(),
-                median: (!values.is_empty()).then(|| charts::num(values[values.len() / 2])),
+                median: d.value_at(d.len() / 2).map(charts::num),
                 rises: snap.movers[i]
                     .rises
                     .iter()

@@ -10,6 +10,7 @@ mod assess;
 mod business;
 pub mod choices;
 mod explain;
+pub mod kept;
 pub mod loyalty;
 mod person;
 
@@ -577,52 +578,118 @@ pub fn trends(events: &[Recorded], as_of: Timestamp, others: &dyn Others) -> Vec
         .collect()
 }
 
-/// The distribution of one headline across everyone, for percentiles.
-#[derive(Debug, Clone, Default)]
+/// The distribution of one headline across everyone, for percentiles and charts: each
+/// distinct value with how many people have it, so that a ledger's distributions can be kept
+/// as counts and read back whole (see [`kept`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Distribution {
-    sorted: Vec<f64>,
+    /// Distinct finite values, ascending.
+    values: Vec<f64>,
+    /// `below[i]`: how many people have a value below `values[i]`; one more entry, the total.
+    below: Vec<u64>,
 }
 
 impl Distribution {
     pub fn new(mut values: Vec<f64>) -> Self {
         values.retain(|v| v.is_finite());
         values.sort_unstable_by(f64::total_cmp);
-        Distribution { sorted: values }
+        let mut runs: Vec<(f64, u64)> = Vec::new();
+        for v in values {
+            match runs.last_mut() {
+                Some((x, n)) if x.total_cmp(&v).is_eq() => *n += 1,
+                _ => runs.push((v, 1)),
+            }
+        }
+        Distribution::from_sorted_runs(runs)
     }
 
+    /// From each distinct value and how many have it, in any order (zero counts and
+    /// values that are not finite are left out).
+    pub fn from_counts(mut runs: Vec<(f64, u64)>) -> Self {
+        runs.retain(|(v, n)| v.is_finite() && *n > 0);
+        runs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut merged: Vec<(f64, u64)> = Vec::with_capacity(runs.len());
+        for (v, n) in runs {
+            match merged.last_mut() {
+                Some((x, m)) if x.total_cmp(&v).is_eq() => *m += n,
+                _ => merged.push((v, n)),
+            }
+        }
+        Distribution::from_sorted_runs(merged)
+    }
+
+    fn from_sorted_runs(runs: Vec<(f64, u64)>) -> Self {
+        let mut values = Vec::with_capacity(runs.len());
+        let mut below = Vec::with_capacity(runs.len() + 1);
+        let mut total = 0;
+        for (v, n) in runs {
+            values.push(v);
+            below.push(total);
+            total += n;
+        }
+        below.push(total);
+        Distribution { values, below }
+    }
+
+    /// How many people have the reading.
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        self.below.last().copied().unwrap_or(0) as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.len() == 0
     }
 
-    pub fn values(&self) -> &[f64] {
-        &self.sorted
+    /// Each distinct value with how many people have it, ascending.
+    pub fn runs(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.values
+            .iter()
+            .zip(self.below.windows(2))
+            .map(|(v, w)| (*v, w[1] - w[0]))
+    }
+
+    /// The value at place `i` (from 0) of everyone's values in ascending order.
+    pub fn value_at(&self, i: usize) -> Option<f64> {
+        if i >= self.len() {
+            return None;
+        }
+        let k = self.below.partition_point(|b| *b <= i as u64);
+        self.values.get(k.checked_sub(1)?).copied()
+    }
+
+    pub fn min(&self) -> Option<f64> {
+        self.values.first().copied()
+    }
+
+    pub fn max(&self) -> Option<f64> {
+        self.values.last().copied()
     }
 
     /// The distribution without one occurrence of each of `values` (people who left it).
     pub fn without(&self, values: &[f64]) -> Distribution {
-        let mut sorted = self.sorted.clone();
+        let mut runs: Vec<(f64, u64)> = self.runs().collect();
         for v in values {
-            let i = sorted.partition_point(|x| x.total_cmp(v).is_lt());
-            if sorted.get(i).is_some_and(|x| x.total_cmp(v).is_eq()) {
-                sorted.remove(i);
+            let i = runs.partition_point(|(x, _)| x.total_cmp(v).is_lt());
+            if let Some((x, n)) = runs.get_mut(i)
+                && x.total_cmp(v).is_eq()
+            {
+                *n = n.saturating_sub(1);
             }
         }
-        Distribution { sorted }
+        Distribution::from_counts(runs)
     }
 
     /// Mid-rank percentile of `v`: `100 × (#below + #equal / 2) / n`.
     pub fn percentile(&self, v: f64) -> Option<f64> {
-        if self.sorted.is_empty() || !v.is_finite() {
+        let n = self.len();
+        if n == 0 || !v.is_finite() {
             return None;
         }
-        let below = self.sorted.partition_point(|x| *x < v);
-        let upto = self.sorted.partition_point(|x| *x <= v);
-        let equal = upto - below;
-        let p = 100.0 * (below as f64 + equal as f64 / 2.0) / self.sorted.len() as f64;
+        let lo = self.values.partition_point(|x| *x < v);
+        let hi = self.values.partition_point(|x| *x <= v);
+        let below = self.below[lo];
+        let equal = self.below[hi] - below;
+        let p = 100.0 * (below as f64 + equal as f64 / 2.0) / n as f64;
         Some((p * 10.0).round() / 10.0)
     }
 }

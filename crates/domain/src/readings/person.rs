@@ -457,7 +457,7 @@ pub(super) fn referrals_active(
 }
 
 /// Days after an incident in which staying counts, and before `T` it must lie.
-const WEATHER_DAYS: i64 = 90;
+pub(super) const WEATHER_DAYS: i64 = 90;
 
 /// resilience — stays after something went wrong.
 #[derive(Debug, Clone, PartialEq, Serialize)]

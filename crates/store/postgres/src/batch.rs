@@ -96,6 +96,8 @@ struct PgBatch<'a> {
     batch: i64,
     summary: BatchSummary,
     answers: NewAnswers,
+    /// The people this batch wrote to, whose kept readings it marks at commit.
+    touched: std::collections::HashSet<i64>,
     /// The chunk being written by the client's runtime while the next one is prepared; it
     /// holds the connection until [`PgBatch::settle`] takes it back.
     inflight: Option<tokio::task::JoinHandle<Written>>,
@@ -300,6 +302,7 @@ pub fn begin<'a>(
         batch,
         summary: BatchSummary::default(),
         answers: NewAnswers::default(),
+        touched: Default::default(),
         inflight: None,
     }))
 }
@@ -627,6 +630,7 @@ impl PgBatch<'_> {
                 continue;
             }
             n += 1;
+            self.touched.insert(p.person);
             if let (Some(shingles), domain::Body::ContactAnswered { by, .. }) =
                 (p.shingles, &p.event.body)
             {
@@ -650,10 +654,15 @@ impl PgBatch<'_> {
         self.settle()?;
         let s = self.summary_now();
         let answers = std::mem::take(&mut self.answers);
+        let touched: Vec<i64> = self.touched.drain().collect();
         let (batch, next_seq) = (self.batch, self.next_seq);
         let c = self.conn();
         self.store.db.block(async {
+            if !answers.is_empty() {
+                crate::kept::scripts_changed(c).await?;
+            }
             crate::scripts::index(c, answers).await?;
+            crate::kept::mark(c, &touched).await?;
             c.execute(
                 "UPDATE rapport.imports SET added = $1, duplicates = $2 WHERE batch = $3",
                 &[&(s.added as i64), &(s.duplicates as i64), &batch],

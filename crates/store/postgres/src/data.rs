@@ -149,6 +149,24 @@ impl store::Scripts for PostgresStore {
         self.scripted_answers()
     }
 
+    fn scripted_of(&self, people: &[PersonId]) -> Result<domain::scripts::Scripted, StoreError> {
+        let ids: Vec<&str> = people.iter().map(PersonId::as_str).collect();
+        let sql = format!(
+            "SELECT a.seq FROM rapport.people p JOIN rapport.script_answers a ON a.person = p.pk
+             JOIN rapport.script_variants v ON v.id = a.variant
+             JOIN rapport.scripts s ON s.id = v.script
+             WHERE p.id = ANY($1) AND s.people > {}",
+            domain::scripts::OTHERS
+        );
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c.query(&sql, &[&ids]).await?;
+            Ok(domain::scripts::Scripted::new(
+                rows.iter().map(|r| r.get::<_, i64>(0)).collect(),
+            ))
+        })
+    }
+
     fn scripts(&self, limit: usize) -> Result<store::ScriptsOverview, StoreError> {
         self.scripts_overview(limit)
     }

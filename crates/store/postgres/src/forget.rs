@@ -43,6 +43,7 @@ pub async fn forget(store: &PostgresStore, person: &PersonId) -> Result<Option<F
     scripts::forget(&tx, pk).await?;
     tx.execute("DELETE FROM rapport.people WHERE pk = $1", &[&pk])
         .await?;
+    crate::kept::forget(&tx, person).await?;
     tx.execute(
         "UPDATE rapport.audit SET person = NULL WHERE person = $1",
         &[&person.as_str()],

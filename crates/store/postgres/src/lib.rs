@@ -30,6 +30,7 @@ mod db;
 pub mod error;
 mod fits;
 mod forget;
+mod kept;
 mod lock;
 mod scan;
 mod scripts;
@@ -39,7 +40,10 @@ use db::Db;
 use error::{Error, Place, Result};
 
 /// Migrations, applied in order on open; `rapport.meta`'s `schema` says how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_ledger.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_ledger.sql"),
+    include_str!("migrations/0002_kept.sql"),
+];
 
 /// Person id → ledger key, with what it was read at: the forgetting generation (forgetting
 /// elsewhere makes it stale) and the largest key (people added by another writer since).

@@ -49,6 +49,11 @@ struct AnswerRow {
 }
 
 impl NewAnswers {
+    /// Whether no answer with words was added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Adds an answer by its words; one without words is never a script and is not indexed.
     pub fn add(&mut self, seq: i64, person: i64, at: i64, by: &str, words: Vec<u64>) {
         if words.is_empty() {
@@ -617,6 +622,7 @@ impl PostgresStore {
             if !lock::try_take(tx, "rapport scripts --regroup").await? {
                 return Err(lock::busy(&lock::holder(&self.db.get().await?).await?).into());
             }
+            crate::kept::scripts_changed(tx).await?;
             tx.batch_execute(
                 "DELETE FROM rapport.script_answers; DELETE FROM rapport.script_bands;
                  DELETE FROM rapport.script_variants; DELETE FROM rapport.scripts;",

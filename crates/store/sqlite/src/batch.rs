@@ -84,6 +84,7 @@ pub(crate) fn begin<'a>(
         summary: BatchSummary::default(),
         new_people: Vec::new(),
         answers: NewAnswers::default(),
+        touched: Default::default(),
         done: false,
     }))
 }
@@ -134,6 +135,8 @@ struct SqliteBatch<'a> {
     new_people: Vec<String>,
     /// Answers added, grouped into scripts at commit.
     answers: NewAnswers,
+    /// The people this batch wrote to, whose kept readings it marks at commit.
+    touched: std::collections::HashSet<i64>,
     done: bool,
 }
 
@@ -329,6 +332,7 @@ impl SqliteBatch<'_> {
         shingles: Option<Vec<u64>>,
     ) -> Result<()> {
         let person = self.person_pk(&e.person)?;
+        self.touched.insert(person);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.push(Pending {
@@ -416,7 +420,12 @@ impl SqliteBatch<'_> {
 
     fn commit_now(&mut self) -> Result<BatchSummary> {
         self.flush()?;
-        scripts::index(&self.conn, std::mem::take(&mut self.answers))?;
+        let answers = std::mem::take(&mut self.answers);
+        if !answers.is_empty() {
+            crate::kept::scripts_changed(&self.conn)?;
+        }
+        scripts::index(&self.conn, answers)?;
+        crate::kept::mark(&self.conn, self.touched.drain())?;
         let s = self.summary_now();
         self.conn.execute(
             "UPDATE imports SET added = ?1, duplicates = ?2 WHERE batch = ?3",

@@ -46,6 +46,7 @@ impl SqliteStore {
         let removed = tx.execute("DELETE FROM events WHERE person = ?1", params![pk])?;
         crate::scripts::forget(&tx, pk)?;
         tx.execute("DELETE FROM people WHERE pk = ?1", params![pk])?;
+        crate::kept::forget(&tx, person)?;
         tx.execute(
             "UPDATE audit SET person = NULL WHERE person = ?1",
             params![person.as_str()],

@@ -28,6 +28,7 @@ mod costs;
 pub mod error;
 mod fits;
 mod forget;
+mod kept;
 mod menu;
 mod scan;
 mod scripts;
@@ -62,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_script_words.sql"),
     include_str!("migrations/0008_tombstones.sql"),
     include_str!("migrations/0009_script_wordings.sql"),
+    include_str!("migrations/0010_kept.sql"),
 ];
 
 /// Person id → ledger key, with the forgetting generation it was read at (forgetting
@@ -553,6 +555,27 @@ impl Store for SqliteStore {
 impl store::Scripts for SqliteStore {
     fn scripted(&self) -> Result<domain::scripts::Scripted, StoreError> {
         run(|| self.scripted_answers())
+    }
+
+    fn scripted_of(&self, people: &[PersonId]) -> Result<domain::scripts::Scripted, StoreError> {
+        run(|| {
+            self.conns.read(|c| {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT a.seq FROM people p JOIN script_answers a ON a.person = p.pk
+                     JOIN script_variants v ON v.id = a.variant JOIN scripts s ON s.id = v.script
+                     WHERE p.id = ?1 AND s.people > {}",
+                    domain::scripts::OTHERS
+                ))?;
+                let mut seqs = Vec::new();
+                for p in people {
+                    let rows = stmt.query_map([p.as_str()], |r| r.get::<_, i64>(0))?;
+                    for r in rows {
+                        seqs.push(r?);
+                    }
+                }
+                Ok(domain::scripts::Scripted::new(seqs))
+            })
+        })
     }
 
     fn scripts(&self, limit: usize) -> Result<store::ScriptsOverview, StoreError> {

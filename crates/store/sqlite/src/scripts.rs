@@ -391,6 +391,7 @@ impl SqliteStore {
     fn regroup_unlocked(&self) -> Result<Regrouped> {
         let conn = self.conns.writer();
         let tx = conn.unchecked_transaction()?;
+        crate::kept::scripts_changed(&tx)?;
         tx.execute_batch(
             "DELETE FROM script_answers; DELETE FROM script_bands;
              DELETE FROM script_variants; DELETE FROM scripts;",

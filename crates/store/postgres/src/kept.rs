@@ -1,0 +1,538 @@
+//! Kept readings on PostgreSQL (see store's `kept` module for what they are and when they are
+//! written): the same tables as on SQLite, written a chunk at a time with arrays so that a
+//! chunk of thousands of people costs a handful of round trips.
+
+use deadpool_postgres::{GenericClient, Object};
+use domain::readings::Distribution;
+use domain::readings::kept::{Kept, sort_field};
+use domain::{Day, PersonId, Timestamp};
+use store::kept::{EVERYONE, KeptMover, MOVERS_FIELD, changes};
+use store::{KeptFigures, KeptMeta, KeptStatus, KeptUpdate, StoreError};
+
+use crate::error::Result;
+use crate::{PostgresStore, lock, meta, set_meta};
+
+fn person(id: &str) -> Result<PersonId> {
+    PersonId::parse(id).map_err(|e| {
+        StoreError::Corrupt {
+            message: format!("person id {id:?} in the kept readings: {e}"),
+        }
+        .into()
+    })
+}
+
+fn ids(rows: Vec<tokio_postgres::Row>) -> Result<Vec<PersonId>> {
+    rows.iter().map(|r| person(r.get(0))).collect()
+}
+
+/// Marks that answers were added or removed, so the next catch-up compares scripted answers.
+pub(crate) async fn scripts_changed(c: &impl GenericClient) -> Result<()> {
+    set_meta(c, "rapport.meta", "kept.scripts_changed", "1").await
+}
+
+/// Marks people (by ledger key) as written since their figures were kept.
+pub(crate) async fn mark(c: &impl GenericClient, pks: &[i64]) -> Result<()> {
+    for chunk in pks.chunks(50_000) {
+        c.execute(
+            "INSERT INTO rapport.kept_dirty (pk) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+            &[&chunk],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces (or with `None` removes) the kept figures of each of `rows`, with their index
+/// entries, counts and referrals, inside the caller's transaction.
+async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
+    let people: Vec<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
+    let found = c
+        .query(
+            "SELECT person, figures FROM rapport.kept WHERE person = ANY($1)",
+            &[&people],
+        )
+        .await?;
+    let mut by: std::collections::HashMap<String, Vec<u8>> = found
+        .into_iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+        .collect();
+    let old = people
+        .iter()
+        .map(|p| by.remove(*p).map(|b| KeptFigures::decode(&b)).transpose())
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let ch = changes(rows, &old);
+    let cols = |v: &[(i32, f64, &str)]| {
+        let f: Vec<i32> = v.iter().map(|x| x.0).collect();
+        let x: Vec<f64> = v.iter().map(|x| x.1).collect();
+        let p: Vec<String> = v.iter().map(|x| x.2.to_owned()).collect();
+        (f, x, p)
+    };
+    if !ch.removed.is_empty() {
+        let (f, x, p) = cols(&ch.removed);
+        c.execute(
+            "DELETE FROM rapport.kept_order o USING unnest($1::int[], $2::float8[], $3::text[])
+                 AS d(field, value, person)
+             WHERE o.field = d.field AND o.value = d.value AND o.person = d.person",
+            &[&f, &x, &p],
+        )
+        .await?;
+    }
+    if !ch.added.is_empty() {
+        let (f, x, p) = cols(&ch.added);
+        c.execute(
+            "INSERT INTO rapport.kept_order (field, value, person)
+             SELECT * FROM unnest($1::int[], $2::float8[], $3::text[]) ON CONFLICT DO NOTHING",
+            &[&f, &x, &p],
+        )
+        .await?;
+    }
+    if !ch.dist.is_empty() {
+        let f: Vec<i32> = ch.dist.iter().map(|x| x.0).collect();
+        let x: Vec<f64> = ch.dist.iter().map(|x| x.1).collect();
+        let d: Vec<i64> = ch.dist.iter().map(|x| x.2).collect();
+        c.execute(
+            "INSERT INTO rapport.kept_dist (field, value, people)
+             SELECT * FROM unnest($1::int[], $2::float8[], $3::bigint[])
+             ON CONFLICT (field, value) DO UPDATE SET people = kept_dist.people + excluded.people",
+            &[&f, &x, &d],
+        )
+        .await?;
+        c.execute(
+            "DELETE FROM rapport.kept_dist k USING unnest($1::int[], $2::float8[]) AS d(field, value)
+             WHERE k.field = d.field AND k.value = d.value AND k.people <= 0",
+            &[&f, &x],
+        )
+        .await?;
+    }
+    if !ch.counts.is_empty() {
+        let f: Vec<i32> = ch.counts.iter().map(|x| x.0).collect();
+        let d: Vec<i64> = ch.counts.iter().map(|x| x.1).collect();
+        c.execute(
+            "INSERT INTO rapport.kept_counts (field, people)
+             SELECT * FROM unnest($1::int[], $2::bigint[])
+             ON CONFLICT (field) DO UPDATE SET people = kept_counts.people + excluded.people",
+            &[&f, &d],
+        )
+        .await?;
+    }
+    c.execute(
+        "DELETE FROM rapport.kept_refs WHERE referrer = ANY($1)",
+        &[&people],
+    )
+    .await?;
+    let gone: Vec<&str> = rows
+        .iter()
+        .filter(|(_, k)| k.is_none())
+        .map(|(p, _)| p.as_str())
+        .collect();
+    if !gone.is_empty() {
+        c.execute("DELETE FROM rapport.kept WHERE person = ANY($1)", &[&gone])
+            .await?;
+    }
+    let kept: Vec<(&str, &Kept)> = rows
+        .iter()
+        .filter_map(|(p, k)| Some((p.as_str(), k.as_ref()?)))
+        .collect();
+    if !kept.is_empty() {
+        let p: Vec<&str> = kept.iter().map(|x| x.0).collect();
+        let next: Vec<Option<i32>> = kept
+            .iter()
+            .map(|x| x.1.next_change.map(|d| d.days_since_epoch()))
+            .collect();
+        let last: Vec<Option<i64>> = kept
+            .iter()
+            .map(|x| x.1.last_transaction.map(Timestamp::unix))
+            .collect();
+        let n: Vec<i64> = kept.iter().map(|x| x.1.scripted.0 as i64).collect();
+        let s: Vec<i64> = kept.iter().map(|x| x.1.scripted.1).collect();
+        let fig: Vec<Vec<u8>> = kept.iter().map(|x| x.1.encode()).collect();
+        c.execute(
+            "INSERT INTO rapport.kept (person, next_change, last_tx, scripted, scripted_sum, figures)
+             SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
+                                  $6::bytea[])
+             ON CONFLICT (person) DO UPDATE SET next_change = excluded.next_change,
+                 last_tx = excluded.last_tx, scripted = excluded.scripted,
+                 scripted_sum = excluded.scripted_sum, figures = excluded.figures",
+            &[&p, &next, &last, &n, &s, &fig],
+        )
+        .await?;
+        let (mut referred, mut referrer): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        for (id, k) in &kept {
+            for r in &k.referred {
+                referred.push(r.as_str());
+                referrer.push(id);
+            }
+        }
+        if !referred.is_empty() {
+            c.execute(
+                "INSERT INTO rapport.kept_refs (referred, referrer)
+                 SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+                &[&referred, &referrer],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a forgotten person's kept figures inside the forgetting's transaction: nothing
+/// keyed by their id stays, and the people who referred them are marked for recomputation.
+pub(crate) async fn forget(c: &impl GenericClient, person: &PersonId) -> Result<()> {
+    put(c, &[(person.clone(), None)]).await?;
+    let id = person.as_str();
+    c.execute(
+        "INSERT INTO rapport.kept_dirty (pk)
+         SELECT p.pk FROM rapport.kept_refs r JOIN rapport.people p ON p.id = r.referrer
+         WHERE r.referred = $1 ON CONFLICT DO NOTHING",
+        &[&id],
+    )
+    .await?;
+    c.execute("DELETE FROM rapport.kept_refs WHERE referred = $1", &[&id])
+        .await?;
+    scripts_changed(c).await
+}
+
+impl store::KeptReadings for PostgresStore {
+    fn kept_status(&self) -> Result<KeptStatus, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let day = meta(&c, "rapport.meta", "kept.day").await?;
+            let inputs = meta(&c, "rapport.meta", "kept.inputs").await?;
+            let flag = meta(&c, "rapport.meta", "kept.scripts_changed").await?;
+            let pending: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM rapport.kept_dirty d JOIN rapport.people p ON p.pk = d.pk",
+                    &[],
+                )
+                .await?
+                .get(0);
+            let meta = match (day, inputs) {
+                (Some(day), Some(inputs)) => Some(KeptMeta {
+                    day: Day::from_days(day.parse().map_err(|_| StoreError::Corrupt {
+                        message: format!("the kept readings' day {day:?}"),
+                    })?),
+                    inputs,
+                }),
+                _ => None,
+            };
+            Ok(KeptStatus {
+                meta,
+                pending: pending as u64,
+                scripts_changed: flag.as_deref() == Some("1"),
+            })
+        })
+    }
+
+    fn kept_figures(&self, people: &[PersonId]) -> Result<Vec<Option<KeptFigures>>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let ids: Vec<&str> = people.iter().map(PersonId::as_str).collect();
+            let rows = c
+                .query(
+                    "SELECT person, figures FROM rapport.kept WHERE person = ANY($1)",
+                    &[&ids],
+                )
+                .await?;
+            let mut by: std::collections::HashMap<String, Vec<u8>> = rows
+                .into_iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+                .collect();
+            Ok(ids
+                .iter()
+                .map(|p| by.remove(*p).map(|b| KeptFigures::decode(&b)).transpose())
+                .collect::<Result<Vec<_>, StoreError>>()?)
+        })
+    }
+
+    fn kept_order(
+        &self,
+        field: usize,
+        descending: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        let f = sort_field(field) as i32;
+        let sql = if descending {
+            "SELECT person FROM rapport.kept_order WHERE field = $1
+             ORDER BY value DESC, person DESC LIMIT $2 OFFSET $3"
+        } else {
+            "SELECT person FROM rapport.kept_order WHERE field = $1
+             ORDER BY value, person LIMIT $2 OFFSET $3"
+        };
+        self.run(async {
+            let c = self.db.get().await?;
+            ids(c
+                .query(sql, &[&f, &(limit as i64), &(offset as i64)])
+                .await?)
+        })
+    }
+
+    fn kept_count(&self, field: Option<usize>) -> Result<u64, StoreError> {
+        let f = field.map_or(EVERYONE, |f| sort_field(f) as i32);
+        self.run(async {
+            let c = self.db.get().await?;
+            let n: Option<i64> = c
+                .query_opt(
+                    "SELECT people FROM rapport.kept_counts WHERE field = $1",
+                    &[&f],
+                )
+                .await?
+                .map(|r| r.get(0));
+            Ok(n.unwrap_or(0).max(0) as u64)
+        })
+    }
+
+    fn kept_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> Result<Vec<(PersonId, KeptFigures)>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query(
+                    "SELECT person, figures FROM rapport.kept WHERE person > $1
+                     ORDER BY person LIMIT $2",
+                    &[&after.map_or("", PersonId::as_str), &(limit as i64)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((person(r.get(0))?, KeptFigures::decode(r.get(1))?)))
+                .collect()
+        })
+    }
+
+    fn kept_distributions(&self) -> Result<Vec<Distribution>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query("SELECT field, value, people FROM rapport.kept_dist", &[])
+                .await?;
+            Ok(store::kept::distributions(
+                rows.iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect(),
+            ))
+        })
+    }
+
+    fn kept_movers(
+        &self,
+        headline: usize,
+        rises: bool,
+        limit: usize,
+    ) -> Result<Vec<KeptMover>, StoreError> {
+        let f = MOVERS_FIELD + headline as i32;
+        let sql = if rises {
+            "SELECT person, value FROM rapport.kept_order WHERE field = $1 AND value > 0
+             ORDER BY value DESC, person DESC LIMIT $2"
+        } else {
+            "SELECT person, value FROM rapport.kept_order WHERE field = $1 AND value < 0
+             ORDER BY value, person LIMIT $2"
+        };
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c.query(sql, &[&f, &(limit as i64)]).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(KeptMover {
+                        person: person(r.get(0))?,
+                        change: r.get(1),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn kept_last_transactions(
+        &self,
+        people: &[PersonId],
+    ) -> Result<Vec<Option<Timestamp>>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let ids: Vec<&str> = people.iter().map(PersonId::as_str).collect();
+            let rows = c
+                .query(
+                    "SELECT person, last_tx FROM rapport.kept WHERE person = ANY($1)",
+                    &[&ids],
+                )
+                .await?;
+            let by: std::collections::HashMap<String, Option<i64>> = rows
+                .into_iter()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, Option<i64>>(1)))
+                .collect();
+            Ok(ids
+                .iter()
+                .map(|p| by.get(*p).copied().flatten().map(Timestamp::from_unix))
+                .collect())
+        })
+    }
+
+    fn kept_update(
+        &self,
+        waiting: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Box<dyn KeptUpdate + '_>, StoreError> {
+        // The writer lock is a transaction's: one connection keeps a transaction open that
+        // holds it for the whole catch-up, while the writes go through others.
+        let what = "keeping readings up to date";
+        let holder = self.run(self.db.get())?;
+        loop {
+            let asked = self.run(async {
+                holder.batch_execute("BEGIN").await?;
+                if lock::try_take(&holder, what).await? {
+                    return Ok(None);
+                }
+                holder.batch_execute("ROLLBACK").await?;
+                Ok(Some(lock::holder(&holder).await?))
+            });
+            let who = match asked {
+                Ok(h) => h,
+                Err(e) => {
+                    end(self, holder);
+                    return Err(e);
+                }
+            };
+            let Some(who) = who else { break };
+            if !waiting(&who) {
+                let _ = self.run(async { Ok(holder.batch_execute("ROLLBACK").await?) });
+                return Err(lock::busy(&who));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Ok(Box::new(Update {
+            store: self,
+            holder: Some(holder),
+        }))
+    }
+}
+
+/// Ends the lock holder's transaction; a connection in an unknown state is closed.
+fn end(store: &PostgresStore, conn: Object) {
+    let ok = store
+        .db
+        .block(async { conn.batch_execute("ROLLBACK").await.is_ok() });
+    if !ok {
+        drop(Object::take(conn));
+    }
+}
+
+struct Update<'a> {
+    store: &'a PostgresStore,
+    /// The connection whose open transaction holds the writer lock.
+    holder: Option<Object>,
+}
+
+impl Drop for Update<'_> {
+    fn drop(&mut self) {
+        if let Some(h) = self.holder.take() {
+            end(self.store, h);
+        }
+    }
+}
+
+impl KeptUpdate for Update<'_> {
+    fn stale(&mut self, day: Day) -> Result<Vec<PersonId>, StoreError> {
+        self.store.run(async {
+            let c = self.store.db.get().await?;
+            ids(c
+                .query(
+                    "SELECT p.id FROM rapport.kept_dirty d JOIN rapport.people p ON p.pk = d.pk
+                     UNION SELECT person FROM rapport.kept WHERE next_change <= $1",
+                    &[&day.days_since_epoch()],
+                )
+                .await?)
+        })
+    }
+
+    fn everyone(&mut self) -> Result<Vec<PersonId>, StoreError> {
+        self.store.run(async {
+            let c = self.store.db.get().await?;
+            ids(c
+                .query(
+                    "SELECT id FROM rapport.people UNION SELECT person FROM rapport.kept",
+                    &[],
+                )
+                .await?)
+        })
+    }
+
+    fn referrers(&mut self, people: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
+        let p: Vec<&str> = people.iter().map(PersonId::as_str).collect();
+        self.store.run(async {
+            let c = self.store.db.get().await?;
+            ids(c
+                .query(
+                    "SELECT DISTINCT referrer FROM rapport.kept_refs WHERE referred = ANY($1)
+                     ORDER BY 1",
+                    &[&p],
+                )
+                .await?)
+        })
+    }
+
+    fn scripted_differs(&mut self, day: Day) -> Result<Vec<PersonId>, StoreError> {
+        let sql = format!(
+            "WITH cur AS (
+                SELECT p.id AS person, count(*) AS n, sum(a.seq)::bigint AS s
+                FROM rapport.scripts s JOIN rapport.script_variants v ON v.script = s.id
+                JOIN rapport.script_answers a ON a.variant = v.id
+                JOIN rapport.people p ON p.pk = a.person
+                WHERE s.people > {} AND a.at <= $1 GROUP BY p.id)
+             SELECT cur.person FROM cur LEFT JOIN rapport.kept k ON k.person = cur.person
+             WHERE k.person IS NULL OR k.scripted <> cur.n OR k.scripted_sum <> cur.s
+             UNION
+             SELECT k.person FROM rapport.kept k LEFT JOIN cur ON cur.person = k.person
+             WHERE k.scripted > 0 AND cur.person IS NULL",
+            domain::scripts::OTHERS
+        );
+        self.store.run(async {
+            let c = self.store.db.get().await?;
+            ids(c.query(&sql, &[&day.end().unix()]).await?)
+        })
+    }
+
+    fn write(&mut self, rows: &[(PersonId, Option<Kept>)]) -> Result<(), StoreError> {
+        self.store.run(async {
+            let mut c = self.store.db.get().await?;
+            let tx = c.transaction().await?;
+            put(&tx, rows).await?;
+            let p: Vec<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
+            tx.execute(
+                "DELETE FROM rapport.kept_dirty d USING rapport.people p
+                 WHERE p.pk = d.pk AND p.id = ANY($1)",
+                &[&p],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn finish(mut self: Box<Self>, meta: &KeptMeta) -> Result<(), StoreError> {
+        let Some(h) = self.holder.take() else {
+            return Ok(());
+        };
+        let done = self.store.run(async {
+            set_meta(
+                &h,
+                "rapport.meta",
+                "kept.day",
+                &meta.day.days_since_epoch().to_string(),
+            )
+            .await?;
+            set_meta(&h, "rapport.meta", "kept.inputs", &meta.inputs).await?;
+            set_meta(&h, "rapport.meta", "kept.scripts_changed", "0").await?;
+            h.execute(
+                "DELETE FROM rapport.kept_dirty WHERE pk NOT IN (SELECT pk FROM rapport.people)",
+                &[],
+            )
+            .await?;
+            h.batch_execute("COMMIT").await?;
+            Ok(())
+        });
+        if done.is_err() {
+            end(self.store, h);
+        }
+        done
+    }
+}
