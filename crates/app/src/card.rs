@@ -39,6 +39,12 @@ pub enum Ranking<'a> {
     /// Everyone's kept readings: their distributions, and what is kept of the people this
     /// person referred (the command line, and any face without figures of its own).
     Kept,
+    /// The kept readings, with the fits and distributions a face already holds (a server):
+    /// only what this person needs of others is looked up.
+    KeptWith {
+        models: &'a Models,
+        dists: &'a [Distribution],
+    },
     /// Figures a face keeps of everyone (a server's snapshot): the fits, what other people
     /// did, and each headline's distribution.
     Against {
@@ -88,6 +94,10 @@ impl App {
                 let others = self.others_of(person, history)?;
                 Ok(readings_against(history, as_of, &models, &others, &dists))
             }
+            Ranking::KeptWith { models, dists } => {
+                let others = self.others_of(person, history)?;
+                Ok(readings_against(history, as_of, models, &others, dists))
+            }
             Ranking::Against {
                 models,
                 others,
@@ -104,9 +114,16 @@ impl App {
         person: &PersonId,
         history: &[FullEvent],
     ) -> Result<KeptOthers, AppError> {
-        let mut referred: Vec<PersonId> = history
-            .iter()
-            .filter_map(|e| match &e.body {
+        self.others_given(person, history.iter().map(|e| &e.body))
+    }
+
+    fn others_given<'b>(
+        &self,
+        person: &PersonId,
+        bodies: impl Iterator<Item = &'b domain::Body>,
+    ) -> Result<KeptOthers, AppError> {
+        let mut referred: Vec<PersonId> = bodies
+            .filter_map(|b| match b {
                 domain::Body::ReferralMade { referred } => Some(referred.clone()),
                 _ => None,
             })
@@ -119,6 +136,23 @@ impl App {
             last: referred.into_iter().zip(last).collect(),
             opt_in: self.opt_in()?,
         })
+    }
+
+    /// One person's readings as of `as_of` from their public events (nothing unsealed),
+    /// ranked against `dists` and knowing others from the kept readings; `None` if unknown.
+    pub fn person_readings(
+        &self,
+        person: &PersonId,
+        as_of: Timestamp,
+        dists: &[Distribution],
+    ) -> Result<Option<Readings>, AppError> {
+        let Some(mut events) = self.ledger.events_of(person)? else {
+            return Ok(None);
+        };
+        sort_in_time(&mut events);
+        let others = self.others_given(person, events.iter().map(|e| &e.body))?;
+        let models = self.models()?;
+        Ok(Some(assess_one(&events, as_of, &models, &others, dists)))
     }
 
     /// The card of `person` as of `as_of`, its view recorded by `actor` in `audit` (and

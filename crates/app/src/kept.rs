@@ -39,6 +39,9 @@ pub struct KeptReport {
     pub recomputed: usize,
     /// Whether everyone was recomputed, and why.
     pub everyone: Option<&'static str>,
+    /// The people whose readings were kept for the first time (new in the ledger), so that a
+    /// face holding an index of names can add them.
+    pub added: Vec<PersonId>,
 }
 
 /// What a reading of a person needs from the rest of the ledger while kept readings are made.
@@ -84,6 +87,18 @@ impl App {
         waiting: &mut dyn FnMut(&str) -> bool,
         progress: &dyn Fn(u64, u64),
     ) -> Result<KeptReport, AppError> {
+        self.keep_up_with(day, false, waiting, progress)
+    }
+
+    /// [`App::keep_up`], recomputing everyone when `everyone` (an operator's choice after
+    /// `rapport check` found a difference).
+    pub fn keep_up_with(
+        &self,
+        day: Day,
+        everyone: bool,
+        waiting: &mut dyn FnMut(&str) -> bool,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<KeptReport, AppError> {
         let models = self.models()?;
         let opt_in = self.opt_in()?;
         let inputs = inputs(&models, &opt_in);
@@ -95,24 +110,27 @@ impl App {
                     .as_ref()
                     .is_some_and(|m| m.day == day && m.inputs == inputs)
         };
-        if up_to_date(&status) {
+        if up_to_date(&status) && !everyone {
             return Ok(KeptReport {
                 day,
                 recomputed: 0,
                 everyone: None,
+                added: Vec::new(),
             });
         }
         let mut update = self.ledger.kept_update(waiting)?;
         // Another process may have caught up while this one waited.
         let status = self.ledger.kept_status()?;
-        if up_to_date(&status) {
+        if up_to_date(&status) && !everyone {
             return Ok(KeptReport {
                 day,
                 recomputed: 0,
                 everyone: None,
+                added: Vec::new(),
             });
         }
         let everyone = match &status.meta {
+            _ if everyone => Some("asked for"),
             None => Some("the ledger had no kept readings yet"),
             Some(m) if m.inputs != inputs => Some("the model fits or the opt-in purposes changed"),
             Some(m) if m.day > day => Some("the reading day went back"),
@@ -133,12 +151,18 @@ impl App {
         // First the people themselves, looking nobody up: who they referred and whether those
         // bought is settled below, once everyone's latest purchase is written.
         let mut changed: Vec<PersonId> = Vec::new();
+        let mut added: Vec<PersonId> = Vec::new();
         let mut referrers: BTreeSet<PersonId> = BTreeSet::new();
         let done = std::sync::atomic::AtomicU64::new(0);
         self.recompute(&people, day, &models, &opt_in, None, &mut |rows| {
-            let before = self
-                .ledger
-                .kept_last_transactions(&rows.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>())?;
+            let ids: Vec<PersonId> = rows.iter().map(|(p, _)| p.clone()).collect();
+            let before = self.ledger.kept_last_transactions(&ids)?;
+            let known = self.ledger.kept_figures(&ids)?;
+            for ((p, k), known) in rows.iter().zip(known) {
+                if known.is_none() && k.is_some() {
+                    added.push(p.clone());
+                }
+            }
             for ((p, k), old) in rows.iter().zip(before) {
                 let now = k.as_ref().and_then(|k| k.last_transaction);
                 if now != old || k.is_none() {
@@ -191,6 +215,7 @@ impl App {
             day,
             recomputed: people.len() + referrers.len(),
             everyone,
+            added,
         })
     }
 

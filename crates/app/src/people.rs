@@ -130,3 +130,21 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// The current name of each of `people` (the latest identification that gives one): what
+    /// one page of a list shows, without opening everyone's.
+    pub fn names_of(&self, people: &[PersonId]) -> Result<Vec<Option<String>>, StoreError> {
+        people
+            .iter()
+            .map(|p| {
+                Ok(self.ledger.history(p)?.and_then(|h| {
+                    h.iter()
+                        .filter(|e| e.body.kind() == domain::Kind::PersonIdentified)
+                        .filter_map(|e| e.personal.as_ref()?.name.clone())
+                        .next_back()
+                }))
+            })
+            .collect()
+    }
+}

@@ -41,6 +41,13 @@ pub enum Command {
     People(PeopleArgs),
     /// One person: their own words first, then both directions side by side.
     Card(CardArgs),
+    /// Bring the kept readings up to date now: the people written to since, those whose
+    /// readings move by themselves today (an invoice falls due), and those who depend on
+    /// them. Every command and the server do this by themselves; this says what it did.
+    Refresh(RefreshArgs),
+    /// Recompute everyone's readings from the events and compare them with the kept
+    /// readings, to the last digit (for operators after an upgrade). Exit 1 if any differ.
+    Check(CheckArgs),
     /// Fit a repeat-buying model (BG/NBD, Pareto/NBD, Gamma-Gamma) on the ledger or a summary CSV.
     Fit(FitArgs),
     /// Build a demo ledger of a few thousand realistic people, and show where to look.
@@ -258,9 +265,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
     pub bind: String,
 
-    /// Seconds to wait after new events before recomputing everyone's figures (lists and
-    /// charts; cards are always current).
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    /// Seconds within which lists and charts follow new events (the kept readings of the
+    /// people written to are brought up to date; cards are always current).
+    #[arg(long, default_value_t = 2, value_name = "SECONDS")]
     pub refresh: u64,
 
     /// Largest request body in MiB (larger ones get 413).
@@ -369,6 +376,21 @@ pub struct PeopleArgs {
     /// precision (the table rounds for reading).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Recompute everyone's kept readings from their events, not only those who need it
+    /// (after `rapport check` found a difference).
+    #[arg(long)]
+    pub everyone: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Show at most N differences.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

@@ -56,3 +56,84 @@ impl app::Imported for Waiting {
         true
     }
 }
+
+/// Brings the kept readings to today before a command reads or after it wrote: only the
+/// people who need it are recomputed (everyone the first time a ledger is opened by this
+/// version, or after a new fit). A progress bar follows a long catch-up on a terminal; a
+/// read-only ledger is read as it stands, with a note saying how far behind it is.
+pub fn keep_up(app: &App) -> anyhow::Result<()> {
+    keep_up_with(app, false)
+}
+
+/// [`keep_up`], recomputing everyone when `everyone`.
+pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
+    use std::sync::Mutex;
+    let mut waiting = Waiting::default();
+    let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+    let progress = |done: u64, total: u64| {
+        let Ok(mut bar) = bar.lock() else { return };
+        if bar.is_none() && total >= 5_000 {
+            let b = if std::io::stderr().is_terminal() {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "keeping readings up to date {bar:30} {human_pos}/{human_len} people, {eta} left",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            } else {
+                eprintln!("keeping readings up to date for {total} people…");
+                indicatif::ProgressBar::hidden()
+            };
+            *bar = Some(b);
+        }
+        if let Some(b) = bar.as_ref() {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let result = app.keep_up_with(
+        domain::Timestamp::now().day(),
+        everyone,
+        &mut |holder| {
+            waiting.show(holder);
+            true
+        },
+        &progress,
+    );
+    waiting.done();
+    if let Ok(mut bar) = bar.lock()
+        && let Some(b) = bar.take()
+    {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(report) => {
+            if let Some(why) = report.everyone
+                && report.recomputed > 0
+            {
+                eprintln!(
+                    "kept readings made for {} people ({why}).",
+                    report.recomputed
+                );
+            }
+            Ok(())
+        }
+        Err(app::AppError::Store(e @ store::StoreError::ReadOnly { .. })) => {
+            let behind = app.ledger().kept_status().ok();
+            let note = match behind.and_then(|s| Some((s.meta?.day, s.pending))) {
+                Some((day, 0)) => format!("figures as of the end of {day}"),
+                Some((day, n)) => {
+                    format!(
+                        "figures as of the end of {day}, without the latest events of {n} people"
+                    )
+                }
+                None => "no kept figures yet".into(),
+            };
+            eprintln!("note: readings could not be brought up to date ({e}); {note}.");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("keeping readings up to date")),
+    }
+}

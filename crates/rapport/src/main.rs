@@ -47,6 +47,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => commands::import::run(&db, &args),
         Command::People(args) => commands::people::run(&db, &args),
         Command::Card(args) => commands::card::run(&db, &args),
+        Command::Refresh(args) => commands::kept::refresh(&db, &args),
+        Command::Check(args) => commands::kept::check(&db, &args),
         Command::Fit(args) => commands::fit::run(&db, &args),
         Command::Demo(args) => commands::demo::run(&db, &args),
         Command::Generate(args) => commands::generate::run(&args),

@@ -46,6 +46,8 @@ pub struct KeptStatus {
     pub pending: u64,
     /// Whether answers were added or removed since the scripted answers were last compared.
     pub scripts_changed: bool,
+    /// Counts the catch-ups finished: a face holding figures reads them again when it moves.
+    pub generation: u64,
 }
 
 /// One person's kept figures as read back (the rest of [`Kept`] is for the catch-up).
@@ -236,6 +238,8 @@ pub trait KeptReadings {
         rises: bool,
         limit: usize,
     ) -> Result<Vec<KeptMover>, StoreError>;
+    /// Everyone's current menu choices as kept: (person, item, option), by person.
+    fn kept_choices(&self) -> Result<Vec<(PersonId, String, String)>, StoreError>;
     /// When each of `people` last ordered or was invoiced, as kept.
     fn kept_last_transactions(
         &self,

@@ -299,24 +299,32 @@ async fn people(
     let s = snap.clone();
     let q = query.clone();
     let names = who.role.sees_personal_text();
-    let (ranks, total) = tokio::task::spawn_blocking(move || {
-        s.page(
+    let st = state.clone();
+    let w = who.clone();
+    let (listed, total, shown_names) = tokio::task::spawn_blocking(move || {
+        let (listed, total) = s.page(
+            &st.app,
             q.sort,
             &q.q,
             names,
             (q.page - 1).saturating_mul(q.per_page),
             q.per_page,
-        )
+        )?;
+        let people: Vec<domain::PersonId> = listed.iter().map(|l| l.person.clone()).collect();
+        let shown_names = view::list_names(&st, &w, &people);
+        Ok::<_, store::StoreError>((listed, total, shown_names))
     })
     .await
+    .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    let people: Vec<Value> = ranks
+    let people: Vec<Value> = listed
         .iter()
-        .map(|&rank| {
+        .zip(shown_names)
+        .map(|(l, name)| {
             json!({
-                "person": snap.people[rank as usize].as_str(),
-                "name": view::list_name(&state, &snap, &who, rank),
-                "readings": view::list_readings(&snap, rank),
+                "person": l.person.as_str(),
+                "name": name,
+                "readings": view::list_readings(&l.fields),
             })
         })
         .collect();

@@ -20,8 +20,9 @@ pub use app::menu::{
 pub async fn report(state: &Arc<AppState>, texts: bool) -> Result<Value, String> {
     let snapshot = state.snapshot();
     let s = state.clone();
-    let (menu, proposals) = tokio::task::spawn_blocking(move || {
-        Ok::<_, store::StoreError>((s.app.menu()?, s.app.proposals()?))
+    let snap = snapshot.clone();
+    let (menu, proposals, choices) = tokio::task::spawn_blocking(move || {
+        Ok::<_, store::StoreError>((s.app.menu()?, s.app.proposals()?, snap.choices(&s.app)?))
     })
     .await
     .map_err(|e| e.to_string())?
@@ -62,8 +63,7 @@ pub async fn report(state: &Arc<AppState>, texts: bool) -> Result<Value, String>
     .await
     .map_err(|e| e.to_string())?;
     let titles: HashMap<&str, &MenuItem> = menu.iter().map(|m| (m.item.as_str(), m)).collect();
-    let chosen: Vec<Value> = snapshot
-        .choices
+    let chosen: Vec<Value> = choices
         .counts
         .iter()
         .map(|((item, option), n)| {
@@ -75,8 +75,7 @@ pub async fn report(state: &Arc<AppState>, texts: bool) -> Result<Value, String>
             })
         })
         .collect();
-    let combinations: Vec<Value> = snapshot
-        .choices
+    let combinations: Vec<Value> = choices
         .combinations
         .iter()
         .map(|(combo, n)| {
@@ -89,7 +88,7 @@ pub async fn report(state: &Arc<AppState>, texts: bool) -> Result<Value, String>
     Ok(json!({
         "as_of": snapshot.as_of.to_rfc3339(),
         "menu": menu,
-        "people_choosing": snapshot.choices.people,
+        "people_choosing": choices.people,
         "chosen": chosen,
         "combinations": combinations,
         "proposals": grouped,

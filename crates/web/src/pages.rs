@@ -12,9 +12,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use domain::Card;
 use domain::card::Side;
 use domain::readings::{Direction, HEADLINES, SORTABLE};
+use domain::{Card, PersonId};
 use serde::Deserialize;
 use store::{AuditEntry, TokenRecord};
 
@@ -156,10 +156,22 @@ fn is_share(field: &str) -> bool {
 
 async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
     let snap = state.snapshot();
+    // The names of the people shown as movers (three each way per chart), read at once.
+    let shown: Vec<PersonId> = snap
+        .movers
+        .iter()
+        .flat_map(|m| m.rises.iter().take(3).chain(m.falls.iter().take(3)))
+        .map(|m| m.person.clone())
+        .collect();
+    let names: HashMap<PersonId, Option<String>> = {
+        let (st, w, asked) = (state.clone(), who.0.clone(), shown.clone());
+        let names = tokio::task::spawn_blocking(move || view::list_names(&st, &w, &asked)).await?;
+        shown.into_iter().zip(names).collect()
+    };
     let mover = |h: &domain::readings::Headline, m: &crate::snapshot::Mover| MoverView {
-        href: format!("/people/{}", encode(snap.people[m.rank as usize].as_str())),
-        person: snap.people[m.rank as usize].to_string(),
-        name: view::list_name(&state, &snap, &who.0, m.rank),
+        href: format!("/people/{}", encode(m.person.as_str())),
+        person: m.person.to_string(),
+        name: names.get(&m.person).cloned().flatten(),
         before: cell(Some(m.before), h.field),
         now: cell(Some(m.now), h.field),
         better: better(h, m.before, m.now),
@@ -294,16 +306,22 @@ async fn people(
     let names = who.0.role.sees_personal_text();
     let s = snap.clone();
     let q = query.clone();
-    let (ranks, total) = tokio::task::spawn_blocking(move || {
-        s.page(
+    let (st, w) = (state.clone(), who.0.clone());
+    let (listed, total, shown_names) = tokio::task::spawn_blocking(move || {
+        let (listed, total) = s.page(
+            &st.app,
             q.sort,
             &q.q,
             names,
             (q.page - 1).saturating_mul(q.per_page),
             q.per_page,
-        )
+        )?;
+        let people: Vec<PersonId> = listed.iter().map(|l| l.person.clone()).collect();
+        let shown_names = view::list_names(&st, &w, &people);
+        Ok::<_, store::StoreError>((listed, total, shown_names))
     })
-    .await?;
+    .await?
+    .map_err(PageError::internal)?;
     let (field_index, labels): (Vec<usize>, Vec<&str>) = LIST_FIELDS
         .iter()
         .filter_map(|(f, label)| Some((SORTABLE.iter().position(|p| p == f)?, *label)))
@@ -327,15 +345,16 @@ async fn people(
             }
         })
         .collect();
-    let rows = ranks
+    let rows = listed
         .iter()
-        .map(|&rank| Row {
-            href: format!("/people/{}", encode(snap.people[rank as usize].as_str())),
-            person: snap.people[rank as usize].to_string(),
-            name: view::list_name(&state, &snap, &who.0, rank),
+        .zip(shown_names)
+        .map(|(l, name)| Row {
+            href: format!("/people/{}", encode(l.person.as_str())),
+            person: l.person.to_string(),
+            name,
             cells: field_index
                 .iter()
-                .map(|&f| cell(snap.value(f, rank), SORTABLE[f]))
+                .map(|&f| cell(l.fields[f], SORTABLE[f]))
                 .collect(),
         })
         .collect();

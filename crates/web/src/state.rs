@@ -16,14 +16,15 @@ use rustc_hash::FxHashMap;
 use store::{AuditEntry, StoreError, TokenRecord};
 use tokio::sync::{Notify, oneshot};
 
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Names, Snapshot};
 
 /// How the server runs.
 #[derive(Clone)]
 pub struct Config {
     /// The ledger, opened.
     pub app: App,
-    /// The shortest time between two rebuilds of everyone's figures after new events.
+    /// How soon lists and charts follow new events, and how often the server looks for
+    /// writes by others (other servers, the command line) and a new day.
     pub refresh_after: Duration,
     /// Largest request body accepted (bytes); larger ones get 413.
     pub body_limit: usize,
@@ -35,7 +36,7 @@ impl Config {
     pub fn new(app: App) -> Config {
         Config {
             app,
-            refresh_after: Duration::from_secs(30),
+            refresh_after: Duration::from_secs(2),
             body_limit: 16 * 1024 * 1024,
             secure_cookies: false,
         }
@@ -129,6 +130,35 @@ impl app::Audit for AuditWriter {
     }
 }
 
+/// Brings the kept readings up to date without waiting for another writer (one that holds
+/// the ledger is importing, and will have them caught up itself); `first`: at start, when a
+/// long first computation is announced in the log.
+fn keep_up(app: &App, first: bool) -> Vec<PersonId> {
+    let announced = AtomicBool::new(false);
+    let progress = |done: u64, total: u64| {
+        if first && total >= 10_000 && !announced.swap(true, Ordering::Relaxed) {
+            tracing::info!("keeping readings for {total} people (the first time takes a while)");
+        }
+        let _ = done;
+    };
+    match app.keep_up(Timestamp::now().day(), &mut |_| false, &progress) {
+        Ok(r) => {
+            if r.recomputed > 0 {
+                tracing::info!("readings refreshed for {} people", r.recomputed);
+            }
+            r.added
+        }
+        Err(e) if e.is_busy() => {
+            tracing::debug!("kept readings: {e}; later");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::warn!("keeping readings up to date: {e}");
+            Vec::new()
+        }
+    }
+}
+
 /// How often a server asks whether someone was forgotten elsewhere.
 pub const FORGET_POLL: Duration = Duration::from_secs(1);
 
@@ -160,11 +190,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the ledger and computes the first snapshot (blocking).
+    /// Opens the ledger: brings its kept readings up to date (everyone's, the first time a
+    /// ledger is opened by this version) and reads the first snapshot (blocking).
     pub fn open(config: Config) -> Result<Arc<AppState>, StoreError> {
         let app = config.app.clone();
         let audit = AuditWriter::start(&app)?;
-        let snapshot = Snapshot::build(&app, Timestamp::now())?;
+        let _ = keep_up(&app, true);
+        let names = Arc::new(Names::default());
+        let snapshot = Snapshot::build(&app, names.clone())?;
+        {
+            // Names for search are read in the background: opening every name takes seconds
+            // on a large ledger, and nothing else waits for it.
+            let app = app.clone();
+            let _ = std::thread::Builder::new()
+                .name("names".into())
+                .spawn(move || names.preload(&app));
+        }
         let pseudonym_key = app.secret("pseudonyms");
         let link_key = app.secret("links");
         Ok(Arc::new(AppState {
@@ -188,34 +229,60 @@ impl AppState {
         }
     }
 
-    /// New events are in the ledger: rebuild everyone's figures soon.
+    /// New events are in the ledger: bring the kept readings up to date soon.
     pub fn mark_dirty(&self) {
         self.dirty.store(true, Ordering::Release);
         self.wake.notify_one();
     }
 
-    /// Rebuilds the snapshot after writes (no more often than `refresh_after`), and once an
-    /// hour anyway, since readings move with time (an invoice becomes overdue).
+    /// Keeps the readings up to date: after this server's writes (at most every
+    /// `refresh_after`), and every `refresh_after` anyway, since other servers and the
+    /// command line write too and a new day moves some readings by itself. A catch-up costs
+    /// what changed; the snapshot is read again when the kept readings moved.
     pub async fn refresh_loop(self: Arc<Self>) {
         loop {
-            let _ = tokio::time::timeout(Duration::from_secs(3600), self.wake.notified()).await;
-            tokio::time::sleep(self.config.refresh_after).await;
+            let _ = tokio::time::timeout(self.config.refresh_after, self.wake.notified()).await;
+            tokio::time::sleep(self.config.refresh_after.min(Duration::from_millis(200))).await;
             self.dirty.store(false, Ordering::Release);
             let state = self.clone();
-            let built =
-                tokio::task::spawn_blocking(move || Snapshot::build(&state.app, Timestamp::now()))
-                    .await;
-            match built {
-                Ok(Ok(s)) => {
-                    let state = self.clone();
-                    let _ = tokio::task::spawn_blocking(move || state.install(s)).await;
-                    tracing::info!("everyone's readings refreshed");
-                }
-                Ok(Err(e)) => tracing::error!("refreshing readings: {e}"),
-                Err(e) => tracing::error!("refreshing readings: {e}"),
-            }
+            let _ = tokio::task::spawn_blocking(move || state.refresh()).await;
             if self.dirty.load(Ordering::Acquire) {
                 self.wake.notify_one();
+            }
+        }
+    }
+
+    /// One round of [`AppState::refresh_loop`] (blocking).
+    pub fn refresh(&self) {
+        let before = self.app.ledger().kept_status().map(|s| s.generation).ok();
+        let added = keep_up(&self.app, false);
+        let current = self.snapshot();
+        current.names.add(&self.app, &added);
+        let moved = match self.app.ledger().kept_status() {
+            Ok(status) => {
+                // Kept readings caught up by another process (an import on the command line,
+                // another server): people may have arrived whom this server's search lacks.
+                let by_us = before.is_some_and(|g| status.generation == g + 1)
+                    || before == Some(status.generation);
+                if !by_us || (current.generation + 1 < status.generation && added.is_empty()) {
+                    current.names.reload(&self.app);
+                }
+                status.generation != current.generation
+                    || status.pending != current.pending
+                    || status.meta.map(|m| m.day) != current.day
+            }
+            Err(e) => {
+                tracing::warn!("reading the kept readings' state: {e}");
+                false
+            }
+        };
+        if moved {
+            match Snapshot::build(&self.app, current.names.clone()) {
+                Ok(s) => {
+                    self.install(s);
+                    tracing::debug!("everyone's figures read again");
+                }
+                Err(e) => tracing::error!("reading everyone's figures: {e}"),
             }
         }
     }
@@ -253,59 +320,55 @@ impl AppState {
         Ok(found)
     }
 
-    /// Puts a freshly built snapshot in place, without anyone forgotten while it was built
-    /// (blocking).
+    /// Puts a freshly read snapshot in place, with anyone forgotten while it was read left
+    /// out of search (blocking).
     fn install(&self, built: Snapshot) {
         let _turn = self.swapping.lock();
-        let built = self.without_forgotten(built);
+        self.forget_in_search(built.tombstones_seen);
         if let Ok(mut slot) = self.snapshot.write() {
             *slot = Arc::new(built);
         }
     }
 
-    /// `snapshot` without the people forgotten after it was built (blocking).
-    fn without_forgotten(&self, snapshot: Snapshot) -> Snapshot {
+    /// Leaves out of search everyone forgotten after tombstone `seen`.
+    fn forget_in_search(&self, seen: i64) -> usize {
         let ledger = self.app.ledger();
-        let found = ledger.tombstone_key().and_then(|key| {
-            Ok::<_, StoreError>((ledger.tombstones_after(snapshot.tombstones_seen)?, key))
-        });
+        let found = ledger
+            .tombstone_key()
+            .and_then(|key| Ok::<_, StoreError>((ledger.tombstones_after(seen)?, key)));
         match found {
-            Ok((tombstones, key)) => snapshot
-                .without_forgotten(&tombstones, |p| store::tombstone_of(&key, p.as_str()))
-                .unwrap_or(snapshot),
+            Ok((tombstones, key)) => {
+                self.snapshot().names.forget(&tombstones, &key);
+                tombstones.len()
+            }
             Err(e) => {
                 tracing::error!("reading who was forgotten: {e}");
-                snapshot
+                0
             }
         }
     }
 
-    /// Takes out of the current snapshot everyone forgotten since it was built — by this
-    /// server, another one, or the command line (blocking; cheap when nobody was).
+    /// Takes everyone forgotten since the current snapshot was read — by this server,
+    /// another one, or the command line — out of lists, search, charts and counts (blocking;
+    /// cheap when nobody was). Forgetting removed their kept readings with them, so the
+    /// snapshot is simply read again.
     pub fn catch_up_forgotten(&self) {
-        let _turn = self.swapping.lock();
         let current = self.snapshot();
-        let ledger = self.app.ledger();
-        let newer = ledger.tombstone_key().and_then(|key| {
-            Ok::<_, StoreError>((ledger.tombstones_after(current.tombstones_seen)?, key))
-        });
-        let (tombstones, key) = match newer {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!("reading who was forgotten: {e}");
-                return;
-            }
-        };
-        if let Some(next) =
-            current.without_forgotten(&tombstones, |p| store::tombstone_of(&key, p.as_str()))
-        {
-            if let Ok(mut slot) = self.snapshot.write() {
-                *slot = Arc::new(next);
-            }
-            // The key cache may hold the forgotten person's key: not any more.
-            self.app.ledger().keys().evict(None);
-            tracing::info!("took {} forgetting(s) into account", tombstones.len());
+        if self.forget_in_search(current.tombstones_seen) == 0 {
+            return;
         }
+        match Snapshot::build(&self.app, current.names.clone()) {
+            Ok(next) => {
+                let _turn = self.swapping.lock();
+                if let Ok(mut slot) = self.snapshot.write() {
+                    *slot = Arc::new(next);
+                }
+            }
+            Err(e) => tracing::error!("reading everyone's figures: {e}"),
+        }
+        // The key cache may hold the forgotten person's key: not any more.
+        self.app.ledger().keys().evict(None);
+        tracing::info!("took a forgetting into account");
     }
 
     /// Every [`FORGET_POLL`], asks the ledger whether anyone was forgotten (by another server

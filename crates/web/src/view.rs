@@ -27,23 +27,13 @@ impl From<app::AppError> for CardError {
     }
 }
 
-/// How `snapshot` ranks one person's readings: against everyone's figures kept in it.
+/// How `snapshot` ranks one person's readings: against the distributions it holds, with the
+/// fits it holds; what the person needs of others is looked up in the kept readings.
 pub fn ranking(snapshot: &Snapshot) -> app::Ranking<'_> {
-    app::Ranking::Against {
+    app::Ranking::KeptWith {
         models: &snapshot.models,
-        others: snapshot,
         dists: &snapshot.dists,
     }
-}
-
-/// One person's readings as of `as_of` from their own history, ranked against everyone's
-/// figures in `snapshot`.
-pub fn readings_now(
-    snapshot: &Snapshot,
-    history: &[domain::card::FullEvent],
-    as_of: Timestamp,
-) -> domain::readings::Readings {
-    app::readings_against(history, as_of, &snapshot.models, snapshot, &snapshot.dists)
 }
 
 /// The card of `person` as `who` may see it, with the snapshot it was ranked against. The
@@ -93,25 +83,28 @@ pub async fn forget(
     Ok(done)
 }
 
-/// The name a list shows for the person at `rank`, as `who` may see it.
-pub fn list_name(state: &AppState, snap: &Snapshot, who: &Principal, rank: u32) -> Option<String> {
-    // Forgotten since the snapshot was built: no name (and no place in any list).
-    let name = snap.name(rank)?;
+/// The names a list shows for `people`, as `who` may see them: their current names, or for
+/// those who may not read personal text a pseudonym of each person who has one (blocking).
+pub fn list_names(state: &AppState, who: &Principal, people: &[PersonId]) -> Vec<Option<String>> {
+    let names = state.app.names_of(people).unwrap_or_else(|e| {
+        tracing::warn!("reading names for a list: {e}");
+        vec![None; people.len()]
+    });
     if who.role.sees_personal_text() {
-        Some(name.to_owned())
-    } else {
-        Some(pseudonym(
-            &state.pseudonym_key,
-            snap.people[rank as usize].as_str(),
-        ))
+        return names;
     }
+    names
+        .into_iter()
+        .zip(people)
+        .map(|(n, p)| n.map(|_| pseudonym(&state.pseudonym_key, p.as_str())))
+        .collect()
 }
 
 /// Every sortable field the person has, nested by reading as in READINGS.md.
-pub fn list_readings(snap: &Snapshot, rank: u32) -> Value {
+pub fn list_readings(fields: &[Option<f64>]) -> Value {
     let mut readings = Map::new();
-    for (f, path) in SORTABLE.iter().enumerate() {
-        let Some(v) = snap.value(f, rank) else {
+    for (path, v) in SORTABLE.iter().zip(fields) {
+        let Some(v) = *v else {
             continue;
         };
         let (reading, field) = path.split_once('.').unwrap_or((path, ""));

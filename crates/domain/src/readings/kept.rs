@@ -40,6 +40,9 @@ pub struct Kept {
     pub scripted: (u64, i64),
     /// The first day after the kept day on which these readings may change by themselves.
     pub next_change: Option<Day>,
+    /// The person's current menu choices, (item, option), the latest per item: what the
+    /// business's view of its menu counts.
+    pub choices: Vec<(String, String)>,
 }
 
 /// Whether field `i` of [`SORTABLE`] is a percentile (never kept: it is read from everyone's
@@ -98,8 +101,13 @@ impl Kept {
         let mut last_transaction = None;
         let mut referred: Vec<PersonId> = Vec::new();
         let mut scripted = (0u64, 0i64);
+        let mut choices: Vec<(String, String)> = Vec::new();
         for e in upto.iter() {
             match &e.body {
+                Body::MenuChosen { item, option } => {
+                    choices.retain(|(i, _)| i != item.as_str());
+                    choices.push((item.to_string(), option.to_string()));
+                }
                 Body::OrderPlaced { .. } | Body::InvoiceIssued { .. } => {
                     last_transaction = last_transaction.max(Some(e.at));
                 }
@@ -113,7 +121,9 @@ impl Kept {
         }
         referred.sort();
         referred.dedup();
+        choices.sort();
         Kept {
+            choices,
             fields,
             before,
             last_transaction,

@@ -18,14 +18,16 @@ pub fn run(db: &app::Location, args: &CardArgs) -> anyhow::Result<ExitCode> {
     let person = PersonId::parse(&args.person).map_err(|e| anyhow::anyhow!("person: {e}"))?;
     let as_of = moment::as_of(args.as_of.as_deref())?;
     let app = ledger::open(db)?;
+    // Today's card is ranked against the kept readings; another day's against everyone's
+    // readings computed from the events as of then.
+    let ranking = if args.as_of.is_some() {
+        app::Ranking::Everyone
+    } else {
+        ledger::keep_up(&app)?;
+        app::Ranking::Kept
+    };
     let audit = app::DirectAudit(app.ledger().clone());
-    let card = app.card(
-        &person,
-        &ledger::actor(),
-        &audit,
-        as_of,
-        app::Ranking::Everyone,
-    )?;
+    let card = app.card(&person, &ledger::actor(), &audit, as_of, ranking)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {

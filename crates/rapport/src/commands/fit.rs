@@ -345,6 +345,8 @@ fn run_on_ledger(
     let seq = app
         .save_fit(&stored, &ledger::actor())
         .context("storing the fit")?;
+    // Every reading of loyalty and value follows the new fit.
+    ledger::keep_up(app)?;
 
     let mut line = fit_json(model, &fitted, &data);
     line["source"] = json!({"ledger": app.location().to_string()});

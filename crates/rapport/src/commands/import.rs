@@ -55,6 +55,10 @@ pub fn run(db: &app::Location, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = rejects {
         r.finish()?;
     }
+    if failed < args.files.len() {
+        // What was imported reaches the kept readings now, not at the next reader.
+        ledger::keep_up(&app)?;
+    }
     if failed > 0 {
         eprintln!(
             "{failed} of {} file(s) not imported; the ledger holds exactly what it held before them.",

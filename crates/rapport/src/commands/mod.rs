@@ -7,6 +7,7 @@ pub mod fit;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod kept;
 pub mod own;
 pub mod people;
 pub mod scripts;

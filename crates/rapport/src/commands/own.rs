@@ -181,8 +181,9 @@ pub fn settings(db: &app::Location, args: &SettingsArgs) -> anyhow::Result<ExitC
             app.set_opt_in(purposes.as_ref(), &ledger::actor())
                 .context("saving the setting")?;
             show(&app)?;
+            ledger::keep_up(&app)?;
             eprintln!(
-                "Outreach about these purposes now needs the person's consent first. may-contact follows this at once; a running server's lists and charts at their next refresh (within the hour)."
+                "Outreach about these purposes now needs the person's consent first: may-contact, readings and lists follow it at once (a running server within seconds)."
             );
         }
     }
@@ -192,9 +193,10 @@ pub fn settings(db: &app::Location, args: &SettingsArgs) -> anyhow::Result<ExitC
 pub fn export(db: &app::Location, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let p = person(&args.person)?;
     let app = ledger::open(db)?;
+    ledger::keep_up(&app)?;
     let audit = DirectAudit(app.ledger().clone());
     let doc = app
-        .export(&p, &ledger::actor(), &audit, Ranking::Everyone)
+        .export(&p, &ledger::actor(), &audit, Ranking::Kept)
         .map_err(failed)?;
     let text = serde_json::to_string_pretty(&doc)?;
     match &args.out {

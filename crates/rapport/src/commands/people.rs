@@ -22,16 +22,97 @@ struct Line<'a> {
 }
 
 pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
-    if let Some(field) = &args.sort
-        && !SORTABLE.contains(&field.as_str())
-    {
-        bail!(
-            "--sort {field:?} is not a reading's field; choose one of:\n  {}",
-            SORTABLE.join("\n  ")
-        );
-    }
-    let as_of = moment::as_of(args.as_of.as_deref())?;
+    let sort = match &args.sort {
+        None => None,
+        Some(field) => match SORTABLE.iter().position(|f| f == field) {
+            Some(i) => Some((i, args.desc)),
+            None => bail!(
+                "--sort {field:?} is not a reading's field; choose one of:\n  {}",
+                SORTABLE.join("\n  ")
+            ),
+        },
+    };
     let app = ledger::open(db)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    if let Some(flag) = args.as_of.as_deref() {
+        // Another day than today: computed from everyone's events, exactly as then.
+        let as_of = moment::as_of(Some(flag))?;
+        from_events(&app, as_of, args, &mut out)?;
+    } else {
+        ledger::keep_up(&app)?;
+        let day = app
+            .ledger()
+            .kept_status()
+            .context("reading the ledger")?
+            .meta
+            .map_or_else(|| domain::Timestamp::now().day(), |m| m.day);
+        match (args.json, args.limit) {
+            // Everyone's whole readings: one pass over the events, as of the kept day.
+            (true, None) => from_events(&app, day.end(), args, &mut out)?,
+            (true, Some(limit)) => {
+                let page = app
+                    .list(sort, 0, limit, None)
+                    .context("reading the ledger")?;
+                let dists = app
+                    .ledger()
+                    .kept_distributions()
+                    .context("reading the ledger")?;
+                for listed in &page.people {
+                    let readings = app
+                        .person_readings(&listed.person, day.end(), &dists)
+                        .context("reading the ledger")?
+                        .unwrap_or_default();
+                    let line = Line {
+                        person: listed.person.as_str(),
+                        readings: &readings,
+                    };
+                    serde_json::to_writer(&mut out, &line).context("writing JSON")?;
+                    writeln!(out).context("writing JSON")?;
+                }
+            }
+            (false, limit) => {
+                let fitted = app.models().context("reading the fits")?.purchase.is_some();
+                let limit = limit.unwrap_or(usize::MAX);
+                let mut rows = Vec::new();
+                let mut total = 0;
+                // A page at a time: a table of a million people never holds them all.
+                while rows.len() < limit {
+                    let want = (limit - rows.len()).min(10_000);
+                    let page = app
+                        .list(sort, rows.len(), want, None)
+                        .context("reading the ledger")?;
+                    total = page.total as usize;
+                    let n = page.people.len();
+                    rows.extend(page.people.into_iter().map(|l| (l.person, l.fields)));
+                    if n < want {
+                        break;
+                    }
+                }
+                table(
+                    &mut out,
+                    &rows,
+                    total,
+                    fitted,
+                    args.sort.as_deref(),
+                    Some(day),
+                )
+                .context("writing the table")?;
+            }
+        }
+    }
+    out.flush().context("writing output")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everyone's readings as of `as_of` from the events (another day than today, or every
+/// reading of everyone at once).
+fn from_events(
+    app: &app::App,
+    as_of: domain::Timestamp,
+    args: &PeopleArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let assessed = app.assess(as_of).context("reading the ledger")?;
     let people = &assessed.people;
     let readings = &assessed.readings;
@@ -53,8 +134,6 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
     }
     let limit = args.limit.unwrap_or(usize::MAX);
 
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     if args.json {
         // Lines are serialised on every core, a wave at a time, and written in order.
         let shown: Vec<usize> = order.iter().take(limit).copied().collect();
@@ -80,11 +159,16 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        table(&mut out, &order, limit, &assessed, args.sort.as_deref())
+        let fitted = readings.first().is_some_and(|r| r.fitted.purchase);
+        let rows: Vec<(domain::PersonId, [Option<f64>; SORTABLE.len()])> = order
+            .iter()
+            .take(limit)
+            .map(|&i| (people[i].clone(), readings[i].fields()))
+            .collect();
+        table(out, &rows, people.len(), fitted, args.sort.as_deref(), None)
             .context("writing the table")?;
     }
-    out.flush().context("writing output")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn share(v: Option<f64>) -> String {
@@ -95,21 +179,31 @@ fn num(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
+/// Field `name` of a row of [`SORTABLE`] fields.
+fn field(fields: &[Option<f64>], name: &str) -> Option<f64> {
+    let i = SORTABLE.iter().position(|f| *f == name)?;
+    fields.get(i).copied().flatten()
+}
+
 /// BG/NBD's p_alive, marked `*` for one-time buyers (the model gives them exactly 1).
-fn p_alive(r: &Readings) -> String {
-    match &r.loyalty {
-        None => "—".to_owned(),
-        Some(l) if l.frequency == 0 => format!("{:.2}*", l.p_alive),
-        Some(l) => format!("{:.2}", l.p_alive),
+fn p_alive(fields: &[Option<f64>]) -> String {
+    match (
+        field(fields, "loyalty.p_alive"),
+        field(fields, "loyalty.frequency"),
+    ) {
+        (None, _) => "—".to_owned(),
+        (Some(p), Some(f)) if f == 0.0 => format!("{p:.2}*"),
+        (Some(p), _) => format!("{p:.2}"),
     }
 }
 
 fn table(
     out: &mut impl Write,
-    order: &[usize],
-    limit: usize,
-    a: &app::Assessed,
+    shown: &[(domain::PersonId, [Option<f64>; SORTABLE.len()])],
+    total: usize,
+    fitted: bool,
     sort: Option<&str>,
+    day: Option<domain::Day>,
 ) -> std::io::Result<()> {
     let mut headers = vec![
         "person",
@@ -129,25 +223,24 @@ fn table(
         headers.push(s);
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for &i in order.iter().take(limit) {
-        let r = &a.readings[i];
-        let p = r.punctuality.as_ref();
+    for (person, f) in shown {
+        let f = &f[..];
         let mut row = vec![
-            a.people[i].to_string(),
-            share(p.and_then(|p| p.on_time_share)),
-            num(p.and_then(|p| p.mean_days_late), 1),
-            share(r.invoice_friction.as_ref().map(|f| f.disputed_share)),
-            num(r.service_load.as_ref().map(|l| l.contacts_per_month), 2),
-            num(r.advocacy.as_ref().map(|x| x.referrals as f64), 0),
-            share(r.resilience.as_ref().map(|x| x.weathered_share)),
-            share(r.heard.as_ref().map(|h| h.answered_share)),
-            share(r.personal.as_ref().map(|p| p.scripted_share)),
-            share(r.made_right.as_ref().and_then(|m| m.apologised_share)),
-            share(r.promises_kept.as_ref().map(|k| k.kept_share)),
-            p_alive(r),
+            person.to_string(),
+            share(field(f, "punctuality.on_time_share")),
+            num(field(f, "punctuality.mean_days_late"), 1),
+            share(field(f, "invoice_friction.disputed_share")),
+            num(field(f, "service_load.contacts_per_month"), 2),
+            num(field(f, "advocacy.referrals"), 0),
+            share(field(f, "resilience.weathered_share")),
+            share(field(f, "heard.answered_share")),
+            share(field(f, "personal.scripted_share")),
+            share(field(f, "made_right.apologised_share")),
+            share(field(f, "promises_kept.kept_share")),
+            p_alive(f),
         ];
         if let Some(s) = sort {
-            row.push(num(r.field(s), 2));
+            row.push(num(field(f, s), 2));
         }
         rows.push(row);
     }
@@ -181,7 +274,7 @@ fn table(
     for r in &rows {
         writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
     }
-    if a.readings.first().is_some_and(|r| !r.fitted.purchase) {
+    if !fitted {
         writeln!(
             out,
             "(p alive: no loyalty model fitted yet; run `rapport fit --model bgnbd`)"
@@ -192,7 +285,9 @@ fn table(
             "(* bought once: BG/NBD gives p_alive = 1 to everyone with no repeat purchase)"
         )?;
     }
-    let total = a.people.len();
+    if let Some(day) = day {
+        writeln!(out, "(as of the end of {day}, UTC)")?;
+    }
     if rows.len() < total {
         writeln!(
             out,

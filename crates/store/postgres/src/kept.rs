@@ -120,6 +120,11 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
         &[&people],
     )
     .await?;
+    c.execute(
+        "DELETE FROM rapport.kept_choices WHERE person = ANY($1)",
+        &[&people],
+    )
+    .await?;
     let gone: Vec<&str> = rows
         .iter()
         .filter(|(_, k)| k.is_none())
@@ -171,6 +176,24 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
             )
             .await?;
         }
+        let (mut who, mut items, mut options): (Vec<&str>, Vec<&str>, Vec<&str>) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for (id, k) in &kept {
+            for (item, option) in &k.choices {
+                who.push(id);
+                items.push(item);
+                options.push(option);
+            }
+        }
+        if !who.is_empty() {
+            c.execute(
+                "INSERT INTO rapport.kept_choices (person, item, option)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+                 ON CONFLICT (person, item) DO UPDATE SET option = excluded.option",
+                &[&who, &items, &options],
+            )
+            .await?;
+        }
     }
     Ok(())
 }
@@ -199,6 +222,10 @@ impl store::KeptReadings for PostgresStore {
             let day = meta(&c, "rapport.meta", "kept.day").await?;
             let inputs = meta(&c, "rapport.meta", "kept.inputs").await?;
             let flag = meta(&c, "rapport.meta", "kept.scripts_changed").await?;
+            let generation = meta(&c, "rapport.meta", "kept.generation")
+                .await?
+                .and_then(|g| g.parse().ok())
+                .unwrap_or(0);
             let pending: i64 = c
                 .query_one(
                     "SELECT count(*) FROM rapport.kept_dirty d JOIN rapport.people p ON p.pk = d.pk",
@@ -219,6 +246,7 @@ impl store::KeptReadings for PostgresStore {
                 meta,
                 pending: pending as u64,
                 scripts_changed: flag.as_deref() == Some("1"),
+                generation,
             })
         })
     }
@@ -340,6 +368,21 @@ impl store::KeptReadings for PostgresStore {
                         change: r.get(1),
                     })
                 })
+                .collect()
+        })
+    }
+
+    fn kept_choices(&self) -> Result<Vec<(PersonId, String, String)>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query(
+                    "SELECT person, item, option FROM rapport.kept_choices ORDER BY person, item",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((person(r.get(0))?, r.get(1), r.get(2))))
                 .collect()
         })
     }
@@ -522,6 +565,12 @@ impl KeptUpdate for Update<'_> {
             .await?;
             set_meta(&h, "rapport.meta", "kept.inputs", &meta.inputs).await?;
             set_meta(&h, "rapport.meta", "kept.scripts_changed", "0").await?;
+            h.execute(
+                "INSERT INTO rapport.meta (key, value) VALUES ('kept.generation', '1')
+                 ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+                &[],
+            )
+            .await?;
             h.execute(
                 "DELETE FROM rapport.kept_dirty WHERE pk NOT IN (SELECT pk FROM rapport.people)",
                 &[],

@@ -105,6 +105,10 @@ fn put(c: &Connection, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
     for (f, d) in &ch.counts {
         count.execute(params![f, d])?;
     }
+    let mut unchoose = c.prepare_cached("DELETE FROM kept_choices WHERE person = ?1")?;
+    let mut choose = c.prepare_cached(
+        "INSERT OR REPLACE INTO kept_choices (person, item, option) VALUES (?1, ?2, ?3)",
+    )?;
     let mut unref = c.prepare_cached("DELETE FROM kept_refs WHERE referrer = ?1")?;
     let mut keep = c.prepare_cached(
         "INSERT OR REPLACE INTO kept (person, next_change, last_tx, scripted, scripted_sum, figures)
@@ -116,6 +120,7 @@ fn put(c: &Connection, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
     for (p, k) in rows {
         let id = p.as_str();
         unref.execute([id])?;
+        unchoose.execute([id])?;
         let Some(k) = k else {
             drop.execute([id])?;
             continue;
@@ -130,6 +135,9 @@ fn put(c: &Connection, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
         ])?;
         for referred in &k.referred {
             refer.execute([referred.as_str(), id])?;
+        }
+        for (item, option) in &k.choices {
+            choose.execute([id, item, option])?;
         }
     }
     Ok(())
@@ -168,10 +176,14 @@ impl SqliteStore {
                 }),
                 _ => None,
             };
+            let generation = self::meta(c, "generation")?
+                .and_then(|g| g.parse().ok())
+                .unwrap_or(0);
             Ok(KeptStatus {
                 meta,
                 pending: pending as u64,
                 scripts_changed: meta_flag(c)?,
+                generation,
             })
         })
     }
@@ -298,6 +310,23 @@ impl store::KeptReadings for SqliteStore {
                         person: person(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)?,
                         change: r.get(1)?,
                     });
+                }
+                Ok(out)
+            })
+        })
+    }
+
+    fn kept_choices(&self) -> Result<Vec<(PersonId, String, String)>, StoreError> {
+        run(|| {
+            self.conns.read(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT person, item, option FROM kept_choices ORDER BY person, item",
+                )?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let p = person(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)?;
+                    out.push((p, r.get(1)?, r.get(2)?));
                 }
                 Ok(out)
             })
@@ -434,6 +463,11 @@ impl KeptUpdate for Update<'_> {
             set_meta(&tx, "day", &meta.day.days_since_epoch().to_string())?;
             set_meta(&tx, "inputs", &meta.inputs)?;
             set_meta(&tx, "scripts_changed", "0")?;
+            tx.execute(
+                "INSERT INTO kept_meta (key, value) VALUES ('generation', '1')
+                 ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                [],
+            )?;
             tx.execute(
                 "DELETE FROM kept_dirty WHERE pk NOT IN (SELECT pk FROM people)",
                 [],

@@ -107,11 +107,16 @@ fn a_ledger_indexed_by_the_earlier_masking_is_regrouped_once_when_opened() {
     {
         let store = SqliteStore::create(&db, key.clone()).unwrap();
         import(&store, german_answers());
-        // As a ledger of schema 6 (no tombstones yet): its index marked complete, and (standing in for what the
+        // As a ledger of schema 6 (no tombstones, no kept readings yet): its index marked complete, and (standing in for what the
         // earlier masking found) saying something else than today's.
         store
             .connection()
-            .execute_batch("DELETE FROM scripts; DROP TABLE tombstones; PRAGMA user_version = 6;")
+            .execute_batch(
+                "DELETE FROM scripts; DROP TABLE tombstones; DROP TABLE kept; DROP TABLE kept_order;
+                 DROP TABLE kept_counts; DROP TABLE kept_dist; DROP TABLE kept_refs;
+                 DROP TABLE kept_choices; DROP TABLE kept_dirty; DROP TABLE kept_meta;
+                 PRAGMA user_version = 6;",
+            )
             .unwrap();
         assert!(store.scripted().unwrap().is_empty());
     }

@@ -40,6 +40,14 @@ CREATE TABLE rapport.kept_refs (
 );
 CREATE INDEX kept_refs_by_referrer ON rapport.kept_refs (referrer);
 
+-- Each person's current menu choices, as their kept readings saw them.
+CREATE TABLE rapport.kept_choices (
+    person text COLLATE "C" NOT NULL,
+    item   text NOT NULL,
+    option text NOT NULL,
+    PRIMARY KEY (person, item)
+);
+
 CREATE TABLE rapport.kept_dirty (
     pk bigint PRIMARY KEY
 );

@@ -43,6 +43,14 @@ CREATE TABLE kept_refs (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX kept_refs_by_referrer ON kept_refs(referrer);
 
+-- Each person's current menu choices, as their kept readings saw them.
+CREATE TABLE kept_choices (
+    person TEXT NOT NULL,
+    item   TEXT NOT NULL,
+    option TEXT NOT NULL,
+    PRIMARY KEY (person, item)
+) STRICT, WITHOUT ROWID;
+
 -- People written since their figures were kept, by their ledger key.
 CREATE TABLE kept_dirty (
     pk INTEGER PRIMARY KEY
