@@ -349,6 +349,11 @@ pub struct ImportArgs {
     #[arg(long, default_value = "rejected.jsonl")]
     pub rejects: PathBuf,
 
+    /// Leave bringing the readings of the people imported up to date to the next command
+    /// that reads them, a running server, or `rapport refresh` (for many imports in a row).
+    #[arg(long)]
+    pub no_refresh: bool,
+
     /// Print the built-in mapping of a preset and exit (a starting point for your own).
     #[arg(long, value_name = "PRESET", exclusive = true, num_args = 0..=1, default_missing_value = "")]
     pub show_preset: Option<String>,

@@ -65,6 +65,20 @@ pub fn keep_up(app: &App) -> anyhow::Result<()> {
     keep_up_with(app, false)
 }
 
+/// The environment variable that names the day readings are kept for instead of today
+/// (`YYYY-MM-DD`): for benchmarks and tests that simulate days passing.
+pub const TODAY_ENV: &str = "RAPPORT_TODAY";
+
+/// Today (UTC), or the day [`TODAY_ENV`] names.
+pub fn today() -> anyhow::Result<domain::Day> {
+    match std::env::var(TODAY_ENV) {
+        Ok(day) if !day.trim().is_empty() => {
+            domain::Day::parse(&day).map_err(|e| anyhow::anyhow!("{TODAY_ENV}: {e}"))
+        }
+        _ => Ok(domain::Timestamp::now().day()),
+    }
+}
+
 /// [`keep_up`], recomputing everyone when `everyone`.
 pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
     use std::sync::Mutex;
@@ -94,7 +108,7 @@ pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
         }
     };
     let result = app.keep_up_with(
-        domain::Timestamp::now().day(),
+        today()?,
         everyone,
         &mut |holder| {
             waiting.show(holder);

@@ -55,7 +55,7 @@ pub fn run(db: &app::Location, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = rejects {
         r.finish()?;
     }
-    if failed < args.files.len() {
+    if failed < args.files.len() && !args.no_refresh {
         // What was imported reaches the kept readings now, not at the next reader.
         ledger::keep_up(&app)?;
     }
