@@ -148,42 +148,10 @@ impl App {
         let people: Vec<PersonId> = set.into_iter().collect();
         let total = people.len() as u64;
         progress(0, total);
-        // First the people themselves, looking nobody up: who they referred and whether those
-        // bought is settled below, once everyone's latest purchase is written.
-        let mut changed: Vec<PersonId> = Vec::new();
-        let mut added: Vec<PersonId> = Vec::new();
-        let mut referrers: BTreeSet<PersonId> = BTreeSet::new();
-        let done = std::sync::atomic::AtomicU64::new(0);
-        self.recompute(&people, day, &models, &opt_in, None, &mut |rows| {
-            let ids: Vec<PersonId> = rows.iter().map(|(p, _)| p.clone()).collect();
-            let before = self.ledger.kept_last_transactions(&ids)?;
-            let known = self.ledger.kept_figures(&ids)?;
-            for ((p, k), known) in rows.iter().zip(known) {
-                if known.is_none() && k.is_some() {
-                    added.push(p.clone());
-                }
-            }
-            for ((p, k), old) in rows.iter().zip(before) {
-                let now = k.as_ref().and_then(|k| k.last_transaction);
-                if now != old || k.is_none() {
-                    changed.push(p.clone());
-                }
-                if k.as_ref().is_some_and(|k| !k.referred.is_empty()) {
-                    referrers.insert(p.clone());
-                }
-            }
-            update.write(rows)?;
-            let n = done.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            progress(n + rows.len() as u64, total);
-            Ok(())
-        })?;
-        // Then those whose `referrals_active` may have moved.
-        for chunk in changed.chunks(10_000) {
-            referrers.extend(update.referrers(chunk)?);
-        }
-        let referrers: Vec<PersonId> = referrers.into_iter().collect();
-        let cache: Mutex<HashMap<PersonId, Option<Timestamp>>> = Mutex::new(HashMap::new());
+        // First the people themselves, knowing the people they referred as kept; then those
+        // who referred anyone whose latest purchase changed in the first step.
         let ledger = self.ledger.clone();
+        let cache: Mutex<HashMap<PersonId, Option<Timestamp>>> = Mutex::new(HashMap::new());
         let last = move |p: &PersonId| -> Option<Timestamp> {
             if let Ok(c) = cache.lock()
                 && let Some(t) = c.get(p)
@@ -198,6 +166,43 @@ impl App {
                 c.insert(p.clone(), t);
             }
             t
+        };
+        let mut changed: Vec<PersonId> = Vec::new();
+        let mut added: Vec<PersonId> = Vec::new();
+        let done = std::sync::atomic::AtomicU64::new(0);
+        self.recompute(&people, day, &models, &opt_in, Some(&last), &mut |rows| {
+            let ids: Vec<PersonId> = rows.iter().map(|(p, _)| p.clone()).collect();
+            let before = self.ledger.kept_last_transactions(&ids)?;
+            let known = self.ledger.kept_figures(&ids)?;
+            for ((p, k), known) in rows.iter().zip(known) {
+                if known.is_none() && k.is_some() {
+                    added.push(p.clone());
+                }
+            }
+            for ((p, k), old) in rows.iter().zip(before) {
+                let now = k.as_ref().and_then(|k| k.last_transaction);
+                if now != old || k.is_none() {
+                    changed.push(p.clone());
+                }
+            }
+            update.write(rows)?;
+            let n = done.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            progress(n + rows.len() as u64, total);
+            Ok(())
+        })?;
+        // Then those whose `referrals_active` may have moved (with lookups afresh: the cache
+        // holds what was kept before the first step).
+        let mut referrers: BTreeSet<PersonId> = BTreeSet::new();
+        for chunk in changed.chunks(10_000) {
+            referrers.extend(update.referrers(chunk)?);
+        }
+        let referrers: Vec<PersonId> = referrers.into_iter().collect();
+        let ledger = self.ledger.clone();
+        let last = move |p: &PersonId| -> Option<Timestamp> {
+            ledger
+                .kept_last_transactions(std::slice::from_ref(p))
+                .ok()
+                .and_then(|v| v.into_iter().next().flatten())
         };
         self.recompute(
             &referrers,
@@ -234,8 +239,10 @@ impl App {
             return Ok(());
         }
         let totals = self.ledger.totals()?;
-        if people.len() as f64 > totals.people as f64 * SCAN_SHARE && people.len() > CHUNK {
-            return self.recompute_scanning(people, day, models, opt_in, write);
+        if self.scan_always
+            || (people.len() as f64 > totals.people as f64 * SCAN_SHARE && people.len() > CHUNK)
+        {
+            return self.recompute_scanning(people, day, models, opt_in, last, write);
         }
         for chunk in people.chunks(CHUNK) {
             let scripted = self.ledger.scripted_of(chunk)?;
@@ -258,14 +265,15 @@ impl App {
     }
 
     /// [`App::recompute`] in one pass over everyone's events, for many people at once (the
-    /// first time, or after a new fit): computed on every core while written in chunks.
-    /// Nobody is looked up here: referrers are recomputed afterwards.
+    /// first time, after a new fit, on a day that moves many): computed on every core while
+    /// written in chunks.
     fn recompute_scanning(
         &self,
         people: &[PersonId],
         day: Day,
         models: &Models,
         opt_in: &OptIn,
+        last: Option<&(dyn Fn(&PersonId) -> Option<Timestamp> + Sync)>,
         write: &mut dyn FnMut(&[(PersonId, Option<Kept>)]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let ledger_people = self.ledger.people()?;
@@ -278,7 +286,7 @@ impl App {
         let others = Context {
             scripted: &scripted,
             opt_in,
-            last: None,
+            last,
         };
         let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Kept)>(4 * CHUNK);
         let scanned = std::thread::scope(|scope| {

@@ -48,6 +48,9 @@ pub use tokens::{ROLES, SignedIn, hash_secret, new_secret};
 pub struct App {
     ledger: Arc<dyn Ledger>,
     location: Location,
+    /// Whether a catch-up of kept readings always reads everyone's events in one pass (tests
+    /// of that path; otherwise it does so only for many people).
+    scan_always: bool,
 }
 
 impl App {
@@ -56,6 +59,7 @@ impl App {
         Ok(App {
             ledger: location.open(master)?,
             location: location.clone(),
+            scan_always: false,
         })
     }
 
@@ -64,12 +68,24 @@ impl App {
         Ok(App {
             ledger: location.create(master)?,
             location: location.clone(),
+            scan_always: false,
         })
     }
 
     /// An app over a ledger opened elsewhere (tests, benchmarks).
     pub fn over(ledger: Arc<dyn Ledger>, location: Location) -> App {
-        App { ledger, location }
+        App {
+            ledger,
+            location,
+            scan_always: false,
+        }
+    }
+
+    /// This app, bringing kept readings up to date by reading everyone's events in one pass
+    /// however few people need it (tests hold both ways to the same result).
+    pub fn scanning_always(mut self) -> App {
+        self.scan_always = true;
+        self
     }
 
     /// The ledger itself, for faces that keep their own caches of everyone's figures (the

@@ -62,7 +62,7 @@ impl app::Imported for Waiting {
 /// version, or after a new fit). A progress bar follows a long catch-up on a terminal; a
 /// read-only ledger is read as it stands, with a note saying how far behind it is.
 pub fn keep_up(app: &App) -> anyhow::Result<()> {
-    keep_up_with(app, false)
+    keep_up_with(app, false).map(|_| ())
 }
 
 /// The environment variable that names the day readings are kept for instead of today
@@ -80,7 +80,8 @@ pub fn today() -> anyhow::Result<domain::Day> {
 }
 
 /// [`keep_up`], recomputing everyone when `everyone`.
-pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
+/// What was done, unless the ledger could not be written.
+pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<Option<app::KeptReport>> {
     use std::sync::Mutex;
     let mut waiting = Waiting::default();
     let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
@@ -132,7 +133,7 @@ pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
                     report.recomputed
                 );
             }
-            Ok(())
+            Ok(Some(report))
         }
         Err(app::AppError::Store(e @ store::StoreError::ReadOnly { .. })) => {
             let behind = app.ledger().kept_status().ok();
@@ -146,7 +147,7 @@ pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<()> {
                 None => "no kept figures yet".into(),
             };
             eprintln!("note: readings could not be brought up to date ({e}); {note}.");
-            Ok(())
+            Ok(None)
         }
         Err(e) => Err(anyhow::Error::new(e).context("keeping readings up to date")),
     }

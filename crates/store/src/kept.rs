@@ -66,6 +66,79 @@ impl KeptFigures {
     }
 }
 
+/// One person's kept readings as a backend stores them (the row of `kept`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub figures: KeptFigures,
+    pub next_change: Option<i32>,
+    pub last_tx: Option<i64>,
+    pub scripted: i64,
+    pub scripted_sum: i64,
+    /// [`Kept::extras_digest`].
+    pub extras: i64,
+}
+
+/// What writing a person's new kept readings over what is stored takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Nothing changed.
+    Nothing,
+    /// Only the day of the next change moved.
+    NextChange,
+    /// The row (figures and all), and with `extras` whom they referred and what they chose.
+    Row { extras: bool },
+    /// The person is gone: every row of theirs.
+    Remove,
+}
+
+/// What replacing `old` by `new` takes (see [`Plan`]).
+pub fn plan(old: Option<&StoredRow>, new: Option<&Kept>) -> Plan {
+    let Some(new) = new else {
+        return if old.is_some() {
+            Plan::Remove
+        } else {
+            Plan::Nothing
+        };
+    };
+    let Some(old) = old else {
+        return Plan::Row { extras: true };
+    };
+    let extras = old.extras != new.extras_digest();
+    let same_figures = old
+        .figures
+        .fields
+        .iter()
+        .zip(&new.fields)
+        .all(|(a, b)| same(*a, *b))
+        && old
+            .figures
+            .before
+            .iter()
+            .zip(&new.before)
+            .all(|(a, b)| same(*a, *b));
+    if extras
+        || !same_figures
+        || old.last_tx != new.last_transaction.map(Timestamp::unix)
+        || old.scripted != new.scripted.0 as i64
+        || old.scripted_sum != new.scripted.1
+    {
+        return Plan::Row { extras };
+    }
+    if old.next_change != new.next_change.map(|d| d.days_since_epoch()) {
+        Plan::NextChange
+    } else {
+        Plan::Nothing
+    }
+}
+
+fn same(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => x.to_bits() == y.to_bits(),
+        _ => false,
+    }
+}
+
 /// The index entries of one person's figures: every sortable field they have (percentiles
 /// sort as their headline, so they need none) and every headline that moved.
 pub fn entries(fields: &[Option<f64>], before: &[Option<f64>]) -> Vec<(i32, f64)> {
@@ -105,10 +178,7 @@ pub struct Changes<'a> {
 }
 
 /// The [`Changes`] of replacing `old[i]` (what is stored now) by `rows[i]`'s figures.
-pub fn changes<'a>(
-    rows: &'a [(PersonId, Option<Kept>)],
-    old: &[Option<KeptFigures>],
-) -> Changes<'a> {
+pub fn changes<'a>(rows: &'a [(PersonId, Option<Kept>)], old: &[Option<StoredRow>]) -> Changes<'a> {
     let headlines = headline_fields();
     let mut out = Changes::default();
     let mut dist: std::collections::HashMap<(i32, u64), i64> = std::collections::HashMap::new();
@@ -122,7 +192,7 @@ pub fn changes<'a>(
         }
         let old = old
             .as_ref()
-            .map_or_else(Vec::new, |f| entries(&f.fields, &f.before));
+            .map_or_else(Vec::new, |r| entries(&r.figures.fields, &r.figures.before));
         let new = new
             .as_ref()
             .map_or_else(Vec::new, |k| entries(&k.fields, &k.before));

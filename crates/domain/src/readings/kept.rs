@@ -138,6 +138,16 @@ impl Kept {
         }
     }
 
+    /// A fingerprint of whom the person referred and what they chose (kept in their own
+    /// tables): when it is unchanged, those tables need no writing.
+    pub fn extras_digest(&self) -> i64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.referred.hash(&mut h);
+        self.choices.hash(&mut h);
+        h.finish() as i64
+    }
+
     /// The headline values now, in [`HEADLINES`] order.
     pub fn headlines(&self) -> [Option<f64>; HEADLINES.len()] {
         let mut out = [None; HEADLINES.len()];

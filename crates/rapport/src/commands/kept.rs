@@ -13,7 +13,7 @@ pub fn refresh(db: &app::Location, args: &RefreshArgs) -> anyhow::Result<ExitCod
     let app = ledger::open(db)?;
     let before = app.ledger().kept_status().context("reading the ledger")?;
     let started = Instant::now();
-    ledger::keep_up_with(&app, args.everyone)?;
+    let report = ledger::keep_up_with(&app, args.everyone)?;
     let after = app.ledger().kept_status().context("reading the ledger")?;
     let secs = started.elapsed().as_secs_f64();
     let day = after
@@ -29,7 +29,8 @@ pub fn refresh(db: &app::Location, args: &RefreshArgs) -> anyhow::Result<ExitCod
             println!("Readings were already up to date (as of the end of {day}).")
         }
         _ => println!(
-            "Readings are up to date as of the end of {day} ({} people had been written to; {secs:.1} s).",
+            "Readings are up to date as of the end of {day}: {} people recomputed ({} had been written to; the others' readings moved with the day, or depend on theirs) in {secs:.1} s.",
+            report.map_or(0, |r| r.recomputed),
             before.pending
         ),
     }

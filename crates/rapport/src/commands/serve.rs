@@ -14,6 +14,9 @@ const BLOCKING_THREADS: usize = 32;
 
 pub fn run(db: &app::Location, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let app = ledger::open(db)?;
+    // Before listening: the first start on a ledger made by an earlier version keeps
+    // everyone's readings once, with a progress bar.
+    ledger::keep_up(&app)?;
     let config = config(app, args.refresh, args.body_limit, args.secure_cookies);
     serve(config, &args.bind, None)
 }
@@ -67,7 +70,7 @@ pub fn serve(config: web::Config, bind: &str, sign_in: Option<&str>) -> anyhow::
             .await
             .with_context(|| format!("listening on {bind}"))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        eprintln!("Computing everyone's readings…");
+        eprintln!("Opening the ledger…");
         let state = {
             let config = config.clone();
             tokio::task::spawn_blocking(move || web::AppState::open(config))

@@ -113,9 +113,14 @@ fn fit() -> store::StoredFit {
 }
 
 /// Runs `steps` on a fresh ledger of `backend`, checking the kept readings after each.
-fn run(backend: &dyn Backend, steps: &[Step]) -> Result<(), TestCaseError> {
+/// `scan`: catch-ups read everyone's events in one pass (as for many people at once) rather
+/// than each person's.
+fn run(backend: &dyn Backend, steps: &[Step], scan: bool) -> Result<(), TestCaseError> {
     let ledger: Arc<dyn Ledger> = Arc::from(backend.create(&MasterKey::generate()).unwrap());
-    let app = app::App::over(ledger.clone(), app::Location::Sqlite("unused".into()));
+    let mut app = app::App::over(ledger.clone(), app::Location::Sqlite("unused".into()));
+    if scan {
+        app = app.scanning_always();
+    }
     let mut today = Day::parse("2024-03-01").unwrap();
     let mut n = 0;
     for (i, s) in steps.iter().enumerate() {
@@ -162,9 +167,10 @@ proptest! {
 
     #[test]
     fn kept_readings_equal_a_full_recomputation_after_every_step_on_sqlite(
-        steps in prop::collection::vec(step(), 1..10)
+        steps in prop::collection::vec(step(), 1..10),
+        scan in any::<bool>(),
     ) {
-        run(&Sqlite::new(), &steps)?;
+        run(&Sqlite::new(), &steps, scan)?;
     }
 }
 
@@ -173,10 +179,11 @@ proptest! {
 
     #[test]
     fn kept_readings_equal_a_full_recomputation_after_every_step_on_postgres(
-        steps in prop::collection::vec(step(), 1..8)
+        steps in prop::collection::vec(step(), 1..8),
+        scan in any::<bool>(),
     ) {
         if let Some(b) = Postgres::new() {
-            run(&b, &steps)?;
+            run(&b, &steps, scan)?;
         }
     }
 }

@@ -6,7 +6,7 @@ use deadpool_postgres::{GenericClient, Object};
 use domain::readings::Distribution;
 use domain::readings::kept::{Kept, sort_field};
 use domain::{Day, PersonId, Timestamp};
-use store::kept::{EVERYONE, KeptMover, MOVERS_FIELD, changes};
+use store::kept::{EVERYONE, KeptMover, MOVERS_FIELD, Plan, StoredRow, changes, plan};
 use store::{KeptFigures, KeptMeta, KeptStatus, KeptUpdate, StoreError};
 
 use crate::error::Result;
@@ -48,18 +48,26 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
     let people: Vec<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
     let found = c
         .query(
-            "SELECT person, figures FROM rapport.kept WHERE person = ANY($1)",
+            "SELECT person, figures, next_change, last_tx, scripted, scripted_sum, extras
+             FROM rapport.kept WHERE person = ANY($1)",
             &[&people],
         )
         .await?;
-    let mut by: std::collections::HashMap<String, Vec<u8>> = found
-        .into_iter()
-        .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
-        .collect();
-    let old = people
-        .iter()
-        .map(|p| by.remove(*p).map(|b| KeptFigures::decode(&b)).transpose())
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut by: std::collections::HashMap<String, StoredRow> = std::collections::HashMap::new();
+    for r in found {
+        by.insert(
+            r.get(0),
+            StoredRow {
+                figures: KeptFigures::decode(r.get(1))?,
+                next_change: r.get(2),
+                last_tx: r.get(3),
+                scripted: r.get(4),
+                scripted_sum: r.get(5),
+                extras: r.get(6),
+            },
+        );
+    }
+    let old: Vec<Option<StoredRow>> = people.iter().map(|p| by.remove(*p)).collect();
     let ch = changes(rows, &old);
     let cols = |v: &[(i32, f64, &str)]| {
         let f: Vec<i32> = v.iter().map(|x| x.0).collect();
@@ -115,29 +123,55 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
         )
         .await?;
     }
-    c.execute(
-        "DELETE FROM rapport.kept_refs WHERE referrer = ANY($1)",
-        &[&people],
-    )
-    .await?;
-    c.execute(
-        "DELETE FROM rapport.kept_choices WHERE person = ANY($1)",
-        &[&people],
-    )
-    .await?;
-    let gone: Vec<&str> = rows
-        .iter()
-        .filter(|(_, k)| k.is_none())
-        .map(|(p, _)| p.as_str())
-        .collect();
+    // What each person's row takes (see `store::kept::Plan`).
+    let mut gone: Vec<&str> = Vec::new();
+    let mut moved: (Vec<&str>, Vec<Option<i32>>) = (Vec::new(), Vec::new());
+    let mut kept: Vec<(&str, &Kept)> = Vec::new();
+    let mut extras: Vec<&str> = Vec::new();
+    for ((p, k), old) in rows.iter().zip(&old) {
+        match (plan(old.as_ref(), k.as_ref()), k) {
+            (Plan::NextChange, Some(k)) => {
+                moved.0.push(p.as_str());
+                moved.1.push(k.next_change.map(|d| d.days_since_epoch()));
+            }
+            (Plan::Row { extras: e }, Some(k)) => {
+                kept.push((p.as_str(), k));
+                if e {
+                    extras.push(p.as_str());
+                }
+            }
+            (Plan::Remove, _) => {
+                gone.push(p.as_str());
+                extras.push(p.as_str());
+            }
+            _ => {}
+        }
+    }
+    if !extras.is_empty() {
+        c.execute(
+            "DELETE FROM rapport.kept_refs WHERE referrer = ANY($1)",
+            &[&extras],
+        )
+        .await?;
+        c.execute(
+            "DELETE FROM rapport.kept_choices WHERE person = ANY($1)",
+            &[&extras],
+        )
+        .await?;
+    }
     if !gone.is_empty() {
         c.execute("DELETE FROM rapport.kept WHERE person = ANY($1)", &[&gone])
             .await?;
     }
-    let kept: Vec<(&str, &Kept)> = rows
-        .iter()
-        .filter_map(|(p, k)| Some((p.as_str(), k.as_ref()?)))
-        .collect();
+    if !moved.0.is_empty() {
+        c.execute(
+            "UPDATE rapport.kept k SET next_change = d.next_change
+             FROM unnest($1::text[], $2::int[]) AS d(person, next_change)
+             WHERE k.person = d.person",
+            &[&moved.0, &moved.1],
+        )
+        .await?;
+    }
     if !kept.is_empty() {
         let p: Vec<&str> = kept.iter().map(|x| x.0).collect();
         let next: Vec<Option<i32>> = kept
@@ -150,22 +184,33 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
             .collect();
         let n: Vec<i64> = kept.iter().map(|x| x.1.scripted.0 as i64).collect();
         let s: Vec<i64> = kept.iter().map(|x| x.1.scripted.1).collect();
+        let e: Vec<i64> = kept.iter().map(|x| x.1.extras_digest()).collect();
         let fig: Vec<Vec<u8>> = kept.iter().map(|x| x.1.encode()).collect();
         c.execute(
-            "INSERT INTO rapport.kept (person, next_change, last_tx, scripted, scripted_sum, figures)
+            "INSERT INTO rapport.kept
+                 (person, next_change, last_tx, scripted, scripted_sum, extras, figures)
              SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
-                                  $6::bytea[])
+                                  $6::bigint[], $7::bytea[])
              ON CONFLICT (person) DO UPDATE SET next_change = excluded.next_change,
                  last_tx = excluded.last_tx, scripted = excluded.scripted,
-                 scripted_sum = excluded.scripted_sum, figures = excluded.figures",
-            &[&p, &next, &last, &n, &s, &fig],
+                 scripted_sum = excluded.scripted_sum, extras = excluded.extras,
+                 figures = excluded.figures",
+            &[&p, &next, &last, &n, &s, &e, &fig],
         )
         .await?;
         let (mut referred, mut referrer): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
-        for (id, k) in &kept {
+        let (mut who, mut items, mut options): (Vec<&str>, Vec<&str>, Vec<&str>) =
+            (Vec::new(), Vec::new(), Vec::new());
+        let extras: std::collections::HashSet<&str> = extras.into_iter().collect();
+        for (id, k) in kept.iter().filter(|(id, _)| extras.contains(id)) {
             for r in &k.referred {
                 referred.push(r.as_str());
                 referrer.push(id);
+            }
+            for (item, option) in &k.choices {
+                who.push(id);
+                items.push(item);
+                options.push(option);
             }
         }
         if !referred.is_empty() {
@@ -175,15 +220,6 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
                 &[&referred, &referrer],
             )
             .await?;
-        }
-        let (mut who, mut items, mut options): (Vec<&str>, Vec<&str>, Vec<&str>) =
-            (Vec::new(), Vec::new(), Vec::new());
-        for (id, k) in &kept {
-            for (item, option) in &k.choices {
-                who.push(id);
-                items.push(item);
-                options.push(option);
-            }
         }
         if !who.is_empty() {
             c.execute(

@@ -6,7 +6,7 @@ use domain::readings::Distribution;
 use domain::readings::kept::{Kept, sort_field};
 use domain::{Day, PersonId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
-use store::kept::{EVERYONE, KeptMover, MOVERS_FIELD, changes};
+use store::kept::{EVERYONE, KeptMover, MOVERS_FIELD, Plan, StoredRow, changes, plan};
 use store::{KeptFigures, KeptMeta, KeptStatus, KeptUpdate, StoreError};
 
 use crate::error::{Result, run};
@@ -67,13 +67,38 @@ pub(crate) fn mark(c: &Connection, pks: impl IntoIterator<Item = i64>) -> Result
 /// Replaces (or with `None` removes) the kept figures of each of `rows`, with their index
 /// entries, counts and referrals, inside the caller's transaction.
 fn put(c: &Connection, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
-    let mut get = c.prepare_cached("SELECT figures FROM kept WHERE person = ?1")?;
+    let mut get = c.prepare_cached(
+        "SELECT figures, next_change, last_tx, scripted, scripted_sum, extras
+         FROM kept WHERE person = ?1",
+    )?;
     let old = rows
         .iter()
         .map(|(p, _)| {
-            let b: Option<Vec<u8>> = get.query_row([p.as_str()], |r| r.get(0)).optional()?;
-            b.map(|b| KeptFigures::decode(&b).map_err(Into::into))
-                .transpose()
+            let row = get
+                .query_row([p.as_str()], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .optional()?;
+            row.map(
+                |(b, next_change, last_tx, scripted, scripted_sum, extras)| {
+                    Ok(StoredRow {
+                        figures: KeptFigures::decode(&b)?,
+                        next_change,
+                        last_tx,
+                        scripted,
+                        scripted_sum,
+                        extras,
+                    })
+                },
+            )
+            .transpose()
         })
         .collect::<Result<Vec<_>>>()?;
     let ch = changes(rows, &old);
@@ -111,33 +136,51 @@ fn put(c: &Connection, rows: &[(PersonId, Option<Kept>)]) -> Result<()> {
     )?;
     let mut unref = c.prepare_cached("DELETE FROM kept_refs WHERE referrer = ?1")?;
     let mut keep = c.prepare_cached(
-        "INSERT OR REPLACE INTO kept (person, next_change, last_tx, scripted, scripted_sum, figures)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO kept
+         (person, next_change, last_tx, scripted, scripted_sum, extras, figures)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
+    let mut next = c.prepare_cached("UPDATE kept SET next_change = ?2 WHERE person = ?1")?;
     let mut refer =
         c.prepare_cached("INSERT OR IGNORE INTO kept_refs (referred, referrer) VALUES (?1, ?2)")?;
     let mut drop = c.prepare_cached("DELETE FROM kept WHERE person = ?1")?;
-    for (p, k) in rows {
+    for ((p, k), old) in rows.iter().zip(&old) {
         let id = p.as_str();
+        let extras = match (plan(old.as_ref(), k.as_ref()), k) {
+            (Plan::Nothing, _) => continue,
+            (Plan::NextChange, Some(k)) => {
+                next.execute(params![id, k.next_change.map(|d| d.days_since_epoch())])?;
+                continue;
+            }
+            (Plan::Row { extras }, Some(k)) => {
+                keep.execute(params![
+                    id,
+                    k.next_change.map(|d| d.days_since_epoch()),
+                    k.last_transaction.map(Timestamp::unix),
+                    k.scripted.0 as i64,
+                    k.scripted.1,
+                    k.extras_digest(),
+                    k.encode()
+                ])?;
+                extras
+            }
+            _ => {
+                drop.execute([id])?;
+                true
+            }
+        };
+        if !extras {
+            continue;
+        }
         unref.execute([id])?;
         unchoose.execute([id])?;
-        let Some(k) = k else {
-            drop.execute([id])?;
-            continue;
-        };
-        keep.execute(params![
-            id,
-            k.next_change.map(|d| d.days_since_epoch()),
-            k.last_transaction.map(Timestamp::unix),
-            k.scripted.0 as i64,
-            k.scripted.1,
-            k.encode()
-        ])?;
-        for referred in &k.referred {
-            refer.execute([referred.as_str(), id])?;
-        }
-        for (item, option) in &k.choices {
-            choose.execute([id, item, option])?;
+        if let Some(k) = k {
+            for referred in &k.referred {
+                refer.execute([referred.as_str(), id])?;
+            }
+            for (item, option) in &k.choices {
+                choose.execute([id, item, option])?;
+            }
         }
     }
     Ok(())

@@ -8,6 +8,8 @@ CREATE TABLE rapport.kept (
     last_tx      bigint,
     scripted     bigint NOT NULL,
     scripted_sum bigint NOT NULL,
+    -- A fingerprint of whom they referred and what they chose (kept_refs, kept_choices).
+    extras       bigint NOT NULL,
     figures      bytea NOT NULL
 );
 CREATE INDEX kept_by_next_change ON rapport.kept (next_change) WHERE next_change IS NOT NULL;

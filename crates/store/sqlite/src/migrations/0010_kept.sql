@@ -8,6 +8,8 @@ CREATE TABLE kept (
     last_tx      INTEGER,
     scripted     INTEGER NOT NULL,
     scripted_sum INTEGER NOT NULL,
+    -- A fingerprint of whom they referred and what they chose (kept_refs, kept_choices).
+    extras       INTEGER NOT NULL,
     figures      BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX kept_by_next_change ON kept(next_change) WHERE next_change IS NOT NULL;
