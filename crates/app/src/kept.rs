@@ -25,7 +25,7 @@ use store::{KeptMeta, StoreError};
 use crate::{App, AppError};
 
 /// How many people are written per transaction.
-const CHUNK: usize = 2_000;
+const CHUNK: usize = 10_000;
 /// Above this share of the ledger, the people to recompute are read in one pass over
 /// everyone's events rather than one by one.
 const SCAN_SHARE: f64 = 0.05;

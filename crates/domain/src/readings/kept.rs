@@ -53,6 +53,11 @@ pub fn is_percentile(i: usize) -> bool {
 
 /// The index in [`SORTABLE`] of each headline's field, in [`HEADLINES`] order.
 pub fn headline_fields() -> [usize; HEADLINES.len()] {
+    static FIELDS: std::sync::OnceLock<[usize; HEADLINES.len()]> = std::sync::OnceLock::new();
+    *FIELDS.get_or_init(find_headline_fields)
+}
+
+fn find_headline_fields() -> [usize; HEADLINES.len()] {
     let mut out = [0; HEADLINES.len()];
     for (o, h) in out.iter_mut().zip(HEADLINES.iter()) {
         *o = SORTABLE

@@ -411,6 +411,14 @@ impl store::KeptReadings for SqliteStore {
                 }
             }
         };
+        // A catch-up rewrites rows all over the kept tables: a larger page cache, and the log
+        // checkpointed once at the end rather than every thousand pages.
+        run(|| {
+            Ok(self.conns.writer().execute_batch(&format!(
+                "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = 0;",
+                crate::IMPORT_CACHE_KIB
+            ))?)
+        })?;
         Ok(Box::new(Update {
             store: self,
             _lock: lock,
@@ -423,6 +431,17 @@ impl store::KeptReadings for SqliteStore {
 struct Update<'a> {
     store: &'a SqliteStore,
     _lock: WriterLock,
+}
+
+impl Drop for Update<'_> {
+    fn drop(&mut self) {
+        // Back to the usual cache and checkpoints; the log is checkpointed now (a failure
+        // here loses nothing: the next checkpoint takes it).
+        let _ = self.store.conns.writer().execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE);",
+            crate::READ_CACHE_KIB
+        ));
+    }
 }
 
 impl KeptUpdate for Update<'_> {

@@ -56,32 +56,38 @@ impl SqliteStore {
         &self,
         kind: Kind,
     ) -> Result<Vec<(PersonId, Timestamp, domain::Personal)>> {
-        self.conns.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT p.id, e.source, e.id, e.at, s.blob
+        // A connection of its own: this reads every such event of everyone (every name, for a
+        // server's search), and must not hold one that requests wait for meanwhile.
+        let own = crate::open_reader(&self.path)?;
+        let read =
+            |c: &rusqlite::Connection| -> Result<Vec<(PersonId, Timestamp, domain::Personal)>> {
+                let mut stmt = c.prepare(
+                    "SELECT p.id, e.source, e.id, e.at, s.blob
              FROM events e JOIN people p ON p.pk = e.person JOIN sealed s ON s.seq = e.seq
              WHERE e.kind = ?1 ORDER BY e.person, e.at, e.seq",
-            )?;
-            let mut rows = stmt.query(params![kind.code()])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                let person: String = row.get(0)?;
-                // A key or field that does not open is one person's problem (their card says so),
-                // never a reason to fail a list of everyone.
-                let Ok(Some(key)) = self.keys.key(&person) else {
-                    continue;
-                };
-                let (source, id): (String, String) = (row.get(1)?, row.get(2)?);
-                let Ok(personal) = open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(4)?)
-                else {
-                    continue;
-                };
-                let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
-                    message: e.to_string(),
-                })?;
-                out.push((person, Timestamp::from_unix(row.get(3)?), personal));
-            }
-            Ok(out)
-        })
+                )?;
+                let mut rows = stmt.query(params![kind.code()])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let person: String = row.get(0)?;
+                    // A key or field that does not open is one person's problem (their card says so),
+                    // never a reason to fail a list of everyone.
+                    let Ok(Some(key)) = self.keys.key(&person) else {
+                        continue;
+                    };
+                    let (source, id): (String, String) = (row.get(1)?, row.get(2)?);
+                    let Ok(personal) =
+                        open_personal(&key, &source, &id, &row.get::<_, Vec<u8>>(4)?)
+                    else {
+                        continue;
+                    };
+                    let person = PersonId::parse(&person).map_err(|e| StoreError::Corrupt {
+                        message: e.to_string(),
+                    })?;
+                    out.push((person, Timestamp::from_unix(row.get(3)?), personal));
+                }
+                Ok(out)
+            };
+        read(&own)
     }
 }
