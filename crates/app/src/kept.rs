@@ -24,11 +24,29 @@ use store::{KeptMeta, StoreError};
 
 use crate::{App, AppError};
 
+/// Up to how many recomputed people a catch-up names in its report.
+pub const FEW: usize = 1_000;
+
 /// How many people are written per transaction.
 const CHUNK: usize = 10_000;
 /// Above this share of the ledger, the people to recompute are read in one pass over
 /// everyone's events rather than one by one.
 const SCAN_SHARE: f64 = 0.05;
+
+/// The environment variable that names the day readings are kept for instead of today
+/// (`YYYY-MM-DD`): for benchmarks and tests that simulate days passing. Every face reads it
+/// through [`today`].
+pub const TODAY_ENV: &str = "RAPPORT_TODAY";
+
+/// The reading day: today (UTC), or the day [`TODAY_ENV`] names.
+pub fn today() -> Result<Day, AppError> {
+    match std::env::var(TODAY_ENV) {
+        Ok(day) if !day.trim().is_empty() => {
+            Day::parse(&day).map_err(|e| AppError::invalid(TODAY_ENV, e.to_string()))
+        }
+        _ => Ok(Timestamp::now().day()),
+    }
+}
 
 /// What a catch-up did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +57,9 @@ pub struct KeptReport {
     pub recomputed: usize,
     /// Whether everyone was recomputed, and why.
     pub everyone: Option<&'static str>,
-    /// The people whose readings were kept for the first time (new in the ledger), so that a
-    /// face holding an index of names can add them.
+    /// The people recomputed in their own right (written to, or moved by the day), when
+    /// fewer than [`FEW`]: a face holding names for search reads theirs again (a name may be
+    /// new); with more, it reads every name again.
     pub added: Vec<PersonId>,
 }
 
@@ -173,11 +192,12 @@ impl App {
         self.recompute(&people, day, &models, &opt_in, Some(&last), &mut |rows| {
             let ids: Vec<PersonId> = rows.iter().map(|(p, _)| p.clone()).collect();
             let before = self.ledger.kept_last_transactions(&ids)?;
-            let known = self.ledger.kept_figures(&ids)?;
-            for ((p, k), known) in rows.iter().zip(known) {
-                if known.is_none() && k.is_some() {
-                    added.push(p.clone());
-                }
+            if total as usize <= FEW {
+                added.extend(
+                    rows.iter()
+                        .filter(|(_, k)| k.is_some())
+                        .map(|(p, _)| p.clone()),
+                );
             }
             for ((p, k), old) in rows.iter().zip(before) {
                 let now = k.as_ref().and_then(|k| k.last_transaction);

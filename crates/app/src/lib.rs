@@ -35,7 +35,7 @@ pub use card::{KeptOthers, Ranking, readings_against};
 pub use error::AppError;
 pub use fits::stored_models;
 pub use import::{ImportOutcome, Imported, Rejected};
-pub use kept::{CheckReport, Difference, KeptReport};
+pub use kept::{CheckReport, Difference, FEW, KeptReport, TODAY_ENV, today};
 pub use menu::MenuError;
 pub use own::{LinkError, MayContact};
 pub use people::{Assessed, Listed, Page, listed};

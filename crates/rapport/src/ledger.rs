@@ -65,18 +65,9 @@ pub fn keep_up(app: &App) -> anyhow::Result<()> {
     keep_up_with(app, false).map(|_| ())
 }
 
-/// The environment variable that names the day readings are kept for instead of today
-/// (`YYYY-MM-DD`): for benchmarks and tests that simulate days passing.
-pub const TODAY_ENV: &str = "RAPPORT_TODAY";
-
-/// Today (UTC), or the day [`TODAY_ENV`] names.
+/// Today (UTC), or the day `RAPPORT_TODAY` names (see [`app::today`]).
 pub fn today() -> anyhow::Result<domain::Day> {
-    match std::env::var(TODAY_ENV) {
-        Ok(day) if !day.trim().is_empty() => {
-            domain::Day::parse(&day).map_err(|e| anyhow::anyhow!("{TODAY_ENV}: {e}"))
-        }
-        _ => Ok(domain::Timestamp::now().day()),
-    }
+    app::today().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// [`keep_up`], recomputing everyone when `everyone`.

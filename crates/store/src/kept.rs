@@ -279,8 +279,10 @@ pub trait KeptReadings {
         let mut out = Vec::new();
         let mut skipped = 0;
         let mut after: Option<PersonId> = None;
+        let mut batch = (offset + limit).clamp(64, 10_000);
         loop {
-            let rows = self.kept_after(after.as_ref(), 10_000)?;
+            let rows = self.kept_after(after.as_ref(), batch)?;
+            batch = (batch * 4).min(10_000);
             let Some(last) = rows.last() else { break };
             after = Some(last.0.clone());
             for (p, f) in rows {

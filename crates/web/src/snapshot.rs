@@ -103,8 +103,8 @@ impl ChoiceCounts {
 #[derive(Default)]
 pub struct Names {
     index: RwLock<Option<Arc<NameIndex>>>,
-    /// People added since the index was read, (id, "id\tname" lower-case).
-    added: RwLock<Vec<(PersonId, Box<str>)>>,
+    /// People added since the index was read, (id, "id\tname" lower-case, name).
+    added: RwLock<Vec<(PersonId, Box<str>, Option<Box<str>>)>>,
     /// People forgotten since the index was read.
     removed: RwLock<FxHashSet<PersonId>>,
     /// Serialises loading.
@@ -114,6 +114,8 @@ pub struct Names {
 struct NameIndex {
     /// People in id order, with what search looks in ("id\tname", lower-case).
     people: Vec<(PersonId, Box<str>)>,
+    /// Each person's name as written, in the same order.
+    names: Vec<Option<Box<str>>>,
     /// Every person's tombstone, made the first time someone is forgotten.
     macs: OnceLock<FxHashMap<[u8; 32], usize>>,
 }
@@ -142,18 +144,24 @@ impl Names {
             return Ok(i);
         }
         let ledger = app.ledger();
-        let names: FxHashMap<PersonId, String> = ledger.names()?.into_iter().collect();
-        let mut people: Vec<(PersonId, Box<str>)> = ledger
-            .people()?
+        let mut names: FxHashMap<PersonId, String> = ledger.names()?.into_iter().collect();
+        let mut people: Vec<PersonId> = ledger.people()?;
+        people.sort();
+        let names: Vec<Option<Box<str>>> = people
+            .iter()
+            .map(|p| names.remove(p).map(String::into_boxed_str))
+            .collect();
+        let people = people
             .into_iter()
-            .map(|p| {
-                let hay = haystack(&p, names.get(&p).map(String::as_str));
+            .zip(&names)
+            .map(|(p, n)| {
+                let hay = haystack(&p, n.as_deref());
                 (p, hay)
             })
             .collect();
-        people.sort_by(|a, b| a.0.cmp(&b.0));
         let index = Arc::new(NameIndex {
             people,
+            names,
             macs: OnceLock::new(),
         });
         if let Ok(mut slot) = self.index.write() {
@@ -164,12 +172,19 @@ impl Names {
 
     /// Reads the index ahead of the first search (a server calls this in the background).
     pub fn preload(&self, app: &app::App) {
-        if let Err(e) = self.index(app) {
-            tracing::warn!("reading names for search: {e}");
+        let started = std::time::Instant::now();
+        match self.index(app) {
+            Ok(i) => tracing::info!(
+                "names for search read: {} people in {:.1} s",
+                i.people.len(),
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => tracing::warn!("reading names for search: {e}"),
         }
     }
 
-    /// Adds people new in the ledger, with their names (blocking).
+    /// Reads the names of `people` again (new in the ledger, or written to: a name may have
+    /// changed), for search and lists (blocking).
     pub fn add(&self, app: &app::App, people: &[PersonId]) {
         if people.is_empty() || self.current().is_none() {
             // Not read yet: reading it will find them.
@@ -184,7 +199,8 @@ impl Names {
         };
         if let Ok(mut added) = self.added.write() {
             for (p, n) in people.iter().zip(names) {
-                added.push((p.clone(), haystack(p, n.as_deref())));
+                let hay = haystack(p, n.as_deref());
+                added.push((p.clone(), hay, n.map(String::into_boxed_str)));
             }
         }
     }
@@ -223,7 +239,7 @@ impl Names {
             );
         }
         if let Ok(added) = self.added.read() {
-            for (p, _) in added.iter() {
+            for (p, _, _) in added.iter() {
                 let mac = store::tombstone_of(key, p.as_str());
                 if tombstones.iter().any(|(_, m)| *m == mac) {
                     gone.push(p.clone());
@@ -233,6 +249,30 @@ impl Names {
         if let Ok(mut removed) = self.removed.write() {
             removed.extend(gone);
         }
+    }
+
+    /// The current names of `people` from the index, once it has been read (`None` before:
+    /// the caller reads them from the ledger); forgotten people have none.
+    pub fn names_of(&self, people: &[PersonId]) -> Option<Vec<Option<String>>> {
+        let index = self.current()?;
+        let removed = self.removed.read().ok()?;
+        let added = self.added.read().ok()?;
+        Some(
+            people
+                .iter()
+                .map(|p| {
+                    if removed.contains(p) {
+                        return None;
+                    }
+                    // Read again since the index was: newer.
+                    if let Some((_, _, n)) = added.iter().rev().find(|(q, _, _)| q == p) {
+                        return n.as_deref().map(str::to_owned);
+                    }
+                    let i = index.people.binary_search_by(|(q, _)| q.cmp(p)).ok()?;
+                    index.names[i].as_deref().map(str::to_owned)
+                })
+                .collect(),
+        )
     }
 
     /// The people whose id (or, with `names`, name) contains `query`, in id order.
@@ -253,12 +293,18 @@ impl Names {
                     hay.split('\t').next().is_some_and(|id| id.contains(query))
                 }
         };
+        let again: FxHashSet<&PersonId> = added.iter().map(|(p, _, _)| p).collect();
         let mut found: Vec<PersonId> = index
             .people
             .iter()
-            .chain(added.iter())
-            .filter(|e| hits(e))
+            .filter(|e| !again.contains(&e.0) && hits(e))
             .map(|(p, _)| p.clone())
+            .chain(
+                added
+                    .iter()
+                    .filter(|(p, h, _)| hits(&(p.clone(), h.clone())))
+                    .map(|(p, _, _)| p.clone()),
+            )
             .collect();
         found.sort();
         found.dedup();

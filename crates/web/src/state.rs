@@ -133,7 +133,7 @@ impl app::Audit for AuditWriter {
 /// Brings the kept readings up to date without waiting for another writer (one that holds
 /// the ledger is importing, and will have them caught up itself); `first`: at start, when a
 /// long first computation is announced in the log.
-fn keep_up(app: &App, first: bool) -> Vec<PersonId> {
+fn keep_up(app: &App, first: bool) -> Option<app::KeptReport> {
     let announced = AtomicBool::new(false);
     let progress = |done: u64, total: u64| {
         if first && total >= 10_000 && !announced.swap(true, Ordering::Relaxed) {
@@ -141,20 +141,21 @@ fn keep_up(app: &App, first: bool) -> Vec<PersonId> {
         }
         let _ = done;
     };
-    match app.keep_up(Timestamp::now().day(), &mut |_| false, &progress) {
+    let today = app::today().unwrap_or_else(|_| Timestamp::now().day());
+    match app.keep_up(today, &mut |_| false, &progress) {
         Ok(r) => {
             if r.recomputed > 0 {
                 tracing::info!("readings refreshed for {} people", r.recomputed);
             }
-            r.added
+            Some(r)
         }
         Err(e) if e.is_busy() => {
             tracing::debug!("kept readings: {e}; later");
-            Vec::new()
+            None
         }
         Err(e) => {
             tracing::warn!("keeping readings up to date: {e}");
-            Vec::new()
+            None
         }
     }
 }
@@ -255,17 +256,24 @@ impl AppState {
     /// One round of [`AppState::refresh_loop`] (blocking).
     pub fn refresh(&self) {
         let before = self.app.ledger().kept_status().map(|s| s.generation).ok();
-        let added = keep_up(&self.app, false);
+        let report = keep_up(&self.app, false);
         let current = self.snapshot();
-        current.names.add(&self.app, &added);
+        let many = report.as_ref().is_some_and(|r| r.recomputed > app::FEW);
+        if let Some(r) = &report {
+            current.names.add(&self.app, &r.added);
+        }
         let moved = match self.app.ledger().kept_status() {
             Ok(status) => {
                 // Kept readings caught up by another process (an import on the command line,
-                // another server): people may have arrived whom this server's search lacks.
+                // another server), or many people at once: people may have arrived, or
+                // changed their names, whom this server's search does not know yet.
                 let by_us = before.is_some_and(|g| status.generation == g + 1)
                     || before == Some(status.generation);
-                if !by_us || (current.generation + 1 < status.generation && added.is_empty()) {
-                    current.names.reload(&self.app);
+                if !by_us || many {
+                    let (names, app) = (current.names.clone(), self.app.clone());
+                    let _ = std::thread::Builder::new()
+                        .name("names".into())
+                        .spawn(move || names.reload(&app));
                 }
                 status.generation != current.generation
                     || status.pending != current.pending

@@ -86,9 +86,11 @@ pub async fn forget(
 /// The names a list shows for `people`, as `who` may see them: their current names, or for
 /// those who may not read personal text a pseudonym of each person who has one (blocking).
 pub fn list_names(state: &AppState, who: &Principal, people: &[PersonId]) -> Vec<Option<String>> {
-    let names = state.app.names_of(people).unwrap_or_else(|e| {
-        tracing::warn!("reading names for a list: {e}");
-        vec![None; people.len()]
+    let names = state.snapshot().names.names_of(people).unwrap_or_else(|| {
+        state.app.names_of(people).unwrap_or_else(|e| {
+            tracing::warn!("reading names for a list: {e}");
+            vec![None; people.len()]
+        })
     });
     if who.role.sees_personal_text() {
         return names;

@@ -390,11 +390,15 @@ impl Store for PostgresStore {
     }
 
     fn totals(&self) -> Result<Totals, StoreError> {
+        // Events: what every import added, less what forgetting removed (counting the events
+        // themselves reads the whole table).
         self.run(async {
             let c = self.db.get().await?;
             let r = c
                 .query_one(
-                    "SELECT (SELECT count(*) FROM rapport.people), (SELECT count(*) FROM rapport.events)",
+                    "SELECT (SELECT count(*) FROM rapport.people),
+                            (SELECT coalesce(sum(added), 0) FROM rapport.imports)::bigint
+                            - (SELECT coalesce(sum(events), 0) FROM rapport.forgotten)::bigint",
                     &[],
                 )
                 .await?;
