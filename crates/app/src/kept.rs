@@ -24,6 +24,9 @@ use store::{KeptMeta, StoreError};
 
 use crate::{App, AppError};
 
+/// Why everyone is recomputed when an operator asks.
+const ASKED: &str = "asked for";
+
 /// Up to how many recomputed people a catch-up names in its report.
 pub const FEW: usize = 1_000;
 
@@ -149,7 +152,7 @@ impl App {
             });
         }
         let everyone = match &status.meta {
-            _ if everyone => Some("asked for"),
+            _ if everyone => Some(ASKED),
             None => Some("the ledger had no kept readings yet"),
             Some(m) if m.inputs != inputs => Some("the model fits or the opt-in purposes changed"),
             Some(m) if m.day > day => Some("the reading day went back"),
@@ -158,6 +161,10 @@ impl App {
         let mut set: BTreeSet<PersonId> = BTreeSet::new();
         if everyone.is_some() {
             set.extend(update.everyone()?);
+            if everyone == Some(ASKED) {
+                // A repair: whatever is kept is built anew, not compared with.
+                update.clear()?;
+            }
         } else {
             set.extend(update.stale(day)?);
             if status.scripts_changed {

@@ -333,6 +333,9 @@ pub trait KeptUpdate {
     fn stale(&mut self, day: Day) -> Result<Vec<PersonId>, StoreError>;
     /// Everyone in the ledger, and everyone with kept readings (for a full recomputation).
     fn everyone(&mut self) -> Result<Vec<PersonId>, StoreError>;
+    /// Removes every kept reading, index entry and count, so that a recomputation of
+    /// everyone builds them anew (a repair: nothing kept is trusted).
+    fn clear(&mut self) -> Result<(), StoreError>;
     /// The people who referred any of `people`, as kept.
     fn referrers(&mut self, people: &[PersonId]) -> Result<Vec<PersonId>, StoreError>;
     /// People whose scripted answers up to the end of `day` are not those their kept readings

@@ -535,6 +535,19 @@ impl KeptUpdate for Update<'_> {
         })
     }
 
+    fn clear(&mut self) -> Result<(), StoreError> {
+        self.store.run(async {
+            let c = self.store.db.get().await?;
+            c.batch_execute(
+                "BEGIN; DELETE FROM rapport.kept; DELETE FROM rapport.kept_order;
+                 DELETE FROM rapport.kept_counts; DELETE FROM rapport.kept_dist;
+                 DELETE FROM rapport.kept_refs; DELETE FROM rapport.kept_choices; COMMIT;",
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
     fn referrers(&mut self, people: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         let p: Vec<&str> = people.iter().map(PersonId::as_str).collect();
         self.store.run(async {

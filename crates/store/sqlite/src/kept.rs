@@ -466,6 +466,19 @@ impl KeptUpdate for Update<'_> {
         })
     }
 
+    fn clear(&mut self) -> Result<(), StoreError> {
+        run(|| {
+            let conn = self.store.conns.writer();
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(
+                "DELETE FROM kept; DELETE FROM kept_order; DELETE FROM kept_counts;
+                 DELETE FROM kept_dist; DELETE FROM kept_refs; DELETE FROM kept_choices;",
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     fn referrers(&mut self, people: &[PersonId]) -> Result<Vec<PersonId>, StoreError> {
         run(|| {
             self.store.conns.read(|c| {
