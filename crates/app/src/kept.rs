@@ -66,12 +66,18 @@ pub struct KeptReport {
     pub added: Vec<PersonId>,
 }
 
+/// When a referred person last ordered or was invoiced, as kept.
+type LastPurchase = dyn Fn(&PersonId) -> Option<Timestamp> + Sync;
+
+/// Takes each chunk of recomputed kept readings (`None`: the person is no longer there).
+type Writer<'w> = dyn FnMut(&[(PersonId, Option<Kept>)]) -> Result<(), StoreError> + 'w;
+
 /// What a reading of a person needs from the rest of the ledger while kept readings are made.
 struct Context<'a> {
     scripted: &'a Scripted,
     opt_in: &'a OptIn,
     /// When each referred person last ordered or was invoiced; `None` looks nobody up.
-    last: Option<&'a (dyn Fn(&PersonId) -> Option<Timestamp> + Sync)>,
+    last: Option<&'a LastPurchase>,
 }
 
 impl Others for Context<'_> {
@@ -259,8 +265,8 @@ impl App {
         day: Day,
         models: &Models,
         opt_in: &OptIn,
-        last: Option<&(dyn Fn(&PersonId) -> Option<Timestamp> + Sync)>,
-        write: &mut dyn FnMut(&[(PersonId, Option<Kept>)]) -> Result<(), StoreError>,
+        last: Option<&LastPurchase>,
+        write: &mut Writer<'_>,
     ) -> Result<(), StoreError> {
         if people.is_empty() {
             return Ok(());
@@ -300,8 +306,8 @@ impl App {
         day: Day,
         models: &Models,
         opt_in: &OptIn,
-        last: Option<&(dyn Fn(&PersonId) -> Option<Timestamp> + Sync)>,
-        write: &mut dyn FnMut(&[(PersonId, Option<Kept>)]) -> Result<(), StoreError>,
+        last: Option<&LastPurchase>,
+        write: &mut Writer<'_>,
     ) -> Result<(), StoreError> {
         let ledger_people = self.ledger.people()?;
         let wanted: std::collections::HashSet<&str> = people.iter().map(PersonId::as_str).collect();

@@ -97,6 +97,9 @@ impl ChoiceCounts {
     }
 }
 
+/// A person read again for search: their id, what search looks in, and their name.
+type Named = (PersonId, Box<str>, Option<Box<str>>);
+
 /// Everyone's id and name, lower-cased, for search: read once in the background and shared by
 /// every snapshot; people new since are added as their readings are kept, people forgotten
 /// since are left out.
@@ -104,7 +107,7 @@ impl ChoiceCounts {
 pub struct Names {
     index: RwLock<Option<Arc<NameIndex>>>,
     /// People added since the index was read, (id, "id\tname" lower-case, name).
-    added: RwLock<Vec<(PersonId, Box<str>, Option<Box<str>>)>>,
+    added: RwLock<Vec<Named>>,
     /// People forgotten since the index was read.
     removed: RwLock<FxHashSet<PersonId>>,
     /// Serialises loading.

@@ -19,6 +19,12 @@ use crate::values::{Day, PersonId, Timestamp};
 use super::loyalty::Models;
 use super::{HEADLINES, Others, Punctuality, Readings, Recorded, SORTABLE, prefix_until};
 
+/// A person's kept figures: every field of [`SORTABLE`], and each headline 30 days earlier.
+pub type Figures = (
+    [Option<f64>; SORTABLE.len()],
+    [Option<f64>; HEADLINES.len()],
+);
+
 /// How far back the movers look (the overview's "largest changes over 30 days").
 pub const MOVER_DAYS: i64 = 30;
 
@@ -199,12 +205,7 @@ impl Kept {
     }
 
     /// The figures written by [`Kept::encode`]; `None` if the bytes are not such figures.
-    pub fn decode_figures(
-        bytes: &[u8],
-    ) -> Option<(
-        [Option<f64>; SORTABLE.len()],
-        [Option<f64>; HEADLINES.len()],
-    )> {
+    pub fn decode_figures(bytes: &[u8]) -> Option<Figures> {
         let mask = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
         let mut rest = &bytes[8..];
         let mut fields = [None; SORTABLE.len()];

@@ -192,7 +192,7 @@ fn p_alive(fields: &[Option<f64>]) -> String {
         field(fields, "loyalty.frequency"),
     ) {
         (None, _) => "—".to_owned(),
-        (Some(p), Some(f)) if f == 0.0 => format!("{p:.2}*"),
+        (Some(p), Some(0.0)) => format!("{p:.2}*"),
         (Some(p), _) => format!("{p:.2}"),
     }
 }
