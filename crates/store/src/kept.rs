@@ -37,6 +37,26 @@ pub struct KeptMeta {
     pub inputs: String,
 }
 
+impl KeptMeta {
+    /// The meta as a backend keeps it, as text: the day (days since 1970-01-01) and the
+    /// fingerprint; `None` until both were written.
+    pub fn from_stored(
+        day: Option<String>,
+        inputs: Option<String>,
+    ) -> Result<Option<KeptMeta>, StoreError> {
+        let (Some(day), Some(inputs)) = (day, inputs) else {
+            return Ok(None);
+        };
+        let days = day.parse().map_err(|_| StoreError::Corrupt {
+            message: format!("the kept readings' day {day:?}"),
+        })?;
+        Ok(Some(KeptMeta {
+            day: Day::from_days(days),
+            inputs,
+        }))
+    }
+}
+
 /// Where the kept readings stand.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KeptStatus {

@@ -43,9 +43,6 @@ const ANALYZE_AFTER: u64 = 10_000;
 /// that a chunk with a duplicate is cheap to send again through the staging table.
 const CHUNK: usize = 8_192;
 
-/// How often a waiting writer looks again, and tells its caller who holds the ledger.
-const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
-
 pub type Mac = [u8; 32];
 
 const EVENT_TYPES: [Type; 9] = [
@@ -190,31 +187,7 @@ pub fn begin<'a>(
 ) -> Result<Box<dyn Batch + 'a>, StoreError> {
     let tombstone_key = store.run(store.tombstone_secret())?;
     let what = format!("importing {origin}");
-    let conn = store.run(store.db.get())?;
-    loop {
-        let asked = store.run(async {
-            conn.batch_execute("BEGIN").await?;
-            if lock::try_take(&conn, &what).await? {
-                return Ok(None);
-            }
-            conn.batch_execute("ROLLBACK").await?;
-            Ok(Some(lock::holder(&conn).await?))
-        });
-        let holder = match asked {
-            Ok(h) => h,
-            Err(e) => {
-                // Never back into the pool inside a transaction.
-                end(store, conn);
-                return Err(e);
-            }
-        };
-        let Some(holder) = holder else { break };
-        // Told outside the store's runtime: the caller may do anything, even ask the store.
-        if !waiting(&holder) {
-            return Err(lock::busy(&holder));
-        }
-        std::thread::sleep(WAIT_STEP);
-    }
+    let conn = lock::begin_locked(store, &what, waiting)?;
     let mut people = store.people_guard();
     let prepared = store.run(async {
         let c = &conn;
@@ -269,7 +242,7 @@ pub fn begin<'a>(
         Ok(p) => p,
         Err(e) => {
             people.map = None;
-            end(store, conn);
+            lock::end(store, conn);
             return Err(e);
         }
     };
@@ -305,17 +278,6 @@ pub fn begin<'a>(
         touched: Default::default(),
         inflight: None,
     }))
-}
-
-/// Ends a transaction that did not commit: rolled back, and the connection returned to the
-/// pool only if that worked (a connection in an unknown state is closed instead).
-fn end(store: &PostgresStore, conn: Object) {
-    let ok = store
-        .db
-        .block(async { conn.batch_execute("ROLLBACK").await.is_ok() });
-    if !ok {
-        drop(Object::take(conn));
-    }
 }
 
 /// Sends `rows` through `COPY … FROM STDIN (FORMAT binary)`.
@@ -704,7 +666,7 @@ impl PgBatch<'_> {
         if let Some(conn) = self.conn.take() {
             // People added in this batch must not stay in the map: read it again next time.
             self.people.map = None;
-            end(self.store, conn);
+            lock::end(self.store, conn);
         }
     }
 }

@@ -269,15 +269,7 @@ impl store::KeptReadings for PostgresStore {
                 )
                 .await?
                 .get(0);
-            let meta = match (day, inputs) {
-                (Some(day), Some(inputs)) => Some(KeptMeta {
-                    day: Day::from_days(day.parse().map_err(|_| StoreError::Corrupt {
-                        message: format!("the kept readings' day {day:?}"),
-                    })?),
-                    inputs,
-                }),
-                _ => None,
-            };
+            let meta = KeptMeta::from_stored(day, inputs)?;
             Ok(KeptStatus {
                 meta,
                 pending: pending as u64,
@@ -454,44 +446,11 @@ impl store::KeptReadings for PostgresStore {
         // The writer lock is a transaction's: one connection keeps a transaction open that
         // holds it for the whole catch-up, while the writes go through others.
         let what = "keeping readings up to date";
-        let holder = self.run(self.db.get())?;
-        loop {
-            let asked = self.run(async {
-                holder.batch_execute("BEGIN").await?;
-                if lock::try_take(&holder, what).await? {
-                    return Ok(None);
-                }
-                holder.batch_execute("ROLLBACK").await?;
-                Ok(Some(lock::holder(&holder).await?))
-            });
-            let who = match asked {
-                Ok(h) => h,
-                Err(e) => {
-                    end(self, holder);
-                    return Err(e);
-                }
-            };
-            let Some(who) = who else { break };
-            if !waiting(&who) {
-                let _ = self.run(async { Ok(holder.batch_execute("ROLLBACK").await?) });
-                return Err(lock::busy(&who));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        let holder = lock::begin_locked(self, what, waiting)?;
         Ok(Box::new(Update {
             store: self,
             holder: Some(holder),
         }))
-    }
-}
-
-/// Ends the lock holder's transaction; a connection in an unknown state is closed.
-fn end(store: &PostgresStore, conn: Object) {
-    let ok = store
-        .db
-        .block(async { conn.batch_execute("ROLLBACK").await.is_ok() });
-    if !ok {
-        drop(Object::take(conn));
     }
 }
 
@@ -504,7 +463,7 @@ struct Update<'a> {
 impl Drop for Update<'_> {
     fn drop(&mut self) {
         if let Some(h) = self.holder.take() {
-            end(self.store, h);
+            lock::end(self.store, h);
         }
     }
 }
@@ -629,7 +588,7 @@ impl KeptUpdate for Update<'_> {
             Ok(())
         });
         if done.is_err() {
-            end(self.store, h);
+            lock::end(self.store, h);
         }
         done
     }

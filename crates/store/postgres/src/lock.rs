@@ -10,7 +10,7 @@
 //! crash never leaves the ledger locked. Short writes (an audit entry, a token) do not take
 //! it: they never wait for an import.
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Object};
 
 use crate::error::Result;
 
@@ -83,5 +83,54 @@ pub async fn holder(c: &impl GenericClient) -> Result<String> {
 pub fn busy(holder: &str) -> store::StoreError {
     store::StoreError::Busy {
         message: format!("another writer is at work on this ledger: {holder}"),
+    }
+}
+
+/// How often a waiting writer looks again, and tells its caller who holds the ledger.
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A connection inside a transaction that holds the writer lock, named `what`: an import's
+/// or a catch-up's. While another writer holds it, `waiting` is told who, every tenth of a
+/// second, and answers whether to go on waiting (`false`: [`busy`]).
+pub fn begin_locked(
+    store: &crate::PostgresStore,
+    what: &str,
+    waiting: &mut dyn FnMut(&str) -> bool,
+) -> Result<Object, store::StoreError> {
+    let conn = store.run(store.db.get())?;
+    loop {
+        let asked = store.run(async {
+            conn.batch_execute("BEGIN").await?;
+            if try_take(&conn, what).await? {
+                return Ok(None);
+            }
+            conn.batch_execute("ROLLBACK").await?;
+            Ok(Some(holder(&conn).await?))
+        });
+        let who = match asked {
+            Ok(h) => h,
+            Err(e) => {
+                // Never back into the pool inside a transaction.
+                end(store, conn);
+                return Err(e);
+            }
+        };
+        let Some(who) = who else { return Ok(conn) };
+        // Told outside the store's runtime: the caller may do anything, even ask the store.
+        if !waiting(&who) {
+            return Err(busy(&who));
+        }
+        std::thread::sleep(WAIT_STEP);
+    }
+}
+
+/// Ends a transaction that did not commit: rolled back, and the connection returned to the
+/// pool only if that worked (a connection in an unknown state is closed instead).
+pub fn end(store: &crate::PostgresStore, conn: Object) {
+    let ok = store
+        .db
+        .block(async { conn.batch_execute("ROLLBACK").await.is_ok() });
+    if !ok {
+        drop(Object::take(conn));
     }
 }

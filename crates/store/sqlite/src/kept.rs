@@ -210,15 +210,7 @@ impl SqliteStore {
                 [],
                 |r| r.get(0),
             )?;
-            let meta = match (day, inputs) {
-                (Some(day), Some(inputs)) => Some(KeptMeta {
-                    day: Day::from_days(day.parse().map_err(|_| StoreError::Corrupt {
-                        message: format!("the kept readings' day {day:?}"),
-                    })?),
-                    inputs,
-                }),
-                _ => None,
-            };
+            let meta = KeptMeta::from_stored(day, inputs)?;
             let generation = self::meta(c, "generation")?
                 .and_then(|g| g.parse().ok())
                 .unwrap_or(0);
