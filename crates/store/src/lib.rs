@@ -13,6 +13,7 @@ pub mod columns;
 pub mod fits;
 pub mod kept;
 pub mod keys;
+pub mod shards;
 pub mod visit;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use domain::{NewEvent, PersonId, Timestamp};
 pub use fits::{FitStore, StoredFit};
 pub use kept::{KeptFigures, KeptMeta, KeptMover, KeptReadings, KeptStatus, KeptUpdate};
 pub use keys::{Keyring, MasterKey, SealAhead, Sealed};
+pub use shards::{Moved, Partition, ShardServer, Shards};
 
 /// Everything that can go wrong in the store. Messages are for operators (the command line
 /// prints them); the web logs them and shows a generic error instead.
@@ -53,6 +55,9 @@ pub enum StoreError {
     Corrupt { message: String },
     #[error("{message}")]
     NotALedger { message: String },
+    /// This backend cannot do what was asked (spreading people over servers on SQLite).
+    #[error("{message}")]
+    Unsupported { message: String },
 }
 
 impl StoreError {
@@ -403,7 +408,17 @@ pub struct Rewrapped {
 /// Everything a ledger is, as the application layer sees it: one object, shared by every
 /// thread, whatever the backend.
 pub trait Ledger:
-    Store + Access + PersonData + Scripts + Costs + FitStore + Admin + KeptReadings + Send + Sync
+    Store
+    + Access
+    + PersonData
+    + Scripts
+    + Costs
+    + FitStore
+    + Admin
+    + KeptReadings
+    + Shards
+    + Send
+    + Sync
 {
 }
 
@@ -416,6 +431,7 @@ impl<T> Ledger for T where
         + FitStore
         + Admin
         + KeptReadings
+        + Shards
         + Send
         + Sync
 {

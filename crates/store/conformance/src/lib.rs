@@ -73,6 +73,12 @@ macro_rules! conformance {
                     super::$name(&b);
                 }
             }
+            #[test]
+            fn sharded() {
+                if let Some(b) = $crate::Sharded::new() {
+                    super::$name(&b);
+                }
+            }
         }
     )*};
 }
@@ -234,6 +240,11 @@ impl Postgres {
     pub fn new() -> Option<Postgres> {
         let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES.into());
         let required = std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "require");
+        Postgres::on(admin, required)
+    }
+
+    /// A fresh database on the server `admin` names (see [`Postgres::new`]).
+    pub fn on(admin: String, required: bool) -> Option<Postgres> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -371,7 +382,12 @@ impl Backend for Postgres {
         "postgres"
     }
     fn create(&self, key: &MasterKey) -> Result<Box<dyn Ledger>, StoreError> {
-        Ok(Box::new(PostgresStore::create(&self.url, key.clone())?))
+        // A few partitions: the same layout as a real ledger, quicker to make and drop.
+        Ok(Box::new(PostgresStore::create_with(
+            &self.url,
+            key.clone(),
+            4,
+        )?))
     }
     fn open(&self, key: &MasterKey) -> Result<Box<dyn Ledger>, StoreError> {
         Ok(Box::new(PostgresStore::open(&self.url, key.clone())?))
@@ -432,6 +448,121 @@ impl Backend for Postgres {
     }
     fn foreign_vault(&self) {
         self.sql("UPDATE rapport_vault.meta SET value = 'another' WHERE key = 'vault_id'");
+    }
+}
+
+/// The other servers a sharded test ledger spreads over (comma-separated URLs, as
+/// `.ci/clusters` prints them).
+pub const SHARDS_ENV: &str = "RAPPORT_TEST_SHARDS";
+/// `require`: fail instead of skipping when the other servers are not given or do not answer.
+pub const SHARDS_REQUIRE_ENV: &str = "RAPPORT_SHARD_TESTS";
+/// How many partitions a sharded test ledger has, and which go where: partitions 0 and 1
+/// stay on the coordinator, the rest go round the other servers.
+pub const SHARDED_PARTITIONS: u32 = 6;
+
+/// A ledger spread over three servers: a database of its own on the PostgreSQL test server
+/// (the coordinator) and one on each server `RAPPORT_TEST_SHARDS` names, all dropped when the
+/// test ends. Partitions are placed before anything is written, so every test's people are
+/// spread over all three.
+pub struct Sharded {
+    pub coordinator: Postgres,
+    pub shards: Vec<Postgres>,
+}
+
+impl Sharded {
+    pub fn new() -> Option<Sharded> {
+        let required = std::env::var(SHARDS_REQUIRE_ENV).is_ok_and(|v| v == "require");
+        let urls = std::env::var(SHARDS_ENV).unwrap_or_default();
+        let urls: Vec<String> = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if urls.is_empty() {
+            if required {
+                panic!(
+                    "{SHARDS_REQUIRE_ENV}=require but {SHARDS_ENV} names no servers (run .ci/clusters)"
+                );
+            }
+            eprintln!(
+                "skipped: the sharded half of this test needs other PostgreSQL servers in \
+                 {SHARDS_ENV} (`.ci/clusters` makes two and prints the value)"
+            );
+            return None;
+        }
+        let coordinator = Postgres::new()?;
+        let mut shards = Vec::new();
+        for u in urls {
+            shards.push(Postgres::on(u, required)?);
+        }
+        Some(Sharded {
+            coordinator,
+            shards,
+        })
+    }
+
+    /// Spreads a new ledger's partitions over the servers.
+    pub fn spread(&self, store: &PostgresStore) -> Result<(), StoreError> {
+        use store::Shards;
+        let mut names = Vec::new();
+        for s in &self.shards {
+            names.push(store.add_shard_server(s.url(), None)?.name);
+        }
+        for n in 2..SHARDED_PARTITIONS {
+            let to = &names[(n as usize - 2) % names.len()];
+            store.move_partition(n, Some(to), &mut |_| ())?;
+        }
+        Ok(())
+    }
+
+    fn each(&self) -> impl Iterator<Item = &Postgres> {
+        std::iter::once(&self.coordinator).chain(self.shards.iter())
+    }
+}
+
+impl Backend for Sharded {
+    fn name(&self) -> &'static str {
+        "sharded"
+    }
+    fn create(&self, key: &MasterKey) -> Result<Box<dyn Ledger>, StoreError> {
+        let store =
+            PostgresStore::create_with(self.coordinator.url(), key.clone(), SHARDED_PARTITIONS)?;
+        self.spread(&store)?;
+        Ok(Box::new(store))
+    }
+    fn open(&self, key: &MasterKey) -> Result<Box<dyn Ledger>, StoreError> {
+        self.coordinator.open(key)
+    }
+    fn open_missing(&self, key: &MasterKey) -> Result<Box<dyn Ledger>, StoreError> {
+        self.coordinator.open_missing(key)
+    }
+    fn flush(&self) {
+        self.each().for_each(|p| p.flush());
+    }
+    fn files_readable(&self) -> bool {
+        self.each().all(|p| p.files_readable())
+    }
+    fn data_files(&self) -> Vec<PathBuf> {
+        self.each().flat_map(|p| p.data_files()).collect()
+    }
+    fn vault_files(&self) -> Vec<PathBuf> {
+        self.each().flat_map(|p| p.vault_files()).collect()
+    }
+    fn erases_ids_at_once(&self) -> bool {
+        false
+    }
+    fn wrapped_key(&self, person: &str) -> Option<Vec<u8>> {
+        self.coordinator.wrapped_key(person)
+    }
+    fn swap_sealed(&self, from_id: &str, to_id: &str) {
+        self.coordinator.swap_sealed(from_id, to_id)
+    }
+    fn move_vault(&self, away: bool) {
+        self.coordinator.move_vault(away)
+    }
+    fn foreign_vault(&self) {
+        self.coordinator.foreign_vault()
     }
 }
 

@@ -433,8 +433,10 @@ impl PgBatch<'_> {
         if let Some(pk) = self.map().get(person.as_str()) {
             return *pk;
         }
-        let pk = self.next_pk;
-        self.next_pk += 1;
+        // The next key in the partition the id falls in (see `partition`).
+        let pk =
+            crate::partition::key_for(person.as_str(), self.next_pk - 1, self.store.partitions);
+        self.next_pk = pk + 1;
         self.map().insert(person.as_str().to_owned(), pk);
         self.new_people.push((pk, person.as_str().to_owned()));
         pk

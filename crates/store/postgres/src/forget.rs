@@ -24,6 +24,9 @@ pub async fn forget(store: &PostgresStore, person: &PersonId) -> Result<Option<F
         return Err(lock::busy(&lock::holder(&store.db.get().await?).await?).into());
     }
     let Some(pk) = person_key(&tx, person).await? else {
+        // Ended here, not on drop: a dropped transaction is rolled back later, and until
+        // then the writer lock would refuse the next writer on another connection.
+        tx.rollback().await?;
         return Ok(None);
     };
     let events = scan::person_events(&tx, pk).await?;
@@ -63,7 +66,7 @@ pub async fn forget(store: &PostgresStore, person: &PersonId) -> Result<Option<F
     tx.commit().await?;
     store.keys.evict(Some(person.as_str()));
     store.people_guard().map = None;
-    let cleared_now = vault::rewrite(&c, &changed_by).await;
+    let cleared_now = vault::rewrite(&c, &changed_by).await && store.rewrite_remote_vaults().await;
     Ok(Some(Forgotten {
         events: removed,
         sealed,

@@ -186,15 +186,15 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
         let s: Vec<i64> = kept.iter().map(|x| x.1.scripted.1).collect();
         let e: Vec<i64> = kept.iter().map(|x| x.1.extras_digest()).collect();
         let fig: Vec<Vec<u8>> = kept.iter().map(|x| x.1.encode()).collect();
+        // Replaced rather than upserted: a partition on another server takes no ON CONFLICT
+        // … DO UPDATE.
+        c.execute("DELETE FROM rapport.kept WHERE person = ANY($1)", &[&p])
+            .await?;
         c.execute(
             "INSERT INTO rapport.kept
                  (person, next_change, last_tx, scripted, scripted_sum, extras, figures)
              SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[],
-                                  $6::bigint[], $7::bytea[])
-             ON CONFLICT (person) DO UPDATE SET next_change = excluded.next_change,
-                 last_tx = excluded.last_tx, scripted = excluded.scripted,
-                 scripted_sum = excluded.scripted_sum, extras = excluded.extras,
-                 figures = excluded.figures",
+                                  $6::bigint[], $7::bytea[])",
             &[&p, &next, &last, &n, &s, &e, &fig],
         )
         .await?;
@@ -224,8 +224,7 @@ async fn put(c: &impl GenericClient, rows: &[(PersonId, Option<Kept>)]) -> Resul
         if !who.is_empty() {
             c.execute(
                 "INSERT INTO rapport.kept_choices (person, item, option)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-                 ON CONFLICT (person, item) DO UPDATE SET option = excluded.option",
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
                 &[&who, &items, &options],
             )
             .await?;

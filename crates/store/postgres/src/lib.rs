@@ -31,19 +31,47 @@ pub mod error;
 mod fits;
 mod forget;
 mod kept;
+pub mod layout;
 mod lock;
+pub mod partition;
 mod scan;
 mod scripts;
+mod shards;
 mod vault;
 
 use db::Db;
 use error::{Error, Place, Result};
 
+/// A migration: statements, or the partitioning of the person-keyed tables (which renumbers
+/// people's keys, and so needs code).
+enum Step {
+    Sql(&'static str),
+    Partition,
+}
+
 /// Migrations, applied in order on open; `rapport.meta`'s `schema` says how many have run.
-const MIGRATIONS: &[&str] = &[
-    include_str!("migrations/0001_ledger.sql"),
-    include_str!("migrations/0002_kept.sql"),
+const MIGRATIONS: &[Step] = &[
+    Step::Sql(include_str!("migrations/0001_ledger.sql")),
+    Step::Sql(include_str!("migrations/0002_kept.sql")),
+    Step::Partition,
 ];
+
+/// The number of partitions a new ledger gets: `RAPPORT_PARTITIONS` where set (a small ledger,
+/// the tests), else [`layout::DEFAULT_PARTITIONS`]. Fixed once the ledger is made.
+fn partitions_wanted() -> Result<u32> {
+    match std::env::var("RAPPORT_PARTITIONS") {
+        Ok(v) => match v.trim().parse::<u32>() {
+            Ok(n) if (1..=1024).contains(&n) => Ok(n),
+            _ => Err(StoreError::NotALedger {
+                message: format!(
+                    "RAPPORT_PARTITIONS is {v:?}: give a whole number of partitions from 1 to 1024"
+                ),
+            }
+            .into()),
+        },
+        Err(_) => Ok(layout::DEFAULT_PARTITIONS),
+    }
+}
 
 /// Person id → ledger key, with what it was read at: the forgetting generation (forgetting
 /// elsewhere makes it stale) and the largest key (people added by another writer since).
@@ -61,6 +89,8 @@ pub struct PostgresStore {
     keys: Arc<Keyring>,
     people: Mutex<People>,
     tombstone_key: OnceLock<[u8; 32]>,
+    /// How many partitions each person-keyed table has (fixed when the ledger was made).
+    pub(crate) partitions: u32,
 }
 
 /// A fresh identity for a ledger and its vault: 128 random bits in hex.
@@ -109,7 +139,7 @@ async fn version(c: &impl GenericClient) -> Result<i64> {
 }
 
 /// Applies the migrations `c` lacks, inside the caller's transaction.
-async fn migrate(c: &impl GenericClient, place: &Place) -> Result<()> {
+async fn migrate(c: &impl GenericClient, place: &Place, partitions: u32) -> Result<()> {
     let known = MIGRATIONS.len() as i64;
     let at = if exists(c, "rapport.meta").await? {
         version(c).await?
@@ -125,8 +155,11 @@ async fn migrate(c: &impl GenericClient, place: &Place) -> Result<()> {
         }
         .into());
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(at as usize) {
-        c.batch_execute(sql).await?;
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(at as usize) {
+        match step {
+            Step::Sql(sql) => c.batch_execute(sql).await?,
+            Step::Partition => layout::partition(c, partitions).await?,
+        }
         set_meta(c, "rapport.meta", "schema", &(i + 1).to_string()).await?;
     }
     Ok(())
@@ -137,6 +170,20 @@ impl PostgresStore {
     /// `rapport` and `rapport_vault`). Refuses a database that already holds a ledger or
     /// anything else in those schemas.
     pub fn create(url: &str, master: MasterKey) -> Result<PostgresStore, StoreError> {
+        PostgresStore::create_with(url, master, partitions_wanted()?)
+    }
+
+    /// [`PostgresStore::create`] with each person-keyed table in `partitions` partitions.
+    pub fn create_with(
+        url: &str,
+        master: MasterKey,
+        partitions: u32,
+    ) -> Result<PostgresStore, StoreError> {
+        if !(1..=1024).contains(&partitions) {
+            return Err(StoreError::NotALedger {
+                message: format!("{partitions} partitions: choose from 1 to 1024"),
+            });
+        }
         let db = Db::new(url)?;
         let place = db.place.clone();
         db.run(async {
@@ -164,7 +211,7 @@ impl PostgresStore {
                 return Err(StoreError::NotALedger { message }.into());
             }
             let tx = c.transaction().await?;
-            migrate(&tx, &place).await?;
+            migrate(&tx, &place, partitions).await?;
             let id = new_vault_id();
             set_meta(&tx, "rapport.meta", "vault_id", &id).await?;
             set_meta(&tx, "rapport_vault.meta", "vault_id", &id).await?;
@@ -201,10 +248,10 @@ impl PostgresStore {
                 // Two servers starting at once: one migrates, the other waits and finds it done.
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::MIGRATE])
                     .await?;
-                migrate(&tx, &place).await?;
+                migrate(&tx, &place, partitions_wanted()?).await?;
                 tx.commit().await?;
             } else {
-                migrate(&c, &place).await?;
+                migrate(&c, &place, layout::DEFAULT_PARTITIONS).await?;
             }
             vault::check(&c, &place, &master).await?;
             Ok(())
@@ -215,6 +262,13 @@ impl PostgresStore {
     }
 
     fn finish_open(db: Db, master: MasterKey) -> Result<PostgresStore, StoreError> {
+        let partitions = db.run(async {
+            let c = db.get().await?;
+            Ok(meta(&c, "rapport.meta", "partitions")
+                .await?
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(layout::DEFAULT_PARTITIONS))
+        })?;
         let db = Arc::new(db);
         let keys = Arc::new(Keyring::new(master, Box::new(Fetch(db.clone()))));
         Ok(PostgresStore {
@@ -222,6 +276,7 @@ impl PostgresStore {
             keys,
             people: Mutex::new(People::default()),
             tombstone_key: OnceLock::new(),
+            partitions,
         })
     }
 

@@ -47,7 +47,7 @@ pub async fn check(c: &impl GenericClient, place: &Place, master: &MasterKey) ->
         None => {
             c.execute(
                 "INSERT INTO rapport_vault.keys (person, wrapped) VALUES ($1, $2)
-                 ON CONFLICT (person) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
                 &[&CHECK, &master.check_value()?],
             )
             .await?;
@@ -107,7 +107,12 @@ pub async fn secret(
 /// wrappings); and it needs the tables to itself for a moment. `false` when an old
 /// transaction or a long import kept it waiting too long (the next forgetting, or
 /// `VACUUM FULL rapport_vault.keys`, does it then).
-pub async fn rewrite(c: &impl GenericClient, changed_by: &str) -> bool {
+pub async fn rewrite(c: &tokio_postgres::Client, changed_by: &str) -> bool {
+    rewrite_tables(c, changed_by, "rapport_vault.keys, rapport_vault.secrets").await
+}
+
+/// [`rewrite`] of the tables named (a shard server's partitions of the vault).
+pub async fn rewrite_tables(c: &tokio_postgres::Client, changed_by: &str, tables: &str) -> bool {
     let mut clear = false;
     for _ in 0..100 {
         let older: Result<bool, _> = c
@@ -140,7 +145,7 @@ pub async fn rewrite(c: &impl GenericClient, changed_by: &str) -> bool {
     }
     let mut done = false;
     for _ in 0..3 {
-        if c.batch_execute("VACUUM (FULL) rapport_vault.keys, rapport_vault.secrets")
+        if c.batch_execute(&format!("VACUUM (FULL) {tables}"))
             .await
             .is_ok()
         {
@@ -155,6 +160,13 @@ pub async fn rewrite(c: &impl GenericClient, changed_by: &str) -> bool {
 
 /// The id of the caller's transaction (as `xid8`), as `rewrite` takes it.
 pub async fn xid(c: &impl GenericClient) -> Result<String> {
+    Ok(c.query_one("SELECT pg_current_xact_id()::text", &[])
+        .await?
+        .get(0))
+}
+
+/// A new transaction id on `c`'s server (in a transaction of its own, committed at once).
+pub async fn xid_now(c: &tokio_postgres::Client) -> Result<String> {
     Ok(c.query_one("SELECT pg_current_xact_id()::text", &[])
         .await?
         .get(0))
@@ -224,6 +236,6 @@ pub async fn rekey(store: &PostgresStore, new: &MasterKey) -> Result<Rewrapped> 
     let (n, changed_by) = n;
     Ok(Rewrapped {
         keys: n,
-        cleared_now: rewrite(&c, &changed_by).await,
+        cleared_now: rewrite(&c, &changed_by).await && store.rewrite_remote_vaults().await,
     })
 }

@@ -32,6 +32,7 @@ mod kept;
 mod menu;
 mod scan;
 mod scripts;
+mod shards;
 mod tombstones;
 mod vault;
 mod writer;
