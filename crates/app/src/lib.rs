@@ -24,6 +24,7 @@ pub mod own;
 mod people;
 mod rekey;
 pub mod settings;
+mod shards;
 mod tokens;
 
 use std::sync::Arc;

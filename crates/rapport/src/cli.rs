@@ -90,6 +90,10 @@ pub enum Command {
     /// The product catalogue of hidden costs: import it from CSV, or list it.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Spread people over PostgreSQL servers: the ledger's partitions, the servers they live
+    /// on, and moving one online (docs/sharding.md).
+    #[command(subcommand)]
+    Shards(ShardsCommand),
     /// Hidden costs of the ledger's orders (CO2e, water, packaging…) beside the money.
     #[command(
         after_help = "Returns are netted. Lines whose product has no figure are counted and listed, never taken as zero. See docs/costs.md."
@@ -277,6 +281,42 @@ pub struct ServeArgs {
     /// Mark session cookies Secure even when no proxy says the request came over HTTPS.
     #[arg(long)]
     pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShardsCommand {
+    /// Add a server partitions may move to: an existing, empty PostgreSQL database, as a
+    /// postgres:// URL (its password, if any, is kept in the coordinator's user mapping).
+    Add(ShardsAddArgs),
+    /// Every partition: on which server, how many people and events, how many bytes.
+    List(ShardsListArgs),
+    /// Move a partition to another server while the ledger stays in use: writers wait only
+    /// for the final catch-up and the switch, readers not at all.
+    Move(ShardsMoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShardsAddArgs {
+    /// The server's database, e.g. postgres://rapport@db2.example:5432/rapport.
+    pub url: String,
+    /// The ledger's name for it (default s1, s2, …).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShardsListArgs {
+    /// One JSON document: the servers and every partition.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShardsMoveArgs {
+    /// The partition's number, from `rapport shards list`.
+    pub partition: u32,
+    /// The server's name from `rapport shards list`, or `coordinator` to bring it back.
+    pub server: String,
 }
 
 #[derive(Debug, Subcommand)]

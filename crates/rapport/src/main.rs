@@ -65,5 +65,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scripts(args) => commands::scripts::run(&db, &args),
         Command::Catalogue(command) => commands::costs::catalogue(&db, &command),
         Command::Costs(args) => commands::costs::costs(&db, &args),
+        Command::Shards(command) => commands::shards::run(&db, &command),
     }
 }

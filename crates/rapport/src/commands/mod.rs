@@ -12,4 +12,5 @@ pub mod own;
 pub mod people;
 pub mod scripts;
 pub mod serve;
+pub mod shards;
 pub mod token;

@@ -15,12 +15,26 @@ pub struct Ledger {
     pub dir: tempfile::TempDir,
     /// The database of this test, when the tests run on PostgreSQL (dropped with it).
     pg: Option<store_tests::Postgres>,
+    /// Or the databases of a ledger spread over three servers (`RAPPORT_TEST_BACKEND=sharded`).
+    sharded: Option<store_tests::Sharded>,
 }
 
 impl Ledger {
     /// A temporary folder (and, on PostgreSQL, an empty database) where the ledger will be,
     /// not made yet. On which backend: `RAPPORT_TEST_BACKEND`.
     pub fn empty() -> Ledger {
+        if std::env::var(BACKEND_ENV).is_ok_and(|b| b == "sharded") {
+            let sharded = store_tests::Sharded::new();
+            assert!(
+                sharded.is_some(),
+                "{BACKEND_ENV}=sharded, but the servers are not there (run .ci/clusters and set RAPPORT_TEST_SHARDS)"
+            );
+            return Ledger {
+                dir: tempfile::tempdir().unwrap(),
+                pg: None,
+                sharded,
+            };
+        }
         let postgres = std::env::var(BACKEND_ENV).is_ok_and(|b| b == "postgres");
         let pg = if postgres {
             let pg = store_tests::Postgres::new();
@@ -35,6 +49,7 @@ impl Ledger {
         Ledger {
             dir: tempfile::tempdir().unwrap(),
             pg,
+            sharded: None,
         }
     }
 
@@ -44,6 +59,7 @@ impl Ledger {
         Ledger {
             dir: tempfile::tempdir().unwrap(),
             pg: None,
+            sharded: None,
         }
     }
 
@@ -62,11 +78,34 @@ impl Ledger {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some(s) = &l.sharded {
+            let key = std::fs::read_to_string(l.key_file()).unwrap();
+            let store = store_postgres::PostgresStore::open(
+                s.coordinator.url(),
+                store::MasterKey::from_hex(&key).unwrap(),
+            )
+            .unwrap();
+            s.spread(&store).unwrap();
+        }
         l
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.pg.is_some()
+        self.pg.is_some() || self.sharded.is_some()
+    }
+
+    /// The ledger spread over three servers, when the tests run so.
+    pub fn sharded(&self) -> Option<&store_tests::Sharded> {
+        self.sharded.as_ref()
+    }
+
+    /// The PostgreSQL URL of the ledger (its coordinating server's, when spread).
+    fn pg_url(&self) -> Option<&str> {
+        match (&self.pg, &self.sharded) {
+            (Some(pg), _) => Some(pg.url()),
+            (_, Some(s)) => Some(s.coordinator.url()),
+            _ => None,
+        }
     }
 
     /// The SQLite file (meaningful only when not on PostgreSQL).
@@ -76,15 +115,15 @@ impl Ledger {
 
     /// What `--db` / `RAPPORT_DB` is for this ledger.
     pub fn db_arg(&self) -> String {
-        match &self.pg {
-            Some(pg) => pg.url().to_owned(),
+        match self.pg_url() {
+            Some(url) => url.to_owned(),
             None => self.db().display().to_string(),
         }
     }
 
     /// The file the master key is kept in.
     pub fn key_file(&self) -> PathBuf {
-        match &self.pg {
+        match self.pg_url() {
             Some(_) => self.dir.path().join("master-key"),
             None => store::MasterKey::default_path(&self.db()),
         }
@@ -96,11 +135,16 @@ impl Ledger {
         c.env("RAPPORT_DB", self.db_arg())
             .env_remove("RAPPORT_MASTER_KEY")
             .current_dir(self.dir.path());
-        match &self.pg {
+        let partitions = if self.sharded.is_some() {
+            store_tests::SHARDED_PARTITIONS.to_string()
+        } else {
+            "4".to_owned()
+        };
+        match self.pg_url() {
             // A few partitions: the layout of a real ledger, quicker to make and drop.
             Some(_) => c
                 .env(app::MASTER_KEY_FILE_ENV, self.key_file())
-                .env("RAPPORT_PARTITIONS", "4"),
+                .env("RAPPORT_PARTITIONS", partitions),
             None => c.env_remove(app::MASTER_KEY_FILE_ENV),
         };
         c
@@ -117,7 +161,7 @@ impl Ledger {
 
     pub fn try_ledger(&self) -> Result<std::sync::Arc<dyn store::Ledger>, String> {
         let location = app::Location::parse(&self.db_arg());
-        let key = match &self.pg {
+        let key = match self.pg_url() {
             Some(_) => std::fs::read_to_string(self.key_file())
                 .map_err(|e| e.to_string())
                 .and_then(|t| store::MasterKey::from_hex(&t).map_err(|e| e.to_string()))?,
