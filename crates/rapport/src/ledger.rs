@@ -61,8 +61,23 @@ impl app::Imported for Waiting {
 /// people who need it are recomputed (everyone the first time a ledger is opened by this
 /// version, or after a new fit). A progress bar follows a long catch-up on a terminal; a
 /// read-only ledger is read as it stands, with a note saying how far behind it is.
+///
+/// A server holding some partitions that does not answer leaves the kept readings as they
+/// were, said on stderr: the command goes on for everyone whose data is reachable.
 pub fn keep_up(app: &App) -> anyhow::Result<()> {
-    keep_up_with(app, false).map(|_| ())
+    match keep_up_with(app, false) {
+        Err(e)
+            if e.downcast_ref::<app::AppError>()
+                .is_some_and(|a| a.is_unavailable()) =>
+        {
+            eprintln!(
+                "note: readings could not be brought up to date: {}; the figures are those kept before.",
+                e.root_cause()
+            );
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// Today (UTC), or the day `RAPPORT_TODAY` names (see [`app::today`]).

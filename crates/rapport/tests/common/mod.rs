@@ -53,6 +53,17 @@ impl Ledger {
         }
     }
 
+    /// A ledger spread over three servers whatever the backend under test, or `None` (said)
+    /// where the other servers are not given (`RAPPORT_TEST_SHARDS`; `.ci/clusters`).
+    pub fn sharded_new() -> Option<Ledger> {
+        let sharded = store_tests::Sharded::new()?;
+        Some(Ledger::made(Ledger {
+            dir: tempfile::tempdir().unwrap(),
+            pg: None,
+            sharded: Some(sharded),
+        }))
+    }
+
     /// A SQLite ledger's folder whatever the backend under test: for what only a file has
     /// (its vault file, its key file beside it, its writer lock file).
     pub fn sqlite_empty() -> Ledger {

@@ -71,6 +71,21 @@ impl std::fmt::Display for Place {
     }
 }
 
+/// Whether `e` says a server could not be reached (this one, or one holding partitions).
+pub fn unreachable(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        None => true,
+        Some(c) => c.code().starts_with("08") || c.code().starts_with("57P"),
+    }
+}
+
+/// The shard server a `postgres_fdw` message names (`server "rapport_s2"` → `s2`).
+fn shard_server(detail: &str) -> Option<String> {
+    let start = detail.find("server \"rapport_")? + "server \"rapport_".len();
+    let end = detail[start..].find('"')?;
+    Some(detail[start..start + end].to_owned())
+}
+
 impl Place {
     /// The store's error for `e`, said in terms of this place.
     pub fn error(&self, e: Error) -> StoreError {
@@ -122,6 +137,18 @@ impl Place {
                     "{self}: the database {} does not exist; create it first (`createdb {}`), \
                      then run `rapport init` with this URL",
                     self.database, self.database
+                ),
+            }
+        } else if let Some(server) = (c.starts_with("08") || c.starts_with("57P"))
+            .then(|| shard_server(&detail))
+            .flatten()
+        {
+            // postgres_fdw could not reach a server holding some of the partitions.
+            StoreError::Unavailable {
+                message: format!(
+                    "the data is on server {server}, which does not answer ({detail}): the \
+                     people whose partitions are there are unavailable until it is back; \
+                     everyone else is not affected (`rapport shards list` shows which)"
                 ),
             }
         } else if c.starts_with("08")

@@ -261,13 +261,40 @@ impl store::KeptReadings for PostgresStore {
                 .await?
                 .and_then(|g| g.parse().ok())
                 .unwrap_or(0);
-            let pending: i64 = c
+            let all = c
                 .query_one(
                     "SELECT count(*) FROM rapport.kept_dirty d JOIN rapport.people p ON p.pk = d.pk",
                     &[],
                 )
-                .await?
-                .get(0);
+                .await;
+            let pending: i64 = match all {
+                Ok(r) => r.get(0),
+                // A server holding some partitions does not answer: the others' count.
+                Err(e) if crate::error::unreachable(&e) => {
+                    let mut n = 0;
+                    for part in 0..self.partitions {
+                        let table = crate::layout::TABLES
+                            .iter()
+                            .find(|t| t.name == "kept_dirty")
+                            .expect("kept_dirty is partitioned")
+                            .qualified_part(part);
+                        if let Ok(r) = c
+                            .query_one(
+                                &format!(
+                                    "SELECT count(*) FROM {table} d
+                                     JOIN rapport.people p ON p.pk = d.pk"
+                                ),
+                                &[],
+                            )
+                            .await
+                        {
+                            n += r.get::<_, i64>(0);
+                        }
+                    }
+                    n
+                }
+                Err(e) => return Err(e.into()),
+            };
             let meta = KeptMeta::from_stored(day, inputs)?;
             Ok(KeptStatus {
                 meta,
@@ -282,12 +309,23 @@ impl store::KeptReadings for PostgresStore {
         self.run(async {
             let c = self.db.get().await?;
             let ids: Vec<&str> = people.iter().map(PersonId::as_str).collect();
-            let rows = c
-                .query(
-                    "SELECT person, figures FROM rapport.kept WHERE person = ANY($1)",
-                    &[&ids],
-                )
-                .await?;
+            // Planned with the ids as values: only their partitions are read.
+            let sql = "SELECT person, figures FROM rapport.kept WHERE person = ANY($1)";
+            let rows = match c.query(sql, &[&ids]).await {
+                Ok(rows) => rows,
+                // Some of them are on a server that does not answer: the others' figures,
+                // one by one (theirs are missing, as for someone not yet read).
+                Err(e) if crate::error::unreachable(&e) => {
+                    let mut rows = Vec::new();
+                    for id in &ids {
+                        if let Ok(r) = c.query(sql, &[&vec![*id]]).await {
+                            rows.extend(r);
+                        }
+                    }
+                    rows
+                }
+                Err(e) => return Err(e.into()),
+            };
             let mut by: std::collections::HashMap<String, Vec<u8>> = rows
                 .into_iter()
                 .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
@@ -344,13 +382,40 @@ impl store::KeptReadings for PostgresStore {
     ) -> Result<Vec<(PersonId, KeptFigures)>, StoreError> {
         self.run(async {
             let c = self.db.get().await?;
-            let rows = c
+            let from = after.map_or("", PersonId::as_str);
+            let rows = match c
                 .query(
                     "SELECT person, figures FROM rapport.kept WHERE person > $1
                      ORDER BY person LIMIT $2",
-                    &[&after.map_or("", PersonId::as_str), &(limit as i64)],
+                    &[&from, &(limit as i64)],
                 )
-                .await?;
+                .await
+            {
+                Ok(rows) => rows,
+                // A server holding some partitions does not answer: the people of the others,
+                // partition by partition, merged in order.
+                Err(e) if crate::error::unreachable(&e) => {
+                    let kept = crate::layout::TABLES
+                        .iter()
+                        .find(|t| t.name == "kept")
+                        .expect("kept is partitioned");
+                    let mut rows = Vec::new();
+                    for part in 0..self.partitions {
+                        let sql = format!(
+                            "SELECT person, figures FROM {} WHERE person > $1
+                             ORDER BY person LIMIT $2",
+                            kept.qualified_part(part)
+                        );
+                        if let Ok(r) = c.query(&sql, &[&from, &(limit as i64)]).await {
+                            rows.extend(r);
+                        }
+                    }
+                    rows.sort_by(|a, b| a.get::<_, &str>(0).cmp(b.get::<_, &str>(0)));
+                    rows.truncate(limit);
+                    rows
+                }
+                Err(e) => return Err(e.into()),
+            };
             rows.iter()
                 .map(|r| Ok((person(r.get(0))?, KeptFigures::decode(r.get(1))?)))
                 .collect()

@@ -323,23 +323,23 @@ impl PostgresStore {
         let key = key.ok().flatten();
         let Some(rows) = self.run(async {
             let c = self.db.get().await?;
-            // One round trip for the person and their events, prepared once per connection:
-            // a card is a handful of statements, and planning each anew cost as much as
-            // running it. No rows: the person is asked for apart, which is rare.
+            // The person's ledger key first, then their events by it: a partition is chosen
+            // before the query starts only when the key is given (through a join, every
+            // partition would be opened, and a server that does not answer would fail
+            // everyone's card). Prepared once per connection: a card is a handful of
+            // statements, and planning each anew cost as much as running it.
+            let Some(pk) = person_key(&c, person).await? else {
+                return Ok(None);
+            };
             let stmt = c
                 .prepare_cached(
                     "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
-                     FROM rapport.people p
-                     JOIN rapport.events e ON e.person = p.pk
-                     LEFT JOIN rapport.sealed s ON s.person = e.person AND s.seq = e.seq
-                     WHERE p.id = $1 ORDER BY e.at, e.seq",
+                     FROM rapport.events e
+                     LEFT JOIN rapport.sealed s ON s.person = $1 AND s.seq = e.seq
+                     WHERE e.person = $1 ORDER BY e.at, e.seq",
                 )
                 .await?;
-            let rows = c.query(&stmt, &[&person.as_str()]).await?;
-            if rows.is_empty() && person_key(&c, person).await?.is_none() {
-                return Ok(None);
-            }
-            Ok(Some(rows))
+            Ok(Some(c.query(&stmt, &[&pk]).await?))
         })?
         else {
             return Ok(None);
@@ -505,14 +505,15 @@ impl Store for PostgresStore {
     ) -> Result<Option<(String, String)>, StoreError> {
         self.run(async {
             let c = self.db.get().await?;
-            Ok(c
-                .query_opt(
-                    "SELECT e.source, e.id FROM rapport.events e JOIN rapport.people p ON p.pk = e.person
-                     WHERE p.id = $1 AND e.seq = $2",
-                    &[&person.as_str(), &seq],
-                )
-                .await?
-                .map(|r| (r.get(0), r.get(1))))
+            let Some(pk) = person_key(&c, person).await? else {
+                return Ok(None);
+            };
+            Ok(c.query_opt(
+                "SELECT source, id FROM rapport.events WHERE person = $1 AND seq = $2",
+                &[&pk, &seq],
+            )
+            .await?
+            .map(|r| (r.get(0), r.get(1))))
         })
     }
 
