@@ -293,3 +293,53 @@ fn a_server_that_does_not_answer_makes_only_its_people_unavailable_and_an_import
     assert_eq!(events_in_all(&l), events + 3);
     ok(&l.run(&["card", &there]));
 }
+
+#[test]
+fn an_import_stopped_between_its_commits_is_settled_by_the_next_writer() {
+    let Some(l) = Ledger::sharded_new() else {
+        return;
+    };
+    let file = history(&l, 20, 31);
+    ok(&l.run(&["import", file.to_str().unwrap()]));
+    let sharded = l.sharded().unwrap();
+    let coordinator = sharded.coordinator.rows(
+        "SELECT (SELECT value FROM rapport.meta WHERE key = 'vault_id'),
+                (SELECT max(batch) FROM rapport.imports)",
+    );
+    let (ledger, done) = (
+        coordinator[0][0].clone().unwrap(),
+        coordinator[0][1].clone().unwrap(),
+    );
+    // Two parts prepared on s1 as an import leaves them when it stops after PREPARE: one of
+    // an import the coordinator committed, one of an import it never did.
+    let key_in = |part: u32| {
+        (1_000_000i64..)
+            .find(|k| partition::of_key(*k, SHARDED_PARTITIONS) == part)
+            .unwrap()
+    };
+    let (kept, lost) = (key_in(2), key_in(4));
+    let s1 = &sharded.shards[0];
+    s1.sql(&format!(
+        "BEGIN; INSERT INTO rapport.kept_dirty VALUES ({kept});
+         PREPARE TRANSACTION 'rapport:{ledger}:{done}:s1';
+         BEGIN; INSERT INTO rapport.kept_dirty VALUES ({lost});
+         PREPARE TRANSACTION 'rapport:{ledger}:999999:s1';"
+    ));
+    assert_eq!(
+        s1.rows("SELECT count(*) FROM pg_prepared_xacts")[0][0].as_deref(),
+        Some("2")
+    );
+
+    // The next writer settles both before it writes (and keeps no readings after, which
+    // would clear the marks).
+    let more = history(&l, 3, 32);
+    ok(&l.run(&["import", "--no-refresh", more.to_str().unwrap()]));
+    assert_eq!(
+        s1.rows("SELECT count(*) FROM pg_prepared_xacts")[0][0].as_deref(),
+        Some("0")
+    );
+    let held = s1.rows(&format!(
+        "SELECT pk FROM rapport.kept_dirty WHERE pk IN ({kept}, {lost})"
+    ));
+    assert_eq!(held, vec![vec![Some(kept.to_string())]]);
+}

@@ -86,7 +86,7 @@ pub struct BatchSummary {
 /// An import in progress: everything appended becomes visible at [`Batch::commit`], or not
 /// at all if the batch is dropped.
 pub trait Batch {
-    /// Adds an event; one whose `(source, id)` is already in the ledger adds nothing and is
+    /// Adds an event; one whose person, source and id are already in the ledger adds nothing and is
     /// counted in the summary's `duplicates`.
     fn append(&mut self, event: NewEvent) -> Result<(), StoreError>;
     /// A sealer for this batch that may run on another thread, so that the writing thread

@@ -2,7 +2,7 @@
 //! on every backend.
 
 use domain::{NewEvent, PersonId};
-use rapport_store_tests::{Backend, conformance, found_in, import};
+use rapport_store_tests::{Backend, conformance, events, found_in, import};
 use store::{BatchSummary, MasterKey, Sealed, Totals};
 
 fn examples() -> Vec<NewEvent> {
@@ -360,8 +360,33 @@ fn creating_a_ledger_where_one_already_is_is_refused(b: &dyn Backend) {
     );
 }
 
+/// Every unique key includes the person (docs/sharding.md): an export that sends the same
+/// `(source, id)` for another person adds it there; re-sent for the same person, it is a
+/// duplicate as ever.
+fn the_same_source_and_id_for_another_person_is_another_event(b: &dyn Backend) {
+    let s = b.create(&MasterKey::generate()).unwrap();
+    let two = || {
+        events(&[
+            r#"{"source":"crm","id":"7","person":"P-ONE","kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"One"}"#,
+            r#"{"source":"crm","id":"7","person":"P-TWO","kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"Two"}"#,
+        ])
+    };
+    let first = import(&*s, two());
+    assert_eq!((first.added, first.duplicates), (2, 0));
+    let again = import(&*s, two());
+    assert_eq!((again.added, again.duplicates), (0, 2));
+    assert_eq!(
+        s.totals().unwrap(),
+        Totals {
+            people: 2,
+            events: 2
+        }
+    );
+}
+
 conformance!(
     reimporting_the_same_events_adds_nothing,
+    the_same_source_and_id_for_another_person_is_another_event,
     an_event_repeated_inside_one_batch_is_added_once,
     duplicates_mixed_with_new_events_keep_every_sealed_text_with_its_own_event,
     events_sealed_ahead_on_another_thread_open_in_the_history,

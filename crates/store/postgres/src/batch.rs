@@ -88,6 +88,9 @@ struct PgBatch<'a> {
     /// The last chunk held duplicates: send the next through the staging table.
     expect_duplicates: bool,
     staging: bool,
+    /// Some partitions are on other servers.
+    spread: bool,
+    route: Option<std::sync::Arc<crate::direct::Route>>,
     body: Vec<u8>,
     next_seq: i64,
     batch: i64,
@@ -113,6 +116,10 @@ struct Chunk {
     batch: i64,
     expect_duplicates: bool,
     staging: bool,
+    /// Some partitions are on other servers (see `put_rows`).
+    spread: bool,
+    /// The direct path to them, when every one takes prepared transactions (`direct`).
+    route: Option<std::sync::Arc<crate::direct::Route>>,
 }
 
 /// A chunk written (or not), with the connection it was written on.
@@ -236,9 +243,25 @@ pub fn begin<'a>(
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        Ok((tombstones, batch, next_seq, max_pk))
+        let spread: bool = c
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM rapport.placement WHERE server IS NOT NULL)",
+                &[],
+            )
+            .await?
+            .get(0);
+        let route = if spread {
+            // An import that stopped halfway through its commit is settled first.
+            crate::direct::resolve(store, c).await?;
+            crate::direct::open(store, c, batch)
+                .await?
+                .map(std::sync::Arc::new)
+        } else {
+            None
+        };
+        Ok((tombstones, batch, next_seq, max_pk, spread, route))
     });
-    let (tombstones, batch, next_seq, max_pk) = match prepared {
+    let (tombstones, batch, next_seq, max_pk, spread, route) = match prepared {
         Ok(p) => p,
         Err(e) => {
             people.map = None;
@@ -270,6 +293,8 @@ pub fn begin<'a>(
         pending: Vec::with_capacity(CHUNK),
         expect_duplicates: false,
         staging: false,
+        spread,
+        route,
         body: Vec::with_capacity(256),
         next_seq,
         batch,
@@ -282,7 +307,7 @@ pub fn begin<'a>(
 
 /// Sends `rows` through `COPY … FROM STDIN (FORMAT binary)`.
 async fn copy_rows(
-    c: &Object,
+    c: &tokio_postgres::Client,
     sql: &str,
     types: &[Type],
     rows: impl Iterator<Item = Vec<&(dyn ToSql + Sync)>>,
@@ -296,10 +321,208 @@ async fn copy_rows(
     Ok(writer.finish().await?)
 }
 
+/// [`write_chunk`] on the direct path: each row to the server of its partition (`direct`).
+async fn write_chunk_direct(
+    c: &Object,
+    chunk: &Chunk,
+    route: &crate::direct::Route,
+) -> Result<(Option<HashSet<i64>>, bool)> {
+    let client = |at: Option<usize>| -> &tokio_postgres::Client {
+        match at {
+            None => c,
+            Some(i) => &route.servers[i].1,
+        }
+    };
+    let places: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..route.servers.len()).map(Some))
+        .collect();
+    if !chunk.new_people.is_empty() {
+        copy_rows(
+            c,
+            "COPY rapport.people (pk, id) FROM STDIN (FORMAT binary)",
+            &[Type::INT8, Type::TEXT],
+            chunk
+                .new_people
+                .iter()
+                .map(|(pk, id)| vec![pk as &(dyn ToSql + Sync), id]),
+        )
+        .await?;
+    }
+    for &at in &places {
+        let keys: Vec<&(String, Vec<u8>)> = chunk
+            .new_keys
+            .iter()
+            .filter(|(p, _)| route.of_id(p) == at)
+            .collect();
+        if !keys.is_empty() {
+            copy_rows(
+                client(at),
+                "COPY rapport_vault.keys (person, wrapped) FROM STDIN (FORMAT binary)",
+                &[Type::TEXT, Type::BYTEA],
+                keys.iter().map(|(p, w)| vec![p as &(dyn ToSql + Sync), w]),
+            )
+            .await?;
+        }
+    }
+    let sources: Vec<&str> = chunk
+        .pending
+        .iter()
+        .map(|p| p.event.source.as_str())
+        .collect();
+    let ids: Vec<&str> = chunk.pending.iter().map(|p| p.event.id.as_str()).collect();
+    let mut added: Option<HashSet<i64>> = None;
+    let mut all_seqs: HashSet<i64> = HashSet::new();
+    for &at in &places {
+        let mine: Vec<usize> = (0..chunk.pending.len())
+            .filter(|&i| route.of_key(chunk.pending[i].person) == at)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let rows = || {
+            mine.iter().map(|&i| {
+                let p = &chunk.pending[i];
+                vec![
+                    &p.person as &(dyn ToSql + Sync),
+                    &p.seq,
+                    &sources[i],
+                    &ids[i],
+                    &chunk.kinds[i],
+                    &chunk.ats[i],
+                    &chunk.bodies[i],
+                    &chunk.lines[i],
+                    &chunk.batch,
+                ]
+            })
+        };
+        let to = client(at);
+        let mut copied = false;
+        if !chunk.expect_duplicates {
+            to.batch_execute("SAVEPOINT chunk").await?;
+            match copy_rows(
+                to,
+                &format!("COPY rapport.events {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+                &EVENT_TYPES,
+                rows(),
+            )
+            .await
+            {
+                Ok(_) => {
+                    to.batch_execute("RELEASE SAVEPOINT chunk").await?;
+                    copied = true;
+                    all_seqs.extend(mine.iter().map(|&i| chunk.pending[i].seq));
+                }
+                Err(e) if e.is_unique_violation() => {
+                    to.batch_execute("ROLLBACK TO SAVEPOINT chunk").await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !copied {
+            // As arrays, not through a temporary table: a transaction that touched one
+            // cannot be prepared for the two-phase commit.
+            let person: Vec<i64> = mine.iter().map(|&i| chunk.pending[i].person).collect();
+            let seq: Vec<i64> = mine.iter().map(|&i| chunk.pending[i].seq).collect();
+            let source: Vec<&str> = mine.iter().map(|&i| sources[i]).collect();
+            let id: Vec<&str> = mine.iter().map(|&i| ids[i]).collect();
+            let kind: Vec<i16> = mine.iter().map(|&i| chunk.kinds[i]).collect();
+            let at: Vec<i64> = mine.iter().map(|&i| chunk.ats[i]).collect();
+            let body: Vec<&[u8]> = mine.iter().map(|&i| chunk.bodies[i].as_slice()).collect();
+            let lines: Vec<Option<&str>> =
+                mine.iter().map(|&i| chunk.lines[i].as_deref()).collect();
+            let went: Vec<i64> = to
+                .query(
+                    "INSERT INTO rapport.events (person, seq, source, id, kind, at, body, lines, batch)
+                     SELECT p, s, so, i, k, a, b, l, $9
+                     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],
+                                 $5::smallint[], $6::bigint[], $7::bytea[], $8::text[])
+                          AS r(p, s, so, i, k, a, b, l)
+                     ORDER BY s
+                     ON CONFLICT DO NOTHING RETURNING seq",
+                    &[&person, &seq, &source, &id, &kind, &at, &body, &lines, &chunk.batch],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            added.get_or_insert_with(HashSet::new).extend(went);
+        }
+    }
+    if let Some(a) = added.as_mut() {
+        a.extend(all_seqs);
+    }
+    let is_new = |p: &Pending| added.as_ref().is_none_or(|a| a.contains(&p.seq));
+    for &at in &places {
+        let sealed: Vec<(i64, i64, &Vec<u8>)> = chunk
+            .pending
+            .iter()
+            .filter(|p| is_new(p) && route.of_key(p.person) == at)
+            .filter_map(|p| Some((p.person, p.seq, p.sealed.as_ref()?)))
+            .collect();
+        if !sealed.is_empty() {
+            copy_rows(
+                client(at),
+                "COPY rapport.sealed (person, seq, blob) FROM STDIN (FORMAT binary)",
+                &[Type::INT8, Type::INT8, Type::BYTEA],
+                sealed
+                    .iter()
+                    .map(|(person, seq, blob)| vec![person as &(dyn ToSql + Sync), seq, blob]),
+            )
+            .await?;
+        }
+    }
+    Ok((added, chunk.staging))
+}
+
+/// Sends `rows` into `table`: straight in with `COPY`, or, when some of its partitions are on
+/// other servers, `COPY` into a temporary table and then one `INSERT … SELECT`. PostgreSQL 15
+/// sends a `COPY` into a foreign partition one row per round trip (a thousand rows a
+/// second); `postgres_fdw` sends an `INSERT`'s rows in batches (`batch_size`, set when a
+/// server is added), some eighty thousand a second here.
+async fn put_rows(
+    c: &Object,
+    table: &str,
+    columns: &str,
+    types: &[Type],
+    rows: impl Iterator<Item = Vec<&(dyn ToSql + Sync)>>,
+    spread: bool,
+) -> Result<u64> {
+    if !spread {
+        return copy_rows(
+            c,
+            &format!("COPY {table} {columns} FROM STDIN (FORMAT binary)"),
+            types,
+            rows,
+        )
+        .await;
+    }
+    let temp = format!("rapport_in_{}", table.replace('.', "_"));
+    c.batch_execute(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DROP; TRUNCATE {temp};"
+    ))
+    .await?;
+    copy_rows(
+        c,
+        &format!("COPY {temp} {columns} FROM STDIN (FORMAT binary)"),
+        types,
+        rows,
+    )
+    .await?;
+    let list = columns.trim_start_matches('(').trim_end_matches(')');
+    Ok(c.execute(
+        &format!("INSERT INTO {table} {columns} SELECT {list} FROM {temp}"),
+        &[],
+    )
+    .await?)
+}
+
 /// Writes one chunk inside the batch's transaction: new people and keys, the events (straight
 /// into the table inside a savepoint, or through the staging table when some are already
 /// there), then the sealed fields of the events that went in.
 async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>, bool)> {
+    if let Some(route) = &chunk.route {
+        return write_chunk_direct(c, chunk, route).await;
+    }
     let mut staging = chunk.staging;
     if !chunk.new_people.is_empty() {
         copy_rows(
@@ -314,14 +537,16 @@ async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>,
         .await?;
     }
     if !chunk.new_keys.is_empty() {
-        copy_rows(
+        put_rows(
             c,
-            "COPY rapport_vault.keys (person, wrapped) FROM STDIN (FORMAT binary)",
+            "rapport_vault.keys",
+            "(person, wrapped)",
             &[Type::TEXT, Type::BYTEA],
             chunk
                 .new_keys
                 .iter()
                 .map(|(p, w)| vec![p as &(dyn ToSql + Sync), w]),
+            chunk.spread,
         )
         .await?;
     }
@@ -353,11 +578,13 @@ async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>,
     let mut copied = false;
     if !chunk.expect_duplicates {
         c.batch_execute("SAVEPOINT chunk").await?;
-        match copy_rows(
+        match put_rows(
             c,
-            &format!("COPY rapport.events {EVENT_COLUMNS} FROM STDIN (FORMAT binary)"),
+            "rapport.events",
+            EVENT_COLUMNS,
             &EVENT_TYPES,
             rows(),
+            chunk.spread,
         )
         .await
         {
@@ -388,13 +615,30 @@ async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>,
             rows(),
         )
         .await?;
-        let rows = c
-            .query(
+        let rows = if chunk.spread {
+            // Without RETURNING, which would make postgres_fdw send one row at a time: the
+            // events that went in are those whose new ledger number is there now.
+            c.execute(
+                "INSERT INTO rapport.events SELECT * FROM rapport_staging ORDER BY seq
+                 ON CONFLICT DO NOTHING",
+                &[],
+            )
+            .await?;
+            let people: Vec<i64> = chunk.pending.iter().map(|p| p.person).collect();
+            let seqs: Vec<i64> = chunk.pending.iter().map(|p| p.seq).collect();
+            c.query(
+                "SELECT seq FROM rapport.events WHERE person = ANY($1) AND seq = ANY($2)",
+                &[&people, &seqs],
+            )
+            .await?
+        } else {
+            c.query(
                 "INSERT INTO rapport.events SELECT * FROM rapport_staging ORDER BY seq
                  ON CONFLICT DO NOTHING RETURNING seq",
                 &[],
             )
-            .await?;
+            .await?
+        };
         added = Some(rows.iter().map(|r| r.get(0)).collect());
     }
     let is_new = |p: &Pending| added.as_ref().is_none_or(|a| a.contains(&p.seq));
@@ -405,13 +649,15 @@ async fn write_chunk(c: &Object, chunk: &Chunk) -> Result<(Option<HashSet<i64>>,
         .filter_map(|p| Some((p.person, p.seq, p.sealed.as_ref()?)))
         .collect();
     if !sealed.is_empty() {
-        copy_rows(
+        put_rows(
             c,
-            "COPY rapport.sealed (person, seq, blob) FROM STDIN (FORMAT binary)",
+            "rapport.sealed",
+            "(person, seq, blob)",
             &[Type::INT8, Type::INT8, Type::BYTEA],
             sealed
                 .iter()
                 .map(|(person, seq, blob)| vec![person as &(dyn ToSql + Sync), seq, blob]),
+            chunk.spread,
         )
         .await?;
     }
@@ -552,6 +798,8 @@ impl PgBatch<'_> {
             batch: self.batch,
             expect_duplicates: self.expect_duplicates,
             staging: self.staging,
+            spread: self.spread,
+            route: self.route.clone(),
         };
         let conn = self
             .conn
@@ -633,7 +881,18 @@ impl PgBatch<'_> {
             )
             .await?;
             crate::set_meta(c, "rapport.meta", "next_seq", &next_seq.to_string()).await?;
-            c.batch_execute("COMMIT").await?;
+            // Two-phase on the direct path: every other server promises first, the
+            // coordinator's commit decides, then they commit (see `direct`).
+            if let Some(route) = &self.route {
+                route.prepare().await?;
+                if let Err(e) = c.batch_execute("COMMIT").await {
+                    route.finish(false).await;
+                    return Err(e.into());
+                }
+                route.finish(true).await;
+            } else {
+                c.batch_execute("COMMIT").await?;
+            }
             if s.added >= ANALYZE_AFTER {
                 // Fresh statistics after a bulk load, before anyone plans a query on the new
                 // rows: without them PostgreSQL took a card's fifty events for fifteen
@@ -641,17 +900,30 @@ impl PgBatch<'_> {
                 // (autovacuum gets there too, minutes later). Worth a second or two at the end
                 // of a large import; a failure here loses nothing (autovacuum still comes), so
                 // it is not the import's.
+                // With partitions on other servers, only what is here: analysing a parent
+                // samples every foreign partition through the network (seconds), and each
+                // server's own statistics are what plans the queries sent to it.
+                let tables = if self.spread {
+                    crate::shards::local_tables(c).await.unwrap_or_default()
+                } else {
+                    "rapport.events, rapport.sealed, rapport.script_answers, rapport_vault.keys"
+                        .to_owned()
+                };
                 let _ = c
-                    .batch_execute(
-                        "ANALYZE rapport.events, rapport.sealed, rapport.people, \
-                         rapport.script_variants, rapport.script_bands, rapport.script_answers, \
-                         rapport.scripts, rapport_vault.keys",
-                    )
+                    .batch_execute(&format!(
+                        "ANALYZE rapport.people, rapport.script_variants, rapport.script_bands, \
+                         rapport.scripts{}{tables}",
+                        if tables.is_empty() { "" } else { ", " }
+                    ))
                     .await;
+                if let Some(route) = &self.route {
+                    route.analyze().await;
+                }
             }
             Ok::<_, Error>(())
         })?;
         self.conn = None;
+        self.route = None;
         self.people.max_pk = self.next_pk - 1;
         for (person, key) in std::mem::take(&mut self.made) {
             self.store.keys.remember(&person, &key);
@@ -665,6 +937,8 @@ impl PgBatch<'_> {
         {
             self.conn = Some(written.conn);
         }
+        // The other servers' parts end with their connections (not prepared: rolled back).
+        self.route = None;
         if let Some(conn) = self.conn.take() {
             // People added in this batch must not stay in the map: read it again next time.
             self.people.map = None;

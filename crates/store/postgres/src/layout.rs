@@ -105,6 +105,26 @@ impl Table {
         sql
     }
 
+    /// Partition `n` on another server: a partition of a parent of that server's own (made if
+    /// missing), so that the direct import path sends one `COPY` per table and server.
+    pub fn create_remote_partition(&self, n: u32, count: u32) -> String {
+        let (parent, part) = (self.qualified(), self.qualified_part(n));
+        let mut sql = format!(
+            "CREATE TABLE IF NOT EXISTS {parent} ({}) PARTITION BY HASH ({});",
+            self.columns, self.key
+        );
+        for (name, def) in self.indexes {
+            sql.push_str(&format!(
+                "CREATE INDEX IF NOT EXISTS {name} ON {parent} {def};"
+            ));
+        }
+        sql.push_str(&format!(
+            "CREATE TABLE {part} PARTITION OF {parent} FOR VALUES WITH (MODULUS {count}, REMAINDER {n});{}",
+            self.constraints(&part)
+        ));
+        sql
+    }
+
     /// Partition `n` as a foreign table on the coordinating server, its rows on `server`.
     pub fn create_foreign(&self, n: u32, count: u32, server: &str) -> String {
         format!(

@@ -27,6 +27,7 @@ mod batch;
 mod costs;
 mod data;
 mod db;
+mod direct;
 pub mod error;
 mod fits;
 mod forget;

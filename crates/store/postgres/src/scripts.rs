@@ -337,14 +337,38 @@ pub async fn index(c: &deadpool_postgres::Object, answers: NewAnswers) -> Result
         }
         rows.push((row.person, row.seq, variant, row.at, &row.by));
     }
+    // With partitions on other servers, through a temporary table and one INSERT, which
+    // postgres_fdw sends in batches (a COPY would go one row per round trip).
+    let spread: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM rapport.placement WHERE server IS NOT NULL)",
+            &[],
+        )
+        .await?
+        .get(0);
+    let into = if spread {
+        c.batch_execute(
+            "CREATE TEMP TABLE IF NOT EXISTS rapport_in_answers (LIKE rapport.script_answers)
+                 ON COMMIT DROP;
+             TRUNCATE rapport_in_answers;",
+        )
+        .await?;
+        "rapport_in_answers"
+    } else {
+        "rapport.script_answers"
+    };
     copy(
         c,
-        "COPY rapport.script_answers (person, seq, variant, at, by) FROM STDIN (FORMAT binary)",
+        &format!("COPY {into} (person, seq, variant, at, by) FROM STDIN (FORMAT binary)"),
         &[Type::INT8, Type::INT8, Type::INT8, Type::INT8, Type::TEXT],
         rows.iter()
             .map(|(p, s, v, a, b)| vec![p as &(dyn ToSql + Sync), s, v, a, b]),
     )
     .await?;
+    if spread {
+        c.batch_execute("INSERT INTO rapport.script_answers SELECT * FROM rapport_in_answers")
+            .await?;
+    }
     if answers.rows.len() > RECOUNT_ALL {
         // A large import recounts every script once.
         c.batch_execute(&format!(

@@ -26,6 +26,24 @@ use crate::error::{Error, Result};
 use crate::layout::TABLES;
 use crate::{PostgresStore, lock, meta};
 
+/// The person-keyed partitions kept on this (the coordinating) server, as a list of tables.
+pub(crate) async fn local_tables(c: &impl GenericClient) -> Result<String> {
+    let here: Vec<i32> = c
+        .query(
+            "SELECT part FROM rapport.placement WHERE server IS NULL ORDER BY part",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(here
+        .iter()
+        .flat_map(|&n| TABLES.iter().map(move |t| t.qualified_part(n as u32)))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
 /// The foreign server's name on the coordinator for a shard server.
 fn fdw_name(server: &str) -> String {
     format!("rapport_{server}")
@@ -137,18 +155,33 @@ impl PostgresStore {
         Ok(config)
     }
 
+    /// A direct connection to a shard server (errors said in terms of that server).
+    pub(crate) async fn connect_server(
+        &self,
+        c: &impl GenericClient,
+        name: &str,
+    ) -> Result<tokio_postgres::Client> {
+        let config = self.server_config(c, name).await?;
+        let place = parse_url(&self.server_url(c, name).await?)?.1;
+        match connect(&config).await {
+            Ok(client) => Ok(client),
+            Err(Error::Pg(e)) => Err(Error::Store(StoreError::Unavailable {
+                message: format!(
+                    "the data is on server {name}, which does not answer ({}): the people \
+                     whose partitions are there are unavailable until it is back",
+                    place.error(Error::Pg(e))
+                ),
+            })),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn side(&self, server: Option<&str>) -> Result<Side> {
         match server {
             None => Ok(Side::Here(self.db.get().await?)),
             Some(name) => {
                 let c = self.db.get().await?;
-                let config = self.server_config(&c, name).await?;
-                let place = parse_url(&self.server_url(&c, name).await?)?.1;
-                match connect(&config).await {
-                    Ok(client) => Ok(Side::There(client)),
-                    Err(Error::Pg(e)) => Err(Error::Store(place.error(Error::Pg(e)))),
-                    Err(e) => Err(e),
-                }
+                Ok(Side::There(self.connect_server(&c, name).await?))
             }
         }
     }
@@ -340,7 +373,8 @@ impl Shards for PostgresStore {
                 "CREATE EXTENSION IF NOT EXISTS postgres_fdw;
                  CREATE SERVER {fdw} FOREIGN DATA WRAPPER postgres_fdw
                      OPTIONS (host {}, port {}, dbname {}, fetch_size '10000',
-                              async_capable 'true', application_name 'rapport');",
+                              batch_size '1000', async_capable 'true',
+                              application_name 'rapport');",
                 literal(&place.host),
                 literal(&place.port.to_string()),
                 literal(&place.database)
@@ -455,6 +489,8 @@ impl Shards for PostgresStore {
         }
         let (from, generation) = self.run(async {
             let c = self.db.get().await?;
+            // An import stopped halfway through its two-phase commit holds locks there.
+            crate::direct::resolve(self, &c).await?;
             let placed = self.placement(&c).await?;
             let from = placed[number as usize].1.clone();
             if let Some(t) = to {
@@ -486,7 +522,10 @@ impl Shards for PostgresStore {
             for t in TABLES {
                 let name = target_name(t);
                 ddl.push_str(&format!("DROP TABLE IF EXISTS {name};"));
-                ddl.push_str(&t.create_standalone(number, &name));
+                ddl.push_str(&match to {
+                    Some(_) => t.create_remote_partition(number, count_all),
+                    None => t.create_standalone(number, &name),
+                });
             }
             dst.batch_execute(&ddl).await?;
             src.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -312,10 +312,17 @@ impl SqliteBatch<'_> {
         if !self.expect_duplicates {
             return Ok(false);
         }
+        // Someone not in the ledger yet has no events.
+        let Some(&person) = self.map().get(e.person.as_str()) else {
+            return Ok(false);
+        };
         let known = self
             .conn
-            .prepare_cached("SELECT 1 FROM events WHERE source = ?1 AND id = ?2")?
-            .query_row(params![e.source.as_str(), e.id.as_str()], |_| Ok(()))
+            .prepare_cached("SELECT 1 FROM events WHERE person = ?1 AND source = ?2 AND id = ?3")?
+            .query_row(
+                params![person, e.source.as_str(), e.id.as_str()],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some();
         if known {

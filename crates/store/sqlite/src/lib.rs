@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_tombstones.sql"),
     include_str!("migrations/0009_script_wordings.sql"),
     include_str!("migrations/0010_kept.sql"),
+    include_str!("migrations/0011_person_source_id.sql"),
 ];
 
 /// Person id → ledger key, with the forgetting generation it was read at (forgetting
