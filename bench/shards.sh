@@ -96,6 +96,10 @@ $R serve --bind 127.0.0.1:$PORT > "$OUT/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 until curl -sf "$URL/api/health" > /dev/null; do sleep 0.2; done
+# Measured once the server has read everyone's names for search in the background (which
+# opens every person's key), as bench/kept.sh does.
+until grep -q "names for search read" "$OUT/serve.log"; do sleep 0.5; done
+grep -o "names for search read.*" "$OUT/serve.log"
 $LOAD cards "$URL" "$TOKEN" "$PEOPLE" 1000 30
 kill $server; wait $server 2>/dev/null || true
 trap - EXIT

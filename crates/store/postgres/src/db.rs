@@ -56,6 +56,8 @@ pub struct Db {
     rt: Option<tokio::runtime::Runtime>,
     pub pool: Pool,
     pub place: Place,
+    /// Pools to the servers holding partitions (`remote`).
+    pub remote: crate::remote::Pools,
 }
 
 /// The `postgres://` URL parsed, and where it points, for messages.
@@ -139,6 +141,7 @@ impl Db {
             rt: Some(rt),
             pool,
             place,
+            remote: Default::default(),
         })
     }
 

@@ -35,6 +35,7 @@ mod kept;
 pub mod layout;
 mod lock;
 pub mod partition;
+mod remote;
 mod scan;
 mod scripts;
 mod shards;
@@ -271,7 +272,10 @@ impl PostgresStore {
                 .unwrap_or(layout::DEFAULT_PARTITIONS))
         })?;
         let db = Arc::new(db);
-        let keys = Arc::new(Keyring::new(master, Box::new(Fetch(db.clone()))));
+        let keys = Arc::new(Keyring::new(
+            master,
+            Box::new(Fetch(db.clone(), partitions)),
+        ));
         Ok(PostgresStore {
             db,
             keys,
@@ -329,17 +333,29 @@ impl PostgresStore {
             // partition would be opened, and a server that does not answer would fail
             // everyone's card). Prepared once per connection: a card is a handful of
             // statements, and planning each anew cost as much as running it.
+            let part = partition::of_id(person.as_str(), self.partitions);
             let Some(pk) = person_key(&c, person).await? else {
                 return Ok(None);
             };
-            let stmt = c
-                .prepare_cached(
-                    "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
-                     FROM rapport.events e
-                     LEFT JOIN rapport.sealed s ON s.person = $1 AND s.seq = e.seq
-                     WHERE e.person = $1 ORDER BY e.at, e.seq",
-                )
-                .await?;
+            let server = self.db.server_of(&c, part).await?;
+            let events = "SELECT e.source, e.seq, e.at, e.kind, e.body, e.lines, e.id, s.blob
+                 FROM rapport.events{p} e
+                 LEFT JOIN rapport.sealed{p} s ON s.person = $1 AND s.seq = e.seq
+                 WHERE e.person = $1 ORDER BY e.at, e.seq";
+            if let Some(server) = server {
+                // Straight from the server holding the partition (see `remote`).
+                let r = self.db.remote(&c, &server).await?;
+                let sql = events.replace("{p}", &format!("_p{part:02}"));
+                let stmt = r.prepare_cached(&sql).await;
+                match stmt {
+                    Ok(stmt) => match r.query(&stmt, &[&pk]).await {
+                        Ok(rows) => return Ok(Some(rows)),
+                        Err(e) => remote::unless_moved(&server, e)?,
+                    },
+                    Err(e) => remote::unless_moved(&server, e)?,
+                }
+            }
+            let stmt = c.prepare_cached(&events.replace("{p}", "")).await?;
             Ok(Some(c.query(&stmt, &[&pk]).await?))
         })?
         else {
@@ -406,14 +422,24 @@ pub(crate) async fn person_key(c: &impl GenericClient, person: &PersonId) -> Res
         .map(|r| r.get(0)))
 }
 
-/// Wrapped keys as the shared key cache fetches them: from the vault schema, committed.
-struct Fetch(Arc<Db>);
+/// Wrapped keys as the shared key cache fetches them: from the vault schema, committed; from
+/// the server holding the person's partition when it is another (see `remote`).
+struct Fetch(Arc<Db>, u32);
 
 impl WrappedKeys for Fetch {
     fn wrapped(&self, person: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let db = &self.0;
         db.block_anywhere(async {
             let c = db.get().await?;
+            let part = partition::of_id(person, self.1);
+            if let Some(server) = db.server_of(&c, part).await? {
+                let r = db.remote(&c, &server).await?;
+                let sql = format!("SELECT wrapped FROM rapport_vault.keys_p{part:02} WHERE person = $1");
+                match r.query_opt(&sql, &[&person]).await {
+                    Ok(row) => return Ok(row.map(|r| r.get(0))),
+                    Err(e) => remote::unless_moved(&server, e)?,
+                }
+            }
             let stmt = c
                 .prepare_cached("SELECT wrapped FROM rapport_vault.keys WHERE person = $1")
                 .await?;
