@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{ShardsAddArgs, ShardsCommand, ShardsListArgs, ShardsMoveArgs};
+use crate::commands::import::thousands;
 use crate::ledger;
 
 pub fn run(db: &app::Location, command: &ShardsCommand) -> anyhow::Result<ExitCode> {
@@ -25,19 +26,6 @@ fn add(app: &app::App, args: &ShardsAddArgs) -> anyhow::Result<ExitCode> {
         s.url, s.name, s.name
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// A number with thousands separators.
-fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn size(bytes: u64) -> String {
@@ -92,8 +80,8 @@ fn list(app: &app::App, args: &ShardsListArgs) -> anyhow::Result<ExitCode> {
             "{:>9}  {:<12}  {:>10}  {:>12}  {:>10}",
             p.number,
             server,
-            p.people.map_or(unknown.into(), grouped),
-            p.events.map_or(unknown.into(), grouped),
+            p.people.map_or(unknown.into(), thousands),
+            p.events.map_or(unknown.into(), thousands),
             p.bytes.map_or(unknown.into(), size),
         );
     }
@@ -113,8 +101,8 @@ fn list(app: &app::App, args: &ShardsListArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "{name}: {} partitions, {} people, {} events, {}",
                 mine.len(),
-                grouped(people),
-                grouped(events),
+                thousands(people),
+                thousands(events),
                 size(bytes)
             );
         } else {
@@ -147,8 +135,8 @@ fn move_one(app: &app::App, args: &ShardsMoveArgs) -> anyhow::Result<ExitCode> {
         moved.from.as_deref().unwrap_or("the coordinating server"),
         moved.to.as_deref().unwrap_or("the coordinating server"),
         moved.seconds,
-        grouped(moved.rows),
-        grouped(moved.caught_up),
+        thousands(moved.rows),
+        thousands(moved.caught_up),
         moved.writers_waited
     );
     Ok(ExitCode::SUCCESS)

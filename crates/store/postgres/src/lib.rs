@@ -434,7 +434,8 @@ impl WrappedKeys for Fetch {
             let part = partition::of_id(person, self.1);
             if let Some(server) = db.server_of(&c, part).await? {
                 let r = db.remote(&c, &server).await?;
-                let sql = format!("SELECT wrapped FROM rapport_vault.keys_p{part:02} WHERE person = $1");
+                let sql =
+                    format!("SELECT wrapped FROM rapport_vault.keys_p{part:02} WHERE person = $1");
                 match r.query_opt(&sql, &[&person]).await {
                     Ok(row) => return Ok(row.map(|r| r.get(0))),
                     Err(e) => remote::unless_moved(&server, e)?,
