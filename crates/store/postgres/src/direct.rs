@@ -175,7 +175,7 @@ pub(crate) async fn resolve(store: &PostgresStore, c: &impl GenericClient) -> Re
     let prefix = prefix(c).await?;
     let mut settled = 0;
     for name in names {
-        let Ok(remote) = store.connect_server(c, &name).await else {
+        let Ok(remote) = store.db.remote(c, &name).await else {
             continue;
         };
         let gids: Vec<String> = remote

@@ -23,6 +23,9 @@ pub async fn forget(store: &PostgresStore, person: &PersonId) -> Result<Option<F
     if !lock::try_take(&tx, "rapport forget").await? {
         return Err(lock::busy(&lock::holder(&store.db.get().await?).await?).into());
     }
+    // An import's parts still being committed on other servers are settled first: none of the
+    // person's rows may arrive after they are forgotten.
+    crate::direct::resolve(store, &tx).await?;
     let Some(pk) = person_key(&tx, person).await? else {
         // Ended here, not on drop: a dropped transaction is rolled back later, and until
         // then the writer lock would refuse the next writer on another connection.

@@ -115,7 +115,16 @@ pub fn begin_locked(
                 return Err(e);
             }
         };
-        let Some(who) = who else { return Ok(conn) };
+        let Some(who) = who else {
+            // The writer before may have committed on the coordinator and still be committing
+            // its prepared parts on the other servers (the lock ends with the coordinator's
+            // transaction): settle them now, so that this writer reads every row it decided.
+            if let Err(e) = store.run(crate::direct::resolve(store, &conn)) {
+                end(store, conn);
+                return Err(e);
+            }
+            return Ok(conn);
+        };
         // Told outside the store's runtime: the caller may do anything, even ask the store.
         if !waiting(&who) {
             return Err(busy(&who));
