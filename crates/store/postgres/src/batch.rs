@@ -245,13 +245,7 @@ pub fn begin<'a>(
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        let spread: bool = c
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM rapport.placement WHERE server IS NOT NULL)",
-                &[],
-            )
-            .await?
-            .get(0);
+        let spread = crate::shards::spread(c).await?;
         let route = if spread {
             // (An import that stopped halfway through its commit was settled with the lock.)
             crate::direct::open(store, c, batch)

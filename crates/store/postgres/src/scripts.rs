@@ -339,13 +339,7 @@ pub async fn index(c: &deadpool_postgres::Object, answers: NewAnswers) -> Result
     }
     // With partitions on other servers, through a temporary table and one INSERT, which
     // postgres_fdw sends in batches (a COPY would go one row per round trip).
-    let spread: bool = c
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM rapport.placement WHERE server IS NOT NULL)",
-            &[],
-        )
-        .await?
-        .get(0);
+    let spread = crate::shards::spread(c).await?;
     let into = if spread {
         c.batch_execute(
             "CREATE TEMP TABLE IF NOT EXISTS rapport_in_answers (LIKE rapport.script_answers)

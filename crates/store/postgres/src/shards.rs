@@ -26,6 +26,16 @@ use crate::error::{Error, Result};
 use crate::layout::TABLES;
 use crate::{PostgresStore, lock, meta};
 
+/// Whether some partitions are on other servers.
+pub(crate) async fn spread(c: &impl GenericClient) -> Result<bool> {
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM rapport.placement WHERE server IS NOT NULL)",
+        &[],
+    )
+    .await?
+    .get(0))
+}
+
 /// The person-keyed partitions kept on this (the coordinating) server, as a list of tables.
 pub(crate) async fn local_tables(c: &impl GenericClient) -> Result<String> {
     let here: Vec<i32> = c
@@ -117,51 +127,13 @@ impl Side {
 }
 
 impl PostgresStore {
-    /// A shard server's connection settings, with the password its user mapping holds.
-    async fn server_config(
-        &self,
-        c: &impl GenericClient,
-        name: &str,
-    ) -> Result<tokio_postgres::Config> {
-        let row = c
-            .query_opt(
-                "SELECT url FROM rapport.shard_servers WHERE name = $1",
-                &[&name],
-            )
-            .await?
-            .ok_or_else(|| {
-                refused(format!(
-                    "no server {name:?} is known to this ledger: `rapport shards list` shows them, \
-                     `rapport shards add URL` adds one"
-                ))
-            })?;
-        let url: String = row.get(0);
-        let (mut config, _) = parse_url(&url)?;
-        let options: Option<Vec<String>> = c
-            .query_opt(
-                "SELECT umoptions FROM pg_user_mappings
-                 WHERE srvname = $1 AND usename = current_user",
-                &[&fdw_name(name)],
-            )
-            .await?
-            .and_then(|r| r.get(0));
-        if let Some(pw) = options
-            .unwrap_or_default()
-            .iter()
-            .find_map(|o| o.strip_prefix("password="))
-        {
-            config.password(pw);
-        }
-        Ok(config)
-    }
-
     /// A direct connection to a shard server (errors said in terms of that server).
     pub(crate) async fn connect_server(
         &self,
         c: &impl GenericClient,
         name: &str,
     ) -> Result<tokio_postgres::Client> {
-        let config = self.server_config(c, name).await?;
+        let config = crate::remote::server_config(c, name).await?;
         let place = parse_url(&self.server_url(c, name).await?)?.1;
         match connect(&config).await {
             Ok(client) => Ok(client),
@@ -494,7 +466,7 @@ impl Shards for PostgresStore {
             let placed = self.placement(&c).await?;
             let from = placed[number as usize].1.clone();
             if let Some(t) = to {
-                self.server_config(&c, t).await?;
+                crate::remote::server_config(&c, t).await?;
             }
             if from.as_deref() == to {
                 return Err(refused(format!(
