@@ -191,7 +191,7 @@ impl App {
     }
 
     /// Stores a batch of events (the API, a person's own page, an agent's note): all or
-    /// nothing, idempotent by `(source, id)`, events of forgotten people skipped and counted.
+    /// nothing, idempotent by `(person, source, id)`, events of forgotten people skipped and counted.
     /// While another writer holds the ledger, waits up to `wait` and then fails busy (the
     /// caller may simply try again).
     pub fn append(

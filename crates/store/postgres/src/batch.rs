@@ -2,7 +2,7 @@
 //! `COPY … FROM STDIN (FORMAT binary)`; new people, their keys, sealed fields and the scripts
 //! index written in the same transaction.
 //!
-//! Idempotent by `(source, id)` as on SQLite: a chunk is first copied straight into the
+//! Idempotent by `(person, source, id)` as on SQLite: a chunk is first copied straight into the
 //! events table inside a savepoint; if any of its events is already in the ledger (the
 //! unique index says so), the savepoint is rolled back and the chunk goes through a staging
 //! table instead, `INSERT … ON CONFLICT DO NOTHING RETURNING seq` telling which events went
