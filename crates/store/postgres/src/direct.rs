@@ -202,10 +202,19 @@ pub(crate) async fn resolve(store: &PostgresStore, c: &impl GenericClient) -> Re
                 .await?
                 .get(0);
             let verb = if decided { "COMMIT" } else { "ROLLBACK" };
-            remote
+            match remote
                 .batch_execute(&format!("{verb} PREPARED '{gid}'"))
-                .await?;
-            settled += 1;
+                .await
+            {
+                Ok(()) => settled += 1,
+                // The import that prepared it is finishing it right now ("busy"), or has
+                // (gone since it was listed): either way it is being settled.
+                Err(e)
+                    if e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE)
+                        || e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_OBJECT) => {
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(settled)
