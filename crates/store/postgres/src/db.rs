@@ -109,6 +109,27 @@ pub fn parse_url(url: &str) -> Result<(tokio_postgres::Config, Place), StoreErro
     ))
 }
 
+/// A pool of connections to the server `config` names, with this store's limits (also
+/// used for the other servers of a spread ledger).
+pub(crate) fn pool(
+    config: tokio_postgres::Config,
+) -> std::result::Result<Pool, deadpool_postgres::BuildError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(CONNECTIONS)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(WAIT))
+        .create_timeout(Some(CONNECT))
+        .recycle_timeout(Some(CONNECT))
+        .build()
+}
+
 impl Db {
     pub fn new(url: &str) -> Result<Db, StoreError> {
         let (config, place) = parse_url(url)?;
@@ -120,23 +141,9 @@ impl Db {
             .map_err(|e| StoreError::Database {
                 message: format!("cannot start the PostgreSQL client's threads: {e}"),
             })?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(CONNECTIONS)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(WAIT))
-            .create_timeout(Some(CONNECT))
-            .recycle_timeout(Some(CONNECT))
-            .build()
-            .map_err(|e| StoreError::Database {
-                message: format!("cannot set up connections to {place}: {e}"),
-            })?;
+        let pool = pool(config).map_err(|e| StoreError::Database {
+            message: format!("cannot set up connections to {place}: {e}"),
+        })?;
         Ok(Db {
             rt: Some(rt),
             pool,

@@ -10,9 +10,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Object, Pool};
 use store::StoreError;
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use crate::db::{Db, parse_url};
@@ -137,21 +136,7 @@ impl Db {
             Some(p) => p,
             None => {
                 let config = server_config(c, name).await?;
-                let manager = Manager::from_config(
-                    config,
-                    NoTls,
-                    ManagerConfig {
-                        recycling_method: RecyclingMethod::Fast,
-                    },
-                );
-                let pool = Pool::builder(manager)
-                    .max_size(8)
-                    .runtime(deadpool_postgres::Runtime::Tokio1)
-                    .wait_timeout(Some(std::time::Duration::from_secs(10)))
-                    .create_timeout(Some(std::time::Duration::from_secs(5)))
-                    .recycle_timeout(Some(std::time::Duration::from_secs(5)))
-                    .build()
-                    .map_err(|e| down(name, e))?;
+                let pool = crate::db::pool(config).map_err(|e| down(name, e))?;
                 let mut pools = self.remote.0.lock().unwrap_or_else(|p| p.into_inner());
                 pools.entry(name.to_owned()).or_insert(pool).clone()
             }
