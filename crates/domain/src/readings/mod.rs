@@ -13,6 +13,7 @@ mod explain;
 pub mod kept;
 pub mod loyalty;
 mod person;
+pub mod words;
 
 use serde::Serialize;
 
