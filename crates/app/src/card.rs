@@ -68,7 +68,7 @@ pub fn readings_against(
 }
 
 impl App {
-    fn no_person(&self, person: &PersonId) -> AppError {
+    pub(crate) fn no_person(&self, person: &PersonId) -> AppError {
         AppError::NoPerson {
             person: person.to_string(),
             ledger: self.describe(),

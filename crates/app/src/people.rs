@@ -148,3 +148,135 @@ impl App {
             .collect()
     }
 }
+
+/// A condition on one figure of a list: its field of [`domain::readings::SORTABLE`] lies
+/// between `min` and `max` (both included; either may be open). Someone without the figure
+/// does not meet it — a gap is not a zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub field: usize,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Range {
+    /// Whether `fields` (a [`Listed`]'s) meet the condition.
+    pub fn holds(&self, fields: &[Option<f64>]) -> bool {
+        match fields.get(self.field).copied().flatten() {
+            None => false,
+            Some(v) => self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m),
+        }
+    }
+}
+
+/// The filters a list offers by name: what an agent asks for every day.
+pub const PRESETS: &[(&str, &str, &str, Option<f64>, Option<f64>)] = &[
+    (
+        "overdue",
+        "With overdue invoices",
+        "punctuality.open_overdue",
+        Some(1.0),
+        None,
+    ),
+    (
+        "leaving",
+        "Likely to leave (less than an even chance they still buy)",
+        "loyalty.p_alive",
+        None,
+        Some(0.5),
+    ),
+    (
+        "unanswered",
+        "With unanswered questions",
+        "heard.open_questions",
+        Some(1.0),
+        None,
+    ),
+];
+
+/// The condition of the preset named `name`, if there is one.
+pub fn preset(name: &str) -> Option<Range> {
+    let (_, _, field, min, max) = PRESETS.iter().find(|p| p.0 == name)?;
+    Some(Range {
+        field: domain::readings::SORTABLE.iter().position(|s| s == field)?,
+        min: *min,
+        max: *max,
+    })
+}
+
+/// Orders `keyed` by figure (people without it last, ties and gaps by id), high to low with
+/// `desc`; in id order without a sort.
+pub fn order(keyed: &mut [(Option<f64>, PersonId)], sorted: bool, desc: bool) {
+    if !sorted {
+        keyed.sort_by(|a, b| a.1.cmp(&b.1));
+        return;
+    }
+    keyed.sort_by(|(a, p), (b, q)| match (a, b) {
+        (Some(x), Some(y)) => {
+            let o = x.total_cmp(y).then(p.cmp(q));
+            if desc { o.reverse() } else { o }
+        }
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => p.cmp(q),
+    });
+}
+
+impl App {
+    /// A page of the people who meet every one of `filters`, sorted as [`App::list`] sorts.
+    /// `among`: only these people (a search's hits); otherwise everyone with kept readings.
+    /// Unlike an unfiltered list this reads every candidate's kept figures (in batches, keeping
+    /// only the sort key of those who match), so its cost grows with the ledger.
+    pub fn list_where(
+        &self,
+        sort: Option<(usize, bool)>,
+        filters: &[Range],
+        among: Option<&[PersonId]>,
+        offset: usize,
+        limit: usize,
+        dists: &[domain::readings::Distribution],
+    ) -> Result<Page, StoreError> {
+        const BATCH: usize = 5_000;
+        let ledger = &self.ledger;
+        let mut keyed: Vec<(Option<f64>, PersonId)> = Vec::new();
+        let mut keep = |people: Vec<PersonId>, figures: Vec<Option<store::KeptFigures>>| {
+            let had: Vec<bool> = figures.iter().map(Option::is_some).collect();
+            for (l, had) in listed(people, figures, dists).into_iter().zip(had) {
+                if had && filters.iter().all(|f| f.holds(&l.fields)) {
+                    keyed.push((sort.and_then(|(f, _)| l.fields[f]), l.person));
+                }
+            }
+        };
+        match among {
+            Some(people) => {
+                for chunk in people.chunks(BATCH) {
+                    keep(chunk.to_vec(), ledger.kept_figures(chunk)?);
+                }
+            }
+            None => {
+                let mut after: Option<PersonId> = None;
+                loop {
+                    let rows = ledger.kept_after(after.as_ref(), BATCH)?;
+                    let Some(last) = rows.last() else { break };
+                    after = Some(last.0.clone());
+                    let (people, figures): (Vec<_>, Vec<_>) =
+                        rows.into_iter().map(|(p, f)| (p, Some(f))).unzip();
+                    keep(people, figures);
+                }
+            }
+        }
+        let total = keyed.len() as u64;
+        order(&mut keyed, sort.is_some(), sort.is_some_and(|(_, d)| d));
+        let shown: Vec<PersonId> = keyed
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(_, p)| p)
+            .collect();
+        let figures = ledger.kept_figures(&shown)?;
+        Ok(Page {
+            people: listed(shown, figures, dists),
+            total,
+        })
+    }
+}

@@ -154,6 +154,9 @@ pub struct Moment {
     /// An answer that was a script (READINGS.md, "personal"): the same text went to at least
     /// five other people.
     pub scripted: bool,
+    /// For an invoice paid late or still open past its due date, in words ("paid 9 days
+    /// late", "open, 12 days overdue"), from the punctuality reading.
+    pub late: Option<String>,
 }
 
 /// Everything a card shows. Field names are those of READINGS.md.
@@ -311,10 +314,32 @@ impl Card {
             .personal
             .as_ref()
             .map_or(&[], |p| &p.scripted_answers);
+        let late: HashMap<&str, &crate::readings::LateInvoice> = readings
+            .punctuality
+            .as_ref()
+            .map(|p| p.late.iter().map(|l| (l.invoice.as_str(), l)).collect())
+            .unwrap_or_default();
+        let late_words = |body: &Body| -> Option<String> {
+            let Body::InvoiceIssued { invoice, .. } = body else {
+                return None;
+            };
+            let l = late.get(invoice.as_str())?;
+            let days = if l.days_late == 1 {
+                "1 day".to_owned()
+            } else {
+                format!("{} days", l.days_late)
+            };
+            Some(if l.open {
+                format!("open, {days} overdue")
+            } else {
+                format!("paid {days} late")
+            })
+        };
         let timeline = visible
             .iter()
             .rev()
             .map(|e| Moment {
+                late: late_words(&e.body),
                 seq: e.seq,
                 at: e.at.to_rfc3339(),
                 kind: e.body.kind().as_str(),
@@ -449,8 +474,8 @@ fn evidence_seqs(r: &Readings, reading: &str) -> Vec<i64> {
 
 fn money(amount: crate::values::Amount, currency: Option<&crate::values::Currency>) -> String {
     match currency {
-        Some(c) => format!("{} {c}", amount.format(c.decimals())),
-        None => amount.format(2),
+        Some(c) => format!("{} {c}", amount.grouped(c.decimals())),
+        None => amount.grouped(2),
     }
 }
 
@@ -545,6 +570,7 @@ pub fn describe(body: &Body) -> String {
             None => format!("outreach by {channel}"),
         },
         Body::WishStated => "stated a wish".to_owned(),
+        Body::NoteAdded => "note".to_owned(),
         Body::MenuChosen { item, option } => format!("chose {option} for {item}"),
         Body::MenuProposed { item } => match item {
             Some(i) => format!("proposed something for {i}"),

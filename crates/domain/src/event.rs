@@ -42,10 +42,11 @@ pub enum Kind {
     ConsentGiven = 21,
     ConsentWithdrawn = 22,
     RelationshipEnded = 23,
+    NoteAdded = 24,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 23] = [
+    pub const ALL: [Kind; 24] = [
         Kind::PersonIdentified,
         Kind::InvoiceIssued,
         Kind::PaymentReceived,
@@ -69,6 +70,7 @@ impl Kind {
         Kind::ConsentGiven,
         Kind::ConsentWithdrawn,
         Kind::RelationshipEnded,
+        Kind::NoteAdded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +98,37 @@ impl Kind {
             Kind::ConsentGiven => "consent.given",
             Kind::ConsentWithdrawn => "consent.withdrawn",
             Kind::RelationshipEnded => "relationship.ended",
+            Kind::NoteAdded => "note.added",
+        }
+    }
+
+    /// The kind in words, for pages and the command line ("invoice", "question answered").
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::PersonIdentified => "identified",
+            Kind::InvoiceIssued => "invoice",
+            Kind::PaymentReceived => "payment",
+            Kind::InvoiceDisputed => "dispute",
+            Kind::DisputeResolved => "dispute resolved",
+            Kind::OrderPlaced => "order",
+            Kind::OrderReturned => "return",
+            Kind::ContactOpened => "question",
+            Kind::ContactAnswered => "answer",
+            Kind::ContactClosed => "contact closed",
+            Kind::IncidentOccurred => "incident",
+            Kind::ApologyMade => "apology",
+            Kind::PromiseMade => "promise",
+            Kind::PromiseKept => "promise kept",
+            Kind::ReferralMade => "referral",
+            Kind::ReviewGiven => "review",
+            Kind::OutreachSent => "outreach",
+            Kind::WishStated => "wish",
+            Kind::MenuChosen => "menu choice",
+            Kind::MenuProposed => "proposal",
+            Kind::ConsentGiven => "consent given",
+            Kind::ConsentWithdrawn => "consent withdrawn",
+            Kind::RelationshipEnded => "ended",
+            Kind::NoteAdded => "note",
         }
     }
 
@@ -220,6 +253,9 @@ pub enum Body {
         topic: Option<Label>,
     },
     WishStated,
+    /// Something someone at the business wrote down about the person (its text is sealed:
+    /// it is about them). Readings do not use it.
+    NoteAdded,
     MenuChosen {
         item: Label,
         option: Label,
@@ -261,6 +297,7 @@ impl Body {
             Body::ReviewGiven { .. } => Kind::ReviewGiven,
             Body::OutreachSent { .. } => Kind::OutreachSent,
             Body::WishStated => Kind::WishStated,
+            Body::NoteAdded => Kind::NoteAdded,
             Body::MenuChosen { .. } => Kind::MenuChosen,
             Body::MenuProposed { .. } => Kind::MenuProposed,
             Body::ConsentGiven { .. } => Kind::ConsentGiven,
@@ -826,6 +863,10 @@ impl NewEvent {
                 personal.text = Some(f.required_text("text")?);
                 Body::WishStated
             }
+            Kind::NoteAdded => {
+                personal.text = Some(f.required_text("text")?);
+                Body::NoteAdded
+            }
             Kind::MenuChosen => Body::MenuChosen {
                 item: label("item")?,
                 option: label("option")?,
@@ -1022,7 +1063,7 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
                 put("topic", s(t.as_str()));
             }
         }
-        Body::WishStated => {}
+        Body::WishStated | Body::NoteAdded => {}
         Body::MenuChosen { item, option } => {
             put("item", s(item.as_str()));
             put("option", s(option.as_str()));

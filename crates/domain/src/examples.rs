@@ -26,6 +26,7 @@ pub const ALL: &[&str] = &[
     r#"{"source":"self","id":"m-2","kind":"menu.proposed","person":"0379-NEVHP","at":"2013-04-11T20:02:00Z","item":"delivery","text":"Could you deliver to my allotment on Saturdays?"}"#,
     r#"{"source":"self","id":"c-1","kind":"consent.given","person":"0379-NEVHP","at":"2013-04-11T20:03:00Z","purpose":"newsletter","how":"self-service page"}"#,
     r#"{"source":"self","id":"c-2","kind":"consent.withdrawn","person":"0379-NEVHP","at":"2013-06-01T09:00:00Z","purpose":"newsletter","how":"e-mail reply"}"#,
+    r#"{"source":"card","id":"note-1","kind":"note.added","person":"0379-NEVHP","at":"2013-04-12T09:30:00Z","text":"Prefers a call to an e-mail; asked us to mention the order number."}"#,
     r#"{"source":"crm","id":"end-1","kind":"relationship.ended","person":"0379-NEVHP","at":"2014-01-01T00:00:00Z","reason":"moved"}"#,
 ];
 

@@ -357,6 +357,40 @@ impl Amount {
     }
 }
 
+/// A number as written for a person: thousands grouped with commas (`1234567.5` →
+/// `1,234,567.5`); the digits after the point and a sign are left as they are.
+pub fn thousands(number: &str) -> String {
+    let (sign, rest) = match number.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", number),
+    };
+    let (int, frac) = match rest.find('.') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if int.len() <= 3 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return number.to_owned();
+    }
+    let mut out = String::with_capacity(number.len() + int.len() / 3);
+    out.push_str(sign);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(frac);
+    out
+}
+
+impl Amount {
+    /// [`Amount::format`] with thousands grouped, for pages and the command line (never for
+    /// JSON or files read back).
+    pub fn grouped(self, decimals: u8) -> String {
+        thousands(&self.format(decimals))
+    }
+}
+
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.format(2))
@@ -522,6 +556,16 @@ impl Serialize for Day {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thousands_are_grouped_with_commas_and_nothing_else_changes() {
+        use super::thousands;
+        assert_eq!(thousands("1234567.50"), "1,234,567.50");
+        assert_eq!(thousands("-1234"), "-1,234");
+        assert_eq!(thousands("999.99"), "999.99");
+        assert_eq!(thousands("100000"), "100,000");
+        assert_eq!(thousands("n/a"), "n/a");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

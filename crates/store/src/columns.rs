@@ -157,7 +157,7 @@ impl<'a> Columns<'a> {
                 c.t1 = Some(channel.as_str());
                 c.t2 = topic.as_ref().map(Label::as_str);
             }
-            Body::WishStated => {}
+            Body::WishStated | Body::NoteAdded => {}
             Body::MenuChosen { item, option } => {
                 c.t1 = Some(item.as_str());
                 c.t2 = Some(option.as_str());
@@ -288,6 +288,7 @@ impl<'a> Columns<'a> {
                 topic: opt_label(c.t2),
             },
             Kind::WishStated => Body::WishStated,
+            Kind::NoteAdded => Body::NoteAdded,
             Kind::MenuChosen => Body::MenuChosen {
                 item: label(c.t1)?,
                 option: label(c.t2)?,

@@ -233,14 +233,26 @@ pub struct ListQuery {
     /// Index into [`SORTABLE`] and whether descending.
     pub sort: Option<(usize, bool)>,
     pub q: String,
+    /// Everyone listed meets every one of these.
+    pub filters: Vec<app::Range>,
     pub page: usize,
     pub per_page: usize,
 }
 
 impl ListQuery {
-    /// Reads `sort`, `order` (`asc`/`desc`), `q`, `page` (from 1) and `per_page`; the error
-    /// names the parameter.
+    /// Reads `sort`, `order` (`asc`/`desc`), `q`, `filter` (named filters, comma-separated),
+    /// `field` with `min` and/or `max` (a range of any sortable field), `page` (from 1) and
+    /// `per_page`; the error names the parameter. With `percent`, `min` and `max` of a share
+    /// or a chance are read as percentages (the page's form), otherwise as 0 to 1.
     pub fn parse(params: &HashMap<String, String>) -> Result<ListQuery, (&'static str, String)> {
+        ListQuery::parse_with(params, false)
+    }
+
+    /// [`ListQuery::parse`], reading a share's bounds as percentages when `percent`.
+    pub fn parse_with(
+        params: &HashMap<String, String>,
+        percent: bool,
+    ) -> Result<ListQuery, (&'static str, String)> {
         let sort = match params.get("sort").map(String::as_str) {
             None | Some("") => None,
             Some(s) => Some(SORTABLE.iter().position(|p| *p == s).ok_or((
@@ -279,9 +291,70 @@ impl ListQuery {
         if q.chars().count() > MAX_QUERY {
             return Err(("q", format!("search for at most {MAX_QUERY} characters")));
         }
+        let mut filters = Vec::new();
+        for name in params
+            .get("filter")
+            .map(String::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            filters.push(app::preset(name).ok_or((
+                "filter",
+                format!(
+                    "unknown filter {name:?}; filters: {}",
+                    app::PRESETS
+                        .iter()
+                        .map(|p| p.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))?);
+        }
+        let bound = |name: &'static str| -> Result<Option<f64>, (&'static str, String)> {
+            match params.get(name).map(|v| v.trim()) {
+                None | Some("") => Ok(None),
+                Some(v) => v
+                    .replace(',', "")
+                    .trim_end_matches('%')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(Some)
+                    .ok_or((name, format!("{v:?} is not a number"))),
+            }
+        };
+        let (min, max) = (bound("min")?, bound("max")?);
+        match params.get("field").map(String::as_str) {
+            None | Some("") => {
+                if min.is_some() || max.is_some() {
+                    return Err(("field", "min and max need a field to apply to".to_owned()));
+                }
+            }
+            Some(f) => {
+                let field = SORTABLE.iter().position(|p| *p == f).ok_or((
+                    "field",
+                    format!("unknown field {f:?}; fields: {}", SORTABLE.join(", ")),
+                ))?;
+                let scale = if percent && domain::readings::words::is_share(f) {
+                    0.01
+                } else {
+                    1.0
+                };
+                if min.is_some() || max.is_some() {
+                    filters.push(app::Range {
+                        field,
+                        min: min.map(|v| v * scale),
+                        max: max.map(|v| v * scale),
+                    });
+                }
+            }
+        }
         Ok(ListQuery {
             sort: sort.map(|f| (f, desc)),
             q,
+            filters,
             page,
             per_page,
         })
@@ -306,6 +379,7 @@ async fn people(
             &st.app,
             q.sort,
             &q.q,
+            &q.filters,
             names,
             (q.page - 1).saturating_mul(q.per_page),
             q.per_page,

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::card::Side;
-use domain::readings::{Direction, HEADLINES, SORTABLE};
+use domain::readings::{Direction, HEADLINES, SORTABLE, words};
 use domain::{Card, PersonId};
 use serde::Deserialize;
 use store::{AuditEntry, TokenRecord};
@@ -29,7 +29,9 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview))
         .route("/people", get(people))
+        .route("/people.csv", get(people_csv))
         .route("/people/{id}", get(card))
+        .route("/people/{id}/log", post(log))
         .route("/audit", get(audit))
         .route("/tokens", get(tokens).post(create_token))
         .route("/tokens/{id}/revoke", post(revoke_token))
@@ -239,9 +241,14 @@ pub struct Row {
 struct People {
     nav: Option<Nav>,
     q: String,
-    sort: String,
+    sorts: Vec<Choice>,
     desc: bool,
-    fields: Vec<&'static str>,
+    presets: Vec<Choice>,
+    fields: Vec<Choice>,
+    min: String,
+    max: String,
+    filtered: bool,
+    csv: String,
     columns: Vec<Column>,
     rows: Vec<Row>,
     total: usize,
@@ -255,28 +262,34 @@ struct People {
 /// The figures the people table shows — each headline, then loyalty — each under a heading
 /// that says what the figure is. (A reading's name is not enough: under "Personal" the
 /// scripted share read as the personal one, 100 % for someone answered only by script.)
-const LIST_FIELDS: &[(&str, &str)] = &[
-    ("punctuality.on_time_share", "On time"),
-    ("invoice_friction.disputed_share", "Invoices disputed"),
-    ("service_load.contacts_per_month", "Contacts a month"),
-    ("advocacy.referrals", "Referrals"),
-    ("resilience.weathered_share", "Stayed after incidents"),
-    ("heard.answered_share", "Questions answered"),
-    ("personal.scripted_share", "Answered by script"),
-    ("made_right.apologised_share", "Incidents apologised for"),
-    ("promises_kept.kept_share", "Promises kept"),
-    (
-        "respects_choices.respected_share",
-        "Outreach within their choices",
-    ),
-    ("loyalty.p_alive", "Still buying (p alive)"),
+const LIST_FIELDS: &[&str] = &[
+    "punctuality.on_time_share",
+    "invoice_friction.disputed_share",
+    "service_load.contacts_per_month",
+    "advocacy.referrals",
+    "resilience.weathered_share",
+    "heard.answered_share",
+    "personal.scripted_share",
+    "made_right.apologised_share",
+    "promises_kept.kept_share",
+    "respects_choices.respected_share",
+    "loyalty.p_alive",
 ];
 
-fn list_href(q: &str, sort: Option<(usize, bool)>, page: usize) -> String {
-    let mut h = format!("/people?page={page}");
-    if !q.is_empty() {
-        h.push_str(&format!("&q={}", encode(q)));
+/// The list's search and filters as URL parameters (`&q=…&filter=…`), kept by every link of
+/// the page: sorting, paging and the CSV export show the same people.
+fn list_params(params: &HashMap<String, String>) -> String {
+    let mut h = String::new();
+    for name in ["q", "filter", "field", "min", "max"] {
+        if let Some(v) = params.get(name).filter(|v| !v.trim().is_empty()) {
+            h.push_str(&format!("&{name}={}", encode(v)));
+        }
     }
+    h
+}
+
+fn list_href(kept: &str, sort: Option<(usize, bool)>, page: usize) -> String {
+    let mut h = format!("/people?page={page}{kept}");
     if let Some((f, desc)) = sort {
         h.push_str(&format!(
             "&sort={}&order={}",
@@ -290,53 +303,84 @@ fn list_href(q: &str, sort: Option<(usize, bool)>, page: usize) -> String {
 fn cell(v: Option<f64>, field: &str) -> String {
     match v {
         None => "–".to_owned(),
-        Some(v) if is_share(field) || field.ends_with("p_alive") => format!("{:.0}%", v * 100.0),
-        Some(v) => charts::num(v),
+        Some(v) if words::is_share(field) => format!("{:.0}%", v * 100.0),
+        Some(v) => domain::values::thousands(&charts::num(v)),
     }
 }
+
+/// A choice of a select box: its value, its words, whether chosen.
+pub struct Choice {
+    pub value: &'static str,
+    pub words: &'static str,
+    pub chosen: bool,
+}
+
+fn choices(
+    all: impl Iterator<Item = (&'static str, &'static str)>,
+    chosen: &str,
+) -> Vec<Choice> {
+    all.map(|(value, words)| Choice {
+        value,
+        words,
+        chosen: value == chosen,
+    })
+    .collect()
+}
+
+/// The people a list shows, from the page's parameters: one page, or (`all`) every page up to
+/// [`CSV_ROWS`], with their names as the signed-in person may see them.
+async fn listing(
+    state: &Arc<AppState>,
+    who: &Signed,
+    query: &crate::api::ListQuery,
+    all: bool,
+) -> Result<(Vec<app::Listed>, Vec<Option<String>>, usize), PageError> {
+    let snap: Arc<Snapshot> = state.snapshot();
+    let names = who.0.role.sees_personal_text();
+    let q = query.clone();
+    let (st, w) = (state.clone(), who.0.clone());
+    Ok(tokio::task::spawn_blocking(move || {
+        let (offset, limit) = if all {
+            (0, CSV_ROWS)
+        } else {
+            ((q.page - 1).saturating_mul(q.per_page), q.per_page)
+        };
+        let (listed, total) = snap.page(&st.app, q.sort, &q.q, &q.filters, names, offset, limit)?;
+        let people: Vec<PersonId> = listed.iter().map(|l| l.person.clone()).collect();
+        let shown_names = view::list_names(&st, &w, &people);
+        Ok::<_, store::StoreError>((listed, shown_names, total))
+    })
+    .await?
+    .map_err(PageError::internal)?)
+}
+
+/// The most rows one CSV export holds (the list says so when there are more).
+pub const CSV_ROWS: usize = 100_000;
 
 async fn people(
     State(state): State<Arc<AppState>>,
     who: Signed,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let query = crate::api::ListQuery::parse(&params)
+    let query = crate::api::ListQuery::parse_with(&params, true)
         .map_err(|(f, m)| PageError::BadRequest(format!("{f}: {m}")))?;
-    let snap: Arc<Snapshot> = state.snapshot();
     let names = who.0.role.sees_personal_text();
-    let s = snap.clone();
-    let q = query.clone();
-    let (st, w) = (state.clone(), who.0.clone());
-    let (listed, total, shown_names) = tokio::task::spawn_blocking(move || {
-        let (listed, total) = s.page(
-            &st.app,
-            q.sort,
-            &q.q,
-            names,
-            (q.page - 1).saturating_mul(q.per_page),
-            q.per_page,
-        )?;
-        let people: Vec<PersonId> = listed.iter().map(|l| l.person.clone()).collect();
-        let shown_names = view::list_names(&st, &w, &people);
-        Ok::<_, store::StoreError>((listed, total, shown_names))
-    })
-    .await?
-    .map_err(PageError::internal)?;
-    let (field_index, labels): (Vec<usize>, Vec<&str>) = LIST_FIELDS
+    let (listed, shown_names, total) = listing(&state, &who, &query, false).await?;
+    let kept = list_params(&params);
+    let field_index: Vec<usize> = LIST_FIELDS
         .iter()
-        .filter_map(|(f, label)| Some((SORTABLE.iter().position(|p| p == f)?, *label)))
-        .unzip();
+        .filter_map(|f| SORTABLE.iter().position(|p| p == f))
+        .collect();
     let columns = field_index
         .iter()
-        .zip(&labels)
-        .map(|(&f, label)| {
+        .map(|&f| {
             let current = query.sort.filter(|(s, _)| *s == f);
             // Clicking a column sorts high to low first; clicking again flips it.
             let desc = current.is_none_or(|(_, d)| !d);
             Column {
-                label: (*label).to_owned(),
-                field: SORTABLE[f],
-                href: list_href(&query.q, Some((f, desc)), 1),
+                label: words::label(SORTABLE[f]).to_owned(),
+                field: words::describe(SORTABLE[f]),
+                href: list_href(&kept, Some((f, desc)), 1),
                 sorted: match current {
                     Some((_, true)) => "desc",
                     Some((_, false)) => "asc",
@@ -359,27 +403,113 @@ async fn people(
         })
         .collect();
     let first = (query.page - 1) * query.per_page;
+    let sort = query.sort.map(|(f, _)| SORTABLE[f]).unwrap_or("");
+    let field = params.get("field").map(String::as_str).unwrap_or("");
+    let every = || SORTABLE.iter().map(|f| (*f, words::describe(f)));
     let page = People {
         nav: Nav::of(&who),
         q: query.q.clone(),
-        sort: query
-            .sort
-            .map(|(f, _)| SORTABLE[f])
-            .unwrap_or("")
-            .to_owned(),
+        sorts: choices(every(), sort),
         desc: query.sort.is_some_and(|(_, d)| d),
-        fields: SORTABLE.to_vec(),
+        presets: choices(
+            app::PRESETS.iter().map(|p| (p.0, p.1)),
+            params.get("filter").map(String::as_str).unwrap_or(""),
+        ),
+        fields: choices(every(), field),
+        min: params.get("min").cloned().unwrap_or_default(),
+        max: params.get("max").cloned().unwrap_or_default(),
+        filtered: !query.filters.is_empty(),
         columns,
         rows,
         total,
         first: (first + 1).min(total),
         last: (first + query.per_page).min(total),
-        prev: (query.page > 1).then(|| list_href(&query.q, query.sort, query.page - 1)),
+        prev: (query.page > 1).then(|| list_href(&kept, query.sort, query.page - 1)),
         next: (first + query.per_page < total)
-            .then(|| list_href(&query.q, query.sort, query.page + 1)),
+            .then(|| list_href(&kept, query.sort, query.page + 1)),
+        csv: {
+            let mut h = format!("/people.csv?{}", kept.trim_start_matches('&'));
+            if let Some((f, desc)) = query.sort {
+                h.push_str(&format!(
+                    "&sort={}&order={}",
+                    encode(SORTABLE[f]),
+                    if desc { "desc" } else { "asc" }
+                ));
+            }
+            h
+        },
         names,
     };
     Ok(html(page.render()?))
+}
+
+/// What the people list shows, as CSV: every person the search and filters find (up to
+/// [`CSV_ROWS`]), sorted as shown, each figure under its words; names as the signed-in person
+/// may see them. Recorded in the audit log, like every other export.
+async fn people_csv(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let query = crate::api::ListQuery::parse_with(&params, true)
+        .map_err(|(f, m)| PageError::BadRequest(format!("{f}: {m}")))?;
+    state
+        .audit
+        .record(&who.0.actor(), "people.export", None)
+        .await
+        .map_err(PageError::internal)?;
+    let (listed, names, _) = listing(&state, &who, &query, true).await?;
+    let mut out = csv_line(
+        ["person", "name"]
+            .into_iter()
+            .chain(SORTABLE.iter().map(|f| words::describe(f))),
+    );
+    for (l, name) in listed.iter().zip(names) {
+        out.push_str(&csv_line(
+            [l.person.to_string(), name.unwrap_or_default()]
+                .into_iter()
+                .chain(l.fields.iter().map(|v| v.map(charts::num).unwrap_or_default())),
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// One CSV line (RFC 4180: a field with a comma, quote or line break is quoted). A field that
+/// a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is prefixed with `'`: a
+/// name is the person's own text.
+fn csv_line<S: AsRef<str>>(fields: impl Iterator<Item = S>) -> String {
+    let mut line = String::new();
+    for (i, f) in fields.enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let f = f.as_ref();
+        let f = if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err())
+        {
+            format!("'{f}")
+        } else {
+            f.to_owned()
+        };
+        if f.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(&f);
+        }
+    }
+    line.push_str("\r\n");
+    line
 }
 
 // --- Card -----------------------------------------------------------------------------------
@@ -401,12 +531,26 @@ struct CardPage {
     sides: Vec<(&'static str, Vec<SideView>)>,
     timeline_hidden: usize,
     all_href: String,
+    /// The timeline's kinds, for its filter.
+    kinds: Vec<Choice>,
+    /// Whether the signed-in person may write on the card (agents and admins).
+    writes: bool,
+    /// The person's incidents without an apology, for the apology form.
+    incidents: Vec<String>,
+    today: String,
+    /// What was just written from the card, said once after the redirect.
+    logged: Option<String>,
 }
 
 impl CardPage {
     /// The day of an RFC 3339 moment.
     fn day<'a>(&self, at: &'a str) -> &'a str {
         at.get(..10).unwrap_or(at)
+    }
+
+    /// A kind of event in words.
+    fn kind_words<'a>(&self, kind: &'a str) -> &'a str {
+        domain::Kind::parse(kind).map_or(kind, |k| k.words())
     }
 
     /// A hidden-cost figure for reading.
@@ -473,23 +617,143 @@ async fn card(
     let theirs = views(&card.person_to_business);
     let ours = views(&card.business_to_person);
     let timeline_all = params.get("timeline").is_some_and(|v| v == "all");
+    let mut card = card;
+    // The kinds this person's timeline holds, for its filter; then only the chosen one.
+    let mut kinds: Vec<&'static str> = card.timeline.iter().map(|m| m.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let only = params
+        .get("kind")
+        .and_then(|k| kinds.iter().find(|x| **x == k.as_str()).copied());
+    if let Some(k) = only {
+        card.timeline.retain(|m| m.kind == k);
+    }
     let timeline_hidden = if timeline_all {
         0
     } else {
         card.timeline.len().saturating_sub(TIMELINE)
     };
-    let mut card = card;
     if !timeline_all {
         card.timeline.truncate(TIMELINE);
     }
+    let incidents: Vec<String> = {
+        let mut v: Vec<String> = card
+            .readings
+            .made_right
+            .as_ref()
+            .map(|m| m.unapologised.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
     let page = CardPage {
         nav: Nav::of(&who),
-        all_href: format!("/people/{}?timeline=all#timeline", encode(&card.person)),
+        all_href: format!(
+            "/people/{}?timeline=all{}#timeline",
+            encode(&card.person),
+            only.map(|k| format!("&kind={}", encode(k))).unwrap_or_default()
+        ),
+        kinds: kinds
+            .iter()
+            .map(|k| Choice {
+                value: k,
+                words: domain::Kind::parse(k).map_or(k, |k| k.words()),
+                chosen: Some(*k) == only,
+            })
+            .collect(),
+        writes: who.0.role.sees_personal_text(),
+        incidents,
+        today: domain::Timestamp::now().day().to_string(),
+        logged: params.get("logged").cloned(),
         card,
         sides: vec![("How they treat us", theirs), ("How we treat them", ours)],
         timeline_hidden,
     };
     Ok(html(page.render()?))
+}
+
+#[derive(Deserialize)]
+struct LogForm {
+    csrf: Option<String>,
+    what: Option<String>,
+    text: Option<String>,
+    channel: Option<String>,
+    answer: Option<String>,
+    incident: Option<String>,
+    due: Option<String>,
+}
+
+/// Writes down a note, a contact, an apology or a promise from a card (agents and admins), as
+/// an event like any other; back to the card, which says it was done.
+async fn log(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<LogForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    if !who.0.role.sees_personal_text() {
+        return Err(PageError::Forbidden(
+            "Only an agent or an admin may write on a card.".into(),
+        ));
+    }
+    let person = PersonId::parse(&id)
+        .map_err(|_| PageError::NotFound(format!("Nobody with the id {id:?} is in the ledger.")))?;
+    let text = form.text.unwrap_or_default();
+    let entry = match form.what.as_deref().unwrap_or("") {
+        "note" => app::log::Entry::Note { text },
+        "contact" => app::log::Entry::Contact {
+            channel: form.channel.unwrap_or_default(),
+            text,
+            answer: form.answer,
+        },
+        "apology" => app::log::Entry::Apology {
+            incident: form.incident.unwrap_or_default(),
+            text,
+        },
+        "promise" => app::log::Entry::Promise {
+            due: form.due.unwrap_or_default(),
+            what: text,
+        },
+        other => {
+            return Err(PageError::BadRequest(format!(
+                "Choose what to write down: a note, a contact, an apology or a promise (not {other:?})."
+            )));
+        }
+    };
+    let what = match &entry {
+        app::log::Entry::Note { .. } => "note",
+        app::log::Entry::Contact { .. } => "contact",
+        app::log::Entry::Apology { .. } => "apology",
+        app::log::Entry::Promise { .. } => "promise",
+    };
+    let s = state.clone();
+    let actor = who.0.actor();
+    let p = person.clone();
+    tokio::task::spawn_blocking(move || {
+        s.app
+            .log(&p, entry, &actor, &s.audit, crate::state::WRITER_WAIT)
+            .map(|summary| {
+                if summary.added > 0 {
+                    s.mark_dirty();
+                }
+            })
+    })
+    .await?
+    .map_err(|e| match e {
+        app::AppError::NoPerson { .. } => {
+            PageError::NotFound(format!("Nobody with the id {id:?} is in the ledger."))
+        }
+        app::AppError::Invalid { field, message } => {
+            PageError::BadRequest(format!("{field}: {message}"))
+        }
+        other => PageError::from(other),
+    })?;
+    Ok(Redirect::to(&format!(
+        "/people/{}?logged={what}#timeline",
+        encode(person.as_str())
+    ))
+    .into_response())
 }
 
 // --- Menu -----------------------------------------------------------------------------------

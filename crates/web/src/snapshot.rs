@@ -123,11 +123,17 @@ struct NameIndex {
     macs: OnceLock<FxHashMap<[u8; 32], usize>>,
 }
 
+/// Text as search compares it: lower case, accents and other marks folded away
+/// (`Müller` → `muller`, `Łódź` → `lodz`), so a search finds a name typed either way.
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}
+
 fn haystack(p: &PersonId, name: Option<&str>) -> Box<str> {
-    let mut s = p.as_str().to_lowercase();
+    let mut s = fold(p.as_str());
     if let Some(name) = name {
         s.push('\t');
-        s.push_str(&name.to_lowercase());
+        s.push_str(&fold(name));
     }
     s.into_boxed_str()
 }
@@ -411,47 +417,24 @@ impl Snapshot {
         app: &app::App,
         sort: Option<(usize, bool)>,
         query: &str,
+        filters: &[app::Range],
         names: bool,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<app::Listed>, usize), StoreError> {
-        let query = query.trim().to_lowercase();
-        if query.is_empty() {
+        let query = fold(query.trim());
+        if query.is_empty() && filters.is_empty() {
             let page = app.list(sort, offset, limit, Some(&self.dists))?;
             return Ok((page.people, page.total as usize));
         }
-        let found = self.names.search(app, &query, names)?;
-        let ledger = app.ledger();
         // Only people with kept readings: someone forgotten while the names were being read
         // has none any more, and is not found.
-        let f = sort.map(|(f, _)| domain::readings::kept::sort_field(f));
-        let mut keyed: Vec<(Option<f64>, PersonId)> = Vec::with_capacity(found.len());
-        for chunk in found.chunks(2_000) {
-            let figures = ledger.kept_figures(chunk)?;
-            keyed.extend(chunk.iter().zip(figures).filter_map(|(p, fig)| {
-                let fig = fig?;
-                Some((f.and_then(|f| fig.fields[f]), p.clone()))
-            }));
-        }
-        let total = keyed.len();
-        if let Some((_, desc)) = sort {
-            keyed.sort_by(|(a, p), (b, q)| match (a, b) {
-                (Some(x), Some(y)) => {
-                    let o = x.total_cmp(y).then(p.cmp(q));
-                    if desc { o.reverse() } else { o }
-                }
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => p.cmp(q),
-            });
-        }
-        let shown: Vec<PersonId> = keyed
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(_, p)| p)
-            .collect();
-        let figures = ledger.kept_figures(&shown)?;
-        Ok((app::listed(shown, figures, &self.dists), total))
+        let found = if query.is_empty() {
+            None
+        } else {
+            Some(self.names.search(app, &query, names)?)
+        };
+        let page = app.list_where(sort, filters, found.as_deref(), offset, limit, &self.dists)?;
+        Ok((page.people, page.total as usize))
     }
 }

@@ -109,8 +109,8 @@ fn about(v: f64) -> String {
 
 fn money(v: f64, currency: Option<&str>) -> String {
     match currency {
-        Some(c) => format!("{v:.2} {c}"),
-        None => format!("{v:.2}"),
+        Some(c) => format!("{} {c}", crate::values::thousands(&format!("{v:.2}"))),
+        None => crate::values::thousands(&format!("{v:.2}")),
     }
 }
 

@@ -271,6 +271,11 @@ pub fn describe(field: &str) -> &str {
         .map_or(field, |(.., long)| long)
 }
 
+/// Whether a field is a share or a chance (0 to 1), shown as a percentage.
+pub fn is_share(field: &str) -> bool {
+    field.ends_with("_share") || field.ends_with("p_alive")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

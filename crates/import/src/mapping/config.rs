@@ -32,7 +32,7 @@ pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
         Kind::ReferralMade => &["referred"],
         Kind::ReviewGiven => &["score", "text"],
         Kind::OutreachSent => &["channel", "topic"],
-        Kind::WishStated => &["text"],
+        Kind::WishStated | Kind::NoteAdded => &["text"],
         Kind::MenuChosen => &["item", "option"],
         Kind::MenuProposed => &["item", "text"],
         Kind::ConsentGiven | Kind::ConsentWithdrawn => &["purpose", "how"],
