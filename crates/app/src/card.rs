@@ -81,28 +81,46 @@ impl App {
         history: &[FullEvent],
         as_of: Timestamp,
         ranking: Ranking<'_>,
-    ) -> Result<Readings, AppError> {
+    ) -> Result<(Readings, Vec<bool>), AppError> {
+        let present =
+            |dists: &[Distribution]| -> Vec<bool> { dists.iter().map(|d| !d.is_empty()).collect() };
         match ranking {
-            Ranking::Everyone => self
-                .assess(as_of)?
-                .of(person)
-                .cloned()
-                .ok_or_else(|| self.no_person(person)),
+            Ranking::Everyone => {
+                let all = self.assess(as_of)?;
+                let present = domain::readings::HEADLINES
+                    .iter()
+                    .map(|h| all.readings.iter().any(|r| r.headline(h.reading).is_some()))
+                    .collect();
+                let r = all
+                    .of(person)
+                    .cloned()
+                    .ok_or_else(|| self.no_person(person))?;
+                Ok((r, present))
+            }
             Ranking::Kept => {
                 let dists = self.ledger.kept_distributions()?;
                 let models = self.models()?;
                 let others = self.others_of(person, history)?;
-                Ok(readings_against(history, as_of, &models, &others, &dists))
+                Ok((
+                    readings_against(history, as_of, &models, &others, &dists),
+                    present(&dists),
+                ))
             }
             Ranking::KeptWith { models, dists } => {
                 let others = self.others_of(person, history)?;
-                Ok(readings_against(history, as_of, models, &others, dists))
+                Ok((
+                    readings_against(history, as_of, models, &others, dists),
+                    present(dists),
+                ))
             }
             Ranking::Against {
                 models,
                 others,
                 dists,
-            } => Ok(readings_against(history, as_of, models, others, dists)),
+            } => Ok((
+                readings_against(history, as_of, models, others, dists),
+                present(dists),
+            )),
         }
     }
 
@@ -171,8 +189,9 @@ impl App {
             .history(person)?
             .ok_or_else(|| self.no_person(person))?;
         audit.record(actor, "card.view", Some(person))?;
-        let readings = self.readings(person, &history, as_of, ranking)?;
+        let (readings, present) = self.readings(person, &history, as_of, ranking)?;
         let mut card = Card::build(person, as_of, &history, &readings);
+        card.say_ledger_gaps(&present);
         card.hidden_costs = self.hidden_costs(&history, as_of)?;
         Ok(card)
     }
@@ -192,7 +211,7 @@ impl App {
             .ok_or_else(|| self.no_person(person))?;
         audit.record(actor, "person.export", Some(person))?;
         let now = Timestamp::now();
-        let readings = self.readings(person, &history, now, ranking)?;
+        let (readings, _) = self.readings(person, &history, now, ranking)?;
         Ok(domain::card::export(person, now, &history, &readings))
     }
 
@@ -204,7 +223,7 @@ impl App {
             .history(person)?
             .ok_or_else(|| self.no_person(person))?;
         let now = Timestamp::now();
-        let readings = self.readings(person, &history, now, ranking)?;
+        let (readings, _) = self.readings(person, &history, now, ranking)?;
         Ok(domain::card::export(person, now, &history, &readings))
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use domain::values::{Day, Label, Ref};
-use domain::{Body, EventId, Kind, NewEvent, Personal, PersonId, Source, Timestamp};
+use domain::{Body, EventId, Kind, NewEvent, PersonId, Personal, Source, Timestamp};
 use store::BatchSummary;
 
 use crate::{App, AppError, Audit};
@@ -80,7 +80,8 @@ impl App {
             .ledger
             .history(person)?
             .ok_or_else(|| self.no_person(person))?;
-        let source = Source::parse("card").map_err(|e| AppError::invalid("source", e.to_string()))?;
+        let source =
+            Source::parse("card").map_err(|e| AppError::invalid("source", e.to_string()))?;
         let now = Timestamp::now();
         let event = |id: String, body: Body, personal: Personal| -> Result<NewEvent, AppError> {
             Ok(NewEvent {
@@ -172,7 +173,10 @@ impl App {
             }
             Entry::Promise { due, what } => {
                 let due = Day::parse(due.trim()).map_err(|_| {
-                    AppError::invalid("due", format!("{:?} is not a day like 2026-12-31", due.trim()))
+                    AppError::invalid(
+                        "due",
+                        format!("{:?} is not a day like 2026-12-31", due.trim()),
+                    )
                 })?;
                 let promise = format!("card-{}", fresh_id());
                 events.push(event(

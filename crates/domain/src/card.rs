@@ -380,6 +380,59 @@ impl Card {
     /// proposals, questions, message texts — for someone who may see figures but not people.
     /// `pseudonym(key)` must be stable for the same key: the person's name becomes
     /// `pseudonym(person id)`, each text `pseudonym("<person>/<what>/<when>")`.
+    /// Says a gap in the whole ledger as a gap: where nobody has a reading of a kind (no
+    /// service-desk data, no invoices, … imported at all), the person's sentence says that
+    /// instead of "opened 0 contacts" or "has not contacted us", which would read as facts.
+    /// `present[i]`: whether anyone in the ledger has headline `i` of [`HEADLINES`].
+    pub fn say_ledger_gaps(&mut self, present: &[bool]) {
+        // Nothing known of anyone (readings not kept yet): no claim about the ledger either.
+        if !present.iter().any(|p| *p) {
+            return;
+        }
+        let has = |reading: &str| {
+            HEADLINES
+                .iter()
+                .position(|h| h.reading == reading)
+                .and_then(|i| present.get(i).copied())
+                .unwrap_or(true)
+        };
+        let gap = |reading: &str| -> Option<&'static str> {
+            Some(match reading {
+                "service_load" | "heard" | "personal" if !has("heard") => {
+                    "No service-desk data has been imported for anyone, so this is not known."
+                }
+                "punctuality" | "invoice_friction" if !has(reading) => {
+                    "No invoices have been imported for anyone, so this is not known."
+                }
+                "advocacy" if !has(reading) => {
+                    "No referrals or reviews have been imported for anyone, so this is not known."
+                }
+                "resilience" | "made_right" if !has(reading) => {
+                    "No incidents have been recorded for anyone, so this is not known."
+                }
+                "promises_kept" if !has(reading) => {
+                    "No promises have been recorded for anyone, so this is not known."
+                }
+                "respects_choices" if !has(reading) => {
+                    "No outreach has been imported for anyone, so this is not known."
+                }
+                _ => return None,
+            })
+        };
+        for side in self
+            .person_to_business
+            .iter_mut()
+            .chain(self.business_to_person.iter_mut())
+        {
+            if let Some(words) = gap(side.reading) {
+                side.sentence = words.to_owned();
+                side.standing = None;
+                side.percentile = None;
+                side.trend = None;
+            }
+        }
+    }
+
     pub fn withhold_personal(&mut self, pseudonym: &dyn Fn(&str) -> String) {
         let person = self.person.clone();
         let name = pseudonym(&person);
@@ -639,6 +692,32 @@ mod tests {
     const IDENTIFIED: &str = r#"{"source":"crm","id":"1","person":"P-1","kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"Ada Lovelace","email":"ada@example.org","address_as":"Ada"}"#;
     const WISH: &str = r#"{"source":"crm","id":"2","person":"P-1","kind":"wish.stated","at":"2024-02-01T00:00:00Z","text":"Call me after six"}"#;
     const ASKED: &str = r#"{"source":"desk","id":"3","person":"P-1","kind":"contact.opened","at":"2024-05-01T00:00:00Z","contact":"C-1","channel":"email","text":"Where is my parcel?"}"#;
+
+    #[test]
+    fn a_kind_of_data_nobody_in_the_ledger_has_is_said_as_a_gap_not_as_zero_contacts() {
+        let mut c = card(&[IDENTIFIED, WISH]);
+        let load = |c: &Card| {
+            c.person_to_business
+                .iter()
+                .find(|s| s.reading == "service_load")
+                .unwrap()
+                .sentence
+                .clone()
+        };
+        assert!(load(&c).starts_with("Opened 0 contacts"), "{}", load(&c));
+        let mut present = vec![true; HEADLINES.len()];
+        let heard = HEADLINES.iter().position(|h| h.reading == "heard").unwrap();
+        present[heard] = false;
+        c.say_ledger_gaps(&present);
+        assert_eq!(
+            load(&c),
+            "No service-desk data has been imported for anyone, so this is not known."
+        );
+        // Nothing known of anyone at all: no claim about the ledger.
+        let mut c = card(&[IDENTIFIED, WISH]);
+        c.say_ledger_gaps(&vec![false; HEADLINES.len()]);
+        assert!(load(&c).starts_with("Opened 0 contacts"));
+    }
 
     #[test]
     fn the_card_puts_the_persons_own_words_and_open_questions_first() {

@@ -224,7 +224,8 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
 
 pub struct Column {
     pub label: String,
-    pub field: &'static str,
+    /// The tooltip: the figure described, and its field name as in the JSON.
+    pub field: String,
     pub href: String,
     pub sorted: &'static str,
 }
@@ -315,10 +316,7 @@ pub struct Choice {
     pub chosen: bool,
 }
 
-fn choices(
-    all: impl Iterator<Item = (&'static str, &'static str)>,
-    chosen: &str,
-) -> Vec<Choice> {
+fn choices(all: impl Iterator<Item = (&'static str, &'static str)>, chosen: &str) -> Vec<Choice> {
     all.map(|(value, words)| Choice {
         value,
         words,
@@ -379,7 +377,7 @@ async fn people(
             let desc = current.is_none_or(|(_, d)| !d);
             Column {
                 label: words::label(SORTABLE[f]).to_owned(),
-                field: words::describe(SORTABLE[f]),
+                field: format!("{} — {}", words::describe(SORTABLE[f]), SORTABLE[f]),
                 href: list_href(&kept, Some((f, desc)), 1),
                 sorted: match current {
                     Some((_, true)) => "desc",
@@ -468,7 +466,11 @@ async fn people_csv(
         out.push_str(&csv_line(
             [l.person.to_string(), name.unwrap_or_default()]
                 .into_iter()
-                .chain(l.fields.iter().map(|v| v.map(charts::num).unwrap_or_default())),
+                .chain(
+                    l.fields
+                        .iter()
+                        .map(|v| v.map(charts::num).unwrap_or_default()),
+                ),
         ));
     }
     Ok((
@@ -494,7 +496,8 @@ fn csv_line<S: AsRef<str>>(fields: impl Iterator<Item = S>) -> String {
             line.push(',');
         }
         let f = f.as_ref();
-        let f = if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err())
+        let f = if f.starts_with(['=', '+', '@'])
+            || (f.starts_with('-') && f.parse::<f64>().is_err())
         {
             format!("'{f}")
         } else {
@@ -651,7 +654,8 @@ async fn card(
         all_href: format!(
             "/people/{}?timeline=all{}#timeline",
             encode(&card.person),
-            only.map(|k| format!("&kind={}", encode(k))).unwrap_or_default()
+            only.map(|k| format!("&kind={}", encode(k)))
+                .unwrap_or_default()
         ),
         kinds: kinds
             .iter()
@@ -1269,14 +1273,13 @@ mod tests {
 
     #[test]
     fn the_people_list_heads_the_scripted_share_as_answered_by_script_not_personal() {
-        for (field, _) in LIST_FIELDS {
+        for field in LIST_FIELDS {
             assert!(SORTABLE.contains(field), "{field}");
         }
-        let personal = LIST_FIELDS
-            .iter()
-            .find(|(f, _)| *f == "personal.scripted_share")
-            .unwrap();
-        assert_eq!(personal.1, "Answered by script");
+        assert_eq!(
+            words::label("personal.scripted_share"),
+            "Answered by script"
+        );
     }
 }
 

@@ -127,10 +127,13 @@ async fn the_people_page_sorts_searches_and_pages() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(html.matches("<tr><td><a href=\"/people/").count(), 10);
+    assert_eq!(
+        html.matches("<td class=\"who\"><a href=\"/people/").count(),
+        10
+    );
     assert!(html.contains("rel=\"next\""));
     let (_, html) = page(&s, &session, "/people?q=P-000012").await;
-    assert!(html.contains("1–1 of 1"), "{html}");
+    assert!(html.contains("1–1 of 1 person"), "{html}");
     let (status, _) = page(&s, &session, "/people?sort=bogus").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     s.stop().await;
@@ -144,7 +147,9 @@ async fn the_people_page_heads_the_scripted_share_as_what_it_is() {
     // The column shows the share of answers that were scripts: headed "Personal", 100 %
     // read as wholly personal for someone answered only by script.
     assert!(
-        html.contains(r#"title="personal.scripted_share">Answered by script</a>"#),
+        html.contains(
+            r#"title="Our answers to them that were scripts (share) — personal.scripted_share">Answered by script</a>"#
+        ),
         "{html}"
     );
     assert!(!html.contains(">Personal</a></th>"), "{html}");

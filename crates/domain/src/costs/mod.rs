@@ -128,7 +128,11 @@ impl Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.currency {
-            Some(c) => write!(f, "{} {c}", crate::values::thousands(&self.to_string_amount())),
+            Some(c) => write!(
+                f,
+                "{} {c}",
+                crate::values::thousands(&self.to_string_amount())
+            ),
             None => f.write_str(&crate::values::thousands(&self.to_string_amount())),
         }
     }
