@@ -266,6 +266,14 @@ pub(crate) fn hint(v: &str) -> Option<String> {
     })
 }
 
+/// `message` with the hint for `value` after it, when there is one.
+pub(crate) fn with_hint(message: String, value: &str) -> String {
+    match hint(value) {
+        Some(h) => format!("{message}; {h}"),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,13 +356,5 @@ mod tests {
             });
             proptest::prop_assert!(ok, "{} {:?}", v, g.formats);
         }
-    }
-}
-
-/// `message` with the hint for `value` after it, when there is one.
-pub(crate) fn with_hint(message: String, value: &str) -> String {
-    match hint(value) {
-        Some(h) => format!("{message}; {h}"),
-        None => message,
     }
 }
