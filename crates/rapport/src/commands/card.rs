@@ -129,7 +129,7 @@ pub fn write_text(card: &Card, width: Option<usize>, out: &mut impl Write) -> st
 
     writeln!(out)?;
     write_side_by_side(card, width, out)?;
-    super::costs::write_card_section(card.hidden_costs.as_ref(), out)?;
+    super::costs::write_card_section(card.hidden_costs.as_ref(), width, out)?;
 
     let scripted: Vec<_> = card.timeline.iter().filter(|m| m.scripted).collect();
     if !scripted.is_empty() {

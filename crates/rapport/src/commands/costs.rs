@@ -113,6 +113,16 @@ fn write_catalogue(
     print_table(out, &t, width, wide)
 }
 
+/// A whole number of units with thousands separators; returns make it negative.
+fn signed(n: i64) -> String {
+    let grouped = thousands(n.unsigned_abs());
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
 /// A table, then the note saying how many columns it left out.
 fn print_table(
     out: &mut impl Write,
@@ -196,7 +206,7 @@ fn write_summary(
         thousands(r.orders),
         thousands(r.returns),
         thousands(t.lines),
-        t.net_quantity
+        signed(t.net_quantity)
     );
     say(out, &head, 0, width)?;
     writeln!(out)?;
@@ -217,8 +227,9 @@ fn write_summary(
             thousands(c.missing_lines),
         ]);
     }
-    table.push(vec!["money".into(), moneys(&t.money)]);
     print_table(out, &table, width, wide)?;
+    // Money on a line of its own: several currencies would widen the figures' column.
+    say(out, &format!("Money: {}", moneys(&t.money)), 2, width)?;
     writeln!(out)?;
     say(
         out,
@@ -272,7 +283,7 @@ fn write_summary(
             table.push(vec![
                 clean(&u.product),
                 thousands(u.lines),
-                u.net_quantity.to_string(),
+                signed(u.net_quantity),
                 moneys(&u.money),
                 if u.in_catalogue {
                     "listed without figures"
@@ -356,8 +367,12 @@ fn write_groups(
     Ok(())
 }
 
-/// The card's hidden-cost section, for `rapport card`.
-pub fn write_card_section(costs: Option<&Figures>, out: &mut impl Write) -> std::io::Result<()> {
+/// The card's hidden-cost section, for `rapport card`, wrapped to `width` when known.
+pub fn write_card_section(
+    costs: Option<&Figures>,
+    width: Option<usize>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     writeln!(out, "\nWHAT THIS RELATIONSHIP COST THAT NO INVOICE SHOWS")?;
     match costs {
         None => writeln!(
@@ -365,6 +380,6 @@ pub fn write_card_section(costs: Option<&Figures>, out: &mut impl Write) -> std:
             "  (no product catalogue imported: rapport catalogue import, docs/costs.md)"
         ),
         Some(f) if f.lines == 0 => writeln!(out, "  (no order lines to cost)"),
-        Some(f) => writeln!(out, "  {}", f.sentence()),
+        Some(f) => say(out, &f.sentence(), 2, width),
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cli::PeopleArgs;
 use crate::commands::import::thousands;
-use crate::screen::{Column, Screen, Table, people_shown};
+use crate::screen::{Column, Screen, Table, grouped, people_shown};
 use crate::{ledger, moment};
 
 /// People serialised per task, and per wave (which bounds the memory held before writing).
@@ -201,7 +201,7 @@ fn share(v: Option<f64>) -> String {
 }
 
 fn num(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
+    v.map_or_else(|| "—".to_owned(), |v| grouped(&format!("{v:.decimals$}")))
 }
 
 /// Field `name` of a row of [`SORTABLE`] fields.
