@@ -284,7 +284,15 @@ pub fn cut(s: &str, width: usize) -> String {
         return String::new();
     }
     let mut t: String = s.chars().take(width - 1).collect();
-    t = t.trim_end().to_owned();
+    // End on a whole word when one ends near the cut.
+    let next_is_space = s.chars().nth(width - 1).is_some_and(char::is_whitespace);
+    if !next_is_space
+        && let Some(space) = t.rfind(' ')
+        && t[space..].chars().count() <= 12
+    {
+        t.truncate(space);
+    }
+    let mut t = t.trim_end().to_owned();
     t.push('…');
     t
 }
@@ -463,6 +471,7 @@ mod tests {
     #[test]
     fn text_is_cut_with_an_ellipsis_and_wrapped_at_words() {
         assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("one two three", 10), "one two…");
         assert_eq!(cut("ab cd", 4), "ab…");
         assert_eq!(cut("abc", 4), "abc");
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);

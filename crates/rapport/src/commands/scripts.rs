@@ -84,16 +84,18 @@ fn write_text(
             "\n{number}{}",
             name(text, width.saturating_sub(number.len()))
         )?;
-        writeln!(
-            out,
-            "   {} people, {} answers, {} variants, {} to {} (script {})",
+        let figures = format!(
+            "{} people, {} answers, {} variants, {} to {} (script {})",
             s.people,
             s.answers,
             s.variants,
             s.first.day().date(),
             s.last.day().date(),
             s.id,
-        )?;
+        );
+        for line in wrap(&figures, width.saturating_sub(3).max(20)) {
+            writeln!(out, "   {line}")?;
+        }
         for line in wrap(&by, width.saturating_sub(3).max(20)) {
             writeln!(out, "   {line}")?;
         }
