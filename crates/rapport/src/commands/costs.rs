@@ -85,7 +85,7 @@ fn write_catalogue(
     writeln!(out, "Factors")?;
     for f in c.factors() {
         let line = format!(
-            "{}  per unit in {}  source: {}",
+            "{}: per unit in {}; source: {}",
             f.name,
             f.unit,
             clean(&f.source)
