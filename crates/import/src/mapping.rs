@@ -10,6 +10,7 @@
 
 mod checks;
 mod config;
+mod guess;
 mod reader;
 mod template;
 mod thread;

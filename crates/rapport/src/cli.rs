@@ -27,6 +27,11 @@ pub struct Cli {
     )]
     pub db: String,
 
+    /// Who is acting, as the audit log names them (`cli:NAME`); default the operating-system
+    /// user.
+    #[arg(long, global = true, env = "RAPPORT_ACTOR", value_name = "NAME")]
+    pub actor: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -124,6 +129,9 @@ pub struct CatalogueListArgs {
     /// The catalogue as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Show every factor's column, however wide.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,11 +145,17 @@ pub struct CostsArgs {
     /// The whole report as one JSON document: totals, groups and unmatched products.
     #[arg(long)]
     pub json: bool,
+    /// Show every column, however wide (tables otherwise fit the terminal, or COLUMNS).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MenuCommand {
     /// Add an item: rapport menu add channel.email --kind channel --title "E-mail" --option yes=Yes --option no=No
+    #[command(
+        override_usage = "rapport menu add <ITEM> --kind <KIND> --title <TITLE>\n       --option <ID=TITLE>..."
+    )]
     Add(MenuItemArgs),
     /// Change an item: its kind, title, or options (given options replace the old ones).
     Edit(MenuEditArgs),
@@ -409,9 +423,19 @@ pub struct PeopleArgs {
     #[arg(long, requires = "sort")]
     pub desc: bool,
 
-    /// Show at most N people.
-    #[arg(long)]
+    /// Show at most N people. On a terminal the table stops at a screenful unless --all or
+    /// --limit is given; piped, it shows everyone.
+    #[arg(long, value_name = "N", conflicts_with = "all")]
     pub limit: Option<usize>,
+
+    /// Show everyone, even on a terminal.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Show every column, however wide (the table otherwise fits the terminal's width, or
+    /// COLUMNS when set, and says how many columns it left out).
+    #[arg(long)]
+    pub wide: bool,
 
     /// Readings as of this day (YYYY-MM-DD, the end of that day) or moment (RFC 3339).
     #[arg(long, value_name = "DATE")]

@@ -41,12 +41,30 @@ impl Waiting {
     }
 }
 
-/// Who is acting, for the audit log: the operating-system user of the command line.
+/// Who is acting, named once at the start (`--actor`, `RAPPORT_ACTOR`); otherwise the
+/// operating-system user.
+static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names who is acting for the rest of the command (`--actor`).
+pub fn set_actor(name: &str) {
+    let _ = ACTOR.set(name.trim().to_owned());
+}
+
+/// Who is acting, for the audit log: `cli:` and the name given with `--actor`, or the
+/// operating-system user of the command line (`USER`, `LOGNAME`, `USERNAME`, else the
+/// account the process runs as).
 pub fn actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let user = ACTOR
+        .get()
+        .filter(|a| !a.is_empty())
+        .cloned()
+        .or_else(|| env("USER"))
+        .or_else(|| env("LOGNAME"))
+        .or_else(|| env("USERNAME"))
+        .or_else(|| whoami::username().ok().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into());
+    format!("cli:{}", user.trim())
 }
 
 /// The waiting line as the application's view of an import.

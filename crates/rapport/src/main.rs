@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod ledger;
 mod moment;
+mod screen;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = app::Location::parse(&cli.db);
+    if let Some(name) = &cli.actor {
+        ledger::set_actor(name);
+    }
     match cli.command {
         Command::Init(args) => commands::init::run(&db, &args),
         Command::Import(args) => commands::import::run(&db, &args),

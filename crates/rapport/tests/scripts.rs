@@ -73,11 +73,26 @@ fn a_message_log_s_boilerplate_is_found_and_each_person_s_share_of_scripts_shown
     let text = stdout(&out);
     assert!(text.contains("6 of them (86%) scripts"), "{text}");
     assert!(text.contains("6 people, 6 answers"), "{text}");
-    let out = l.run(&["card", "C-0"]);
+    // A script is named by its words; its number is only a reference beside the figures.
+    let out = l
+        .command()
+        .args(["scripts"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains("Answered by script"),
-        "{}",
-        stdout(&out)
+        text.contains("#1 \"Hoi ‹name›, bedankt voor je bericht over bestelling…\""),
+        "{text}"
+    );
+    assert!(!text.contains("script 1:"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 60), "{text}");
+    let out = l.run(&["card", "C-0"]);
+    let card = stdout(&out);
+    assert!(card.contains("Answered by script"), "{card}");
+    assert!(
+        card.contains("\"Hoi Anna, bedankt voor je bericht"),
+        "{card}"
     );
 }
 

@@ -118,6 +118,32 @@ impl Serialize for Money {
 }
 
 impl Money {
+    /// For people to read: thousands separated, then the currency ("12,345.67 EUR"). The
+    /// plain `Display` ("12345.67 EUR") stays exact text a program can read back.
+    pub fn grouped(&self) -> String {
+        let plain = self.to_string_amount();
+        let (sign, rest) = match plain.strip_prefix('-') {
+            Some(r) => ("-", r),
+            None => ("", plain.as_str()),
+        };
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
+        let mut out = String::from(sign);
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        if !frac.is_empty() {
+            out.push('.');
+            out.push_str(frac);
+        }
+        match self.currency {
+            Some(c) => format!("{out} {c}"),
+            None => out,
+        }
+    }
+
     /// The amount as exact decimal text with the currency's decimals.
     pub fn to_string_amount(&self) -> String {
         self.amount
@@ -170,14 +196,14 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The money per currency, "1145.30 EUR + 56.72 GBP"; "–" when there is none.
+    /// The money per currency, "1,145.30 EUR + 56.72 GBP"; "–" when there is none.
     pub fn money_in_words(&self) -> String {
         if self.money.is_empty() {
             return "–".to_owned();
         }
         self.money
             .iter()
-            .map(ToString::to_string)
+            .map(Money::grouped)
             .collect::<Vec<_>>()
             .join(" + ")
     }
@@ -199,7 +225,7 @@ impl Figures {
 
     /// The card's sentence: the costs, over how many lines, and what is not counted.
     pub fn sentence(&self) -> String {
-        let money: Vec<String> = self.money.iter().map(Money::to_string).collect();
+        let money: Vec<String> = self.money.iter().map(Money::grouped).collect();
         let mut s = format!(
             "{} over {} order {} ({} units net{})",
             self.costs_in_words(),

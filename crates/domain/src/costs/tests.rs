@@ -416,3 +416,18 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn money_for_people_is_grouped_by_thousands_and_plain_text_stays_exact() {
+    let m = Money {
+        currency: Some(Currency::parse("EUR").unwrap()),
+        amount: Amount::parse("-12345.6", 2).unwrap(),
+    };
+    assert_eq!(m.grouped(), "-12,345.60 EUR");
+    assert_eq!(m.to_string(), "-12345.60 EUR");
+    let small = Money {
+        currency: None,
+        amount: Amount::parse("999", 2).unwrap(),
+    };
+    assert_eq!(small.grouped(), "999.00");
+}

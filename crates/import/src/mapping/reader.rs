@@ -1116,7 +1116,7 @@ impl Run<'_> {
                     |message| {
                         fail(CellError {
                             column: self.column_of(t),
-                            message,
+                            message: super::guess::with_hint(message, &v),
                         })
                     },
                 )?;
@@ -1194,7 +1194,7 @@ impl Run<'_> {
     fn event_error(
         &self,
         si: usize,
-        e: EventError,
+        mut e: EventError,
         line: u64,
         raw: &str,
         origins: &[(u64, usize)],
@@ -1203,6 +1203,11 @@ impl Run<'_> {
         let Some(field) = e.field else {
             return self.row_error(line, raw, None, e.message);
         };
+        if field == "currency" && self.env.currency.trim().is_empty() {
+            // A file without a currency column names its currency once, for every row.
+            e.message
+                .push_str("; name the file's currency with --set currency=EUR (or GBP, USD…)");
+        }
         let (line, template) = match parse_line_field(&field) {
             Some((i, name)) => match origins.get(i) {
                 Some(&(l, j)) => (

@@ -351,7 +351,12 @@ fn apply(f: &Filter, v: String, name: &str, row: &Row<'_>) -> Result<String, Cel
             let moment =
                 parse_moment(&v, formats, row.env.timezone).map_err(|message| CellError {
                     column: row.column(name),
-                    message,
+                    // The mapping's own formats are changed with --set; a filter's are not.
+                    message: if fmt.is_none() {
+                        super::guess::with_hint(message, &v)
+                    } else {
+                        message
+                    },
                 })?;
             moment.date_naive().format("%Y-%m-%d").to_string()
         }

@@ -12,6 +12,7 @@ use domain::card::Side;
 use domain::{Card, PersonId};
 
 use crate::cli::CardArgs;
+use crate::screen::{Screen, cut, wrap};
 use crate::{ledger, moment};
 
 pub fn run(db: &app::Location, args: &CardArgs) -> anyhow::Result<ExitCode> {
@@ -34,7 +35,8 @@ pub fn run(db: &app::Location, args: &CardArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &card).context("writing JSON")?;
         writeln!(out).context("writing JSON")?;
     } else {
-        write_text(&card, &mut out).context("writing the card")?;
+        let width = Screen::detect().width;
+        write_text(&card, width, &mut out).context("writing the card")?;
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
@@ -56,7 +58,8 @@ pub fn clean(s: &str) -> String {
 
 const SEALED: &str = "(sealed text unavailable)";
 
-pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
+/// The card as text; `width`: the screen's, when it is narrower than the card would be.
+pub fn write_text(card: &Card, width: Option<usize>, out: &mut impl Write) -> std::io::Result<()> {
     let id = &card.identity;
     let mut title = card.person.clone();
     if let Some(name) = &id.name {
@@ -125,8 +128,8 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
     }
 
     writeln!(out)?;
-    write_side_by_side(card, out)?;
-    super::costs::write_card_section(card.hidden_costs.as_ref(), out)?;
+    write_side_by_side(card, width, out)?;
+    super::costs::write_card_section(card.hidden_costs.as_ref(), width, out)?;
 
     let scripted: Vec<_> = card.timeline.iter().filter(|m| m.scripted).collect();
     if !scripted.is_empty() {
@@ -134,8 +137,13 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "\nAnswered by script (the same text went to at least five other people)"
         )?;
+        // A script is named by its words; the event only where its text is not at hand.
+        let room = width.unwrap_or(100).saturating_sub(16).max(20);
         for m in scripted.iter().take(10) {
-            writeln!(out, "  {}  {}", day(&m.at), clean(&m.summary))?;
+            match &m.text {
+                Some(t) => writeln!(out, "  {}  \"{}\"", day(&m.at), cut(&clean(t), room))?,
+                None => writeln!(out, "  {}  {}", day(&m.at), clean(&m.summary))?,
+            }
         }
         if scripted.len() > 10 {
             writeln!(out, "  and {} more", scripted.len() - 10)?;
@@ -177,15 +185,25 @@ pub fn write_text(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_side_by_side(card: &Card, out: &mut impl Write) -> std::io::Result<()> {
-    const W: usize = 54;
+/// Each column's width: 54 characters, or half the screen when it is narrower (80
+/// columns: 38 each).
+fn column_width(width: Option<usize>) -> usize {
+    width.map_or(54, |w| (w.saturating_sub(3) / 2).clamp(20, 54))
+}
+
+fn write_side_by_side(
+    card: &Card,
+    width: Option<usize>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let w = column_width(width);
     let column = |sides: &[Side]| -> Vec<String> {
         let mut lines = Vec::new();
         for x in sides {
             lines.push(x.reading.replace('_', " ").to_uppercase());
-            lines.extend(wrap(&clean(&x.sentence), W));
+            lines.extend(wrap(&clean(&x.sentence), w));
             if let Some(s) = &x.standing {
-                lines.extend(wrap(&format!("({s})"), W));
+                lines.extend(wrap(&format!("({s})"), w));
             }
             lines.push(String::new());
         }
@@ -193,12 +211,12 @@ fn write_side_by_side(card: &Card, out: &mut impl Write) -> std::io::Result<()> 
     };
     let left = column(&card.person_to_business);
     let right = column(&card.business_to_person);
-    writeln!(out, "{:<W$} │ HOW WE TREAT THEM", "HOW THEY TREAT US")?;
-    writeln!(out, "{}─┼─{}", "─".repeat(W), "─".repeat(W))?;
+    writeln!(out, "{:<w$} │ HOW WE TREAT THEM", "HOW THEY TREAT US")?;
+    writeln!(out, "{}─┼─{}", "─".repeat(w), "─".repeat(w))?;
     for i in 0..left.len().max(right.len()) {
         let l = left.get(i).map_or("", String::as_str);
         let r = right.get(i).map_or("", String::as_str);
-        let pad = W.saturating_sub(l.chars().count());
+        let pad = w.saturating_sub(l.chars().count());
         writeln!(out, "{l}{} │ {r}", " ".repeat(pad))?;
     }
     Ok(())
@@ -208,33 +226,16 @@ fn day(at: &str) -> String {
     at.chars().take(10).collect()
 }
 
-/// Greedy word wrap at `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn text_is_wrapped_at_word_boundaries() {
-        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
-        assert_eq!(wrap("", 5), Vec::<String>::new());
+    fn both_directions_fit_side_by_side_in_80_columns() {
+        assert_eq!(column_width(None), 54);
+        assert_eq!(column_width(Some(80)), 38);
+        assert!(2 * column_width(Some(80)) + 3 <= 80);
+        assert_eq!(column_width(Some(200)), 54);
     }
 
     #[test]

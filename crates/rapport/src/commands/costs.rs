@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use domain::costs::{By, Catalogue, Figures, Report, figure};
 
 use crate::cli::{CatalogueCommand, CostsArgs};
+use crate::commands::import::thousands;
 use crate::ledger;
+use crate::screen::{Column, Screen, Table, moneys, wrap};
 
 const NO_CATALOGUE: &str = "no product catalogue in this ledger: import one with \
      `rapport catalogue import products.csv --factors factors.csv` (see docs/costs.md)";
@@ -51,7 +53,7 @@ pub fn catalogue(db: &app::Location, command: &CatalogueCommand) -> anyhow::Resu
                 serde_json::to_writer_pretty(&mut out, &catalogue_json(&catalogue))?;
                 writeln!(out)?;
             } else {
-                write_catalogue(&catalogue, &mut out)?;
+                write_catalogue(&catalogue, Screen::detect().width, a.wide, &mut out)?;
             }
             out.flush()?;
         }
@@ -74,38 +76,87 @@ fn catalogue_json(c: &Catalogue) -> serde_json::Value {
     })
 }
 
-fn write_catalogue(c: &Catalogue, out: &mut impl Write) -> std::io::Result<()> {
+fn write_catalogue(
+    c: &Catalogue,
+    width: Option<usize>,
+    wide: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     writeln!(out, "Factors")?;
     for f in c.factors() {
-        writeln!(
-            out,
-            "  {}  per unit in {}  source: {}",
+        let line = format!(
+            "{}: per unit in {}; source: {}",
             f.name,
             f.unit,
             clean(&f.source)
-        )?;
-    }
-    writeln!(out, "\n{} products", c.products().len())?;
-    let mut header = format!("{:<14} {:<40}", "product", "name");
-    for f in c.factors() {
-        header.push_str(&format!(" {:>14}", f.name.as_str()));
-    }
-    writeln!(out, "{header}")?;
-    for p in c.products() {
-        let mut line = format!(
-            "{:<14} {:<40}",
-            clean(p.id.as_str()),
-            cut(&clean(p.name.as_deref().unwrap_or("")), 40)
         );
+        say(out, &line, 2, width)?;
+    }
+    writeln!(out, "\n{} products", thousands(c.products().len() as u64))?;
+    let mut columns = vec![Column::key("Product"), Column::text("Name", 50)];
+    // Factors in the catalogue's order: the first ones stay longest.
+    let n = c.factors().len();
+    for (i, f) in c.factors().iter().enumerate() {
+        columns.push(Column::figure(
+            f.name.as_str(),
+            40 - (i * 30 / n.max(1)) as u8,
+        ));
+    }
+    let mut t = Table::new(columns);
+    for p in c.products() {
+        let mut row = vec![clean(p.id.as_str()), clean(p.name.as_deref().unwrap_or(""))];
         for v in &p.values {
-            line.push_str(&format!(
-                " {:>14}",
-                v.map_or("–".to_owned(), |v| v.get().to_string())
-            ));
+            row.push(v.map_or("–".to_owned(), |v| v.get().to_string()));
         }
-        writeln!(out, "{}", line.trim_end())?;
+        t.push(row);
+    }
+    print_table(out, &t, width, wide)
+}
+
+/// A whole number of units with thousands separators; returns make it negative.
+fn signed(n: i64) -> String {
+    let grouped = thousands(n.unsigned_abs());
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// A table, then the note saying how many columns it left out.
+fn print_table(
+    out: &mut impl Write,
+    t: &Table,
+    width: Option<usize>,
+    wide: bool,
+) -> std::io::Result<()> {
+    let laid = t.lay_out(width, wide);
+    for line in &laid.lines {
+        writeln!(out, "{line}")?;
+    }
+    if let Some(note) = laid.note() {
+        writeln!(out, "{note}")?;
     }
     Ok(())
+}
+
+/// A sentence, wrapped to the screen when its width is known, indented by `indent`.
+fn say(
+    out: &mut impl Write,
+    text: &str,
+    indent: usize,
+    width: Option<usize>,
+) -> std::io::Result<()> {
+    let pad = " ".repeat(indent);
+    match width {
+        None => writeln!(out, "{pad}{text}"),
+        Some(w) => {
+            for line in wrap(text, w.saturating_sub(indent).max(20)) {
+                writeln!(out, "{pad}{line}")?;
+            }
+            Ok(())
+        }
+    }
 }
 
 pub fn costs(db: &app::Location, args: &CostsArgs) -> anyhow::Result<ExitCode> {
@@ -128,9 +179,9 @@ pub fn costs(db: &app::Location, args: &CostsArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer(&mut out, &report).context("writing JSON")?;
         writeln!(out)?;
     } else if report.by.is_some() {
-        write_groups(&report, &mut out)?;
+        write_groups(&report, Screen::detect().width, args.wide, &mut out)?;
     } else {
-        write_summary(&report, &mut out)?;
+        write_summary(&report, Screen::detect().width, args.wide, &mut out)?;
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
@@ -143,130 +194,157 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-fn cut(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_owned();
-    }
-    let mut t: String = s.chars().take(width - 1).collect();
-    t.push('…');
-    t
-}
-
-fn write_summary(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
+fn write_summary(
+    r: &Report,
+    width: Option<usize>,
+    wide: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let t = &r.total;
-    writeln!(
-        out,
+    let head = format!(
         "Hidden costs of {} orders ({} of them returns), {} order lines, {} units net",
-        r.orders, r.returns, t.lines, t.net_quantity
-    )?;
+        thousands(r.orders),
+        thousands(r.returns),
+        thousands(t.lines),
+        signed(t.net_quantity)
+    );
+    say(out, &head, 0, width)?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "  {:<16} {:>16}  {:<22} {:>10} {:>10}",
-        "factor", "total", "unit", "lines", "missing"
-    )?;
+    let mut table = Table::new(vec![
+        Column::key("Factor"),
+        Column::figure("Total", 90),
+        Column::text("Unit", 60),
+        Column::figure("Lines", 30),
+        Column::figure("Missing", 40),
+    ]);
+    table.indent = 2;
     for c in &t.costs {
-        writeln!(
-            out,
-            "  {:<16} {:>16}  {:<22} {:>10} {:>10}",
-            c.factor,
+        table.push(vec![
+            c.factor.clone(),
             figure(c.total),
-            c.unit,
-            c.lines,
-            c.missing_lines
-        )?;
+            c.unit.clone(),
+            thousands(c.lines),
+            thousands(c.missing_lines),
+        ]);
     }
-    writeln!(out, "  {:<16} {:>16}", "money", t.money_in_words())?;
+    print_table(out, &table, width, wide)?;
+    // Money on a line of its own: several currencies would widen the figures' column.
+    say(out, &format!("Money: {}", moneys(&t.money)), 2, width)?;
     writeln!(out)?;
-    writeln!(
+    say(
         out,
-        "Lines matched to the catalogue: {} of {}; unmatched: {} (not in the totals above — never counted as zero)",
-        t.matched_lines, t.lines, t.unmatched_lines
+        &format!(
+            "Lines matched to the catalogue: {} of {}; unmatched: {} (not in the totals above — never counted as zero)",
+            thousands(t.matched_lines),
+            thousands(t.lines),
+            thousands(t.unmatched_lines)
+        ),
+        0,
+        width,
     )?;
     if t.costs.iter().any(|c| c.missing_lines > 0) {
-        writeln!(
+        say(
             out,
-            "\"missing\": lines of catalogued products without a figure for that factor."
+            "\"Missing\": lines of catalogued products without a figure for that factor.",
+            0,
+            width,
         )?;
     }
     if r.orders_without_lines > 0 {
-        writeln!(
+        say(
             out,
-            "Orders without lines (an amount only, nothing to cost): {}",
-            r.orders_without_lines
+            &format!(
+                "Orders without lines (an amount only, nothing to cost): {}",
+                thousands(r.orders_without_lines)
+            ),
+            0,
+            width,
         )?;
     }
     for f in &r.factors {
-        writeln!(out, "Source of {}: {}", f.name, clean(&f.source))?;
+        say(
+            out,
+            &format!("Source of {}: {}", f.name, clean(&f.source)),
+            0,
+            width,
+        )?;
     }
     if !r.unmatched.is_empty() {
         writeln!(out, "\nUnmatched products ({})", r.unmatched.len())?;
-        writeln!(
-            out,
-            "  {:<16} {:>8} {:>10}  {:<26} why",
-            "product", "lines", "net units", "money"
-        )?;
+        let mut table = Table::new(vec![
+            Column::key("Product"),
+            Column::figure("Lines", 40),
+            Column::figure("Net units", 30),
+            Column::text("Money", 60),
+            Column::text("Why", 50),
+        ]);
+        table.indent = 2;
         for u in &r.unmatched {
-            let money: Vec<String> = u.money.iter().map(ToString::to_string).collect();
-            writeln!(
-                out,
-                "  {:<16} {:>8} {:>10}  {:<26} {}",
+            table.push(vec![
                 clean(&u.product),
-                u.lines,
-                u.net_quantity,
-                money.join(" + "),
+                thousands(u.lines),
+                signed(u.net_quantity),
+                moneys(&u.money),
                 if u.in_catalogue {
                     "listed without figures"
                 } else {
                     "not in the catalogue"
                 }
-            )?;
+                .to_owned(),
+            ]);
         }
+        print_table(out, &table, width, wide)?;
     }
     Ok(())
 }
 
-fn write_groups(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
+fn write_groups(
+    r: &Report,
+    width: Option<usize>,
+    wide: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let by = r.by.map_or("", By::as_str);
     let products = r.by == Some(By::Product);
-    let mut header = format!("{by:<16}");
+    let mut heading = by.to_owned();
+    if let Some(first) = heading.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut columns = vec![Column::key(&heading)];
     if products {
-        header.push_str(&format!(" {:<32}", "name"));
+        columns.push(Column::text("Name", 45));
     }
-    header.push_str(&format!(
-        " {:>7} {:>8} {:>9}",
-        "orders", "lines", "unmatched"
-    ));
-    for f in &r.factors {
-        header.push_str(&format!(" {:>16}", format!("{} ({})", f.name, f.unit)));
+    columns.push(Column::figure("Orders", 35));
+    columns.push(Column::figure("Lines", 20));
+    columns.push(Column::figure("Unmatched lines", 30));
+    let n = r.factors.len();
+    for (i, f) in r.factors.iter().enumerate() {
+        // The first factor is what groups are ordered by: it stays longest.
+        let keep = 90 - (i * 40 / n.max(1)) as u8;
+        columns.push(Column::figure(&format!("{} ({})", f.name, f.unit), keep));
     }
-    header.push_str("  money");
-    writeln!(out, "{header}")?;
+    columns.push(Column::text("Money", 80));
+    let mut t = Table::new(columns);
     for g in &r.groups {
         let f = &g.figures;
-        let mut line = format!("{:<16}", clean(&g.key));
+        let mut row = vec![clean(&g.key)];
         if products {
-            line.push_str(&format!(
-                " {:<32}",
-                cut(&clean(g.name.as_deref().unwrap_or("")), 32)
-            ));
+            row.push(clean(g.name.as_deref().unwrap_or("")));
         }
-        line.push_str(&format!(
-            " {:>7} {:>8} {:>9}",
-            f.orders, f.lines, f.unmatched_lines
-        ));
-        for (c, factor) in f.costs.iter().zip(&r.factors) {
-            let width = format!("{} ({})", factor.name, factor.unit).len().max(16);
-            let v = if c.lines == 0 {
+        row.push(thousands(f.orders));
+        row.push(thousands(f.lines));
+        row.push(thousands(f.unmatched_lines));
+        for c in &f.costs {
+            row.push(if c.lines == 0 {
                 "–".to_owned()
             } else {
                 figure(c.total)
-            };
-            line.push_str(&format!(" {v:>width$}"));
+            });
         }
-        line.push_str(&format!("  {}", f.money_in_words()));
-        writeln!(out, "{line}")?;
+        row.push(moneys(&f.money));
+        t.push(row);
     }
+    print_table(out, &t, width, wide)?;
     if r.groups.len() < r.group_count {
         writeln!(
             out,
@@ -275,18 +353,26 @@ fn write_groups(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
             r.group_count
         )?;
     }
-    writeln!(
+    say(
         out,
-        "Total: {}; {} of {} lines unmatched (see `rapport costs`)",
-        r.total.costs_in_words(),
-        r.total.unmatched_lines,
-        r.total.lines
+        &format!(
+            "Total: {}; {} of {} lines unmatched (see `rapport costs`)",
+            r.total.costs_in_words(),
+            thousands(r.total.unmatched_lines),
+            thousands(r.total.lines)
+        ),
+        0,
+        width,
     )?;
     Ok(())
 }
 
-/// The card's hidden-cost section, for `rapport card`.
-pub fn write_card_section(costs: Option<&Figures>, out: &mut impl Write) -> std::io::Result<()> {
+/// The card's hidden-cost section, for `rapport card`, wrapped to `width` when known.
+pub fn write_card_section(
+    costs: Option<&Figures>,
+    width: Option<usize>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     writeln!(out, "\nWHAT THIS RELATIONSHIP COST THAT NO INVOICE SHOWS")?;
     match costs {
         None => writeln!(
@@ -294,6 +380,6 @@ pub fn write_card_section(costs: Option<&Figures>, out: &mut impl Write) -> std:
             "  (no product catalogue imported: rapport catalogue import, docs/costs.md)"
         ),
         Some(f) if f.lines == 0 => writeln!(out, "  (no order lines to cost)"),
-        Some(f) => writeln!(out, "  {}", f.sentence()),
+        Some(f) => say(out, &f.sentence(), 2, width),
     }
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use domain::readings::words;
 use domain::{Day, Timestamp};
 use models::screen::LeftOut;
 use models::{Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, pareto_nbd};
@@ -533,8 +534,11 @@ fn report(
     if let Some(p) = &predictions {
         writeln!(
             out,
-            "\n{:<16} {:>8} {:>19} {:>15}",
-            "id", "p_alive", "expected purchases", "expected spend"
+            "\n{:<16} {:>20} {:>19} {:>18}",
+            "Person",
+            words::label("loyalty.p_alive"),
+            "Expected purchases",
+            words::label("value.expected_spend")
         )?;
         for row in p {
             let f = |k: &str| {
@@ -544,7 +548,7 @@ fn report(
             };
             writeln!(
                 out,
-                "{:<16} {:>8} {:>19} {:>15}",
+                "{:<16} {:>20} {:>19} {:>18}",
                 row["id"].as_str().unwrap_or(""),
                 f("p_alive"),
                 f("expected_purchases"),
@@ -627,7 +631,7 @@ fn write_holdout(out: &mut impl Write, h: &models::holdout::HoldoutReport) -> st
         out,
         "  cumulative repeat purchases (every 4th step; all in --json):"
     )?;
-    writeln!(out, "  {:>8} {:>10} {:>10}", "t", "actual", "predicted")?;
+    writeln!(out, "  {:>8} {:>10} {:>10}", "time", "actual", "predicted")?;
     let n = h.tracking.len();
     for (i, p) in h.tracking.iter().enumerate() {
         if i % 4 == 0 || i + 1 == n {

@@ -64,8 +64,33 @@ pub fn run(db: &Location, args: &InitArgs) -> anyhow::Result<ExitCode> {
     }
     let flag = match db {
         Location::Sqlite(p) if p.as_os_str() == "rapport.db" => String::new(),
-        other => format!(" --db {other}"),
+        other => format!(" --db {}", shell_word(&other.to_string())),
     };
-    println!("Next: rapport{flag} import events.jsonl   (or: rapport demo)");
+    println!("Next steps:");
+    println!("  rapport{flag} import events.jsonl   # canonical events, docs/events.md");
+    println!("  rapport{flag} import orders.csv --preset transactions --set currency=EUR");
+    println!("  rapport{flag} people");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `s` as one word for a shell: quoted when it holds anything a shell would split or expand.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn a_path_a_shell_would_split_is_quoted() {
+        assert_eq!(shell_word("/tmp/ledger.db"), "/tmp/ledger.db");
+        assert_eq!(shell_word("my ledger.db"), "'my ledger.db'");
+        assert_eq!(shell_word("it's.db"), r"'it'\''s.db'");
+    }
 }

@@ -4,11 +4,13 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use domain::readings::{Readings, SORTABLE};
+use domain::readings::{Readings, SORTABLE, words};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::PeopleArgs;
+use crate::commands::import::thousands;
+use crate::screen::{Column, Screen, Table, grouped, people_shown};
 use crate::{ledger, moment};
 
 /// People serialised per task, and per wave (which bounds the memory held before writing).
@@ -32,13 +34,26 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
             ),
         },
     };
+    let screen = Screen::detect();
+    let view = View {
+        // A table on a terminal stops at a screenful; JSON is for programs, never cut.
+        limit: if args.json {
+            args.limit
+        } else {
+            people_shown(args.limit, args.all, &screen)
+        },
+        layout: Layout {
+            width: screen.width,
+            wide: args.wide,
+        },
+    };
     let app = ledger::open(db)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     if let Some(flag) = args.as_of.as_deref() {
         // Another day than today: computed from everyone's events, exactly as then.
         let as_of = moment::as_of(Some(flag))?;
-        from_events(&app, as_of, args, &mut out)?;
+        from_events(&app, as_of, args, &view, &mut out)?;
     } else {
         ledger::keep_up(&app)?;
         let day = app
@@ -47,9 +62,9 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
             .context("reading the ledger")?
             .meta
             .map_or_else(|| domain::Timestamp::now().day(), |m| m.day);
-        match (args.json, args.limit) {
+        match (args.json, view.limit) {
             // Everyone's whole readings: one pass over the events, as of the kept day.
-            (true, None) => from_events(&app, day.end(), args, &mut out)?,
+            (true, None) => from_events(&app, day.end(), args, &view, &mut out)?,
             (true, Some(limit)) => {
                 let page = app
                     .list(sort, 0, limit, None)
@@ -96,6 +111,7 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
                     fitted,
                     args.sort.as_deref(),
                     Some(day),
+                    &view.layout,
                 )
                 .context("writing the table")?;
             }
@@ -111,6 +127,7 @@ fn from_events(
     app: &app::App,
     as_of: domain::Timestamp,
     args: &PeopleArgs,
+    view: &View,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let assessed = app.assess(as_of).context("reading the ledger")?;
@@ -132,7 +149,7 @@ fn from_events(
     } else {
         order.par_sort_by(|&a, &b| people[a].cmp(&people[b]));
     }
-    let limit = args.limit.unwrap_or(usize::MAX);
+    let limit = view.limit.unwrap_or(usize::MAX);
 
     if args.json {
         // Lines are serialised on every core, a wave at a time, and written in order.
@@ -165,8 +182,16 @@ fn from_events(
             .take(limit)
             .map(|&i| (people[i].clone(), readings[i].fields()))
             .collect();
-        table(out, &rows, people.len(), fitted, args.sort.as_deref(), None)
-            .context("writing the table")?;
+        table(
+            out,
+            &rows,
+            people.len(),
+            fitted,
+            args.sort.as_deref(),
+            None,
+            &view.layout,
+        )
+        .context("writing the table")?;
     }
     Ok(())
 }
@@ -176,7 +201,7 @@ fn share(v: Option<f64>) -> String {
 }
 
 fn num(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.decimals$}"))
+    v.map_or_else(|| "—".to_owned(), |v| grouped(&format!("{v:.decimals$}")))
 }
 
 /// Field `name` of a row of [`SORTABLE`] fields.
@@ -197,6 +222,43 @@ fn p_alive(fields: &[Option<f64>]) -> String {
     }
 }
 
+/// How a figure of the table is written.
+#[derive(Clone, Copy)]
+enum Shown {
+    Share,
+    Decimals(usize),
+    PAlive,
+}
+
+/// The table's figures, in order, with how much each matters when the screen is narrow
+/// (higher stays longer): how they pay and whether they are still with us first, then the
+/// business's side (heard, promises kept), then the rest.
+const COLUMNS: [(&str, Shown, u8); 11] = [
+    ("punctuality.on_time_share", Shown::Share, 90),
+    ("punctuality.mean_days_late", Shown::Decimals(1), 40),
+    ("invoice_friction.disputed_share", Shown::Share, 60),
+    ("service_load.contacts_per_month", Shown::Decimals(2), 30),
+    ("advocacy.referrals", Shown::Decimals(0), 10),
+    ("resilience.weathered_share", Shown::Share, 20),
+    ("heard.answered_share", Shown::Share, 80),
+    ("personal.scripted_share", Shown::Share, 50),
+    ("made_right.apologised_share", Shown::Share, 25),
+    ("promises_kept.kept_share", Shown::Share, 70),
+    ("loyalty.p_alive", Shown::PAlive, 85),
+];
+
+/// How the table is laid out.
+struct Layout {
+    width: Option<usize>,
+    wide: bool,
+}
+
+/// How many people are shown, and how.
+struct View {
+    limit: Option<usize>,
+    layout: Layout,
+}
+
 fn table(
     out: &mut impl Write,
     shown: &[(domain::PersonId, [Option<f64>; SORTABLE.len()])],
@@ -204,99 +266,127 @@ fn table(
     fitted: bool,
     sort: Option<&str>,
     day: Option<domain::Day>,
+    layout: &Layout,
 ) -> std::io::Result<()> {
-    let mut headers = vec![
-        "person",
-        "on time",
-        "days late",
-        "disputed",
-        "contacts/mo",
-        "referrals",
-        "weathered",
-        "answered",
-        "scripted",
-        "apologised",
-        "kept",
-        "p alive",
-    ];
-    if let Some(s) = sort {
-        headers.push(s);
+    // The sorted-by figure comes right after the person, unless it is a column already.
+    let extra = sort.filter(|s| !COLUMNS.iter().any(|(f, ..)| f == s));
+    let mut columns = vec![Column::key("Person")];
+    if let Some(s) = extra {
+        columns.push(Column::figure(words::label(s), 95));
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (f, _, keep) in COLUMNS {
+        let keep = if Some(f) == sort { 95 } else { keep };
+        columns.push(Column::figure(words::label(f), keep));
+    }
+    let mut t = Table::new(columns);
+    let mut starred = false;
     for (person, f) in shown {
         let f = &f[..];
-        let mut row = vec![
-            person.to_string(),
-            share(field(f, "punctuality.on_time_share")),
-            num(field(f, "punctuality.mean_days_late"), 1),
-            share(field(f, "invoice_friction.disputed_share")),
-            num(field(f, "service_load.contacts_per_month"), 2),
-            num(field(f, "advocacy.referrals"), 0),
-            share(field(f, "resilience.weathered_share")),
-            share(field(f, "heard.answered_share")),
-            share(field(f, "personal.scripted_share")),
-            share(field(f, "made_right.apologised_share")),
-            share(field(f, "promises_kept.kept_share")),
-            p_alive(f),
-        ];
-        if let Some(s) = sort {
+        let mut row = vec![person.to_string()];
+        if let Some(s) = extra {
             row.push(num(field(f, s), 2));
         }
-        rows.push(row);
-    }
-    let widths: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(c, h)| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([h.len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = widths[c].saturating_sub(s.chars().count());
-                if c == 0 {
-                    format!("{s}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{s}", " ".repeat(pad))
+        for (name, how, _) in COLUMNS {
+            row.push(match how {
+                Shown::Share => share(field(f, name)),
+                Shown::Decimals(d) => num(field(f, name), d),
+                Shown::PAlive => {
+                    let p = p_alive(f);
+                    starred |= p.ends_with('*');
+                    p
                 }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    writeln!(out, "{}", line(headers.clone()))?;
-    for r in &rows {
-        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+            });
+        }
+        t.push(row);
     }
-    if !fitted {
+    let laid = t.lay_out(layout.width, layout.wide);
+    for line in &laid.lines {
+        writeln!(out, "{line}")?;
+    }
+    let alive = words::label("loyalty.p_alive");
+    let alive_at = t.columns.iter().position(|c| c.heading == alive);
+    let alive_shown = alive_at.is_some_and(|c| laid.shown.contains(&c));
+    if alive_shown && !fitted {
         writeln!(
             out,
-            "(p alive: no loyalty model fitted yet; run `rapport fit --model bgnbd`)"
+            "({alive}: no model fitted yet; `rapport fit --model bgnbd`)"
         )?;
-    } else if rows.iter().any(|r| r.iter().any(|c| c.ends_with('*'))) {
+    } else if alive_shown && starred {
         writeln!(
             out,
-            "(* bought once: BG/NBD gives p_alive = 1 to everyone with no repeat purchase)"
+            "(* bought once: BG/NBD takes every one-time buyer as still with us)"
         )?;
     }
     if let Some(day) = day {
         writeln!(out, "(as of the end of {day}, UTC)")?;
     }
-    if rows.len() < total {
+    if shown.len() < total {
         writeln!(
             out,
-            "({} of {} people; --limit to see more)",
-            rows.len(),
-            total
+            "… and {} more: --all, or --limit N",
+            thousands((total - shown.len()) as u64)
         )?;
     } else {
-        writeln!(out, "({total} people; — means no data for that reading)")?;
+        writeln!(
+            out,
+            "({} people; — means no data for that reading)",
+            thousands(total as u64)
+        )?;
+    }
+    if let Some(note) = laid.note() {
+        writeln!(out, "{note}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(width: Option<usize>, wide: bool, sort: Option<&str>) -> String {
+        let mut fields = [None; SORTABLE.len()];
+        fields[0] = Some(0.5);
+        let rows = vec![(domain::PersonId::parse("P-000001").unwrap(), fields)];
+        let mut out = Vec::new();
+        table(
+            &mut out,
+            &rows,
+            3,
+            true,
+            sort,
+            None,
+            &Layout { width, wide },
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_table_fits_80_columns_and_says_what_was_left_out() {
+        let text = render(Some(80), false, None);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line:?} in\n{text}");
+        }
+        assert!(text.contains("Paid on"), "{text}");
+        assert!(text.contains("more columns with --wide"), "{text}");
+        assert!(text.contains("… and 2 more: --all, or --limit N"), "{text}");
+        assert!(!text.contains('_'), "{text}");
+    }
+
+    #[test]
+    fn wide_shows_every_column_in_words() {
+        let text = render(Some(80), true, None);
+        for (f, ..) in COLUMNS {
+            let first = words::label(f).split(' ').next().unwrap();
+            assert!(text.contains(first), "{f} in\n{text}");
+        }
+        assert!(!text.contains("--wide"), "{text}");
+    }
+
+    #[test]
+    fn the_sorted_by_figure_is_kept_and_named_in_words() {
+        let text = render(Some(80), false, Some("value.clv"));
+        assert!(text.contains("Expected"), "{text}");
+        assert!(!text.contains("value.clv"), "{text}");
+    }
 }

@@ -11,6 +11,7 @@ use store::ScriptsOverview;
 use crate::cli::ScriptsArgs;
 use crate::commands::card::clean;
 use crate::ledger;
+use crate::screen::{Screen, cut, wrap};
 
 pub fn run(db: &app::Location, args: &ScriptsArgs) -> anyhow::Result<ExitCode> {
     let app = ledger::open(db)?;
@@ -30,7 +31,7 @@ pub fn run(db: &app::Location, args: &ScriptsArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &overview).context("writing JSON")?;
         writeln!(out).context("writing JSON")?;
     } else {
-        write_text(&overview, &mut out).context("writing the scripts")?;
+        write_text(&overview, Screen::detect().width, &mut out).context("writing the scripts")?;
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
@@ -44,38 +45,67 @@ fn share(part: u64, whole: u64) -> String {
     }
 }
 
-fn write_text(o: &ScriptsOverview, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(
-        out,
+/// A script's name: the start of its words, as many as fit `width` after the number.
+fn name(text: Option<&str>, width: usize) -> String {
+    match text {
+        Some(t) => format!("\"{}\"", cut(&clean(t), width.saturating_sub(2).max(12))),
+        None => "(its text is gone: everyone who received it was forgotten)".to_owned(),
+    }
+}
+
+/// The scripts, each named by its words; `width`: the screen's, when known.
+fn write_text(
+    o: &ScriptsOverview,
+    width: Option<usize>,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    // Piped: every line whole, as before.
+    let width = width.unwrap_or(usize::MAX / 4);
+    let totals = format!(
         "{} answers with text; {} of them ({}) scripts, in {} scripts sent to more than five people.",
         o.answers,
         o.scripted,
         share(o.scripted, o.answers),
         o.scripts
-    )?;
+    );
+    for line in wrap(&totals, width) {
+        writeln!(out, "{line}")?;
+    }
     for (i, s) in o.list.iter().enumerate() {
         let by: Vec<String> =
             s.by.iter()
                 .map(|b| format!("{} ({})", clean(&b.by), b.answers))
                 .collect();
+        let by = format!("sent by {}", by.join(", "));
+        let number = format!("#{} ", i + 1);
+        let text = s.text.as_deref();
         writeln!(
             out,
-            "\n#{} script {}: {} people, {} answers, {} variants, {} to {}",
-            i + 1,
-            s.id,
+            "\n{number}{}",
+            name(text, width.saturating_sub(number.len()))
+        )?;
+        let figures = format!(
+            "{} people, {} answers, {} variants, {} to {} (script {})",
             s.people,
             s.answers,
             s.variants,
             s.first.day().date(),
-            s.last.day().date()
-        )?;
-        writeln!(out, "   sent by {}", by.join(", "))?;
-        match &s.text {
-            Some(t) => writeln!(out, "   \"{}\"", clean(t))?,
-            None => writeln!(
-                out,
-                "   (its text is gone: everyone who received it was forgotten)"
-            )?,
+            s.last.day().date(),
+            s.id,
+        );
+        for line in wrap(&figures, width.saturating_sub(3).max(20)) {
+            writeln!(out, "   {line}")?;
+        }
+        for line in wrap(&by, width.saturating_sub(3).max(20)) {
+            writeln!(out, "   {line}")?;
+        }
+        // The whole text when its name had to be cut.
+        if let Some(t) = text
+            && clean(t).chars().count() + 2 + number.len() > width
+        {
+            for line in wrap(&clean(t), width.saturating_sub(3).max(20)) {
+                writeln!(out, "   {line}")?;
+            }
         }
     }
     if o.scripts as usize > o.list.len() {

@@ -7,6 +7,7 @@ use anyhow::Context;
 use crate::cli::{ShardsAddArgs, ShardsCommand, ShardsListArgs, ShardsMoveArgs};
 use crate::commands::import::thousands;
 use crate::ledger;
+use crate::screen::{Screen, wrap};
 
 pub fn run(db: &app::Location, command: &ShardsCommand) -> anyhow::Result<ExitCode> {
     let app = ledger::open(db)?;
@@ -56,7 +57,7 @@ fn list(app: &app::App, args: &ShardsListArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    let head = format!(
         "{} partitions. Servers: the coordinating server (this ledger's database){}",
         parts.len(),
         servers
@@ -64,6 +65,11 @@ fn list(app: &app::App, args: &ShardsListArgs) -> anyhow::Result<ExitCode> {
             .map(|s| format!(", {} ({})", s.name, s.url))
             .collect::<String>()
     );
+    // The table below is 61 columns wide; the sentence above it wraps to the screen.
+    match Screen::detect().width {
+        Some(w) => wrap(&head, w).iter().for_each(|l| println!("{l}")),
+        None => println!("{head}"),
+    }
     println!();
     println!(
         "{:>9}  {:<12}  {:>10}  {:>12}  {:>10}",
