@@ -54,16 +54,28 @@ fn span(d: &Distribution, share: bool) -> (f64, f64) {
     (lo, hi)
 }
 
-/// A histogram of everyone who has the reading: `title` names it for screen readers.
+/// "1 person", "12 people", "1,204 people".
+pub fn people(n: usize) -> String {
+    if n == 1 {
+        "1 person".to_owned()
+    } else {
+        format!("{} people", domain::values::thousands(&n.to_string()))
+    }
+}
+
+/// A histogram of everyone who has the reading: `title` says what the figure is (under the
+/// axis, and for screen readers); each bar says how many people, between which figures.
 pub fn histogram(d: &Distribution, share: bool, title: &str) -> String {
-    const W: f64 = 320.0;
+    const W: f64 = 300.0;
+    const LEFT: f64 = 34.0;
     const H: f64 = 120.0;
-    const PAD: f64 = 18.0;
+    const PAD: f64 = 32.0;
     const N: usize = 24;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {W} {}" role="img" aria-label="{title}"><title>{title}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{title}"><title>{title}</title>"#,
+        LEFT + W + 4.0,
         H + PAD
     );
     if d.is_empty() {
@@ -79,29 +91,58 @@ pub fn histogram(d: &Distribution, share: bool, title: &str) -> String {
     let counts = bins(d, lo, hi, N);
     let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let bw = W / N as f64;
+    let shown = |v: f64| {
+        if share {
+            format!("{:.0}%", v * 100.0)
+        } else {
+            domain::values::thousands(&num(v))
+        }
+    };
+    let step = (hi - lo) / N as f64;
     for (i, &c) in counts.iter().enumerate() {
         let h = (c as f64 / max) * (H - 4.0);
+        let from = lo + step * i as f64;
         let _ = write!(
             svg,
-            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" class="bar"><title>{c} people</title></rect>"#,
-            i as f64 * bw + 1.0,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" class="bar"><title>{}, {} to {}</title></rect>"#,
+            LEFT + i as f64 * bw + 1.0,
             H - h,
             bw - 2.0,
-            h
+            h,
+            people(c),
+            shown(from),
+            shown(from + step)
         );
     }
+    // Axes: people up the side (none and the tallest bar), the figure along the bottom (its
+    // ends and middle), and what the figure is under it.
     let _ = write!(
         svg,
-        r#"<line x1="0" y1="{H}" x2="{W}" y2="{H}" class="axis"/><text x="0" y="{}" class="tick">{}</text><text x="{W}" y="{}" text-anchor="end" class="tick">{}{}</text>"#,
-        H + 14.0,
-        num(lo),
-        H + 14.0,
-        num(hi),
+        r#"<line x1="{LEFT}" y1="{H}" x2="{}" y2="{H}" class="axis"/><line x1="{LEFT}" y1="4" x2="{LEFT}" y2="{H}" class="axis"/><text x="{}" y="{}" text-anchor="end" class="tick">{}</text><text x="{}" y="{H}" text-anchor="end" class="tick">0</text><text x="{}" y="{}" text-anchor="middle" class="tick" transform="rotate(-90 {} {})">people</text><text x="{LEFT}" y="{}" class="tick">{}</text><text x="{}" y="{}" text-anchor="middle" class="tick">{}</text><text x="{}" y="{}" text-anchor="end" class="tick">{}{}</text><text x="{}" y="{}" text-anchor="middle" class="tick caption">{title}</text>"#,
+        LEFT + W,
+        LEFT - 3.0,
+        12.0,
+        domain::values::thousands(&(max as u64).to_string()),
+        LEFT - 3.0,
+        10.0,
+        H / 2.0,
+        10.0,
+        H / 2.0,
+        H + 13.0,
+        shown(lo),
+        LEFT + W / 2.0,
+        H + 13.0,
+        shown((lo + hi) / 2.0),
+        LEFT + W,
+        H + 13.0,
+        shown(hi),
         if !share && d.max().is_some_and(|m| m > hi) {
-            "+"
+            " or more"
         } else {
             ""
-        }
+        },
+        LEFT + W / 2.0,
+        H + 27.0,
     );
     svg.push_str("</svg>");
     svg

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::card::Side;
+use domain::readings::kept::headline_fields;
 use domain::readings::{Direction, HEADLINES, SORTABLE, words};
 use domain::{Card, PersonId};
 use serde::Deserialize;
@@ -110,12 +111,24 @@ pub struct ChartView {
     pub reading: &'static str,
     pub title: String,
     pub field: &'static str,
+    /// The figure in words.
+    pub label: &'static str,
     pub direction: &'static str,
     pub svg: String,
-    pub people: usize,
+    pub people: String,
     pub median: Option<String>,
     pub rises: Vec<MoverView>,
     pub falls: Vec<MoverView>,
+}
+
+/// A figure beside the headlines, by its quartiles.
+pub struct SpreadView {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub people: String,
+    pub low: String,
+    pub median: String,
+    pub high: String,
 }
 
 pub struct MoverView {
@@ -140,11 +153,12 @@ impl MoverView {
 #[template(path = "overview.html")]
 struct Overview {
     nav: Option<Nav>,
-    people: u64,
-    events: u64,
+    people: String,
+    events: String,
     as_of: String,
     change_days: i64,
     charts: Vec<ChartView>,
+    spreads: Vec<SpreadView>,
 }
 
 /// Whether a headline moving from `before` to `now` is a change for the better.
@@ -158,6 +172,12 @@ fn is_share(field: &str) -> bool {
 
 async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
     let snap = state.snapshot();
+    let spreads = {
+        let (st, sn) = (state.clone(), snap.clone());
+        tokio::task::spawn_blocking(move || sn.spreads(&st.app))
+            .await?
+            .map_err(PageError::internal)?
+    };
     // The names of the people shown as movers (three each way per chart), read at once.
     let shown: Vec<PersonId> = snap
         .movers
@@ -187,12 +207,17 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
                 reading: h.reading,
                 title: reading_title(h.reading),
                 field: h.field,
+                label: words::label(SORTABLE[headline_fields()[i]]),
                 direction: match h.direction {
                     Direction::PersonToBusiness => "how they treat us",
                     Direction::BusinessToPerson => "how we treat them",
                 },
-                svg: charts::histogram(d, is_share(h.field), &h.field.replace('_', " ")),
-                people: d.len(),
+                svg: charts::histogram(
+                    d,
+                    is_share(h.field),
+                    words::describe(&format!("{}.{}", h.reading, h.field)),
+                ),
+                people: charts::people(d.len()),
                 median: d.value_at(d.len() / 2).map(charts::num),
                 rises: snap.movers[i]
                     .rises
@@ -211,11 +236,31 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
         .collect();
     let page = Overview {
         nav: Nav::of(&who),
-        people: snap.totals.people,
-        events: snap.totals.events,
+        people: domain::values::thousands(&snap.totals.people.to_string()),
+        events: domain::values::thousands(&snap.totals.events.to_string()),
         as_of: snap.as_of.to_string(),
         change_days: CHANGE_DAYS,
         charts,
+        spreads: spreads
+            .iter()
+            .map(|sp| {
+                let shown = |v: f64| {
+                    if words::is_share(sp.field) {
+                        format!("{:.0}%", v * 100.0)
+                    } else {
+                        domain::values::thousands(&format!("{v:.2}"))
+                    }
+                };
+                SpreadView {
+                    field: sp.field,
+                    label: words::describe(sp.field),
+                    people: charts::people(sp.people as usize),
+                    low: shown(sp.quartiles[0]),
+                    median: shown(sp.quartiles[1]),
+                    high: shown(sp.quartiles[2]),
+                }
+            })
+            .collect(),
     };
     Ok(html(page.render()?))
 }
@@ -612,6 +657,18 @@ async fn card(
                         is_share(HEADLINES[i].field),
                         value,
                     ));
+                    if let Some(words) =
+                        snap.dists[i].standing_words(value, HEADLINES[i].higher_is_better)
+                    {
+                        let mut text = format!(
+                            "{}: {words}",
+                            words::label(&format!("{}.{}", s.reading, HEADLINES[i].field))
+                        );
+                        if let Some(t) = &v.trend {
+                            text.push_str(&format!("; {t}"));
+                        }
+                        v.standing = Some(text);
+                    }
                 }
                 v
             })

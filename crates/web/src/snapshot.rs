@@ -343,10 +343,68 @@ pub struct Snapshot {
     /// The last tombstone (see `store`'s tombstones) this snapshot has taken into account.
     pub tombstones_seen: i64,
     choices: OnceLock<Arc<ChoiceCounts>>,
+    spreads: OnceLock<Arc<Vec<Spread>>>,
     pub names: Arc<Names>,
 }
 
+/// How a figure that is not a headline (likely still with us, expected value) is spread over
+/// everyone who has it: its quartiles, read from the sorted index at three ranks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spread {
+    pub field: &'static str,
+    pub people: u64,
+    /// The first quartile, the median and the third quartile.
+    pub quartiles: [f64; 3],
+}
+
+/// The figures the overview shows beside the headlines.
+pub const SPREAD_FIELDS: &[&str] = &["loyalty.p_alive", "value.clv"];
+
 impl Snapshot {
+    /// The spread of each of [`SPREAD_FIELDS`] that someone has, read the first time it is
+    /// asked for (three look-ups in the sorted index per figure) and kept with this snapshot.
+    pub fn spreads(&self, app: &app::App) -> Result<Arc<Vec<Spread>>, StoreError> {
+        if let Some(s) = self.spreads.get() {
+            return Ok(s.clone());
+        }
+        let store = app.ledger().as_ref();
+        let mut out = Vec::new();
+        for field in SPREAD_FIELDS {
+            let Some(f) = SORTABLE.iter().position(|p| p == field) else {
+                continue;
+            };
+            let n = store.kept_count(Some(f))?;
+            if n == 0 {
+                continue;
+            }
+            let mut quartiles = [0.0; 3];
+            let mut complete = true;
+            for (q, rank) in quartiles.iter_mut().zip([n / 4, n / 2, (3 * n) / 4]) {
+                let at = store.kept_order(f, false, rank.min(n - 1) as usize, 1)?;
+                let value = store
+                    .kept_figures(&at)?
+                    .into_iter()
+                    .next()
+                    .flatten()
+                    .and_then(|k| k.fields[f]);
+                match value {
+                    Some(v) => *q = v,
+                    None => complete = false,
+                }
+            }
+            if complete {
+                out.push(Spread {
+                    field,
+                    people: n,
+                    quartiles,
+                });
+            }
+        }
+        let out = Arc::new(out);
+        let _ = self.spreads.set(out.clone());
+        Ok(out)
+    }
+
     /// Reads everyone's small figures from the kept readings: distributions, movers, totals,
     /// fits and scripts. `names`: the search index to share (a new one the first time).
     pub fn build(app: &app::App, names: Arc<Names>) -> Result<Snapshot, StoreError> {
@@ -395,6 +453,7 @@ impl Snapshot {
             opt_in: app.opt_in()?,
             tombstones_seen,
             choices: OnceLock::new(),
+            spreads: OnceLock::new(),
             names,
         })
     }

@@ -121,26 +121,10 @@ impl Money {
     /// For people to read: thousands separated, then the currency ("12,345.67 EUR"). The
     /// plain `Display` ("12345.67 EUR") stays exact text a program can read back.
     pub fn grouped(&self) -> String {
-        let plain = self.to_string_amount();
-        let (sign, rest) = match plain.strip_prefix('-') {
-            Some(r) => ("-", r),
-            None => ("", plain.as_str()),
-        };
-        let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
-        let mut out = String::from(sign);
-        for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        if !frac.is_empty() {
-            out.push('.');
-            out.push_str(frac);
-        }
+        let number = crate::values::thousands(&self.to_string_amount());
         match self.currency {
-            Some(c) => format!("{out} {c}"),
-            None => out,
+            Some(c) => format!("{number} {c}"),
+            None => number,
         }
     }
 
@@ -154,12 +138,8 @@ impl Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.currency {
-            Some(c) => write!(
-                f,
-                "{} {c}",
-                crate::values::thousands(&self.to_string_amount())
-            ),
-            None => f.write_str(&crate::values::thousands(&self.to_string_amount())),
+            Some(c) => write!(f, "{} {c}", self.to_string_amount()),
+            None => f.write_str(&self.to_string_amount()),
         }
     }
 }

@@ -61,8 +61,9 @@ pub fn explain(r: &Readings) -> Vec<Explained> {
             let (percentile, trend) = r.standing(i);
             let standing = percentile.map(|p| {
                 let mut text = format!(
-                    "{}: percentile {p:.0} among everyone who has it",
-                    h.field.replace('_', " ")
+                    "{}: percentile {p:.0} among everyone who has it (people with the same \
+                     figure share the middle rank)",
+                    super::words::label(&format!("{}.{}", h.reading, h.field))
                 );
                 if let Some(t) = trend {
                     let dir = if t.change.abs() < 1e-9 {

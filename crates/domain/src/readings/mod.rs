@@ -680,6 +680,64 @@ impl Distribution {
         Distribution::from_counts(runs)
     }
 
+    /// How many people have a value below `v`, how many exactly `v`, and how many in all.
+    pub fn tally(&self, v: f64) -> (u64, u64, u64) {
+        let lo = self.values.partition_point(|x| *x < v);
+        let hi = self.values.partition_point(|x| *x <= v);
+        let below = self.below[lo];
+        (below, self.below[hi] - below, self.len() as u64)
+    }
+
+    /// Where `v` stands among everyone, in words a person reads without knowing what a
+    /// mid-rank percentile is: "better than 45% of people; 52% have the same figure". A tie is
+    /// said as a tie — a perfect record shared by many reads "as good as it gets, like 55% of
+    /// people", not as "percentile 72". `None` when nobody has the reading.
+    pub fn standing_words(&self, v: f64, higher_is_better: bool) -> Option<String> {
+        let (below, equal, n) = self.tally(v);
+        if n == 0 || !v.is_finite() {
+            return None;
+        }
+        let above = n - below - equal;
+        let (better, worse) = if higher_is_better {
+            (below, above)
+        } else {
+            (above, below)
+        };
+        let pct = |k: u64| {
+            let p = 100.0 * k as f64 / n as f64;
+            if k > 0 && p < 1.0 {
+                "less than 1%".to_owned()
+            } else {
+                format!("{p:.0}%")
+            }
+        };
+        let others = equal.saturating_sub(1);
+        Some(if worse == 0 && better == 0 {
+            "the same as everyone else".to_owned()
+        } else if worse == 0 {
+            if others == 0 {
+                "the best of everyone".to_owned()
+            } else {
+                format!("as good as it gets, like {} of people", pct(equal))
+            }
+        } else if better == 0 {
+            if others == 0 {
+                "the lowest of everyone".to_owned()
+            } else {
+                format!("at the bottom, with {} of people", pct(equal))
+            }
+        } else if others == 0 {
+            format!("better than {} of people, worse than {}", pct(better), pct(worse))
+        } else {
+            format!(
+                "better than {} of people, worse than {}; {} have the same figure",
+                pct(better),
+                pct(worse),
+                pct(equal)
+            )
+        })
+    }
+
     /// Mid-rank percentile of `v`: `100 × (#below + #equal / 2) / n`.
     pub fn percentile(&self, v: f64) -> Option<f64> {
         let n = self.len();

@@ -322,6 +322,39 @@ fn the_trend_compares_the_last_180_days_with_everything_before() {
 }
 
 #[test]
+fn standing_in_words_says_a_shared_perfect_score_as_a_tie_not_a_rank() {
+    // 39 of 39 on time, like more than half of everyone: percentile 72 as a mid rank.
+    let mut v = vec![1.0; 55];
+    v.extend(std::iter::repeat_n(0.5, 45));
+    let d = Distribution::new(v);
+    assert_eq!(d.percentile(1.0), Some(72.5));
+    assert_eq!(
+        d.standing_words(1.0, true).unwrap(),
+        "as good as it gets, like 55% of people"
+    );
+    assert_eq!(
+        d.standing_words(0.5, true).unwrap(),
+        "at the bottom, with 45% of people"
+    );
+    // Lower is better (disputed share): the same figures read the other way.
+    assert_eq!(
+        d.standing_words(0.5, false).unwrap(),
+        "as good as it gets, like 45% of people"
+    );
+    let d = Distribution::new(vec![0.0, 0.25, 0.5, 0.5, 1.0]);
+    assert_eq!(
+        d.standing_words(0.5, true).unwrap(),
+        "better than 40% of people, worse than 20%; 40% have the same figure"
+    );
+    assert_eq!(
+        d.standing_words(0.25, true).unwrap(),
+        "better than 20% of people, worse than 60%"
+    );
+    assert_eq!(d.standing_words(1.0, true).unwrap(), "the best of everyone");
+    assert_eq!(Distribution::new(vec![]).standing_words(1.0, true), None);
+}
+
+#[test]
 fn percentiles_are_mid_ranks() {
     let d = Distribution::new(vec![0.0, 0.5, 0.5, 1.0]);
     assert_eq!(d.percentile(0.0), Some(12.5));
