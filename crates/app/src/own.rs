@@ -1,10 +1,12 @@
 //! The person's own side: a signed link to their own page, whether they may be contacted,
 //! being forgotten, and coming back.
 
+use std::collections::BTreeSet;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use domain::readings::Verdict;
-use domain::{PersonId, Timestamp};
+use domain::readings::{Recorded, Verdict};
+use domain::{Body, PersonId, Timestamp};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -96,6 +98,24 @@ pub fn contact_word(value: &str) -> Result<&str, String> {
     }
 }
 
+/// The purposes found in `events`: each outreach's topic and each purpose consent was given or
+/// withdrawn for, in lower case (as purposes are compared). `all` and `contact` are left out:
+/// they only widen a withdrawal, no outreach is about them.
+pub fn purposes_of<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> BTreeSet<String> {
+    events
+        .into_iter()
+        .filter_map(|e| match &e.body {
+            Body::OutreachSent { topic: Some(t), .. } => Some(t.as_str()),
+            Body::ConsentGiven { purpose, .. } | Body::ConsentWithdrawn { purpose, .. } => {
+                Some(purpose.as_str())
+            }
+            _ => None,
+        })
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty() && p != "all" && p != "contact")
+        .collect()
+}
+
 /// The answer to "may we contact this person now, on this channel, about this topic?"
 pub struct MayContact {
     pub yes: bool,
@@ -179,6 +199,26 @@ impl App {
         })
     }
 
+    /// Every purpose the business uses: those that need consent first (the ledger's opt-in
+    /// setting) and those found in anyone's events ([`purposes_of`]), so a person's own page
+    /// can offer a say in each, not only in those already on their record. It reads every
+    /// person's public events once (a web server keeps the answer and adds to it as people
+    /// are written to).
+    pub fn purposes_in_use(&self) -> Result<BTreeSet<String>, AppError> {
+        let found = std::sync::Mutex::new(BTreeSet::new());
+        self.ledger.visit_events(&|_, events| {
+            let theirs = purposes_of(events);
+            if !theirs.is_empty()
+                && let Ok(mut all) = found.lock()
+            {
+                all.extend(theirs);
+            }
+        })?;
+        let mut found = found.into_inner().unwrap_or_default();
+        found.extend(self.opt_in()?.purposes().map(str::to_owned));
+        Ok(found)
+    }
+
     /// Forgets `person` for good (see `store::PersonData::forget`) and records that it
     /// happened, without recording who it was.
     pub fn forget(
@@ -241,6 +281,37 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(contact_word(value).ok(), *expected, "{value:?}");
         }
+    }
+
+    #[test]
+    fn the_purposes_in_events_are_outreach_topics_and_consents_but_not_all_or_contact() {
+        let at = Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
+        let events: Vec<Recorded> = [
+            json!({"kind": "outreach.sent", "channel": "email", "topic": "Offers"}),
+            json!({"kind": "outreach.sent", "channel": "post"}),
+            json!({"kind": "consent.given", "purpose": "surveys"}),
+            json!({"kind": "consent.withdrawn", "purpose": "offers"}),
+            json!({"kind": "consent.withdrawn", "purpose": "contact"}),
+            json!({"kind": "consent.withdrawn", "purpose": "ALL"}),
+            json!({"kind": "wish.stated", "text": "tea"}),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            v["source"] = "t".into();
+            v["id"] = format!("e{i}").into();
+            v["person"] = "P-1".into();
+            v["at"] = at.to_rfc3339().into();
+            let e = domain::NewEvent::from_json(v.as_object().unwrap()).unwrap();
+            Recorded {
+                seq: i as i64,
+                at: e.at,
+                body: e.body,
+            }
+        })
+        .collect();
+        let found: Vec<String> = purposes_of(&events).into_iter().collect();
+        assert_eq!(found, ["offers", "surveys"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod charts;
 pub mod costs;
 pub mod error;
+pub mod i18n;
 pub mod menu;
 pub mod pages;
 pub mod selfservice;

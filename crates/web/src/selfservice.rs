@@ -15,15 +15,22 @@
 //! anyone else. Opening the link (GET) never changes anything (mail scanners follow links);
 //! every change is a POST carrying an anti-forgery token derived from the link, and answers
 //! with a confirmation.
+//!
+//! It speaks the person's language (see [`crate::i18n`]): their choice on the page (a link
+//! per language, `?lang=nl`, remembered in a cookie), else the language the ledger holds for
+//! them, else their browser's. Every form carries the language the page spoke, so the answer
+//! to it speaks the same. The person has a say in every purpose the business uses (not only
+//! those already on their record), and a menu item they never chose shows as not chosen: the
+//! page never suggests an answer, and saving records only what they picked.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
 
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::card::{Identity, Moment, OwnWords};
@@ -34,6 +41,7 @@ use store::MenuItem;
 
 use crate::auth;
 use crate::error::PageError;
+use crate::i18n::{self, Locale};
 use crate::state::AppState;
 
 /// How long a link lasts unless `rapport link --valid` says otherwise.
@@ -42,6 +50,9 @@ pub const DEFAULT_DAYS: i64 = 14;
 const MAX_TEXT: usize = 2000;
 
 pub use app::own::{LinkError, make_link, verify_link};
+
+/// The cookie remembering the language a person chose on their page.
+const LANG_COOKIE: &str = "rapport_lang";
 
 /// The anti-forgery token of a link's forms.
 fn csrf(secret: &[u8; 32], link: &str) -> String {
@@ -100,10 +111,101 @@ fn private(html: String) -> Response {
     r
 }
 
+/// The language of an answer to a form: the one the page spoke (the form's `lang`), else the
+/// one the person chose before, else their browser's.
+fn speaks(headers: &HeaderMap, form: Option<&str>) -> &'static Locale {
+    i18n::choose(
+        &[form, auth::cookie(headers, LANG_COOKIE)],
+        None,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A `Set-Cookie` value remembering `code` for a year on the own pages. `SameSite=Lax`, not
+/// `Strict`: the person arrives from a link in their mail, and the choice should hold then.
+fn lang_cookie(code: &str, secure: bool) -> String {
+    let mut c = format!("{LANG_COOKIE}={code}; Path=/me; HttpOnly; SameSite=Lax; Max-Age=31536000");
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// Every purpose the business uses ([`app::App::purposes_in_use`]), read once and added to as
+/// people are written to: reading it means reading every event, too slow for each page.
+#[derive(Default)]
+pub struct Purposes {
+    known: RwLock<Option<Arc<BTreeSet<String>>>>,
+    /// Serialises reading, so two first pages do not both read everything.
+    loading: Mutex<()>,
+}
+
+impl Purposes {
+    fn current(&self) -> Option<Arc<BTreeSet<String>>> {
+        self.known.read().ok().and_then(|k| k.clone())
+    }
+
+    /// The purposes, read from the ledger the first time (blocking).
+    pub fn get(&self, app: &app::App) -> Result<Arc<BTreeSet<String>>, app::AppError> {
+        if let Some(k) = self.current() {
+            return Ok(k);
+        }
+        let _turn = self.loading.lock();
+        if let Some(k) = self.current() {
+            return Ok(k);
+        }
+        let found = Arc::new(app.purposes_in_use()?);
+        if let Ok(mut slot) = self.known.write() {
+            *slot = Some(found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Reads them ahead of the first page (a server calls this in the background).
+    pub fn preload(&self, app: &app::App) {
+        if let Err(e) = self.get(app) {
+            tracing::warn!("reading the purposes in use: {e}");
+        }
+    }
+
+    /// Adds the purposes in the events of `people` (written to since), unless not read yet.
+    pub fn add(&self, app: &app::App, people: &[PersonId]) {
+        let Some(known) = self.current() else {
+            return;
+        };
+        let mut more = (*known).clone();
+        for p in people {
+            match app.ledger().events_of(p) {
+                Ok(Some(events)) => more.extend(app::own::purposes_of(&events)),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("reading the purposes of new events: {e}"),
+            }
+        }
+        if more.len() > known.len()
+            && let Ok(mut slot) = self.known.write()
+        {
+            *slot = Some(Arc::new(more));
+        }
+    }
+
+    /// Forgets what was read (others wrote much): read again when next asked for.
+    pub fn reset(&self) {
+        if let Ok(mut slot) = self.known.write() {
+            *slot = None;
+        }
+    }
+}
+
+/// One item of the menu, and where the person stands on it.
 pub struct MenuView {
     pub item: String,
     pub title: String,
+    /// (id, title, whether it is their current choice): at most one is.
     pub options: Vec<(String, String, bool)>,
+    /// "Not chosen yet", or their choice and since when, in their language.
+    pub status: String,
 }
 
 /// One purpose the person has a say in, and where it stands.
@@ -113,6 +215,18 @@ pub struct ConsentView {
     pub given: Option<(bool, String)>,
     /// Whether the business may write about it only after they said yes.
     pub opt_in: bool,
+}
+
+impl ConsentView {
+    /// Where it stands, in words.
+    fn state(&self, t: &Locale) -> String {
+        match &self.given {
+            Some((true, day)) => t.one("consent.said_yes", "day", day),
+            Some((false, day)) => t.one("consent.said_no", "day", day),
+            None if self.opt_in => t.get("consent.not_said_opt_in").to_owned(),
+            None => t.get("consent.not_said").to_owned(),
+        }
+    }
 }
 
 /// A question of theirs still waiting for an answer.
@@ -125,6 +239,12 @@ pub struct Waiting {
 #[template(path = "me.html")]
 struct MePage {
     nav: Option<crate::pages::Nav>,
+    /// The language the page speaks.
+    t: &'static Locale,
+    /// Every language the page can speak, for the picker.
+    languages: &'static [Locale],
+    /// Said when the ledger holds a language for them the page cannot speak.
+    missing: Option<String>,
     base: String,
     csrf: String,
     person: String,
@@ -147,12 +267,21 @@ impl MePage {
     fn figure(&self, v: &f64) -> String {
         domain::costs::figure(*v)
     }
+
+    /// "(3 of 5 order lines)", in the page's language.
+    fn of_lines(&self, lines: &u64, total: &u64) -> String {
+        self.t.fill(
+            "costs.lines",
+            &[("lines", &lines.to_string()), ("total", &total.to_string())],
+        )
+    }
 }
 
 #[derive(Template)]
 #[template(path = "me_done.html")]
 struct Done<'a> {
     nav: Option<crate::pages::Nav>,
+    t: &'static Locale,
     title: &'a str,
     message: &'a str,
     back: Option<String>,
@@ -165,17 +294,19 @@ struct Held {
     menu: Vec<MenuItem>,
     catalogue: Option<domain::costs::Catalogue>,
     opt_in: OptIn,
+    in_use: Arc<BTreeSet<String>>,
 }
 
 async fn load(state: &Arc<AppState>, person: &PersonId) -> Result<Held, PageError> {
     let s = state.clone();
     let p = person.clone();
-    let (history, menu, catalogue, opt_in) = tokio::task::spawn_blocking(move || {
+    let (history, menu, catalogue, opt_in, in_use) = tokio::task::spawn_blocking(move || {
         Ok::<_, app::AppError>((
             s.app.own_history(&p)?,
             s.app.menu()?,
             s.app.catalogue()?,
             s.app.opt_in()?,
+            s.purposes.get(&s.app)?,
         ))
     })
     .await??;
@@ -186,12 +317,20 @@ async fn load(state: &Arc<AppState>, person: &PersonId) -> Result<Held, PageErro
         menu,
         catalogue,
         opt_in,
+        in_use,
     })
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
 }
 
 async fn page(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (person, expires) = verified(&state, &link)?;
     let held = load(&state, &person).await?;
@@ -204,39 +343,76 @@ async fn page(
         &held.history,
         &domain::readings::Readings::default(),
     );
-    let chosen: HashMap<&str, &str> = card
-        .own_words
-        .menu
-        .iter()
-        .map(|m| (m.item.as_str(), m.option.as_str()))
-        .collect();
+    // A language picked on this request (one the page can speak) is remembered.
+    let picked = query.lang.as_deref().and_then(i18n::find);
+    let t = i18n::choose(
+        &[picked.map(|l| l.code), auth::cookie(&headers, LANG_COOKIE)],
+        card.identity.language.as_deref(),
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let missing = card
+        .identity
+        .language
+        .as_deref()
+        .filter(|l| i18n::find(l).is_none())
+        .map(|l| t.one("page.missing", "language", l));
+    // Each item's current choice: the latest one, as the menu's events are in time order.
+    let mut chosen: HashMap<&str, (&str, &str)> = HashMap::new();
+    for m in &card.own_words.menu {
+        chosen.insert(m.item.as_str(), (m.option.as_str(), m.at.as_str()));
+    }
     let menu = held
         .menu
         .iter()
-        .map(|m| MenuView {
-            item: m.item.clone(),
-            title: m.title.clone(),
-            options: m
-                .options
-                .iter()
-                .map(|o| {
-                    (
-                        o.id.clone(),
-                        o.title.clone(),
-                        chosen.get(m.item.as_str()) == Some(&o.id.as_str()),
+        .map(|m| {
+            let current = chosen
+                .get(m.item.as_str())
+                .filter(|(o, _)| m.options.iter().any(|x| x.id == *o));
+            let status = match current {
+                Some((option, at)) => {
+                    let title = m
+                        .options
+                        .iter()
+                        .find(|x| x.id == *option)
+                        .map_or(*option, |x| x.title.as_str());
+                    t.fill(
+                        "menu.chosen",
+                        &[("option", title), ("day", at.get(..10).unwrap_or(at))],
                     )
-                })
-                .collect(),
+                }
+                None => t.get("menu.not_chosen").to_owned(),
+            };
+            MenuView {
+                item: m.item.clone(),
+                title: m.title.clone(),
+                options: m
+                    .options
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.id.clone(),
+                            o.title.clone(),
+                            current.is_some_and(|(c, _)| *c == o.id),
+                        )
+                    })
+                    .collect(),
+                status,
+            }
         })
         .collect();
-    let consents = consents(&card.own_words, &held.history, &held.opt_in);
+    let consents = consents(&card.own_words, &held.history, &held.opt_in, &held.in_use);
     let page = MePage {
         nav: None,
+        t,
+        languages: i18n::all(),
+        missing,
         base: format!("/me/{link}"),
         csrf: csrf(&state.link_key, &link),
         person: card.person,
         identity: card.identity,
-        between_us: between_us(&held.history, now),
+        between_us: between_us(t, &held.history, now),
         waiting: waiting(&held.history, now),
         hidden_costs: held.catalogue.as_ref().map(|c| {
             domain::costs::of_person(
@@ -253,21 +429,32 @@ async fn page(
         consents,
         expires: expires.to_string(),
     };
-    Ok(private(page.render()?))
+    let mut response = private(page.render()?);
+    if let Some(l) = picked {
+        let cookie = lang_cookie(l.code, auth::https(&state, &headers));
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(PageError::internal)?,
+        );
+    }
+    Ok(response)
 }
 
-/// The purposes the person has a say in: those they gave or withdrew, those the business
-/// contacted them about, and those that need their consent first; in order of purpose.
+/// The purposes the person has a say in: every purpose the business uses (`in_use`: those in
+/// anyone's events, and those that need consent first), those they gave or withdrew, and
+/// those the business contacted them about; in order of purpose.
 fn consents(
     own: &OwnWords,
     history: &[domain::card::FullEvent],
     opt_in: &OptIn,
+    in_use: &BTreeSet<String>,
 ) -> Vec<ConsentView> {
     let mut purposes: Vec<String> = own
         .consents
         .iter()
         .map(|c| c.purpose.clone())
         .chain(opt_in.purposes().map(str::to_owned))
+        .chain(in_use.iter().cloned())
         .collect();
     for e in history {
         if let Body::OutreachSent { topic: Some(t), .. } = &e.body {
@@ -303,7 +490,7 @@ impl Sums {
         }
     }
 
-    fn words(&self) -> String {
+    fn words(&self, t: &'static Locale) -> String {
         let parts: Vec<String> = self
             .0
             .iter()
@@ -312,30 +499,18 @@ impl Sums {
                 None => a.format(2),
             })
             .collect();
-        parts.join(" and ")
+        parts.join(&format!(" {} ", t.get("between.and")))
     }
 }
 
-fn times(n: usize) -> String {
-    match n {
-        1 => "once".to_owned(),
-        2 => "twice".to_owned(),
-        n => format!("{n} times"),
-    }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// What has happened between the person and the business up to `as_of`, in their own terms:
-/// what they did and what the business did, as counts and dates from the events held —
-/// never a judgement, a rank or a prediction.
-pub fn between_us(history: &[domain::card::FullEvent], as_of: Timestamp) -> Vec<String> {
+/// What has happened between the person and the business up to `as_of`, in their own terms
+/// and language: what they did and what the business did, as counts and dates from the
+/// events held — never a judgement, a rank or a prediction.
+pub fn between_us(
+    t: &'static Locale,
+    history: &[domain::card::FullEvent],
+    as_of: Timestamp,
+) -> Vec<String> {
     use std::collections::{BTreeMap, BTreeSet};
     let mut events: Vec<&domain::card::FullEvent> =
         history.iter().filter(|e| e.at <= as_of).collect();
@@ -397,8 +572,10 @@ pub fn between_us(history: &[domain::card::FullEvent], as_of: Timestamp) -> Vec<
                 last_score = Some(*score);
             }
             Body::OutreachSent { topic, .. } => {
-                let t = topic.as_ref().map_or("other things", |t| t.as_str());
-                *topics.entry(t.to_owned()).or_default() += 1;
+                let about = topic
+                    .as_ref()
+                    .map_or(t.get("between.other_topics"), |t| t.as_str());
+                *topics.entry(about.to_owned()).or_default() += 1;
             }
             Body::RelationshipEnded { .. } => ended = Some(e.at),
             _ => {}
@@ -407,82 +584,94 @@ pub fn between_us(history: &[domain::card::FullEvent], as_of: Timestamp) -> Vec<
 
     let mut out = Vec::new();
     if let Some(last) = last_order {
-        let mut s = format!(
-            "You placed {} with us ({} in all), the latest on {}",
-            count(orders, "order", "orders"),
-            spent.words(),
-            day(last)
-        );
+        let (orders, spent, day) = (t.count("count.order", orders), spent.words(t), day(last));
+        let mut values = vec![
+            ("orders", orders.as_str()),
+            ("spent", spent.as_str()),
+            ("day", day.as_str()),
+        ];
+        let times = t.times(returns);
         if returns > 0 {
-            s.push_str(&format!("; you sent something back {}", times(returns)));
+            values.push(("times", times.as_str()));
+            out.push(t.fill("between.orders_returned", &values));
+        } else {
+            out.push(t.fill("between.orders", &values));
         }
-        out.push(s + ".");
     }
     if let Some(last) = last_invoice {
-        out.push(format!(
-            "We sent you {}, the latest on {}, and recorded {} from you.",
-            count(invoices, "invoice", "invoices"),
-            day(last),
-            count(payments, "payment", "payments")
+        out.push(t.fill(
+            "between.invoices",
+            &[
+                ("invoices", &t.count("count.invoice", invoices)),
+                ("day", &day(last)),
+                ("payments", &t.count("count.payment", payments)),
+            ],
         ));
     }
     if !disputed.is_empty() {
-        let mut s = format!(
-            "You questioned {}",
-            count(disputed.len(), "invoice", "invoices")
-        );
+        let invoices = t.count("count.invoice", disputed.len());
         if upheld > 0 {
-            s.push_str(&format!("; we found we were wrong {}", times(upheld)));
+            out.push(t.fill(
+                "between.disputed_upheld",
+                &[("invoices", &invoices), ("times", &t.times(upheld))],
+            ));
+        } else {
+            out.push(t.one("between.disputed", "invoices", &invoices));
         }
-        out.push(s + ".");
     }
     if !asked.is_empty() {
         let answered_asked = asked.iter().filter(|c| answered.contains(*c)).count();
-        out.push(format!(
-            "You asked us something {}; we answered {} of those questions.",
-            times(asked.len()),
-            answered_asked
+        out.push(t.fill(
+            "between.asked",
+            &[
+                ("times", &t.times(asked.len())),
+                ("answered", &answered_asked.to_string()),
+            ],
         ));
     }
     if !incidents.is_empty() {
         let sorry = incidents.iter().filter(|i| apologised.contains(*i)).count();
-        out.push(format!(
-            "Something went wrong on our side {}; we apologised for {} of those.",
-            times(incidents.len()),
-            sorry
+        out.push(t.fill(
+            "between.incidents",
+            &[
+                ("times", &t.times(incidents.len())),
+                ("apologised", &sorry.to_string()),
+            ],
         ));
     }
     if !promised.is_empty() {
         let done = promised.iter().filter(|p| kept.contains(*p)).count();
-        out.push(format!(
-            "We promised you {}; we recorded keeping {} of them.",
-            count(promised.len(), "thing", "things"),
-            done
+        out.push(t.fill(
+            "between.promises",
+            &[
+                ("promises", &t.count("count.promise", promised.len())),
+                ("kept", &done.to_string()),
+            ],
         ));
     }
     if referred > 0 {
-        out.push(format!(
-            "You recommended us to {}.",
-            count(referred, "person", "people")
+        out.push(t.one(
+            "between.referred",
+            "people",
+            &t.count("count.person", referred),
         ));
     }
     if let Some(score) = last_score {
-        out.push(format!(
-            "You reviewed us {}; your latest score was {score} of 10.",
-            times(reviews)
+        out.push(t.fill(
+            "between.reviews",
+            &[("times", &t.times(reviews)), ("score", &score.to_string())],
         ));
     }
     if !topics.is_empty() {
         let total: usize = topics.values().sum();
         let about: Vec<String> = topics.iter().map(|(t, n)| format!("{t} {n}")).collect();
-        out.push(format!(
-            "We wrote to you {} ({}).",
-            times(total),
-            about.join(", ")
+        out.push(t.fill(
+            "between.wrote",
+            &[("times", &t.times(total)), ("topics", &about.join(", "))],
         ));
     }
     if let Some(at) = ended {
-        out.push(format!("You ended our relationship on {}.", day(at)));
+        out.push(t.one("between.ended", "day", &day(at)));
     }
     out
 }
@@ -545,12 +734,15 @@ async fn download(
     Ok(r)
 }
 
-fn done(title: &str, message: &str, link: &str) -> Result<Response, PageError> {
+/// The confirmation of a change, in the language the page spoke: `title` and `message` are
+/// keys of the language files.
+fn done(t: &'static Locale, title: &str, message: &str, link: &str) -> Result<Response, PageError> {
     Ok(private(
         Done {
             nav: None,
-            title,
-            message,
+            t,
+            title: t.get(title),
+            message: t.get(message),
             back: Some(format!("/me/{link}")),
             confirm: None,
         }
@@ -603,31 +795,33 @@ fn label(field: &str, value: &str) -> Result<domain::values::Label, PageError> {
 #[derive(Deserialize)]
 struct WishForm {
     csrf: Option<String>,
+    /// The language the page spoke.
+    lang: Option<String>,
     text: Option<String>,
 }
 
 async fn wish(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<WishForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     let person = changing(&state, &link, form.csrf.as_deref())?;
-    let t = text("wish", form.text)?;
+    let words = text("wish", form.text)?;
     let personal = Personal {
-        text: Some(t),
+        text: Some(words),
         ..Personal::default()
     };
     record(&state, person, Body::WishStated, personal).await?;
-    done(
-        "Thank you",
-        "Your wish is recorded, in your own words, for everyone who helps you here.",
-        &link,
-    )
+    done(t, "done.thanks", "done.wish", &link)
 }
 
 #[derive(Deserialize)]
 struct ChooseForm {
     csrf: Option<String>,
+    /// The language the page spoke.
+    lang: Option<String>,
     item: Option<String>,
     option: Option<String>,
 }
@@ -635,13 +829,16 @@ struct ChooseForm {
 async fn choose(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<ChooseForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     let person = changing(&state, &link, form.csrf.as_deref())?;
-    let (item, option) = (
-        form.item.unwrap_or_default(),
-        form.option.unwrap_or_default(),
-    );
+    // Nothing picked (the page pre-selects nothing): nothing is recorded.
+    let Some(option) = form.option.filter(|o| !o.trim().is_empty()) else {
+        return done(t, "done.nothing_title", "done.nothing_chosen", &link);
+    };
+    let item = form.item.unwrap_or_default();
     let s = state.clone();
     let menu = tokio::task::spawn_blocking(move || s.app.menu()).await??;
     let known = menu
@@ -658,16 +855,14 @@ async fn choose(
         option: label("option", &option)?,
     };
     record(&state, person, body, Personal::default()).await?;
-    done(
-        "Saved",
-        "Your choice is saved; it counts from now on.",
-        &link,
-    )
+    done(t, "done.saved", "done.choice", &link)
 }
 
 #[derive(Deserialize)]
 struct ProposeForm {
     csrf: Option<String>,
+    /// The language the page spoke.
+    lang: Option<String>,
     item: Option<String>,
     text: Option<String>,
 }
@@ -675,29 +870,29 @@ struct ProposeForm {
 async fn propose(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<ProposeForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     let person = changing(&state, &link, form.csrf.as_deref())?;
-    let t = text("proposal", form.text)?;
+    let words = text("proposal", form.text)?;
     let item = match form.item.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(i) => Some(label("item", i)?),
     };
     let personal = Personal {
-        text: Some(t),
+        text: Some(words),
         ..Personal::default()
     };
     record(&state, person, Body::MenuProposed { item }, personal).await?;
-    done(
-        "Thank you",
-        "Your proposal is recorded. When others ask for the same, we see them together.",
-        &link,
-    )
+    done(t, "done.thanks", "done.proposal", &link)
 }
 
 #[derive(Deserialize)]
 struct ConsentForm {
     csrf: Option<String>,
+    /// The language the page spoke.
+    lang: Option<String>,
     purpose: Option<String>,
     action: Option<String>,
 }
@@ -705,19 +900,18 @@ struct ConsentForm {
 async fn consent(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<ConsentForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     let person = changing(&state, &link, form.csrf.as_deref())?;
     let purpose = label("purpose", form.purpose.as_deref().unwrap_or("").trim())?;
     let how = Some(label("how", "self-service")?);
     let (body, message) = match form.action.as_deref() {
-        Some("give") => (
-            Body::ConsentGiven { purpose, how },
-            "Your consent is recorded.",
-        ),
+        Some("give") => (Body::ConsentGiven { purpose, how }, "done.consent_given"),
         Some("withdraw") => (
             Body::ConsentWithdrawn { purpose, how },
-            "Your consent is withdrawn, from this moment on.",
+            "done.consent_withdrawn",
         ),
         _ => {
             return Err(PageError::BadRequest(
@@ -726,28 +920,36 @@ async fn consent(
         }
     };
     record(&state, person, body, Personal::default()).await?;
-    done("Saved", message, &link)
+    done(t, "done.saved", message, &link)
 }
 
 #[derive(Deserialize)]
 struct CsrfForm {
     csrf: Option<String>,
+    /// The language the page spoke.
+    lang: Option<String>,
     confirm: Option<String>,
 }
 
 async fn forget_ask(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     changing(&state, &link, form.csrf.as_deref())?;
     Ok(private(
         Done {
             nav: None,
-            title: "Forget me — are you sure?",
-            message: "Everything we hold about you — your name, contact details, words and history — will be destroyed for good, and this link will stop working. Amounts and dates that identify nobody may stay in our totals. This cannot be undone; download your data first if you want a copy.",
+            t,
+            title: t.get("done.forget_title"),
+            message: t.get("done.forget_ask"),
             back: Some(format!("/me/{link}")),
-            confirm: Some((format!("/me/{link}/forget/confirm"), csrf(&state.link_key, &link))),
+            confirm: Some((
+                format!("/me/{link}/forget/confirm"),
+                csrf(&state.link_key, &link),
+            )),
         }
         .render()?,
     ))
@@ -756,8 +958,10 @@ async fn forget_ask(
 async fn forget_confirm(
     State(state): State<Arc<AppState>>,
     Path(link): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
+    let t = speaks(&headers, form.lang.as_deref());
     let person = changing(&state, &link, form.csrf.as_deref())?;
     if form.confirm.as_deref() != Some("yes") {
         return Err(PageError::BadRequest(
@@ -770,8 +974,9 @@ async fn forget_confirm(
     Ok(private(
         Done {
             nav: None,
-            title: "Forgotten",
-            message: "Everything we held about you is destroyed. Thank you for the time we had.",
+            t,
+            title: t.get("done.forgotten_title"),
+            message: t.get("done.forgotten"),
             back: None,
             confirm: None,
         }
@@ -840,7 +1045,7 @@ mod tests {
             serde_json::json!({"kind": "order.placed", "at": "2025-01-01T10:00:00Z", "order": "o9", "amount": "99", "currency": "EUR"}),
         ]);
         assert_eq!(
-            between_us(&h, at("2024-06-01T00:00:00Z")),
+            between_us(i18n::english(), &h, at("2024-06-01T00:00:00Z")),
             vec![
                 "You placed 3 orders with us (30.50 EUR and 300 JPY in all), the latest on 2024-02-06; you sent something back once.",
                 "We sent you 1 invoice, the latest on 2024-01-05, and recorded 1 payment from you.",
@@ -852,6 +1057,13 @@ mod tests {
                 "You reviewed us twice; your latest score was 8 of 10.",
                 "We wrote to you 3 times (newsletter 2, other things 1).",
                 "You ended our relationship on 2024-04-01.",
+            ]
+        );
+        assert_eq!(
+            between_us(i18n::find("fr").unwrap(), &h, at("2024-06-01T00:00:00Z"))[..2],
+            [
+                "Vous avez passé 3 commandes chez nous (30.50 EUR et 300 JPY au total), la dernière le 2024-02-06 ; vous nous avez renvoyé quelque chose une fois.",
+                "Nous vous avons envoyé 1 facture, la dernière le 2024-01-05, et enregistré 1 paiement de votre part.",
             ]
         );
         let w = waiting(&h, at("2024-06-01T00:00:00Z"));
@@ -867,12 +1079,12 @@ mod tests {
         let h = history(&[
             serde_json::json!({"kind": "person.identified", "at": "2024-01-01T00:00:00Z", "name": "Ada"}),
         ]);
-        assert!(between_us(&h, at("2024-06-01T00:00:00Z")).is_empty());
+        assert!(between_us(i18n::english(), &h, at("2024-06-01T00:00:00Z")).is_empty());
         assert!(waiting(&h, at("2024-06-01T00:00:00Z")).is_empty());
     }
 
     #[test]
-    fn the_purposes_on_the_page_are_those_chosen_contacted_about_and_needing_a_yes() {
+    fn the_purposes_on_the_page_are_every_one_the_business_uses_and_those_on_record() {
         let h = history(&[
             serde_json::json!({"kind": "consent.given", "at": "2024-01-01T00:00:00Z", "purpose": "surveys"}),
             serde_json::json!({"kind": "consent.withdrawn", "at": "2024-02-01T00:00:00Z", "purpose": "Surveys"}),
@@ -884,7 +1096,9 @@ mod tests {
             &h,
             &domain::readings::Readings::default(),
         );
-        let list = consents(&card.own_words, &h, OptIn::standard());
+        // Purposes the business uses with others, this person never heard of.
+        let in_use: BTreeSet<String> = ["offers", "events"].map(String::from).into();
+        let list = consents(&card.own_words, &h, OptIn::standard(), &in_use);
         let seen: Vec<(&str, Option<bool>, bool)> = list
             .iter()
             .map(|c| (c.purpose.as_str(), c.given.as_ref().map(|g| g.0), c.opt_in))
@@ -892,6 +1106,7 @@ mod tests {
         assert_eq!(
             seen,
             vec![
+                ("events", None, false),
                 ("marketing", None, true),
                 ("newsletter", None, true),
                 ("offers", None, false),

@@ -188,6 +188,8 @@ pub struct AppState {
     pub link_key: [u8; 32],
     /// Serialises swaps of the snapshot (a rebuild and a forgetting must not undo each other).
     swapping: Mutex<()>,
+    /// Every purpose the business uses, for people's own pages.
+    pub purposes: crate::selfservice::Purposes,
 }
 
 impl AppState {
@@ -209,7 +211,7 @@ impl AppState {
         }
         let pseudonym_key = app.secret("pseudonyms");
         let link_key = app.secret("links");
-        Ok(Arc::new(AppState {
+        let state = Arc::new(AppState {
             config,
             app,
             audit,
@@ -220,7 +222,16 @@ impl AppState {
             pseudonym_key,
             link_key,
             swapping: Mutex::new(()),
-        }))
+            purposes: Default::default(),
+        });
+        {
+            // Read ahead of the first own page, as the names are (it reads every event).
+            let state = state.clone();
+            let _ = std::thread::Builder::new()
+                .name("purposes".into())
+                .spawn(move || state.purposes.preload(&state.app));
+        }
+        Ok(state)
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -261,6 +272,7 @@ impl AppState {
         let many = report.as_ref().is_some_and(|r| r.recomputed > app::FEW);
         if let Some(r) = &report {
             current.names.add(&self.app, &r.added);
+            self.purposes.add(&self.app, &r.added);
         }
         let moved = match self.app.ledger().kept_status() {
             Ok(status) => {
@@ -270,6 +282,8 @@ impl AppState {
                 let by_us = before.is_some_and(|g| status.generation == g + 1)
                     || before == Some(status.generation);
                 if !by_us || many {
+                    // The same goes for the purposes in their events: read again when asked.
+                    self.purposes.reset();
                     let (names, app) = (current.names.clone(), self.app.clone());
                     let _ = std::thread::Builder::new()
                         .name("names".into())

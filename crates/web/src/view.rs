@@ -73,7 +73,18 @@ pub async fn forget(
     let p = person.clone();
     let actor = actor.to_owned();
     let done = tokio::task::spawn_blocking(move || {
-        let done = s.app.forget(&p, &actor, &s.audit)?;
+        // The server's own catch-up of the kept readings (after the person's last change, say)
+        // may hold the ledger for a moment: wait for it as a write of events does, up to
+        // `WRITER_WAIT`, rather than answer an error. A busy ledger has done nothing yet.
+        let started = std::time::Instant::now();
+        let done = loop {
+            match s.app.forget(&p, &actor, &s.audit) {
+                Err(e) if e.is_busy() && started.elapsed() < crate::state::WRITER_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         s.catch_up_forgotten();
         Ok::<_, app::AppError>(done)
     })

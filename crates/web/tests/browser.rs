@@ -1,7 +1,7 @@
 //! The pages in a real headless Chromium, driven over WebDriver (Debian's `chromium` and
 //! `chromium-driver`): sign in, sort and search, open a card and expand its evidence, an
-//! analyst sees no name, hostile text in a wish runs nothing, and a form without its CSRF
-//! token is refused.
+//! analyst sees no name, hostile text in a wish runs nothing, a form without its CSRF
+//! token is refused, and a person's own page changes language with its picker.
 //!
 //! Without `chromedriver` on the machine these tests say so and pass, unless
 //! `RAPPORT_BROWSER_TESTS=require` (as `.ci/run` sets), when its absence is a failure.
@@ -294,10 +294,11 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
         &domain::PersonId::parse("P-000010").unwrap(),
         domain::Timestamp::now().plus_days(7),
     );
+    // Her page speaks French, the language the ledger holds for her.
     c.goto(&s.url(&format!("/me/{camille}"))).await.unwrap();
     assert_eq!(
         text(&c, "#between-us h2").await,
-        "What has happened between us"
+        "Ce qui s’est passé entre nous"
     );
     screenshot(&c, "own-page.png").await;
 
@@ -331,6 +332,62 @@ async fn the_pages_work_in_a_real_browser_and_keep_people_safe() {
         wait_for_move(&c, before).await;
         assert_eq!(text(&c, "h1").await, "Saved");
     }
+
+    c.close().await.unwrap();
+    s.stop().await;
+}
+
+/// The `lang` attribute of the page the browser shows.
+async fn page_lang(c: &Client) -> String {
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    lang.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_switches_their_own_page_to_dutch_and_it_stays_dutch() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let s = common::start().await;
+    // Oliver Smith: English in the ledger.
+    let link = rapport_web::selfservice::make_link(
+        &s.state.link_key,
+        &domain::PersonId::parse("P-000003").unwrap(),
+        domain::Timestamp::now().plus_days(1),
+    );
+    let page = s.url(&format!("/me/{link}"));
+    c.goto(&page).await.unwrap();
+    assert_eq!(page_lang(&c).await, "en");
+    assert_eq!(
+        text(&c, "#between-us h2").await,
+        "What has happened between us"
+    );
+
+    click_and_wait(&c, "nav.languages a[hreflang=nl]").await;
+    assert_eq!(page_lang(&c).await, "nl");
+    assert_eq!(
+        text(&c, "#between-us h2").await,
+        "Wat er tussen ons is gebeurd"
+    );
+    assert_eq!(text(&c, "nav.languages strong").await, "Nederlands");
+    let button = text(&c, "form[action$='/wish'] button").await;
+    assert_eq!(button, "Bewaar mijn wens");
+
+    // Opened again from the link as it was sent: still Dutch, and so is what it answers.
+    c.goto(&page).await.unwrap();
+    assert_eq!(page_lang(&c).await, "nl");
+    c.find(Locator::Css("form[action$='/wish'] textarea"))
+        .await
+        .unwrap()
+        .send_keys("Graag minder verpakking")
+        .await
+        .unwrap();
+    click_and_wait(&c, "form[action$='/wish'] button").await;
+    assert_eq!(page_lang(&c).await, "nl");
+    assert_eq!(text(&c, "h1").await, "Dank je wel");
 
     c.close().await.unwrap();
     s.stop().await;

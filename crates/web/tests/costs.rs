@@ -220,7 +220,7 @@ async fn a_card_shows_what_the_relationship_cost_that_no_invoice_shows() {
         domain::Timestamp::now().plus_days(1),
     );
     let own = common::client()
-        .get(s.url(&format!("/me/{link}")))
+        .get(s.url(&format!("/me/{link}?lang=en")))
         .send()
         .await
         .unwrap()

@@ -319,7 +319,7 @@ async fn the_own_page_shows_what_is_held_and_chosen_not_the_business_s_model_of_
     let s = start().await;
     for person in ["P-000001", "P-000003", "P-000010"] {
         let a = link(&s, person, 7);
-        let (status, html) = get(&s, &format!("/me/{a}")).await;
+        let (status, html) = get(&s, &format!("/me/{a}?lang=en")).await;
         assert_eq!(status, StatusCode::OK);
         for model in [
             "percentile",
@@ -346,7 +346,7 @@ async fn the_own_page_shows_what_is_held_and_chosen_not_the_business_s_model_of_
     }
     // Told in their terms, from their events.
     let a = link(&s, "P-000010", 7);
-    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    let (_, html) = get(&s, &format!("/me/{a}?lang=en")).await;
     assert!(html.contains("We wrote to you "), "{html}");
     assert!(html.contains("you said no on "), "the withdrawn newsletter");
     // Their download still carries everything held, the figures computed from it included.
@@ -406,5 +406,259 @@ async fn purposes_that_need_a_yes_are_offered_on_the_page_and_a_yes_lets_us_writ
     assert_eq!(yes["decided_by"]["source"], "self-service");
     let (_, html) = get(&s, &format!("/me/{a}")).await;
     assert!(html.contains("you said yes on "), "{html}");
+    s.stop().await;
+}
+
+/// Someone new with only a name (and a language, if given), as a business records them.
+async fn newcomer(s: &Server, person: &str, language: Option<&str>) -> String {
+    let mut event = json!({"source": "t", "id": format!("new-{person}"), "person": person,
+        "kind": "person.identified", "at": "2025-01-01T00:00:00Z", "name": "Nia New"});
+    if let Some(l) = language {
+        event["language"] = l.into();
+    }
+    let r = client()
+        .post(s.url("/api/events"))
+        .bearer_auth(&s.admin)
+        .json(&json!([event]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    link(s, person, 7)
+}
+
+async fn get_with(s: &Server, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut r = client().get(s.url(path));
+    for (name, value) in headers {
+        r = r.header(*name, *value);
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_own_page_speaks_french_to_a_french_speaking_person() {
+    let s = start().await;
+    // Camille Dubois: the ledger holds French for her.
+    let a = link(&s, "P-000010", 7);
+    let (status, html) = get(&s, &format!("/me/{a}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+    for french in [
+        "<h1>Bonjour ",
+        "Ce qui s’est passé entre nous",
+        "Votre consentement",
+        "Tout ce que nous conservons à votre sujet",
+        "Nous vous avons écrit ",
+        "vous avez dit non le ",
+    ] {
+        assert!(html.contains(french), "{french:?} not on her page");
+    }
+    assert!(!html.contains("What has happened between us"));
+    // The picker offers the other languages, each in itself.
+    for other in [
+        r#"<a href="?lang=nl" hreflang="nl" lang="nl">Nederlands</a>"#,
+        r#"<a href="?lang=de" hreflang="de" lang="de">Deutsch</a>"#,
+        r#"<a href="?lang=en" hreflang="en" lang="en">English</a>"#,
+    ] {
+        assert!(html.contains(other), "{other}");
+    }
+    // What she sends from it is answered in French too.
+    let (status, page) = post(
+        &s,
+        &format!("/me/{a}/wish"),
+        &[
+            ("csrf", &csrf_in(&html)),
+            ("lang", "fr"),
+            ("text", "Moins d'emballage"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"<html lang="fr">"#) && page.contains("Merci"),
+        "{page}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_language_rapport_cannot_speak_falls_back_to_english_and_says_so() {
+    let s = start().await;
+    // Mehmet Yılmaz: the ledger holds Turkish, which the page does not speak (yet).
+    let a = link(&s, "P-000001", 7);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(html.contains("We cannot show this page in your language (tr) yet."));
+    assert!(html.contains("What has happened between us"));
+    // Their browser's language is the next best.
+    let r = get_with(
+        &s,
+        &format!("/me/{a}"),
+        &[("accept-language", "tr-TR, de;q=0.8, en;q=0.5")],
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    assert!(html.contains("Was zwischen uns geschehen ist"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_language_chosen_on_the_page_is_remembered_over_the_ledger_s_and_the_browser_s() {
+    let s = start().await;
+    let a = link(&s, "P-000010", 7);
+    let r = get_with(&s, &format!("/me/{a}?lang=de"), &[]).await;
+    let cookie = common::cookie_from(&r, "rapport_lang").expect("the choice is remembered");
+    assert_eq!(cookie, "rapport_lang=de");
+    let set = r.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set.contains("Path=/me") && set.contains("HttpOnly"),
+        "{set}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="de">"#));
+    assert!(html.contains("Ihre Einwilligung"));
+    // Next time, without asking: still German, whatever the ledger or the browser say.
+    let r = get_with(
+        &s,
+        &format!("/me/{a}"),
+        &[("cookie", &cookie), ("accept-language", "nl")],
+    )
+    .await;
+    assert!(common::cookie_from(&r, "rapport_lang").is_none());
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="de">"#), "{html}");
+    // A language there is no file for changes nothing and is not remembered.
+    let r = get_with(&s, &format!("/me/{a}?lang=xx"), &[]).await;
+    assert!(common::cookie_from(&r, "rapport_lang").is_none());
+    assert!(r.text().await.unwrap().contains(r#"<html lang="fr">"#));
+    // Nor can the parameter put anything into the page.
+    let (_, html) = get(&s, &format!("/me/{a}?lang=%22%3E%3Cscript%3E")).await;
+    assert!(!html.contains("<script>"));
+    s.stop().await;
+}
+
+/// Whether the page offers both a yes and a no for `purpose`.
+fn offers_both(html: &str, purpose: &str) -> bool {
+    let field = format!(r#"name="purpose" value="{purpose}">"#);
+    html.find(&field).is_some_and(|at| {
+        let form = &html[at..at + html[at..].find("</form>").unwrap()];
+        form.contains(r#"value="give""#) && form.contains(r#"value="withdraw""#)
+    })
+}
+
+#[tokio::test]
+async fn every_purpose_of_the_business_is_a_consent_control_for_someone_who_recorded_none() {
+    let s = start().await;
+    // The purposes in anyone's outreach and consents, read from the ledger here.
+    let found = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    s.state
+        .app
+        .ledger()
+        .visit_events(&|_, events| {
+            for e in events {
+                let purpose = match &e.body {
+                    domain::Body::OutreachSent { topic: Some(t), .. } => t.as_str(),
+                    domain::Body::ConsentGiven { purpose, .. } => purpose.as_str(),
+                    _ => continue,
+                };
+                found.lock().unwrap().insert(purpose.to_ascii_lowercase());
+            }
+        })
+        .unwrap();
+    let mut purposes = found.into_inner().unwrap();
+    purposes.extend(["marketing".to_owned(), "newsletter".to_owned()]);
+    assert!(purposes.len() >= 4, "{purposes:?}");
+    let a = newcomer(&s, "NEW-7", None).await;
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    for p in &purposes {
+        assert!(offers_both(&html, p), "no yes and no for {p:?}: {html}");
+    }
+    // Someone who said yes can still say no, and the other way round.
+    let camille = link(&s, "P-000010", 7);
+    let (_, html) = get(&s, &format!("/me/{camille}?lang=en")).await;
+    assert!(html.contains("you said no on "));
+    for p in &purposes {
+        assert!(offers_both(&html, p), "{p:?} on Camille's page");
+    }
+    // A purpose first used after the server started is offered soon after.
+    let r = client()
+        .post(s.url("/api/events"))
+        .bearer_auth(&s.admin)
+        .json(
+            &json!([{"source": "t", "id": "o-1", "person": "P-000002", "kind": "outreach.sent",
+            "at": "2025-02-01T00:00:00Z", "channel": "email", "topic": "tasting-evenings"}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut offered = false;
+    for _ in 0..100 {
+        let (_, html) = get(&s, &format!("/me/{a}")).await;
+        if offers_both(&html, "tasting-evenings") {
+            offered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(offered, "a new purpose was not offered");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn menu_choices_start_unset_and_saving_nothing_records_nothing() {
+    let s = start().await;
+    let r = client()
+        .put(s.url("/api/menu/roast"))
+        .bearer_auth(&s.admin)
+        .json(&json!({"kind": "product", "title": "Roast", "options": [{"id": "light", "title": "Light"}, {"id": "dark", "title": "Dark"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let a = newcomer(&s, "NEW-8", Some("nl")).await;
+    let (_, html) = get(&s, &format!("/me/{a}?lang=en")).await;
+    assert!(html.contains(r#"<legend>Roast</legend>"#), "{html}");
+    assert!(html.contains("Not chosen yet."));
+    assert!(!html.contains(" checked"), "a choice is made for them");
+    assert!(!html.contains(" selected"), "a choice is made for them");
+    // Saving without picking records nothing.
+    let before = ledger_state(&s).0;
+    let (status, page) = post(
+        &s,
+        &format!("/me/{a}/menu"),
+        &[("csrf", &csrf_in(&html)), ("item", "roast")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Nothing saved"), "{page}");
+    assert_eq!(ledger_state(&s).0, before);
+    // Without its token it is refused, picked or not.
+    let (status, _) = post(&s, &format!("/me/{a}/menu"), &[("item", "roast")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // What they pick is recorded, and shown as theirs (in Dutch, as their page speaks).
+    let (status, page) = post(
+        &s,
+        &format!("/me/{a}/menu"),
+        &[
+            ("csrf", &csrf_in(&html)),
+            ("lang", "nl"),
+            ("item", "roast"),
+            ("option", "dark"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Bewaard"), "{page}");
+    assert_eq!(ledger_state(&s).0, before + 1);
+    let (_, html) = get(&s, &format!("/me/{a}")).await;
+    assert!(html.contains(r#"<html lang="nl">"#));
+    assert!(html.contains(r#"value="dark" required checked"#), "{html}");
+    assert_eq!(html.matches(" checked").count(), 1);
+    assert!(html.contains("Je keuze: Dark (sinds "), "{html}");
     s.stop().await;
 }
