@@ -295,6 +295,12 @@ pub struct ServeArgs {
     /// Mark session cookies Secure even when no proxy says the request came over HTTPS.
     #[arg(long)]
     pub secure_cookies: bool,
+
+    /// Serve a ledger that ended in the past as of the end of this day (YYYY-MM-DD): lists,
+    /// charts, trends, movers and cards as they stood then. The kept readings are kept for
+    /// that day while this server runs (another command brings them back to today).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -103,9 +103,22 @@ pub fn today() -> anyhow::Result<domain::Day> {
     app::today().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// [`keep_up`] for `day` instead of today (`serve --as-of`), when given.
+pub fn keep_up_for(app: &App, day: Option<domain::Day>) -> anyhow::Result<Option<app::KeptReport>> {
+    keep_up_on(app, false, day)
+}
+
 /// [`keep_up`], recomputing everyone when `everyone`.
 /// What was done, unless the ledger could not be written.
 pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<Option<app::KeptReport>> {
+    keep_up_on(app, everyone, None)
+}
+
+fn keep_up_on(
+    app: &App,
+    everyone: bool,
+    day: Option<domain::Day>,
+) -> anyhow::Result<Option<app::KeptReport>> {
     use std::sync::Mutex;
     let mut waiting = Waiting::default();
     let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
@@ -133,7 +146,10 @@ pub fn keep_up_with(app: &App, everyone: bool) -> anyhow::Result<Option<app::Kep
         }
     };
     let result = app.keep_up_with(
-        today()?,
+        match day {
+            Some(d) => d,
+            None => today()?,
+        },
         everyone,
         &mut |holder| {
             waiting.show(holder);

@@ -66,6 +66,7 @@ pub fn people(n: usize) -> String {
 /// A histogram of everyone who has the reading: `title` says what the figure is (under the
 /// axis, and for screen readers); each bar says how many people, between which figures.
 pub fn histogram(d: &Distribution, share: bool, title: &str) -> String {
+    let title = escape(title);
     const W: f64 = 300.0;
     const LEFT: f64 = 34.0;
     const H: f64 = 120.0;
@@ -209,8 +210,10 @@ pub fn escape(s: &str) -> String {
 /// and fall below it for a month with more returned than bought. `label` (the factor and its
 /// unit, from the catalogue) is escaped.
 pub fn monthly(months: &[(String, f64)], label: &str) -> String {
-    const W: f64 = 640.0;
-    const H: f64 = 160.0;
+    // As wide as the card it sits in is tall on a page (about 320 pixels), so that its text
+    // is drawn at its own size: a wider drawing scaled down made it about 6 pixels tall.
+    const W: f64 = 320.0;
+    const H: f64 = 110.0;
     const PAD: f64 = 18.0;
     let label = escape(label);
     let mut svg = String::new();
@@ -284,8 +287,15 @@ mod tests {
         let d = Distribution::new(vec![0.0, 0.5, 0.5, 1.0]);
         let svg = histogram(&d, true, "on time");
         assert_eq!(svg.matches("<rect").count(), 24);
-        assert!(svg.contains(">0</text>") && svg.contains(">1</text>"));
-        assert!(svg.contains("<title>2 people</title>"));
+        assert!(svg.contains(">0%</text>") && svg.contains(">100%</text>"));
+        assert!(svg.contains(">50%</text>"), "the middle of the axis");
+        assert!(
+            svg.contains(">people</text>"),
+            "the side axis says what it counts"
+        );
+        assert!(svg.contains("<title>2 people, 50% to 54%</title>"), "{svg}");
+        assert!(svg.contains("<title>1 person, 0% to 4%</title>"), "{svg}");
+        assert!(svg.contains("class=\"tick caption\">on time</text>"));
     }
 
     #[test]

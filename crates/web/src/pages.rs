@@ -819,6 +819,19 @@ async fn log(
 
 // --- Menu -----------------------------------------------------------------------------------
 
+/// The other wordings of a request, each once and none the same as its text (compared without
+/// case, accents, spaces or punctuation): "also said" lists what was said differently.
+fn other_wordings(text: Option<&str>, also: Vec<String>) -> Vec<String> {
+    let key = |t: &str| -> String {
+        crate::snapshot::fold(t)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let mut seen: std::collections::HashSet<String> = text.map(key).into_iter().collect();
+    also.into_iter().filter(|a| seen.insert(key(a))).collect()
+}
+
 pub struct Request {
     pub voices: u64,
     pub text: Option<String>,
@@ -889,13 +902,17 @@ async fn menu(State(state): State<Arc<AppState>>, who: Signed) -> Result<Respons
                             .to_owned()
                     };
                     let (first, last) = (day(&p["first"]), day(&p["last"]));
+                    let text = p["text"].as_str().map(str::to_owned);
                     Request {
                         voices: p["voices"].as_u64().unwrap_or(0),
-                        text: p["text"].as_str().map(str::to_owned),
-                        also: p["also_said"]
-                            .as_array()
-                            .map(|x| x.iter().map(str_of).collect())
-                            .unwrap_or_default(),
+                        also: other_wordings(
+                            text.as_deref(),
+                            p["also_said"]
+                                .as_array()
+                                .map(|x| x.iter().map(str_of).collect())
+                                .unwrap_or_default(),
+                        ),
+                        text,
                         period: if first == last {
                             first
                         } else {
@@ -1285,19 +1302,21 @@ mod tests {
             reading,
             title: reading_title(reading),
             field: headline(reading).field,
+            label: "",
             direction: "",
             svg: String::new(),
-            people: 2,
+            people: "2 people".into(),
             median: None,
             rises,
             falls,
         };
         let html = Overview {
             nav: None,
-            people: 2,
-            events: 2,
+            people: "2".into(),
+            events: "2".into(),
             as_of: "2025-01-01".into(),
             change_days: 30,
+            spreads: Vec::new(),
             charts: vec![
                 chart(
                     "invoice_friction",
@@ -1325,6 +1344,23 @@ mod tests {
         assert!(
             section("heard")
                 .contains(r#"<li class="better"><span class="change" title="rose: better""#)
+        );
+    }
+
+    #[test]
+    fn also_said_lists_only_wordings_that_differ_from_the_request_and_each_other() {
+        let also = other_wordings(
+            Some("Deliver on Saturdays, please."),
+            vec![
+                "deliver on saturdays please".into(),
+                "Could you deliver on Saturday?".into(),
+                "Could you deliver on Saturday!".into(),
+                "Saturday deliveries".into(),
+            ],
+        );
+        assert_eq!(
+            also,
+            vec!["Could you deliver on Saturday?", "Saturday deliveries"]
         );
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
 use app::App;
-use domain::{PersonId, Timestamp};
+use domain::{Day, PersonId, Timestamp};
 use rustc_hash::FxHashMap;
 use store::{AuditEntry, StoreError, TokenRecord};
 use tokio::sync::{Notify, oneshot};
@@ -30,6 +30,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Mark cookies `Secure` even without `X-Forwarded-Proto: https` (behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Serve the ledger as of the end of this day (a ledger that ended in the past): kept
+    /// readings are kept for it, cards are read as of it. `None`: today, and now.
+    pub as_of: Option<Day>,
 }
 
 impl Config {
@@ -39,6 +42,7 @@ impl Config {
             refresh_after: Duration::from_secs(2),
             body_limit: 16 * 1024 * 1024,
             secure_cookies: false,
+            as_of: None,
         }
     }
 }
@@ -133,7 +137,7 @@ impl app::Audit for AuditWriter {
 /// Brings the kept readings up to date without waiting for another writer (one that holds
 /// the ledger is importing, and will have them caught up itself); `first`: at start, when a
 /// long first computation is announced in the log.
-fn keep_up(app: &App, first: bool) -> Option<app::KeptReport> {
+fn keep_up(app: &App, first: bool, as_of: Option<Day>) -> Option<app::KeptReport> {
     let announced = AtomicBool::new(false);
     let progress = |done: u64, total: u64| {
         if first && total >= 10_000 && !announced.swap(true, Ordering::Relaxed) {
@@ -141,7 +145,7 @@ fn keep_up(app: &App, first: bool) -> Option<app::KeptReport> {
         }
         let _ = done;
     };
-    let today = app::today().unwrap_or_else(|_| Timestamp::now().day());
+    let today = as_of.unwrap_or_else(|| app::today().unwrap_or_else(|_| Timestamp::now().day()));
     match app.keep_up(today, &mut |_| false, &progress) {
         Ok(r) => {
             if r.recomputed > 0 {
@@ -198,7 +202,7 @@ impl AppState {
     pub fn open(config: Config) -> Result<Arc<AppState>, StoreError> {
         let app = config.app.clone();
         let audit = AuditWriter::start(&app)?;
-        let _ = keep_up(&app, true);
+        let _ = keep_up(&app, true, config.as_of);
         let names = Arc::new(Names::default());
         let snapshot = Snapshot::build(&app, names.clone())?;
         {
@@ -267,7 +271,7 @@ impl AppState {
     /// One round of [`AppState::refresh_loop`] (blocking).
     pub fn refresh(&self) {
         let before = self.app.ledger().kept_status().map(|s| s.generation).ok();
-        let report = keep_up(&self.app, false);
+        let report = keep_up(&self.app, false, self.config.as_of);
         let current = self.snapshot();
         let many = report.as_ref().is_some_and(|r| r.recomputed > app::FEW);
         if let Some(r) = &report {
@@ -312,6 +316,11 @@ impl AppState {
     /// Stores events in one batch (blocking): all or nothing. While another writer (an import
     /// from the command line) holds the ledger, waits up to [`WRITER_WAIT`] and then fails
     /// busy (a 503: try again).
+    /// The moment cards are read as of: the end of the served day (`--as-of`), or now.
+    pub fn as_of(&self) -> Timestamp {
+        self.config.as_of.map_or_else(Timestamp::now, Day::end)
+    }
+
     pub fn append(
         &self,
         events: Vec<domain::NewEvent>,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use domain::readings::SORTABLE;
-use domain::{Card, PersonId, Timestamp};
+use domain::{Card, PersonId};
 use serde_json::{Map, Value};
 
 use crate::auth::{Principal, pseudonym};
@@ -50,7 +50,7 @@ pub async fn card(
     let actor = who.actor();
     let mut card = tokio::task::spawn_blocking(move || {
         s.app
-            .card(&person, &actor, &s.audit, Timestamp::now(), ranking(&snap))
+            .card(&person, &actor, &s.audit, s.as_of(), ranking(&snap))
     })
     .await
     .map_err(|e| CardError::Failed(app::AppError::Refused(e.to_string())))??;

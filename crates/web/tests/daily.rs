@@ -320,3 +320,30 @@ async fn a_late_invoice_says_how_late_in_the_timeline() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_as_of_a_past_day_shows_lists_and_cards_as_they_stood_then() {
+    // The demo ledger runs up to now; served as of a day a year ago, later events are not
+    // counted and every face says which day it shows.
+    let today = domain::Timestamp::now().day();
+    let day = domain::Day::from_days(today.days_since_epoch() - 365);
+    let s = common::start_with(|c| c.as_of = Some(day)).await;
+    let session = sign_in(&s, &s.agent).await;
+    let (_, overview) = page(&s, &session, "/").await;
+    assert!(
+        overview.contains(&format!("figures as of {day}")),
+        "{overview}"
+    );
+    let (_, card) = page(&s, &session, "/people/P-000002").await;
+    assert!(card.contains(&format!("As of {day}T23:59:59")), "{card}");
+    let (_, all) = page(&s, &session, "/people/P-000002?timeline=all").await;
+    let last = all
+        .split("<span class=\"when\">")
+        .skip(1)
+        .filter_map(|x| x.get(..10))
+        .max()
+        .unwrap()
+        .to_owned();
+    assert!(last <= day.to_string(), "{last} is after {day}");
+    s.stop().await;
+}

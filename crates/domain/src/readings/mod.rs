@@ -727,7 +727,11 @@ impl Distribution {
                 format!("at the bottom, with {} of people", pct(equal))
             }
         } else if others == 0 {
-            format!("better than {} of people, worse than {}", pct(better), pct(worse))
+            format!(
+                "better than {} of people, worse than {}",
+                pct(better),
+                pct(worse)
+            )
         } else {
             format!(
                 "better than {} of people, worse than {}; {} have the same figure",

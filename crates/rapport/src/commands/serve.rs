@@ -13,11 +13,20 @@ use crate::ledger;
 const BLOCKING_THREADS: usize = 32;
 
 pub fn run(db: &app::Location, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let as_of = match args.as_of.as_deref() {
+        None => None,
+        Some(day) => Some(domain::Day::parse(day.trim()).map_err(|_| {
+            anyhow::anyhow!(
+                "--as-of {day:?} is not a day: give it as YYYY-MM-DD, e.g. --as-of 2013-12-31"
+            )
+        })?),
+    };
     let app = ledger::open(db)?;
-    // Before listening: the first start on a ledger made by an earlier version keeps
-    // everyone's readings once, with a progress bar.
-    ledger::keep_up(&app)?;
-    let config = config(app, args.refresh, args.body_limit, args.secure_cookies);
+    // Before listening: the first start on a ledger made by an earlier version (or for
+    // another day) keeps everyone's readings once, with a progress bar.
+    ledger::keep_up_for(&app, as_of)?;
+    let mut config = config(app, args.refresh, args.body_limit, args.secure_cookies);
+    config.as_of = as_of;
     serve(config, &args.bind, None)
 }
 
