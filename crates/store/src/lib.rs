@@ -491,6 +491,14 @@ pub struct Regrouped {
     pub scripts: u64,
 }
 
+/// One answer of a script: to whom, when, by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub person: PersonId,
+    pub at: Timestamp,
+    pub by: String,
+}
+
 /// Scripted answers (READINGS.md, "personal"): kept up to date by every import.
 pub trait Scripts {
     /// The ledger numbers of every scripted answer, for everyone's `personal` reading.
@@ -500,6 +508,9 @@ pub trait Scripts {
     fn scripted_of(&self, people: &[PersonId]) -> Result<domain::scripts::Scripted, StoreError>;
     /// The scripts in use, the `limit` largest listed with a masked text.
     fn scripts(&self, limit: usize) -> Result<ScriptsOverview, StoreError>;
+    /// Who received script `script` (an id of [`ScriptSummary`]), when and from whom, latest
+    /// first, at most `limit`; empty for an unknown script.
+    fn script_recipients(&self, script: i64, limit: usize) -> Result<Vec<Received>, StoreError>;
     /// Regroups every answer from its sealed text (after a change of method; never needed
     /// for imports, which group their own answers).
     fn regroup(&self) -> Result<Regrouped, StoreError>;

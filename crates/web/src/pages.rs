@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/sign-out", post(sign_out))
         .route("/menu", get(menu).post(put_menu))
         .route("/scripts", get(scripts))
+        .route("/scripts/{id}", get(script))
         .route("/static/app.css", get(css))
 }
 
@@ -1379,6 +1380,7 @@ mod tests {
 // --- Scripts --------------------------------------------------------------------------------
 
 pub struct ScriptRow {
+    pub href: String,
     pub people: u64,
     pub answers: u64,
     pub variants: u64,
@@ -1406,6 +1408,7 @@ async fn scripts(State(state): State<Arc<AppState>>, who: Signed) -> Result<Resp
         .list
         .iter()
         .map(|s| ScriptRow {
+            href: format!("/scripts/{}", s.id),
             people: s.people,
             answers: s.answers,
             variants: s.variants,
@@ -1431,6 +1434,89 @@ async fn scripts(State(state): State<Arc<AppState>>, who: Signed) -> Result<Resp
         },
         scripts: o.scripts,
         rows,
+    };
+    Ok(html(page.render()?))
+}
+
+/// How many of a script's answers its page lists.
+const RECIPIENTS: usize = 500;
+
+pub struct Recipient {
+    pub href: String,
+    pub person: String,
+    pub name: Option<String>,
+    pub at: String,
+    pub by: String,
+}
+
+#[derive(Template)]
+#[template(path = "script.html")]
+struct ScriptPage {
+    nav: Option<Nav>,
+    row: ScriptRow,
+    recipients: Vec<Recipient>,
+    more: u64,
+}
+
+/// One script: its text and who received it, when, from whom (latest first).
+async fn script(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let missing = || PageError::NotFound(format!("There is no script {id:?}."));
+    let number: i64 = id.parse().map_err(|_| missing())?;
+    let snap = state.snapshot();
+    let o = view::scripts(&snap, &who.0, usize::MAX);
+    let s = o
+        .list
+        .iter()
+        .find(|s| s.id == number)
+        .ok_or_else(missing)?
+        .clone();
+    let (st, w) = (state.clone(), who.0.clone());
+    let (received, names) = tokio::task::spawn_blocking(move || {
+        let received = st.app.ledger().script_recipients(number, RECIPIENTS)?;
+        let people: Vec<PersonId> = received.iter().map(|r| r.person.clone()).collect();
+        let names = view::list_names(&st, &w, &people);
+        Ok::<_, store::StoreError>((received, names))
+    })
+    .await?
+    .map_err(PageError::internal)?;
+    let recipients = received
+        .iter()
+        .zip(names)
+        .map(|(r, name)| Recipient {
+            href: format!("/people/{}", encode(r.person.as_str())),
+            person: r.person.to_string(),
+            name,
+            at: r
+                .at
+                .to_rfc3339()
+                .get(..16)
+                .unwrap_or_default()
+                .replace('T', " "),
+            by: r.by.clone(),
+        })
+        .collect::<Vec<_>>();
+    let page = ScriptPage {
+        nav: Nav::of(&who),
+        more: s.answers.saturating_sub(recipients.len() as u64),
+        recipients,
+        row: ScriptRow {
+            href: format!("/scripts/{}", s.id),
+            people: s.people,
+            answers: s.answers,
+            variants: s.variants,
+            period: format!("{} – {}", s.first.day().date(), s.last.day().date()),
+            by: s
+                .by
+                .iter()
+                .map(|b| format!("{} ({})", b.by, b.answers))
+                .collect::<Vec<_>>()
+                .join(", "),
+            text: s.text.clone(),
+        },
     };
     Ok(html(page.render()?))
 }

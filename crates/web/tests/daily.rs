@@ -347,3 +347,35 @@ async fn a_server_as_of_a_past_day_shows_lists_and_cards_as_they_stood_then() {
     assert!(last <= day.to_string(), "{last} is after {day}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_script_opens_to_show_who_received_it_and_when() {
+    // Enough people for scripts to reach more than five of them.
+    let s = common::start_sized(400, |_| {}).await;
+    let session = sign_in(&s, &s.agent).await;
+    let (_, list) = page(&s, &session, "/scripts").await;
+    let href = list
+        .split("href=\"/scripts/")
+        .nth(1)
+        .map(|h| format!("/scripts/{}", &h[..h.find('"').unwrap()]))
+        .expect("the demo has a script");
+    let (status, one) = page(&s, &session, &href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(one.contains("Who received it, and when"));
+    let rows = one.matches("<td class=\"who\"><a href=\"/people/").count();
+    assert!(rows >= 6, "a script reached more than five people: {rows}");
+    let whens: Vec<&str> = one
+        .split("<td class=\"when\">")
+        .skip(1)
+        .map(|x| &x[..16])
+        .collect();
+    assert!(
+        whens.windows(2).all(|w| w[0] >= w[1]),
+        "latest first: {whens:?}"
+    );
+    let (status, _) = page(&s, &session, "/scripts/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = page(&s, &session, "/scripts/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.stop().await;
+}

@@ -113,6 +113,32 @@ fn forgetting_a_person_takes_their_answers_out_of_the_scripts(b: &dyn Backend) {
     assert_eq!(store.scripts(10).unwrap().answers, 5);
 }
 
+fn a_script_names_who_received_it_latest_first_and_not_those_forgotten(b: &dyn Backend) {
+    let store = b.create(&MasterKey::generate()).unwrap();
+    let mut events: Vec<NewEvent> = (0..7)
+        .map(|i| script_to(&format!("a{i}"), &format!("P-{i}"), "Sam"))
+        .collect();
+    for (i, e) in events.iter_mut().enumerate() {
+        e.at = domain::Timestamp::parse(&format!("2024-03-0{}T10:00:00Z", i + 1)).unwrap();
+    }
+    import(&*store, events);
+    let id = store.scripts(10).unwrap().list[0].id;
+    let got = store.script_recipients(id, 3).unwrap();
+    let people: Vec<&str> = got.iter().map(|r| r.person.as_str()).collect();
+    assert_eq!(
+        people,
+        ["P-6", "P-5", "P-4"],
+        "latest first, at most the limit"
+    );
+    assert_eq!(got[0].at.to_rfc3339(), "2024-03-07T10:00:00Z");
+    assert_eq!(got[0].by, "agent-7");
+    store.forget(&PersonId::parse("P-6").unwrap()).unwrap();
+    let got = store.script_recipients(id, 10).unwrap();
+    assert_eq!(got.len(), 6);
+    assert!(got.iter().all(|r| r.person.as_str() != "P-6"));
+    assert!(store.script_recipients(id + 1_000, 10).unwrap().is_empty());
+}
+
 fn a_ledger_opened_again_keeps_its_index_and_groups_new_answers_into_it(b: &dyn Backend) {
     let key = MasterKey::generate();
     {
@@ -280,6 +306,7 @@ conformance!(
     answers_become_scripted_when_a_later_import_sends_the_same_text_to_a_sixth_person,
     regrouping_from_the_sealed_texts_finds_what_the_imports_counted,
     forgetting_a_person_takes_their_answers_out_of_the_scripts,
+    a_script_names_who_received_it_latest_first_and_not_those_forgotten,
     a_ledger_opened_again_keeps_its_index_and_groups_new_answers_into_it,
     a_german_script_is_found_by_its_names_and_shown_with_its_nouns_while_personal_answers_stay_personal,
     two_scripts_joined_by_a_later_answer_become_one,

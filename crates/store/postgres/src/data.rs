@@ -179,6 +179,35 @@ impl store::Scripts for PostgresStore {
         self.scripts_overview(limit)
     }
 
+    fn script_recipients(
+        &self,
+        script: i64,
+        limit: usize,
+    ) -> Result<Vec<store::Received>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let rows = c
+                .query(
+                    "SELECT p.id, a.at, a.by FROM rapport.script_variants v
+                     JOIN rapport.script_answers a ON a.variant = v.id
+                     JOIN rapport.people p ON p.pk = a.person
+                     WHERE v.script = $1 ORDER BY a.at DESC, a.seq DESC LIMIT $2",
+                    &[&script, &(limit as i64)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .filter_map(|r| {
+                    Some(store::Received {
+                        person: PersonId::parse(r.get::<_, &str>(0)).ok()?,
+                        at: Timestamp::from_unix(r.get(1)),
+                        by: r.get(2),
+                    })
+                })
+                .collect())
+        })
+    }
+
     fn regroup(&self) -> Result<store::Regrouped, StoreError> {
         self.regroup_all()
     }

@@ -591,6 +591,41 @@ impl store::Scripts for SqliteStore {
         run(|| self.scripts_overview(limit))
     }
 
+    fn script_recipients(
+        &self,
+        script: i64,
+        limit: usize,
+    ) -> Result<Vec<store::Received>, StoreError> {
+        run(|| {
+            self.conns.read(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT p.id, a.at, a.by FROM script_variants v
+                     JOIN script_answers a ON a.variant = v.id JOIN people p ON p.pk = a.person
+                     WHERE v.script = ?1 ORDER BY a.at DESC, a.seq DESC LIMIT ?2",
+                )?;
+                let rows = stmt
+                    .query_map(rusqlite::params![script, limit as i64], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(|(p, at, by)| {
+                        Some(store::Received {
+                            person: PersonId::parse(&p).ok()?,
+                            at: Timestamp::from_unix(at),
+                            by,
+                        })
+                    })
+                    .collect())
+            })
+        })
+    }
+
     fn regroup(&self) -> Result<store::Regrouped, StoreError> {
         run(|| self.regroup_all())
     }
