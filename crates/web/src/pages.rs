@@ -219,7 +219,7 @@ async fn overview(State(state): State<Arc<AppState>>, who: Signed) -> Result<Res
                     words::describe(&format!("{}.{}", h.reading, h.field)),
                 ),
                 people: charts::people(d.len()),
-                median: d.value_at(d.len() / 2).map(charts::num),
+                median: d.value_at(d.len() / 2).map(|v| cell(Some(v), h.field)),
                 rises: snap.movers[i]
                     .rises
                     .iter()
@@ -595,6 +595,31 @@ impl CardPage {
     /// The day of an RFC 3339 moment.
     fn day<'a>(&self, at: &'a str) -> &'a str {
         at.get(..10).unwrap_or(at)
+    }
+
+    /// A language the ledger records (an ISO 639-1 code, usually) by its English name.
+    fn language<'a>(&self, code: &'a str) -> &'a str {
+        const NAMES: &[(&str, &str)] = &[
+            ("ar", "Arabic"),
+            ("da", "Danish"),
+            ("de", "German"),
+            ("en", "English"),
+            ("es", "Spanish"),
+            ("fr", "French"),
+            ("it", "Italian"),
+            ("nl", "Dutch"),
+            ("pl", "Polish"),
+            ("pt", "Portuguese"),
+            ("ro", "Romanian"),
+            ("sv", "Swedish"),
+            ("tr", "Turkish"),
+            ("uk", "Ukrainian"),
+        ];
+        let base = code.split(['-', '_']).next().unwrap_or(code).to_ascii_lowercase();
+        NAMES
+            .iter()
+            .find(|(c, _)| *c == base)
+            .map_or(code, |(_, name)| name)
     }
 
     /// A kind of event in words.

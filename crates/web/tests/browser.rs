@@ -392,3 +392,73 @@ async fn a_person_switches_their_own_page_to_dutch_and_it_stays_dutch() {
     c.close().await.unwrap();
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_filters_the_list_downloads_it_and_writes_a_note_on_a_card() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let s = common::start_sized(200, |_| {}).await;
+    sign_in(&c, &s, &s.agent).await;
+
+    // Only people with overdue invoices, through the list's own form.
+    c.goto(&s.url("/people")).await.unwrap();
+    c.find(Locator::Css("select[name=filter]"))
+        .await
+        .unwrap()
+        .select_by_value("overdue")
+        .await
+        .unwrap();
+    click_and_wait(&c, "form.filters button").await;
+    let url = c.current_url().await.unwrap();
+    assert!(url.as_str().contains("filter=overdue"), "{url}");
+    let count = text(&c, "#count").await;
+    let (_, api) = common::get(&s, &s.agent, "/api/people?filter=overdue&per_page=1").await;
+    let total = api["total"].as_u64().unwrap();
+    assert!(total > 0);
+    assert!(
+        count.contains(&format!(" of {total} ")),
+        "{count} against {total}"
+    );
+    screenshot(&c, "people.png").await;
+
+    // The CSV link carries the same filter; fetched with the browser's own session.
+    let href = c
+        .find(Locator::Css("#csv"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.contains("filter=overdue"), "{href}");
+    let session = c.get_named_cookie("rapport_session").await.unwrap();
+    let csv = common::client()
+        .get(s.url(&href))
+        .header(
+            reqwest::header::COOKIE,
+            format!("rapport_session={}", session.value()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count() as u64, total + 1, "a heading and one line each");
+
+    // A note from the card lands in its timeline.
+    click_and_wait(&c, "table.people tbody a").await;
+    let note = "Asked for paper invoices from now on";
+    c.find(Locator::Css("#write-note textarea[name=text]"))
+        .await
+        .unwrap()
+        .send_keys(note)
+        .await
+        .unwrap();
+    click_and_wait(&c, "#write-note button").await;
+    assert!(text(&c, "p.created").await.starts_with("Written down: the note"));
+    let timeline = text(&c, "#timeline").await;
+    assert!(timeline.contains(note), "{timeline}");
+    assert!(timeline.contains("note"), "its kind in words");
+}
