@@ -1,7 +1,8 @@
 //! What someone at the business writes down from a person's card: a note, a contact (a call,
 //! a visit), an apology, a promise. Each is an event like any other — appended to the ledger,
 //! its text sealed, read by the readings where its kind counts — and who wrote it is in the
-//! audit log. Every face (the card page, the API, a script) logs through here.
+//! audit log. The card page writes through here; other systems send the same kinds of event
+//! as any batch (`POST /api/events`, `rapport import`).
 
 use std::time::Duration;
 

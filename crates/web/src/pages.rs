@@ -615,7 +615,11 @@ impl CardPage {
             ("tr", "Turkish"),
             ("uk", "Ukrainian"),
         ];
-        let base = code.split(['-', '_']).next().unwrap_or(code).to_ascii_lowercase();
+        let base = code
+            .split(['-', '_'])
+            .next()
+            .unwrap_or(code)
+            .to_ascii_lowercase();
         NAMES
             .iter()
             .find(|(c, _)| *c == base)

@@ -445,7 +445,11 @@ async fn an_agent_filters_the_list_downloads_it_and_writes_a_note_on_a_card() {
         .text()
         .await
         .unwrap();
-    assert_eq!(csv.lines().count() as u64, total + 1, "a heading and one line each");
+    assert_eq!(
+        csv.lines().count() as u64,
+        total + 1,
+        "a heading and one line each"
+    );
 
     // A note from the card lands in its timeline.
     click_and_wait(&c, "table.people tbody a").await;
@@ -457,7 +461,11 @@ async fn an_agent_filters_the_list_downloads_it_and_writes_a_note_on_a_card() {
         .await
         .unwrap();
     click_and_wait(&c, "#write-note button").await;
-    assert!(text(&c, "p.created").await.starts_with("Written down: the note"));
+    assert!(
+        text(&c, "p.created")
+            .await
+            .starts_with("Written down: the note")
+    );
     let timeline = text(&c, "#timeline").await;
     assert!(timeline.contains(note), "{timeline}");
     assert!(timeline.contains("note"), "its kind in words");
