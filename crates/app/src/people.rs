@@ -169,38 +169,53 @@ impl Range {
     }
 }
 
-/// The filters a list offers by name: what an agent asks for every day.
-pub const PRESETS: &[(&str, &str, &str, Option<f64>, Option<f64>)] = &[
-    (
-        "overdue",
-        "With overdue invoices",
-        "punctuality.open_overdue",
-        Some(1.0),
-        None,
-    ),
-    (
-        "leaving",
-        "Likely to leave (less than an even chance they still buy)",
-        "loyalty.p_alive",
-        None,
-        Some(0.5),
-    ),
-    (
-        "unanswered",
-        "With unanswered questions",
-        "heard.open_questions",
-        Some(1.0),
-        None,
-    ),
+/// A filter a list offers by name: what an agent asks for every day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preset {
+    /// Its name in URLs and on the command line (`filter=overdue`).
+    pub name: &'static str,
+    /// What it shows, in words.
+    pub words: &'static str,
+    /// The field of [`domain::readings::SORTABLE`] it bounds, and how.
+    pub field: &'static str,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The filters a list offers by name.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "overdue",
+        words: "With overdue invoices",
+        field: "punctuality.open_overdue",
+        min: Some(1.0),
+        max: None,
+    },
+    Preset {
+        name: "leaving",
+        words: "Likely to leave (less than an even chance they still buy)",
+        field: "loyalty.p_alive",
+        min: None,
+        max: Some(0.5),
+    },
+    Preset {
+        name: "unanswered",
+        words: "With unanswered questions",
+        field: "heard.open_questions",
+        min: Some(1.0),
+        max: None,
+    },
 ];
 
 /// The condition of the preset named `name`, if there is one.
 pub fn preset(name: &str) -> Option<Range> {
-    let (_, _, field, min, max) = PRESETS.iter().find(|p| p.0 == name)?;
+    let p = PRESETS.iter().find(|p| p.name == name)?;
     Some(Range {
-        field: domain::readings::SORTABLE.iter().position(|s| s == field)?,
-        min: *min,
-        max: *max,
+        field: domain::readings::SORTABLE
+            .iter()
+            .position(|s| *s == p.field)?,
+        min: p.min,
+        max: p.max,
     })
 }
 
@@ -278,5 +293,30 @@ impl App {
             people: listed(shown, figures, dists),
             total,
         })
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    #[test]
+    fn a_range_holds_within_its_bounds_and_never_for_a_gap() {
+        let r = Range {
+            field: 1,
+            min: Some(0.5),
+            max: None,
+        };
+        assert!(r.holds(&[None, Some(0.5)]));
+        assert!(!r.holds(&[None, Some(0.49)]));
+        assert!(!r.holds(&[Some(1.0), None]), "a gap is not a match");
+    }
+
+    #[test]
+    fn every_preset_names_a_sortable_field() {
+        for p in PRESETS {
+            assert!(preset(p.name).is_some(), "{}", p.name);
+        }
+        assert!(preset("rich").is_none());
     }
 }

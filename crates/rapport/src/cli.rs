@@ -429,6 +429,17 @@ pub struct PeopleArgs {
     #[arg(long, requires = "sort")]
     pub desc: bool,
 
+    /// Only people with overdue invoices (overdue), likely to leave (leaving: less than an
+    /// even chance they still buy) or with unanswered questions (unanswered). Repeatable.
+    #[arg(long, value_name = "NAME", value_parser = ["overdue", "leaving", "unanswered"])]
+    pub filter: Vec<String>,
+
+    /// Only people whose field lies in a range, e.g. punctuality.on_time_share=..0.5 or
+    /// heard.open_questions=2.. (shares and chances from 0 to 1). Repeatable; someone
+    /// without the field never matches.
+    #[arg(long = "where", value_name = "FIELD=MIN..MAX")]
+    pub ranges: Vec<String>,
+
     /// Show at most N people. On a terminal the table stops at a screenful unless --all or
     /// --limit is given; piped, it shows everyone.
     #[arg(long, value_name = "N", conflicts_with = "all")]

@@ -223,6 +223,67 @@ fn people_can_be_sorted_and_limited() {
 }
 
 #[test]
+fn people_can_be_filtered_by_name_or_by_any_figure_s_range_now_and_as_of_a_day() {
+    let l = Ledger::new();
+    let late = PAYMENT
+        .replace("2013-02-10", "2013-03-10")
+        .replace("0379-NEVHP", "B")
+        .replace("pay-17", "pb");
+    let inv_b = INVOICE.replace("0379-NEVHP", "B").replace("inv-17", "ib");
+    l.import(
+        "a.jsonl",
+        format!("{INVOICE}\n{PAYMENT}\n{inv_b}\n{late}\n").as_bytes(),
+    );
+    let people = |extra: &[&str]| -> Vec<String> {
+        let mut a = vec!["people", "--json", "--limit", "100"];
+        a.extend_from_slice(extra);
+        let out = l.run(&a);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|x| {
+                serde_json::from_str::<serde_json::Value>(x).unwrap()["person"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        people(&["--where", "punctuality.mean_days_late=1.."]),
+        ["B"]
+    );
+    assert_eq!(
+        people(&["--where", "punctuality.mean_days_late=..0"]).len(),
+        2 - 1
+    );
+    assert!(
+        people(&["--filter", "unanswered"]).is_empty(),
+        "nobody asked anything"
+    );
+    // As of a day, from the events: the same filter.
+    assert_eq!(
+        people(&[
+            "--as-of",
+            "2013-06-01",
+            "--where",
+            "punctuality.mean_days_late=1.."
+        ]),
+        ["B"]
+    );
+    let out = l.run(&["people", "--where", "punctuality.mean_days_late"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("FIELD=MIN..MAX"), "{}", stderr(&out));
+    let out = l.run(&["people", "--where", "nothing=1.."]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("punctuality.on_time_share"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_card_view_is_audited_and_an_unknown_person_is_an_error() {
     let l = Ledger::new();
     l.import("a.jsonl", format!("{INVOICE}\n").as_bytes());

@@ -306,7 +306,7 @@ impl ListQuery {
                     "unknown filter {name:?}; filters: {}",
                     app::PRESETS
                         .iter()
-                        .map(|p| p.0)
+                        .map(|p| p.name)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -377,9 +377,7 @@ async fn people(
     let (listed, total, shown_names) = tokio::task::spawn_blocking(move || {
         let (listed, total) = s.page(
             &st.app,
-            q.sort,
-            &q.q,
-            &q.filters,
+            &q,
             names,
             (q.page - 1).saturating_mul(q.per_page),
             q.per_page,

@@ -383,19 +383,20 @@ async fn listing(
     let names = who.0.role.sees_personal_text();
     let q = query.clone();
     let (st, w) = (state.clone(), who.0.clone());
-    Ok(tokio::task::spawn_blocking(move || {
+    let listed = tokio::task::spawn_blocking(move || {
         let (offset, limit) = if all {
             (0, CSV_ROWS)
         } else {
             ((q.page - 1).saturating_mul(q.per_page), q.per_page)
         };
-        let (listed, total) = snap.page(&st.app, q.sort, &q.q, &q.filters, names, offset, limit)?;
+        let (listed, total) = snap.page(&st.app, &q, names, offset, limit)?;
         let people: Vec<PersonId> = listed.iter().map(|l| l.person.clone()).collect();
         let shown_names = view::list_names(&st, &w, &people);
         Ok::<_, store::StoreError>((listed, shown_names, total))
     })
     .await?
-    .map_err(PageError::internal)?)
+    .map_err(PageError::internal)?;
+    Ok(listed)
 }
 
 /// The most rows one CSV export holds (the list says so when there are more).
@@ -456,7 +457,7 @@ async fn people(
         sorts: choices(every(), sort),
         desc: query.sort.is_some_and(|(_, d)| d),
         presets: choices(
-            app::PRESETS.iter().map(|p| (p.0, p.1)),
+            app::PRESETS.iter().map(|p| (p.name, p.words)),
             params.get("filter").map(String::as_str).unwrap_or(""),
         ),
         fields: choices(every(), field),

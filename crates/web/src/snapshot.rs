@@ -474,14 +474,13 @@ impl Snapshot {
     pub fn page(
         &self,
         app: &app::App,
-        sort: Option<(usize, bool)>,
-        query: &str,
-        filters: &[app::Range],
+        list: &crate::api::ListQuery,
         names: bool,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<app::Listed>, usize), StoreError> {
-        let query = fold(query.trim());
+        let (sort, filters) = (list.sort, &list.filters[..]);
+        let query = fold(list.q.trim());
         if query.is_empty() && filters.is_empty() {
             let page = app.list(sort, offset, limit, Some(&self.dists))?;
             return Ok((page.people, page.total as usize));

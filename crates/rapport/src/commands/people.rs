@@ -34,6 +34,7 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
             ),
         },
     };
+    let filters = filters(args)?;
     let screen = Screen::detect();
     let view = View {
         // A table on a terminal stops at a screenful; JSON is for programs, never cut.
@@ -53,7 +54,7 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
     if let Some(flag) = args.as_of.as_deref() {
         // Another day than today: computed from everyone's events, exactly as then.
         let as_of = moment::as_of(Some(flag))?;
-        from_events(&app, as_of, args, &view, &mut out)?;
+        from_events(&app, as_of, args, &filters, &view, &mut out)?;
     } else {
         ledger::keep_up(&app)?;
         let day = app
@@ -64,15 +65,13 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
             .map_or_else(|| domain::Timestamp::now().day(), |m| m.day);
         match (args.json, view.limit) {
             // Everyone's whole readings: one pass over the events, as of the kept day.
-            (true, None) => from_events(&app, day.end(), args, &view, &mut out)?,
+            (true, None) => from_events(&app, day.end(), args, &filters, &view, &mut out)?,
             (true, Some(limit)) => {
-                let page = app
-                    .list(sort, 0, limit, None)
-                    .context("reading the ledger")?;
                 let dists = app
                     .ledger()
                     .kept_distributions()
                     .context("reading the ledger")?;
+                let page = list(&app, sort, &filters, 0, limit, &dists)?;
                 for listed in &page.people {
                     let readings = app
                         .person_readings(&listed.person, day.end(), &dists)
@@ -91,12 +90,14 @@ pub fn run(db: &app::Location, args: &PeopleArgs) -> anyhow::Result<ExitCode> {
                 let limit = limit.unwrap_or(usize::MAX);
                 let mut rows = Vec::new();
                 let mut total = 0;
+                let dists = app
+                    .ledger()
+                    .kept_distributions()
+                    .context("reading the ledger")?;
                 // A page at a time: a table of a million people never holds them all.
                 while rows.len() < limit {
                     let want = (limit - rows.len()).min(10_000);
-                    let page = app
-                        .list(sort, rows.len(), want, None)
-                        .context("reading the ledger")?;
+                    let page = list(&app, sort, &filters, rows.len(), want, &dists)?;
                     total = page.total as usize;
                     let n = page.people.len();
                     rows.extend(page.people.into_iter().map(|l| (l.person, l.fields)));
@@ -127,6 +128,7 @@ fn from_events(
     app: &app::App,
     as_of: domain::Timestamp,
     args: &PeopleArgs,
+    filters: &[app::Range],
     view: &View,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -134,7 +136,12 @@ fn from_events(
     let people = &assessed.people;
     let readings = &assessed.readings;
 
-    let mut order: Vec<usize> = (0..people.len()).collect();
+    let mut order: Vec<usize> = (0..people.len())
+        .filter(|&i| {
+            let fields = readings[i].fields();
+            filters.iter().all(|f| f.holds(&fields))
+        })
+        .collect();
     if let Some(field) = &args.sort {
         let keys: Vec<Option<f64>> = readings.iter().map(|r| r.field(field)).collect();
         order.par_sort_by(|&a, &b| match (keys[a], keys[b]) {
@@ -185,7 +192,7 @@ fn from_events(
         table(
             out,
             &rows,
-            people.len(),
+            order.len(),
             fitted,
             args.sort.as_deref(),
             None,
@@ -194,6 +201,76 @@ fn from_events(
         .context("writing the table")?;
     }
     Ok(())
+}
+
+/// The filters of `--filter` and `--where`.
+fn filters(args: &PeopleArgs) -> anyhow::Result<Vec<app::Range>> {
+    let mut out = Vec::new();
+    for name in &args.filter {
+        out.push(app::preset(name).ok_or_else(|| anyhow::anyhow!("--filter {name:?}: unknown"))?);
+    }
+    for range in &args.ranges {
+        out.push(parse_range(range)?);
+    }
+    Ok(out)
+}
+
+/// `FIELD=MIN..MAX`, either end open (`..0.5`, `2..`), or `FIELD=V` for exactly V.
+fn parse_range(text: &str) -> anyhow::Result<app::Range> {
+    let hint = "give it as FIELD=MIN..MAX, e.g. --where punctuality.on_time_share=..0.5";
+    let (field, bounds) = text
+        .split_once('=')
+        .ok_or_else(|| anyhow::anyhow!("--where {text:?}: {hint}"))?;
+    let field = field.trim();
+    let index = SORTABLE.iter().position(|f| *f == field).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--where {text:?}: {field:?} is not a reading's field; choose one of:\n  {}",
+            SORTABLE.join("\n  ")
+        )
+    })?;
+    let number = |v: &str| -> anyhow::Result<Option<f64>> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Some)
+            .ok_or_else(|| anyhow::anyhow!("--where {text:?}: {v:?} is not a number; {hint}"))
+    };
+    let (min, max) = match bounds.split_once("..") {
+        Some((lo, hi)) => (number(lo)?, number(hi)?),
+        None => {
+            let v = number(bounds)?;
+            (v, v)
+        }
+    };
+    if min.is_none() && max.is_none() {
+        bail!("--where {text:?}: no bound given; {hint}");
+    }
+    Ok(app::Range {
+        field: index,
+        min,
+        max,
+    })
+}
+
+/// A page of the kept list, filtered when asked.
+fn list(
+    app: &app::App,
+    sort: Option<(usize, bool)>,
+    filters: &[app::Range],
+    offset: usize,
+    limit: usize,
+    dists: &[domain::readings::Distribution],
+) -> anyhow::Result<app::Page> {
+    let page = if filters.is_empty() {
+        app.list(sort, offset, limit, Some(dists))
+    } else {
+        app.list_where(sort, filters, None, offset, limit, dists)
+    };
+    page.context("reading the ledger")
 }
 
 fn share(v: Option<f64>) -> String {
