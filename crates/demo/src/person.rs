@@ -872,6 +872,14 @@ impl<'a> Gen<'a> {
         self.lines.end();
     }
 
+    /// A note someone at the business wrote on the card.
+    pub fn note(&mut self, at: i64, text: &str) {
+        let n = self.next();
+        self.lines.begin("card", "note", n, "note.added", at);
+        self.lines.str("text", text);
+        self.lines.end();
+    }
+
     pub fn wish(&mut self, at: i64, text: &str) {
         let n = self.next();
         self.lines.begin("self", "w", n, "wish.stated", at);

@@ -230,6 +230,10 @@ pub fn life(g: &mut Gen<'_>) -> bool {
                 "Deliver to </textarea><b onmouseover=\"alert('x')\">my office</b> & ring twice",
             );
             g.review(start + 90 * DAY, 7, false);
+            g.note(
+                start + 91 * DAY,
+                "Rang about the review; prefers e-mail to calls, and asked us to quote her order number.",
+            );
         }
         9 => {
             g.set_identity("Emily", "Taylor", true);
