@@ -335,16 +335,20 @@ fn list_params(params: &HashMap<String, String>) -> String {
     h
 }
 
-fn list_href(kept: &str, sort: Option<(usize, bool)>, page: usize) -> String {
-    let mut h = format!("/people?page={page}{kept}");
-    if let Some((f, desc)) = sort {
-        h.push_str(&format!(
+/// `&sort=…&order=…` for a list sorted by `sort`, nothing for one in id order.
+fn sort_params(sort: Option<(usize, bool)>) -> String {
+    sort.map(|(f, desc)| {
+        format!(
             "&sort={}&order={}",
             encode(SORTABLE[f]),
             if desc { "desc" } else { "asc" }
-        ));
-    }
-    h
+        )
+    })
+    .unwrap_or_default()
+}
+
+fn list_href(kept: &str, sort: Option<(usize, bool)>, page: usize) -> String {
+    format!("/people?page={page}{kept}{}", sort_params(sort))
 }
 
 fn cell(v: Option<f64>, field: &str) -> String {
@@ -472,17 +476,11 @@ async fn people(
         prev: (query.page > 1).then(|| list_href(&kept, query.sort, query.page - 1)),
         next: (first + query.per_page < total)
             .then(|| list_href(&kept, query.sort, query.page + 1)),
-        csv: {
-            let mut h = format!("/people.csv?{}", kept.trim_start_matches('&'));
-            if let Some((f, desc)) = query.sort {
-                h.push_str(&format!(
-                    "&sort={}&order={}",
-                    encode(SORTABLE[f]),
-                    if desc { "desc" } else { "asc" }
-                ));
-            }
-            h
-        },
+        csv: format!(
+            "/people.csv?{}{}",
+            kept.trim_start_matches('&'),
+            sort_params(query.sort)
+        ),
         names,
     };
     Ok(html(page.render()?))
@@ -1419,6 +1417,23 @@ pub struct ScriptRow {
     pub text: Option<String>,
 }
 
+fn script_row(s: &store::ScriptSummary) -> ScriptRow {
+    ScriptRow {
+        href: format!("/scripts/{}", s.id),
+        people: s.people,
+        answers: s.answers,
+        variants: s.variants,
+        period: format!("{} – {}", s.first.day().date(), s.last.day().date()),
+        by: s
+            .by
+            .iter()
+            .map(|b| format!("{} ({})", b.by, b.answers))
+            .collect::<Vec<_>>()
+            .join(", "),
+        text: s.text.clone(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "scripts.html")]
 struct ScriptsPage {
@@ -1434,24 +1449,7 @@ struct ScriptsPage {
 async fn scripts(State(state): State<Arc<AppState>>, who: Signed) -> Result<Response, PageError> {
     let snap = state.snapshot();
     let o = view::scripts(&snap, &who.0, crate::snapshot::SCRIPTS_LISTED);
-    let rows = o
-        .list
-        .iter()
-        .map(|s| ScriptRow {
-            href: format!("/scripts/{}", s.id),
-            people: s.people,
-            answers: s.answers,
-            variants: s.variants,
-            period: format!("{} – {}", s.first.day().date(), s.last.day().date()),
-            by: s
-                .by
-                .iter()
-                .map(|b| format!("{} ({})", b.by, b.answers))
-                .collect::<Vec<_>>()
-                .join(", "),
-            text: s.text.clone(),
-        })
-        .collect();
+    let rows = o.list.iter().map(script_row).collect();
     let page = ScriptsPage {
         nav: Nav::of(&who),
         as_of: snap.as_of.to_string(),
@@ -1533,20 +1531,7 @@ async fn script(
         nav: Nav::of(&who),
         more: s.answers.saturating_sub(recipients.len() as u64),
         recipients,
-        row: ScriptRow {
-            href: format!("/scripts/{}", s.id),
-            people: s.people,
-            answers: s.answers,
-            variants: s.variants,
-            period: format!("{} – {}", s.first.day().date(), s.last.day().date()),
-            by: s
-                .by
-                .iter()
-                .map(|b| format!("{} ({})", b.by, b.answers))
-                .collect::<Vec<_>>()
-                .join(", "),
-            text: s.text.clone(),
-        },
+        row: script_row(&s),
     };
     Ok(html(page.render()?))
 }
