@@ -160,6 +160,50 @@ pub struct Range {
 }
 
 impl Range {
+    /// Reads `FIELD=MIN..MAX` (the API's `where`, the command line's `--where`): either end
+    /// may be left open, and `FIELD=..` means "has the figure at all"; `FIELD=V` is exactly V.
+    /// Shares and chances go from 0 to 1. The error says what is wrong, in words.
+    pub fn parse(text: &str) -> Result<Range, String> {
+        const HINT: &str = "give it as FIELD=MIN..MAX, e.g. punctuality.on_time_share=..0.5";
+        let (field, bounds) = text
+            .split_once('=')
+            .ok_or_else(|| format!("{text:?}: {HINT}"))?;
+        let field = field.trim();
+        let index = domain::readings::SORTABLE
+            .iter()
+            .position(|f| *f == field)
+            .ok_or_else(|| {
+                format!(
+                    "{field:?} is not a reading's field; fields: {}",
+                    domain::readings::SORTABLE.join(", ")
+                )
+            })?;
+        let number = |v: &str| -> Result<Option<f64>, String> {
+            let v = v.trim();
+            if v.is_empty() {
+                return Ok(None);
+            }
+            // A bound too large for a number is still a bound: nobody is beyond it.
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| !x.is_nan())
+                .map(Some)
+                .ok_or_else(|| format!("{v:?} is not a number; {HINT}"))
+        };
+        let (min, max) = match bounds.split_once("..") {
+            Some((lo, hi)) => (number(lo)?, number(hi)?),
+            None => {
+                let v = number(bounds)?.ok_or_else(|| format!("{text:?}: {HINT}"))?;
+                (Some(v), Some(v))
+            }
+        };
+        Ok(Range {
+            field: index,
+            min,
+            max,
+        })
+    }
+
     /// Whether `fields` (a [`Listed`]'s) meet the condition.
     pub fn holds(&self, fields: &[Option<f64>]) -> bool {
         match fields.get(self.field).copied().flatten() {
@@ -310,6 +354,47 @@ mod filter_tests {
         assert!(r.holds(&[None, Some(0.5)]));
         assert!(!r.holds(&[None, Some(0.49)]));
         assert!(!r.holds(&[Some(1.0), None]), "a gap is not a match");
+    }
+
+    #[test]
+    fn a_range_is_read_from_field_min_max_with_open_ends() {
+        let f = |s: &str| Range::parse(s);
+        let on_time = domain::readings::SORTABLE
+            .iter()
+            .position(|x| *x == "punctuality.on_time_share")
+            .unwrap();
+        assert_eq!(
+            f("punctuality.on_time_share=..0.5").unwrap(),
+            Range {
+                field: on_time,
+                min: None,
+                max: Some(0.5)
+            }
+        );
+        assert_eq!(f("punctuality.on_time_share=0.2..").unwrap().min, Some(0.2));
+        assert_eq!(f("punctuality.on_time_share=1").unwrap().max, Some(1.0));
+        let any = f("punctuality.on_time_share=..").unwrap();
+        assert!(any.holds(&{
+            let mut v = [None; domain::readings::SORTABLE.len()];
+            v[on_time] = Some(0.0);
+            v
+        }));
+        assert!(f("punctuality.on_time_share=1e999..").is_ok());
+        assert!(
+            f("punctuality.on_time_share")
+                .unwrap_err()
+                .contains("FIELD=MIN..MAX")
+        );
+        assert!(
+            f("nothing=1..")
+                .unwrap_err()
+                .contains("punctuality.on_time_share")
+        );
+        assert!(
+            f("punctuality.on_time_share=lots..")
+                .unwrap_err()
+                .contains("not a number")
+        );
     }
 
     #[test]

@@ -227,6 +227,48 @@ pub fn no_empty(params: &HashMap<String, String>, names: &[&'static str]) -> Res
     }
 }
 
+/// The people page's range: `field` with `min` and/or `max`, shares and chances in per cent
+/// (the form's three boxes); `None` without bounds.
+fn page_range(
+    params: &HashMap<String, String>,
+) -> Result<Option<app::Range>, (&'static str, String)> {
+    let bound = |name: &'static str| -> Result<Option<f64>, (&'static str, String)> {
+        match params.get(name).map(|v| v.trim()) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .replace(',', "")
+                .trim_end_matches('%')
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| !x.is_nan())
+                .map(Some)
+                .ok_or((name, format!("{v:?} is not a number"))),
+        }
+    };
+    let (min, max) = (bound("min")?, bound("max")?);
+    if min.is_none() && max.is_none() {
+        return Ok(None);
+    }
+    let Some(f) = params.get("field").filter(|f| !f.is_empty()) else {
+        return Err(("field", "choose the figure the bounds apply to".to_owned()));
+    };
+    let field = SORTABLE.iter().position(|p| p == f).ok_or((
+        "field",
+        format!("unknown field {f:?}; fields: {}", SORTABLE.join(", ")),
+    ))?;
+    let scale = if domain::readings::words::is_share(f) {
+        0.01
+    } else {
+        1.0
+    };
+    Ok(Some(app::Range {
+        field,
+        min: min.map(|v| v * scale),
+        max: max.map(|v| v * scale),
+    }))
+}
+
 /// The list parameters shared by the API and the people page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
@@ -241,14 +283,14 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// Reads `sort`, `order` (`asc`/`desc`), `q`, `filter` (named filters, comma-separated),
-    /// `field` with `min` and/or `max` (a range of any sortable field), `page` (from 1) and
-    /// `per_page`; the error names the parameter. With `percent`, `min` and `max` of a share
-    /// or a chance are read as percentages (the page's form), otherwise as 0 to 1.
+    /// `where` (`FIELD=MIN..MAX`, a range of any sortable field), `page` (from 1) and
+    /// `per_page`; the error names the parameter.
     pub fn parse(params: &HashMap<String, String>) -> Result<ListQuery, (&'static str, String)> {
         ListQuery::parse_with(params, false)
     }
 
-    /// [`ListQuery::parse`], reading a share's bounds as percentages when `percent`.
+    /// [`ListQuery::parse`]; with `percent` (the people page's form), the range is `field`
+    /// with `min` and/or `max`, a share's bounds in per cent, instead of `where`.
     pub fn parse_with(
         params: &HashMap<String, String>,
         percent: bool,
@@ -312,44 +354,12 @@ impl ListQuery {
                 ),
             ))?);
         }
-        let bound = |name: &'static str| -> Result<Option<f64>, (&'static str, String)> {
-            match params.get(name).map(|v| v.trim()) {
-                None | Some("") => Ok(None),
-                Some(v) => v
-                    .replace(',', "")
-                    .trim_end_matches('%')
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .map(Some)
-                    .ok_or((name, format!("{v:?} is not a number"))),
+        if percent {
+            if let Some(range) = page_range(params)? {
+                filters.push(range);
             }
-        };
-        let (min, max) = (bound("min")?, bound("max")?);
-        match params.get("field").map(String::as_str) {
-            None | Some("") => {
-                if min.is_some() || max.is_some() {
-                    return Err(("field", "min and max need a field to apply to".to_owned()));
-                }
-            }
-            Some(f) => {
-                let field = SORTABLE.iter().position(|p| *p == f).ok_or((
-                    "field",
-                    format!("unknown field {f:?}; fields: {}", SORTABLE.join(", ")),
-                ))?;
-                let scale = if percent && domain::readings::words::is_share(f) {
-                    0.01
-                } else {
-                    1.0
-                };
-                if min.is_some() || max.is_some() {
-                    filters.push(app::Range {
-                        field,
-                        min: min.map(|v| v * scale),
-                        max: max.map(|v| v * scale),
-                    });
-                }
-            }
+        } else if let Some(w) = params.get("where").filter(|w| !w.trim().is_empty()) {
+            filters.push(app::Range::parse(w).map_err(|e| ("where", e))?);
         }
         Ok(ListQuery {
             sort: sort.map(|f| (f, desc)),

@@ -66,7 +66,7 @@ async fn the_named_filters_list_exactly_the_people_the_api_finds_with_the_same_f
 }
 
 #[tokio::test]
-async fn a_range_on_the_page_is_in_percent_and_in_the_api_from_zero_to_one() {
+async fn a_range_on_the_page_is_in_percent_and_in_the_api_s_where_from_zero_to_one() {
     let s = start().await;
     let session = sign_in(&s, &s.agent).await;
     let (_, html) = page(
@@ -78,7 +78,7 @@ async fn a_range_on_the_page_is_in_percent_and_in_the_api_from_zero_to_one() {
     let (status, body) = get(
         &s,
         &s.agent,
-        "/api/people?field=punctuality.on_time_share&min=0.5&max=0.9&per_page=500",
+        "/api/people?where=punctuality.on_time_share%3D0.5..0.9&per_page=500",
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -91,12 +91,19 @@ async fn a_range_on_the_page_is_in_percent_and_in_the_api_from_zero_to_one() {
             .unwrap();
         assert!((0.5..=0.9).contains(&v), "{p}");
     }
-    let (status, body) = get(&s, &s.agent, "/api/people?min=3").await;
+    for bad in [
+        "punctuality.on_time_share",
+        "nothing%3D1..",
+        "heard.contacts%3Dlots..",
+    ] {
+        let (status, body) = get(&s, &s.agent, &format!("/api/people?where={bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(body["field"], "where", "{body}");
+    }
+    // On the page, bounds without the figure they bound are refused with words.
+    let (status, html) = page(&s, &session, "/people?min=3").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["field"], "field");
-    let (status, body) = get(&s, &s.agent, "/api/people?field=heard.contacts&min=lots").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["field"], "min");
+    assert!(html.contains("choose the figure"), "{html}");
     s.stop().await;
 }
 

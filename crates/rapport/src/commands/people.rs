@@ -215,45 +215,9 @@ fn filters(args: &PeopleArgs) -> anyhow::Result<Vec<app::Range>> {
     Ok(out)
 }
 
-/// `FIELD=MIN..MAX`, either end open (`..0.5`, `2..`), or `FIELD=V` for exactly V.
+/// `FIELD=MIN..MAX` of `--where` (see [`app::Range::parse`]).
 fn parse_range(text: &str) -> anyhow::Result<app::Range> {
-    let hint = "give it as FIELD=MIN..MAX, e.g. --where punctuality.on_time_share=..0.5";
-    let (field, bounds) = text
-        .split_once('=')
-        .ok_or_else(|| anyhow::anyhow!("--where {text:?}: {hint}"))?;
-    let field = field.trim();
-    let index = SORTABLE.iter().position(|f| *f == field).ok_or_else(|| {
-        anyhow::anyhow!(
-            "--where {text:?}: {field:?} is not a reading's field; choose one of:\n  {}",
-            SORTABLE.join("\n  ")
-        )
-    })?;
-    let number = |v: &str| -> anyhow::Result<Option<f64>> {
-        let v = v.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        v.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .map(Some)
-            .ok_or_else(|| anyhow::anyhow!("--where {text:?}: {v:?} is not a number; {hint}"))
-    };
-    let (min, max) = match bounds.split_once("..") {
-        Some((lo, hi)) => (number(lo)?, number(hi)?),
-        None => {
-            let v = number(bounds)?;
-            (v, v)
-        }
-    };
-    if min.is_none() && max.is_none() {
-        bail!("--where {text:?}: no bound given; {hint}");
-    }
-    Ok(app::Range {
-        field: index,
-        min,
-        max,
-    })
+    app::Range::parse(text).map_err(|e| anyhow::anyhow!("--where {text:?}: {e}"))
 }
 
 /// A page of the kept list, filtered when asked.
