@@ -168,7 +168,6 @@ impl Range {
         let (field, bounds) = text
             .split_once('=')
             .ok_or_else(|| format!("{text:?}: {HINT}"))?;
-        let field = field.trim();
         let index = domain::readings::SORTABLE
             .iter()
             .position(|f| *f == field)
@@ -178,29 +177,24 @@ impl Range {
                     domain::readings::SORTABLE.join(", ")
                 )
             })?;
+        let (lo, hi) = bounds
+            .split_once("..")
+            .ok_or_else(|| format!("{text:?}: {HINT}"))?;
         let number = |v: &str| -> Result<Option<f64>, String> {
-            let v = v.trim();
             if v.is_empty() {
                 return Ok(None);
             }
             // A bound too large for a number is still a bound: nobody is beyond it.
-            v.parse::<f64>()
-                .ok()
-                .filter(|x| !x.is_nan())
+            plain_number(v)
+                .then(|| v.parse::<f64>().ok())
+                .flatten()
                 .map(Some)
-                .ok_or_else(|| format!("{v:?} is not a number; {HINT}"))
-        };
-        let (min, max) = match bounds.split_once("..") {
-            Some((lo, hi)) => (number(lo)?, number(hi)?),
-            None => {
-                let v = number(bounds)?.ok_or_else(|| format!("{text:?}: {HINT}"))?;
-                (Some(v), Some(v))
-            }
+                .ok_or_else(|| format!("{v:?} is not a number such as 2, 0.5 or -1e3; {HINT}"))
         };
         Ok(Range {
             field: index,
-            min,
-            max,
+            min: number(lo)?,
+            max: number(hi)?,
         })
     }
 
@@ -211,6 +205,24 @@ impl Range {
             Some(v) => self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m),
         }
     }
+}
+
+/// Whether `v` is a number as written plainly: an optional minus, digits with an optional
+/// fraction (or a fraction alone, `.5`), an optional exponent — no `+`, `inf`, `NaN` or
+/// spaces (the API's schema says the same with a pattern).
+fn plain_number(v: &str) -> bool {
+    let v = v.strip_prefix('-').unwrap_or(v);
+    let (mantissa, exponent) = match v.find(['e', 'E']) {
+        Some(i) => (&v[..i], Some(&v[i + 1..])),
+        None => (v, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => (int.is_empty() || digits(int)) && digits(frac),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
 }
 
 /// A filter a list offers by name: what an agent asks for every day.
@@ -372,7 +384,17 @@ mod filter_tests {
             }
         );
         assert_eq!(f("punctuality.on_time_share=0.2..").unwrap().min, Some(0.2));
-        assert_eq!(f("punctuality.on_time_share=1").unwrap().max, Some(1.0));
+        assert!(
+            f("punctuality.on_time_share=1").is_err(),
+            "a range has its .."
+        );
+        assert!(f("punctuality.on_time_share=+1..").is_err());
+        assert!(f("punctuality.on_time_share=inf..").is_err());
+        assert!(f(" punctuality.on_time_share=1..").is_err());
+        assert_eq!(
+            f("punctuality.on_time_share=-.5..1e-3").unwrap().max,
+            Some(0.001)
+        );
         let any = f("punctuality.on_time_share=..").unwrap();
         assert!(any.holds(&{
             let mut v = [None; domain::readings::SORTABLE.len()];

@@ -336,11 +336,9 @@ impl ListQuery {
         let mut filters = Vec::new();
         for name in params
             .get("filter")
-            .map(String::as_str)
+            .filter(|f| !f.is_empty())
+            .map(|f| f.split(',').collect::<Vec<_>>())
             .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
         {
             filters.push(app::preset(name).ok_or((
                 "filter",
@@ -376,7 +374,10 @@ async fn people(
     Bearer(who): Bearer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    no_empty(&params, &["sort", "order", "page", "per_page"])?;
+    no_empty(
+        &params,
+        &["sort", "order", "page", "per_page", "filter", "where"],
+    )?;
     let query = ListQuery::parse(&params).map_err(|(f, m)| ApiError::field(f, m))?;
     let snap = state.snapshot();
     let s = snap.clone();
