@@ -5,6 +5,7 @@ use domain::card::FullEvent;
 use domain::readings::{Distribution, Models, Others, Readings, assess_one, sort_in_time};
 use domain::{Card, PersonId, Timestamp};
 use serde_json::Value;
+use std::borrow::Cow;
 
 use crate::{App, AppError, Audit};
 
@@ -75,27 +76,24 @@ impl App {
         }
     }
 
-    fn readings(
+    /// The readings of `person`, with everyone's distributions they were ranked against
+    /// (borrowed when the caller holds them: a server does not copy them for every card).
+    fn readings<'a>(
         &self,
         person: &PersonId,
         history: &[FullEvent],
         as_of: Timestamp,
-        ranking: Ranking<'_>,
-    ) -> Result<(Readings, Vec<bool>), AppError> {
-        let present =
-            |dists: &[Distribution]| -> Vec<bool> { dists.iter().map(|d| !d.is_empty()).collect() };
+        ranking: Ranking<'a>,
+    ) -> Result<(Readings, Cow<'a, [Distribution]>), AppError> {
         match ranking {
             Ranking::Everyone => {
                 let all = self.assess(as_of)?;
-                let present = domain::readings::HEADLINES
-                    .iter()
-                    .map(|h| all.readings.iter().any(|r| r.headline(h.reading).is_some()))
-                    .collect();
+                let dists = domain::readings::distributions(all.readings.iter());
                 let r = all
                     .of(person)
                     .cloned()
                     .ok_or_else(|| self.no_person(person))?;
-                Ok((r, present))
+                Ok((r, Cow::Owned(dists)))
             }
             Ranking::Kept => {
                 let dists = self.ledger.kept_distributions()?;
@@ -103,14 +101,14 @@ impl App {
                 let others = self.others_of(person, history)?;
                 Ok((
                     readings_against(history, as_of, &models, &others, &dists),
-                    present(&dists),
+                    Cow::Owned(dists),
                 ))
             }
             Ranking::KeptWith { models, dists } => {
                 let others = self.others_of(person, history)?;
                 Ok((
                     readings_against(history, as_of, models, &others, dists),
-                    present(dists),
+                    Cow::Borrowed(dists),
                 ))
             }
             Ranking::Against {
@@ -119,7 +117,7 @@ impl App {
                 dists,
             } => Ok((
                 readings_against(history, as_of, models, others, dists),
-                present(dists),
+                Cow::Borrowed(dists),
             )),
         }
     }
@@ -189,8 +187,10 @@ impl App {
             .history(person)?
             .ok_or_else(|| self.no_person(person))?;
         audit.record(actor, "card.view", Some(person))?;
-        let (readings, present) = self.readings(person, &history, as_of, ranking)?;
+        let (readings, dists) = self.readings(person, &history, as_of, ranking)?;
         let mut card = Card::build(person, as_of, &history, &readings);
+        card.say_standings(&dists);
+        let present: Vec<bool> = dists.iter().map(|d| !d.is_empty()).collect();
         card.say_ledger_gaps(&present);
         card.hidden_costs = self.hidden_costs(&history, as_of)?;
         Ok(card)

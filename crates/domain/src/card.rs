@@ -380,6 +380,37 @@ impl Card {
     /// proposals, questions, message texts — for someone who may see figures but not people.
     /// `pseudonym(key)` must be stable for the same key: the person's name becomes
     /// `pseudonym(person id)`, each text `pseudonym("<person>/<what>/<when>")`.
+    /// Says where the person stands on each headline in words, from everyone's distributions
+    /// (`dists`, in [`HEADLINES`] order): a tie as a tie ("as good as it gets, like 55% of
+    /// people"), not the mid-rank percentile alone; then the person's own trend.
+    pub fn say_standings(&mut self, dists: &[crate::readings::Distribution]) {
+        let readings = &self.readings;
+        for side in self
+            .person_to_business
+            .iter_mut()
+            .chain(self.business_to_person.iter_mut())
+        {
+            let Some(i) = HEADLINES.iter().position(|h| h.reading == side.reading) else {
+                continue;
+            };
+            let h = &HEADLINES[i];
+            let (Some(value), Some(d)) = (readings.headline(side.reading), dists.get(i)) else {
+                continue;
+            };
+            let Some(words) = d.standing_words(value, h.higher_is_better) else {
+                continue;
+            };
+            let mut text = format!(
+                "{}: {words}",
+                crate::readings::words::label(&format!("{}.{}", h.reading, h.field))
+            );
+            if let Some(t) = &side.trend {
+                text.push_str(&format!("; {}", crate::readings::trend_words(h, t)));
+            }
+            side.standing = Some(text);
+        }
+    }
+
     /// Says a gap in the whole ledger as a gap: where nobody has a reading of a kind (no
     /// service-desk data, no invoices, … imported at all), the person's sentence says that
     /// instead of "opened 0 contacts" or "has not contacted us", which would read as facts.
@@ -692,6 +723,25 @@ mod tests {
     const IDENTIFIED: &str = r#"{"source":"crm","id":"1","person":"P-1","kind":"person.identified","at":"2024-01-01T00:00:00Z","name":"Ada Lovelace","email":"ada@example.org","address_as":"Ada"}"#;
     const WISH: &str = r#"{"source":"crm","id":"2","person":"P-1","kind":"wish.stated","at":"2024-02-01T00:00:00Z","text":"Call me after six"}"#;
     const ASKED: &str = r#"{"source":"desk","id":"3","person":"P-1","kind":"contact.opened","at":"2024-05-01T00:00:00Z","contact":"C-1","channel":"email","text":"Where is my parcel?"}"#;
+
+    #[test]
+    fn a_standing_is_said_in_words_from_everyone_s_distribution() {
+        const ANSWERED: &str = r#"{"source":"desk","id":"4","person":"P-1","kind":"contact.answered","at":"2024-05-01T02:00:00Z","contact":"C-1","by":"agent-1","text":"It left today."}"#;
+        let mut c = card(&[IDENTIFIED, ASKED, ANSWERED]);
+        let heard = HEADLINES.iter().position(|h| h.reading == "heard").unwrap();
+        let mut dists = vec![crate::readings::Distribution::new(vec![]); HEADLINES.len()];
+        dists[heard] = crate::readings::Distribution::new(vec![1.0, 1.0, 0.5, 0.0]);
+        c.say_standings(&dists);
+        let side = c
+            .business_to_person
+            .iter()
+            .find(|s| s.reading == "heard")
+            .unwrap();
+        assert_eq!(
+            side.standing.as_deref(),
+            Some("Questions answered: as good as it gets, like 50% of people")
+        );
+    }
 
     #[test]
     fn a_kind_of_data_nobody_in_the_ledger_has_is_said_as_a_gap_not_as_zero_contacts() {

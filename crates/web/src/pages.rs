@@ -686,18 +686,6 @@ async fn card(
                         is_share(HEADLINES[i].field),
                         value,
                     ));
-                    if let Some(words) =
-                        snap.dists[i].standing_words(value, HEADLINES[i].higher_is_better)
-                    {
-                        let mut text = format!(
-                            "{}: {words}",
-                            words::label(&format!("{}.{}", s.reading, HEADLINES[i].field))
-                        );
-                        if let Some(t) = &v.trend {
-                            text.push_str(&format!("; {t}"));
-                        }
-                        v.standing = Some(text);
-                    }
                 }
                 v
             })

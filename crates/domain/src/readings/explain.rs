@@ -66,18 +66,7 @@ pub fn explain(r: &Readings) -> Vec<Explained> {
                     super::words::label(&format!("{}.{}", h.reading, h.field))
                 );
                 if let Some(t) = trend {
-                    let dir = if t.change.abs() < 1e-9 {
-                        "unchanged".to_owned()
-                    } else if (t.change > 0.0) == h.higher_is_better {
-                        "better".to_owned()
-                    } else {
-                        "worse".to_owned()
-                    };
-                    text.push_str(&format!(
-                        "; last 180 days {} against {} before ({dir})",
-                        fmt_num(t.recent),
-                        fmt_num(t.earlier)
-                    ));
+                    text.push_str(&format!("; {}", trend_words(h, t)));
                 }
                 text
             });
@@ -98,6 +87,22 @@ pub fn explain(r: &Readings) -> Vec<Explained> {
         });
     }
     all
+}
+
+/// A headline's own trend in words: "last 180 days 0.9 against 0.8 before (better)".
+pub fn trend_words(h: &super::Headline, t: &super::Trend) -> String {
+    let dir = if t.change.abs() < 1e-9 {
+        "unchanged"
+    } else if (t.change > 0.0) == h.higher_is_better {
+        "better"
+    } else {
+        "worse"
+    };
+    format!(
+        "last 180 days {} against {} before ({dir})",
+        fmt_num(t.recent),
+        fmt_num(t.earlier)
+    )
 }
 
 fn about(v: f64) -> String {

@@ -22,7 +22,7 @@ pub use business::{Heard, MadeRight, OpenQuestion, PersonalAnswers, PromisesKept
 pub use choices::{
     Choices, Conflict, OptIn, OptInError, Reason, RespectsChoices, Verdict, choices_at,
 };
-pub use explain::{Explained, explain};
+pub use explain::{Explained, explain, trend_words};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
 pub use person::{
     Advocacy, InvoiceFriction, LateInvoice, MoneyByCurrency, OpenOverdue, Punctuality, Resilience,
