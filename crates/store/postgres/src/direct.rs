@@ -162,6 +162,31 @@ pub(crate) async fn open(
 /// between its coordinator's commit and theirs (or before): committed where its row in
 /// `rapport.imports` is there, rolled back where it is not. Run by each writer holding the
 /// writer lock, before it writes. A server that does not answer is left for the next time.
+/// Waits (up to a minute) until the prepared transaction `gid` is no longer prepared on the
+/// server `remote` speaks to: its own import is committing it.
+async fn wait_until_gone(remote: &impl GenericClient, gid: &str) -> Result<()> {
+    for _ in 0..1_200 {
+        let still: bool = remote
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE gid = $1)",
+                &[&gid],
+            )
+            .await?
+            .get(0);
+        if !still {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Err(store::StoreError::Database {
+        message: format!(
+            "the prepared transaction {gid} stayed busy for a minute: its import is still \
+             committing it; try again"
+        ),
+    }
+    .into())
+}
+
 pub(crate) async fn resolve(store: &PostgresStore, c: &impl GenericClient) -> Result<u64> {
     let names: Vec<String> = c
         .query(
@@ -207,11 +232,20 @@ pub(crate) async fn resolve(store: &PostgresStore, c: &impl GenericClient) -> Re
                 .await
             {
                 Ok(()) => settled += 1,
-                // The import that prepared it is finishing it right now ("busy"), or has
-                // (gone since it was listed): either way it is being settled.
+                // Gone since it was listed: its import finished it.
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_OBJECT) => {}
+                // The import that prepared it is committing it right now ("prepared
+                // transaction … is busy", 55000, or 55006): wait until it is gone, so that
+                // the writer that settles here (a move copying the partition, say) sees its
+                // rows once it goes on.
                 Err(e)
-                    if e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE)
-                        || e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_OBJECT) => {
+                    if e.code()
+                        == Some(
+                            &tokio_postgres::error::SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
+                        )
+                        || e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) =>
+                {
+                    wait_until_gone(&remote, &gid).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
