@@ -84,11 +84,18 @@ fn write_text(
             "\n{number}{}",
             name(text, width.saturating_sub(number.len()))
         )?;
+        let count = |n: u64, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
         let figures = format!(
-            "{} people, {} answers, {} variants, {} to {} (script {})",
-            s.people,
-            s.answers,
-            s.variants,
+            "{}, {}, {}, {} to {} (script {})",
+            count(s.people, "person", "people"),
+            count(s.answers, "answer", "answers"),
+            count(s.variants, "wording", "wordings"),
             s.first.day().date(),
             s.last.day().date(),
             s.id,
