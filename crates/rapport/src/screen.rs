@@ -319,25 +319,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// A written number with its whole part grouped by thousands: `35380.81` → `35,380.81`.
 /// Anything else (`—`, `0.97*`, `50%`) is left as it is.
 pub fn grouped(number: &str) -> String {
-    let (sign, rest) = number.strip_prefix('-').map_or(("", number), |r| ("-", r));
-    let (int, frac) = rest
-        .split_once('.')
-        .map_or((rest, None), |(i, f)| (i, Some(f)));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return number.to_owned();
-    }
-    let mut out = String::from(sign);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
+    domain::values::thousands(number)
 }
 
 /// Several sums of money in different currencies ("12,345.67 EUR + 5.00 GBP"), or "–".

@@ -192,8 +192,8 @@ fn people_json_has_one_line_per_person_with_readings_by_their_names() {
     assert_eq!(anna["readings"]["punctuality"]["percentile"], 50.0);
 }
 
-#[test]
-fn people_can_be_sorted_and_limited() {
+/// Anna, who paid 9 days late, and B, who paid 37 days late.
+fn two_payers() -> Ledger {
     let l = Ledger::new();
     let late = PAYMENT
         .replace("2013-02-10", "2013-03-10")
@@ -204,6 +204,12 @@ fn people_can_be_sorted_and_limited() {
         "a.jsonl",
         format!("{INVOICE}\n{PAYMENT}\n{inv_b}\n{late}\n").as_bytes(),
     );
+    l
+}
+
+#[test]
+fn people_can_be_sorted_and_limited() {
+    let l = two_payers();
     let out = l.run(&[
         "people",
         "--sort",
@@ -224,16 +230,7 @@ fn people_can_be_sorted_and_limited() {
 
 #[test]
 fn people_can_be_filtered_by_name_or_by_any_figure_s_range_now_and_as_of_a_day() {
-    let l = Ledger::new();
-    let late = PAYMENT
-        .replace("2013-02-10", "2013-03-10")
-        .replace("0379-NEVHP", "B")
-        .replace("pay-17", "pb");
-    let inv_b = INVOICE.replace("0379-NEVHP", "B").replace("inv-17", "ib");
-    l.import(
-        "a.jsonl",
-        format!("{INVOICE}\n{PAYMENT}\n{inv_b}\n{late}\n").as_bytes(),
-    );
+    let l = two_payers();
     let people = |extra: &[&str]| -> Vec<String> {
         let mut a = vec!["people", "--json", "--limit", "100"];
         a.extend_from_slice(extra);

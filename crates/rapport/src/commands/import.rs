@@ -237,15 +237,7 @@ impl Rejects {
 }
 
 pub(crate) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    domain::values::thousands(&n.to_string())
 }
 
 fn report_success(path: &Path, o: &ImportOutcome, secs: f64, rejects: Option<&PathBuf>) {
