@@ -6,9 +6,14 @@
 //! This keeps every importer testable with an in-memory sink (see the tests) and lets the
 //! command line and the HTTP API share one validation path, [`domain::NewEvent::from_json`].
 
+pub mod archive;
+pub mod bank;
 pub mod catalogue;
+pub mod einvoice;
 pub mod jsonl;
+pub mod mail;
 pub mod mapping;
+pub mod matching;
 pub mod pipeline;
 
 use std::fmt;
