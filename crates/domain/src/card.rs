@@ -581,17 +581,36 @@ pub fn describe(body: &Body) -> String {
             amount,
             currency,
             due,
+            lines,
+            ..
         } => format!(
-            "invoice {invoice} issued: {}, due {due}",
-            money(*amount, Some(currency))
+            "invoice {invoice} issued: {}, due {due}{}",
+            money(*amount, Some(currency)),
+            lines_words(lines.len())
         ),
         Body::PaymentReceived {
             invoice,
             amount,
             currency,
+            matched,
+        } => {
+            let mut s = format!(
+                "payment of {} for invoice {invoice}",
+                money(*amount, currency.as_ref())
+            );
+            if let Some(m) = matched {
+                s.push_str(", matched ");
+                s.push_str(crate::event::matched_words(m.as_str()).unwrap_or(m.as_str()));
+            }
+            s
+        }
+        Body::InvoiceCorrected {
+            invoice,
+            amount,
+            currency,
         } => format!(
-            "payment of {} for invoice {invoice}",
-            money(*amount, currency.as_ref())
+            "invoice {invoice} corrected: lowered by {}",
+            money(*amount, Some(currency))
         ),
         Body::InvoiceDisputed { invoice } => format!("invoice {invoice} disputed"),
         Body::DisputeResolved { invoice, outcome } => {

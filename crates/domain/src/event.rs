@@ -43,10 +43,11 @@ pub enum Kind {
     ConsentWithdrawn = 22,
     RelationshipEnded = 23,
     NoteAdded = 24,
+    InvoiceCorrected = 25,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::PersonIdentified,
         Kind::InvoiceIssued,
         Kind::PaymentReceived,
@@ -71,6 +72,7 @@ impl Kind {
         Kind::ConsentWithdrawn,
         Kind::RelationshipEnded,
         Kind::NoteAdded,
+        Kind::InvoiceCorrected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +101,7 @@ impl Kind {
             Kind::ConsentWithdrawn => "consent.withdrawn",
             Kind::RelationshipEnded => "relationship.ended",
             Kind::NoteAdded => "note.added",
+            Kind::InvoiceCorrected => "invoice.corrected",
         }
     }
 
@@ -129,6 +132,7 @@ impl Kind {
             Kind::ConsentWithdrawn => "consent withdrawn",
             Kind::RelationshipEnded => "ended",
             Kind::NoteAdded => "note",
+            Kind::InvoiceCorrected => "correction",
         }
     }
 
@@ -149,6 +153,19 @@ impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// How a payment read from a bank statement was placed on its invoice, in words: the
+/// `matched` field of `payment.received` (docs/events.md).
+pub fn matched_words(matched: &str) -> Option<&'static str> {
+    Some(match matched {
+        "reference" => "by its payment reference",
+        "invoice-number" => "by the invoice number in the description",
+        "account-and-amount" => "by the payer's account and the amount",
+        "account-and-combination" => "by the payer's account and the sum of invoices",
+        "by-hand" => "by hand",
+        _ => return None,
+    })
 }
 
 /// How a dispute ended. `Upheld` means the person was right: the business made the error.
@@ -190,11 +207,26 @@ pub enum Body {
         amount: Amount,
         currency: Currency,
         due: Day,
+        /// The structured payment reference the invoice asks the payer to quote.
+        reference: Option<Ref>,
+        /// What was invoiced, where the source gives it (e-invoices do): for hidden costs.
+        lines: Vec<Line>,
     },
     PaymentReceived {
         invoice: Ref,
         amount: Amount,
         currency: Option<Currency>,
+        /// How the payment was placed on its invoice when it was read from a bank statement
+        /// (`reference`, `invoice-number`, `account-and-amount`, `account-and-combination`,
+        /// `by-hand`); `None` when the source said which invoice it paid.
+        matched: Option<Label>,
+    },
+    /// A credit note: the invoice's amount lowered by `amount` (a correction, not a payment
+    /// and not a new debt).
+    InvoiceCorrected {
+        invoice: Ref,
+        amount: Amount,
+        currency: Currency,
     },
     InvoiceDisputed {
         invoice: Ref,
@@ -282,6 +314,7 @@ impl Body {
             Body::PersonIdentified { .. } => Kind::PersonIdentified,
             Body::InvoiceIssued { .. } => Kind::InvoiceIssued,
             Body::PaymentReceived { .. } => Kind::PaymentReceived,
+            Body::InvoiceCorrected { .. } => Kind::InvoiceCorrected,
             Body::InvoiceDisputed { .. } => Kind::InvoiceDisputed,
             Body::DisputeResolved { .. } => Kind::DisputeResolved,
             Body::OrderPlaced { .. } => Kind::OrderPlaced,
@@ -328,6 +361,10 @@ pub struct Personal {
     /// What went wrong in an incident, or what was promised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub what: Option<String>,
+    /// The account a payment came from (an IBAN), as the bank statement named it: how a
+    /// later payment from the same account is recognised as this person's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl Personal {
@@ -734,6 +771,23 @@ impl NewEvent {
                     amount,
                     currency,
                     due: f.parsed("due", Day::parse)?,
+                    reference: f.opt_parsed("reference", Ref::parse)?,
+                    lines: lines(&f, false)?,
+                }
+            }
+            Kind::InvoiceCorrected => {
+                let currency = f.parsed("currency", Currency::parse)?;
+                let amount = f.amount("amount", currency.decimals())?;
+                if amount.is_negative() {
+                    return Err(field_err(
+                        "amount",
+                        "is negative: a correction's amount is what the invoice is lowered by",
+                    ));
+                }
+                Body::InvoiceCorrected {
+                    invoice: r("invoice")?,
+                    amount,
+                    currency,
                 }
             }
             Kind::PaymentReceived => {
@@ -748,10 +802,12 @@ impl NewEvent {
                         ),
                     ));
                 }
+                personal.account = f.one_line("account")?;
                 Body::PaymentReceived {
                     invoice: r("invoice")?,
                     amount,
                     currency,
+                    matched: opt_label("matched")?,
                 }
             }
             Kind::InvoiceDisputed => {
@@ -978,22 +1034,43 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
             amount,
             currency,
             due,
+            reference,
+            lines,
         } => {
             put("invoice", s(invoice.as_str()));
             put("amount", money(*amount, Some(*currency)));
             put("currency", s(currency.as_str()));
             put("due", s(&due.to_string()));
+            if let Some(r) = reference {
+                put("reference", s(r.as_str()));
+            }
+            if !lines.is_empty() {
+                put("lines", lines_json(lines));
+            }
         }
         Body::PaymentReceived {
             invoice,
             amount,
             currency,
+            matched,
         } => {
             put("invoice", s(invoice.as_str()));
             put("amount", money(*amount, *currency));
             if let Some(c) = currency {
                 put("currency", s(c.as_str()));
             }
+            if let Some(m) = matched {
+                put("matched", s(m.as_str()));
+            }
+        }
+        Body::InvoiceCorrected {
+            invoice,
+            amount,
+            currency,
+        } => {
+            put("invoice", s(invoice.as_str()));
+            put("amount", money(*amount, Some(*currency)));
+            put("currency", s(currency.as_str()));
         }
         Body::InvoiceDisputed { invoice } => put("invoice", s(invoice.as_str())),
         Body::DisputeResolved { invoice, outcome } => {

@@ -12,8 +12,9 @@
 //! | kind | ref | amount | currency | day | num | t1 | t2 | extra |
 //! |---|---|---|---|---|---|---|---|---|
 //! | person.identified | org | | | | | language | | |
-//! | invoice.issued | invoice | amount | currency | due | | | | |
-//! | payment.received | invoice | amount | currency? | | | | | |
+//! | invoice.issued | invoice | amount | currency | due | | reference | | |
+//! | payment.received | invoice | amount | currency? | | | matched | | |
+//! | invoice.corrected | invoice | amount | currency | | | | | |
 //! | invoice.disputed | invoice | | | | | | | |
 //! | dispute.resolved | invoice | | | | outcome | | | |
 //! | order.placed / returned | order | amount | currency? | | | | | |
@@ -30,6 +31,8 @@
 //! | menu.proposed | | | | | | item | | |
 //! | consent.given / withdrawn | | | | | | purpose | how | |
 //! | relationship.ended | | | | | reason | | | |
+//!
+//! Order lines, and an invoice's lines, sit in the `lines` column.
 //!
 //! Amounts are ten-thousandths, days are days since 1970-01-01; order lines are JSON
 //! `[[product, qty, unit_price in ten-thousandths], …]`.
@@ -87,20 +90,35 @@ impl<'a> Columns<'a> {
                 amount,
                 currency,
                 due,
+                reference,
+                lines,
             } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
                 c.currency = Some(currency.as_str());
                 c.day = Some(i64::from(due.days_since_epoch()));
+                c.t1 = reference.as_ref().map(Ref::as_str);
+                c.lines = lines_json(lines);
             }
             Body::PaymentReceived {
+                invoice,
+                amount,
+                currency,
+                matched,
+            } => {
+                c.r#ref = s(invoice);
+                c.amount = Some(amount.ten_thousandths());
+                c.currency = currency.as_ref().map(Currency::as_str);
+                c.t1 = matched.as_ref().map(Label::as_str);
+            }
+            Body::InvoiceCorrected {
                 invoice,
                 amount,
                 currency,
             } => {
                 c.r#ref = s(invoice);
                 c.amount = Some(amount.ten_thousandths());
-                c.currency = currency.as_ref().map(Currency::as_str);
+                c.currency = Some(currency.as_str());
             }
             Body::InvoiceDisputed { invoice } => c.r#ref = s(invoice),
             Body::DisputeResolved { invoice, outcome } => {
@@ -214,11 +232,19 @@ impl<'a> Columns<'a> {
                 amount: amount(c.amount)?,
                 currency: currency(c.currency).ok_or_else(|| bad("currency"))?,
                 due: day(c.day)?,
+                reference: c.t1.and_then(|v| Ref::parse(v).ok()),
+                lines: lines(c.lines)?,
             },
             Kind::PaymentReceived => Body::PaymentReceived {
                 invoice: r(c.r#ref)?,
                 amount: amount(c.amount)?,
                 currency: currency(c.currency),
+                matched: opt_label(c.t1),
+            },
+            Kind::InvoiceCorrected => Body::InvoiceCorrected {
+                invoice: r(c.r#ref)?,
+                amount: amount(c.amount)?,
+                currency: currency(c.currency).ok_or_else(|| bad("currency"))?,
             },
             Kind::InvoiceDisputed => Body::InvoiceDisputed {
                 invoice: r(c.r#ref)?,

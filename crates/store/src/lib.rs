@@ -9,6 +9,7 @@
 //! pooling. One conformance suite (`crates/store/conformance`) holds every backend to the same
 //! behaviour.
 
+pub mod bank;
 pub mod columns;
 pub mod fits;
 pub mod kept;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use domain::readings::Recorded;
 use domain::{NewEvent, PersonId, Timestamp};
 
+pub use bank::{Bank, BankDetails, BankLine, LineState, NewBankLine};
 pub use fits::{FitStore, StoredFit};
 pub use kept::{KeptFigures, KeptMeta, KeptMover, KeptReadings, KeptStatus, KeptUpdate};
 pub use keys::{Keyring, MasterKey, SealAhead, Sealed};
@@ -94,6 +96,10 @@ pub trait Batch {
     fn seal_ahead(&self) -> Result<SealAhead, StoreError>;
     /// Adds an event whose personal fields [`Batch::seal_ahead`]'s sealer already sealed.
     fn append_sealed(&mut self, event: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError>;
+    /// Records credits read from a bank statement, or a decision about one read before
+    /// (the same source and id replace its state, reason and details), with the batch's
+    /// events: a payment and the line it came from are stored together or not at all.
+    fn bank_lines(&mut self, lines: Vec<NewBankLine>) -> Result<(), StoreError>;
     /// What the batch has added so far.
     fn summary(&mut self) -> Result<BatchSummary, StoreError>;
     fn commit(self: Box<Self>) -> Result<BatchSummary, StoreError>;
@@ -271,7 +277,20 @@ pub trait PersonData {
     fn menu_put(&self, item: &MenuItem) -> Result<(), StoreError>;
     /// Every text of events of `kind` (e.g. proposals), opened, with the person and moment;
     /// forgotten people's texts are gone.
-    fn texts(&self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError>;
+    fn texts(&self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
+        Ok(self
+            .personal_of_kind(kind)?
+            .into_iter()
+            .filter_map(|(person, at, p)| Some((person, at, p.text?)))
+            .collect())
+    }
+    /// The opened personal fields of every event of one kind, by person and time (a person
+    /// whose key is gone, forgotten, is not among them): the e-mail addresses the ledger
+    /// knows people by, the accounts they paid from.
+    fn personal_of_kind(
+        &self,
+        kind: domain::Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, domain::Personal)>, StoreError>;
     /// Forgets a person: their key is destroyed, their events, sealed fields and name in the
     /// audit log removed and overwritten, and the log emptied so no byte of it remains (figures that
     /// identify nobody are kept, detached, in the totals of forgotten people). A tombstone
@@ -417,6 +436,7 @@ pub trait Ledger:
     + Admin
     + KeptReadings
     + Shards
+    + Bank
     + Send
     + Sync
 {
@@ -432,6 +452,7 @@ impl<T> Ledger for T where
         + Admin
         + KeptReadings
         + Shards
+        + Bank
         + Send
         + Sync
 {

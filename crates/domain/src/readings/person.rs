@@ -91,6 +91,7 @@ pub(super) fn punctuality(
                 amount,
                 currency,
                 due,
+                ..
             } if !invoices.contains_key(invoice) => {
                 order.push(invoice);
                 invoices.insert(
@@ -106,23 +107,47 @@ pub(super) fn punctuality(
                     },
                 );
             }
-            Body::PaymentReceived { .. } => payments.push(e),
+            Body::PaymentReceived { .. } | Body::InvoiceCorrected { .. } => payments.push(e),
             _ => {}
         }
     }
     if invoices.is_empty() && payments.is_empty() {
         return None;
     }
-    // Settle in time order: the first payment after which the sum reaches the amount.
+    // Settle in time order: the first payment after which the sum reaches the amount. A
+    // credit note lowers the amount from its moment on (docs/readings.md): an invoice it
+    // lowers to what was already paid is settled by it, and one it cancels is settled then.
     payments.sort_by_key(|e| (e.at, e.seq));
     let mut evidence = Vec::new();
     let mut unmatched = 0;
     let mut payments_counted = 0;
     for p in payments {
+        if let Body::InvoiceCorrected {
+            invoice,
+            amount,
+            currency,
+        } = &p.body
+        {
+            if let Some(inv) = invoices.get_mut(invoice)
+                && inv.currency == *currency
+            {
+                if since.counts(p.at) {
+                    evidence.push(p.seq);
+                }
+                inv.amount = Amount::from_ten_thousandths(
+                    (inv.amount.ten_thousandths() - amount.ten_thousandths()).max(0),
+                );
+                if inv.settled.is_none() && inv.paid >= inv.amount {
+                    inv.settled = Some(p.at);
+                }
+            }
+            continue;
+        }
         let Body::PaymentReceived {
             invoice,
             amount,
             currency,
+            ..
         } = &p.body
         else {
             continue;

@@ -101,6 +101,8 @@ struct PgBatch<'a> {
     /// The chunk being written by the client's runtime while the next one is prepared; it
     /// holds the connection until [`PgBatch::settle`] takes it back.
     inflight: Option<tokio::task::JoinHandle<Written>>,
+    /// Bank statement lines to record at commit, their details sealed.
+    bank: Vec<(store::NewBankLine, Option<Vec<u8>>)>,
 }
 
 /// One chunk as sent: new people and keys, then the events, then the sealed fields of those
@@ -297,6 +299,7 @@ pub fn begin<'a>(
         answers: NewAnswers::default(),
         touched: Default::default(),
         inflight: None,
+        bank: Vec::new(),
     }))
 }
 
@@ -868,6 +871,7 @@ impl PgBatch<'_> {
         let s = self.summary_now();
         let answers = std::mem::take(&mut self.answers);
         let touched: Vec<i64> = self.touched.drain().collect();
+        let bank = std::mem::take(&mut self.bank);
         let (batch, next_seq) = (self.batch, self.next_seq);
         let c = self.conn();
         self.store.db.block(async {
@@ -876,6 +880,7 @@ impl PgBatch<'_> {
             }
             crate::scripts::index(c, answers).await?;
             crate::kept::mark(c, &touched).await?;
+            crate::bank::write(c, &bank, domain::Timestamp::now().unix()).await?;
             c.execute(
                 "UPDATE rapport.imports SET added = $1, duplicates = $2 WHERE batch = $3",
                 &[&(s.added as i64), &(s.duplicates as i64), &batch],
@@ -961,6 +966,19 @@ impl Batch for PgBatch<'_> {
     fn append_sealed(&mut self, e: NewEvent, sealed: Option<Sealed>) -> Result<(), StoreError> {
         let r = self.append_sealed_now(e, sealed);
         r.map_err(|e| self.store.db.place.error(e))
+    }
+
+    fn bank_lines(&mut self, lines: Vec<store::NewBankLine>) -> Result<(), StoreError> {
+        // A waiting line's details are sealed with the ledger's own key, made in this batch
+        // the first time (and written with its keys).
+        let key = self
+            .key_for(store::bank::BANK_KEY)
+            .map_err(|e| self.store.db.place.error(e))?;
+        for l in lines {
+            let sealed = store::bank::seal_details(&mut self.sealer, &key, &l)?;
+            self.bank.push((l, sealed));
+        }
+        Ok(())
     }
 
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {

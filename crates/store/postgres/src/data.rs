@@ -96,12 +96,11 @@ impl store::PersonData for PostgresStore {
         })
     }
 
-    fn texts(&self, kind: Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
-        Ok(self
-            .sealed_of_kind(kind)?
-            .into_iter()
-            .filter_map(|(person, at, p)| Some((person, at, p.text?)))
-            .collect())
+    fn personal_of_kind(
+        &self,
+        kind: Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, domain::Personal)>, StoreError> {
+        self.sealed_of_kind(kind)
     }
 
     fn forget(&self, person: &PersonId) -> Result<Option<store::Forgotten>, StoreError> {

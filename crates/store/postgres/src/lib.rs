@@ -23,6 +23,7 @@ use store::keys::{self, Keyring, WrappedKeys};
 use store::{AuditEntry, Batch, FullEvent, MasterKey, Store, StoreError, Totals};
 
 mod access;
+mod bank;
 mod batch;
 mod costs;
 mod data;
@@ -56,6 +57,7 @@ const MIGRATIONS: &[Step] = &[
     Step::Sql(include_str!("migrations/0001_ledger.sql")),
     Step::Sql(include_str!("migrations/0002_kept.sql")),
     Step::Partition,
+    Step::Sql(include_str!("migrations/0003_bank.sql")),
 ];
 
 /// The number of partitions a new ledger gets: `RAPPORT_PARTITIONS` where set (a small ledger,

@@ -467,6 +467,21 @@ impl Batch for SqliteBatch<'_> {
         run(|| self.append_sealed_now(e, sealed))
     }
 
+    fn bank_lines(&mut self, lines: Vec<store::NewBankLine>) -> Result<(), StoreError> {
+        run(|| {
+            // Any waiting line's details are sealed with the ledger's own key, made in this
+            // batch's vault transaction the first time.
+            let key = self.key_for(store::bank::BANK_KEY)?;
+            crate::bank::write(
+                &self.conn,
+                &mut self.sealer,
+                &key,
+                &lines,
+                domain::Timestamp::now().unix(),
+            )
+        })
+    }
+
     fn summary(&mut self) -> Result<BatchSummary, StoreError> {
         run(|| {
             self.flush()?;

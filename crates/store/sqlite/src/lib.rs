@@ -22,6 +22,7 @@ use store::keys::{self, Keyring};
 use store::{AuditEntry, Batch, FullEvent, MasterKey, Store, StoreError, Totals};
 
 mod access;
+mod bank;
 mod batch;
 mod conns;
 mod costs;
@@ -66,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_script_wordings.sql"),
     include_str!("migrations/0010_kept.sql"),
     include_str!("migrations/0011_person_source_id.sql"),
+    include_str!("migrations/0012_bank.sql"),
 ];
 
 /// Person id → ledger key, with the forgetting generation it was read at (forgetting
@@ -640,14 +642,11 @@ impl store::PersonData for SqliteStore {
         run(|| self.put_menu_item(item))
     }
 
-    fn texts(&self, kind: domain::Kind) -> Result<Vec<(PersonId, Timestamp, String)>, StoreError> {
-        run(|| {
-            Ok(self
-                .sealed_of_kind(kind)?
-                .into_iter()
-                .filter_map(|(person, at, p)| Some((person, at, p.text?)))
-                .collect())
-        })
+    fn personal_of_kind(
+        &self,
+        kind: domain::Kind,
+    ) -> Result<Vec<(PersonId, Timestamp, domain::Personal)>, StoreError> {
+        run(|| self.sealed_of_kind(kind))
     }
 
     fn forget(&self, person: &PersonId) -> Result<Option<store::Forgotten>, StoreError> {
