@@ -340,6 +340,13 @@ pub fn days_in_terms(terms: &str) -> Option<u32> {
             None
         };
         if let Some((start, digits)) = word {
+            // "04.04.2018", "1.766,03", "2/10" are one word, so never a count of days.
+            let glued = digits
+                && ".,/-:".contains(c)
+                && lower[i + c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit());
+            if glued {
+                continue;
+            }
             if kind != Some(digits) {
                 words.push(&lower[start..i]);
                 word = None;
@@ -355,12 +362,11 @@ pub fn days_in_terms(terms: &str) -> Option<u32> {
     let number = |w: &str| w.bytes().all(|b| b.is_ascii_digit());
     let mut found: Option<u32> = None;
     for (i, w) in words.iter().enumerate() {
-        let prev = i.checked_sub(1).and_then(|p| words.get(p)).copied();
-        let next = words.get(i + 1).copied();
-        // Part of a date or a decimal ("04.04.2018", "1.766,03"): not a count of days.
-        if !number(w) || w.len() > 4 || next.is_some_and(number) || prev.is_some_and(number) {
+        if !number(w) || w.len() > 4 {
             continue;
         }
+        let prev = i.checked_sub(1).and_then(|p| words.get(p)).copied();
+        let next = words.get(i + 1).copied();
         let after = words.get(i + 2).copied();
         let days_follow = next.is_some_and(|n| DAYS.contains(&n))
             || (next.is_some_and(|n| BETWEEN.contains(&n))
