@@ -411,10 +411,10 @@ impl Draft {
                 "URIID",
             ] => first(&mut b.email, text(at)),
             // `VA` is a VAT number, `FC` a tax office's number: only the first is one.
-            ["SpecifiedTaxRegistration", "ID"] => {
-                if at.attr("schemeID").is_none_or(|s| s.trim() == "VA") {
-                    first(&mut b.vat, text(at));
-                }
+            ["SpecifiedTaxRegistration", "ID"]
+                if at.attr("schemeID").is_none_or(|s| s.trim() == "VA") =>
+            {
+                first(&mut b.vat, text(at))
             }
             _ => {}
         }

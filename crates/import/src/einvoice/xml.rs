@@ -81,13 +81,13 @@ fn local(qname: &str) -> &str {
     qname.rsplit_once(':').map_or(qname, |(_, l)| l)
 }
 
+/// What the walk calls at each step, with the path of open elements.
+pub(super) type OnStep<'a> = dyn FnMut(Step, &[Element]) -> Result<(), DocError> + 'a;
+
 /// Walks `src`, calling `on` with the path of open elements (root first, the element the
 /// step is about last) at each opening and closing tag. Stops at the first error, from the
 /// XML or from `on`.
-pub(super) fn walk(
-    src: &str,
-    on: &mut dyn FnMut(Step, &[Element]) -> Result<(), DocError>,
-) -> Result<(), DocError> {
+pub(super) fn walk(src: &str, on: &mut OnStep<'_>) -> Result<(), DocError> {
     let mut reader = Reader::from_str(src);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
