@@ -212,7 +212,7 @@ pub(super) fn walk(src: &str, on: &mut OnStep<'_>) -> Result<(), DocError> {
     Ok(())
 }
 
-/// The root element: its local name, its namespace (when declared on it) and its line.
+/// The root element: its local name and its namespace (when declared on it).
 #[derive(Debug)]
 pub(super) struct Root {
     pub local: String,
