@@ -715,3 +715,873 @@ fn list(items: impl Iterator<Item = String>) -> String {
         Some(last) => format!("{} and {last}", shown.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn day(s: &str) -> Day {
+        Day::parse(s).unwrap()
+    }
+
+    fn money(s: &str) -> Amount {
+        Amount::parse(s, 4).unwrap()
+    }
+
+    fn person(s: &str) -> PersonId {
+        PersonId::parse(s).unwrap()
+    }
+
+    fn invoice(who: &str, number: &str, outstanding: &str, due: &str) -> OpenInvoice {
+        OpenInvoice {
+            person: person(who),
+            invoice: Ref::parse(number).unwrap(),
+            currency: Currency::parse("EUR").unwrap(),
+            outstanding: money(outstanding),
+            due: day(due),
+            reference: None,
+        }
+    }
+
+    fn with_reference(mut v: OpenInvoice, reference: &str) -> OpenInvoice {
+        v.reference = Some(reference.to_owned());
+        v
+    }
+
+    fn in_currency(mut v: OpenInvoice, currency: &str) -> OpenInvoice {
+        v.currency = Currency::parse(currency).unwrap();
+        v
+    }
+
+    fn credit(amount: &str) -> Credit {
+        Credit {
+            booked: day("2024-06-03"),
+            amount: money(amount),
+            currency: Currency::parse("EUR").unwrap(),
+            iban: None,
+            reference: None,
+            text: None,
+        }
+    }
+
+    fn referenced(amount: &str, reference: &str) -> Credit {
+        Credit {
+            reference: Some(reference.to_owned()),
+            ..credit(amount)
+        }
+    }
+
+    fn described(amount: &str, text: &str) -> Credit {
+        Credit {
+            text: Some(text.to_owned()),
+            ..credit(amount)
+        }
+    }
+
+    fn from_account(amount: &str, iban: &str) -> Credit {
+        Credit {
+            iban: Some(iban.to_owned()),
+            ..credit(amount)
+        }
+    }
+
+    const IBAN: &str = "DE89370400440532013000";
+
+    fn account(who: &str) -> Vec<(String, PersonId)> {
+        vec![(IBAN.to_owned(), person(who))]
+    }
+
+    /// (invoice, amount) of a matched decision with its rule; panics with the reason otherwise.
+    fn paid(decision: Decision, rule: Rule) -> Vec<(String, String)> {
+        match decision {
+            Decision::Matched { rule: r, to } => {
+                assert_eq!(r, rule);
+                to.into_iter()
+                    .map(|a| (a.invoice.to_string(), a.amount.format(2)))
+                    .collect()
+            }
+            Decision::Unmatched { reason } => panic!("unmatched: {reason}"),
+        }
+    }
+
+    fn pair(invoice: &str, amount: &str) -> (String, String) {
+        (invoice.to_owned(), amount.to_owned())
+    }
+
+    fn reason(decision: Decision) -> String {
+        match decision {
+            Decision::Unmatched { reason } => reason,
+            matched => panic!("matched: {matched:?}"),
+        }
+    }
+
+    fn outstanding(book: &Book, who: &str) -> Vec<(String, String)> {
+        book.open_of(&person(who))
+            .into_iter()
+            .map(|v| (v.invoice.to_string(), v.outstanding.format(2)))
+            .collect()
+    }
+
+    const RF: &str = "RF18 5390 0754 7034";
+
+    #[test]
+    fn rf_references_are_checked_by_their_check_digits() {
+        assert!(is_rf("RF18539007547034"));
+        assert!(is_rf("RF18000000000539007547034"));
+        assert!(!is_rf("RF19539007547034"), "wrong check digits");
+        assert!(!is_rf("RF18"), "nothing after the check digits");
+        assert!(!is_rf("RF1853900754703412345678901"), "longer than 25");
+        assert!(!is_rf("INV-2024-001"));
+    }
+
+    #[test]
+    fn a_credit_with_an_invoices_reference_pays_that_invoice() {
+        let mut book = Book::new(
+            vec![
+                with_reference(
+                    invoice("P-1", "INV-1", "100", "2024-05-01"),
+                    "RF18539007547034",
+                ),
+                invoice("P-1", "INV-2", "100", "2024-05-02"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&referenced("100", "RF18539007547034"));
+        assert_eq!(paid(d, Rule::Reference), [pair("INV-1", "100.00")]);
+        assert_eq!(outstanding(&book, "P-1"), [pair("INV-2", "100.00")]);
+    }
+
+    #[test]
+    fn an_rf_reference_is_found_with_spaces_and_in_lower_case_on_either_side() {
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                RF,
+            )],
+            vec![],
+        );
+        let d = book.decide(&referenced("100", "rf18 5390 0754 7034"));
+        assert_eq!(paid(d, Rule::Reference), [pair("INV-1", "100.00")]);
+    }
+
+    #[test]
+    fn a_free_reference_written_with_other_spaces_is_not_taken_as_the_invoices_reference() {
+        // Not an RF reference: only the credit's own spaces and case are set aside.
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "X-1", "100", "2024-05-01"),
+                "AB 12 34",
+            )],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&referenced("100", "ab1234"))),
+            "no reference, invoice number or known account"
+        );
+        let d = book.decide(&referenced("100", "AB12 34"));
+        assert_eq!(reason(d), "no reference, invoice number or known account");
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "X-1", "100", "2024-05-01"),
+                "ab1234",
+            )],
+            vec![],
+        );
+        let d = book.decide(&referenced("100", "AB 1234"));
+        assert_eq!(paid(d, Rule::Reference), [pair("X-1", "100.00")]);
+    }
+
+    #[test]
+    fn one_reference_on_invoices_of_two_people_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![
+                with_reference(invoice("P-1", "INV-1", "100", "2024-05-01"), RF),
+                with_reference(invoice("P-2", "INV-2", "100", "2024-05-01"), RF),
+            ],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&referenced("200", RF))),
+            "the reference RF18 5390 0754 7034 is on open invoices of different people \
+             (INV-1 of P-1 and INV-2 of P-2)"
+        );
+    }
+
+    #[test]
+    fn one_reference_on_two_invoices_of_one_person_pays_them_oldest_first() {
+        let mut book = Book::new(
+            vec![
+                with_reference(invoice("P-1", "INV-2", "50", "2024-05-20"), RF),
+                with_reference(invoice("P-1", "INV-1", "100", "2024-05-01"), RF),
+            ],
+            vec![],
+        );
+        let d = book.decide(&referenced("120", RF));
+        assert_eq!(
+            paid(d, Rule::Reference),
+            [pair("INV-1", "100.00"), pair("INV-2", "20.00")]
+        );
+        assert_eq!(outstanding(&book, "P-1"), [pair("INV-2", "30.00")]);
+    }
+
+    #[test]
+    fn a_credit_smaller_than_the_invoice_pays_part_of_it_and_leaves_the_rest_open() {
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                RF,
+            )],
+            vec![],
+        );
+        assert_eq!(
+            paid(book.decide(&referenced("40", RF)), Rule::Reference),
+            [pair("INV-1", "40.00")]
+        );
+        assert_eq!(outstanding(&book, "P-1"), [pair("INV-1", "60.00")]);
+        assert_eq!(
+            paid(book.decide(&referenced("60", RF)), Rule::Reference),
+            [pair("INV-1", "60.00")]
+        );
+        assert_eq!(outstanding(&book, "P-1"), []);
+    }
+
+    #[test]
+    fn a_credit_larger_than_the_referenced_invoice_is_all_put_on_that_invoice() {
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                RF,
+            )],
+            vec![],
+        );
+        assert_eq!(
+            paid(book.decide(&referenced("110", RF)), Rule::Reference),
+            [pair("INV-1", "110.00")]
+        );
+        assert_eq!(outstanding(&book, "P-1"), []);
+        assert_eq!(book.invoices[0].outstanding, Amount::ZERO);
+    }
+
+    #[test]
+    fn a_second_credit_for_a_paid_invoice_on_the_same_statement_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                RF,
+            )],
+            account("P-1"),
+        );
+        let first = referenced("100", RF);
+        assert_eq!(
+            paid(book.decide(&first), Rule::Reference),
+            [pair("INV-1", "100.00")]
+        );
+        assert_eq!(reason(book.decide(&first)), "invoice INV-1 is already paid");
+        assert_eq!(
+            reason(book.decide(&described("100", "Invoice INV-1"))),
+            "invoice INV-1 is already paid"
+        );
+        assert_eq!(
+            reason(book.decide(&from_account("100", IBAN))),
+            "the account is P-1's, who has no open invoices in EUR"
+        );
+    }
+
+    #[test]
+    fn an_invoice_given_with_nothing_outstanding_is_already_paid() {
+        let mut book = Book::new(
+            vec![invoice("P-1", "INV-2024-001", "0", "2024-05-01")],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&described("10", "INV-2024-001"))),
+            "invoice INV-2024-001 is already paid"
+        );
+    }
+
+    #[test]
+    fn a_credit_in_another_currency_than_the_named_invoice_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![
+                with_reference(invoice("P-1", "INV-7", "100", "2024-05-01"), RF),
+                invoice("P-1", "INV-2024-008", "100", "2024-05-01"),
+            ],
+            account("P-1"),
+        );
+        let usd = |c: Credit| Credit {
+            currency: Currency::parse("USD").unwrap(),
+            ..c
+        };
+        assert_eq!(
+            reason(book.decide(&usd(referenced("100", RF)))),
+            "the payment is in USD, invoice INV-7 is in EUR"
+        );
+        assert_eq!(
+            reason(book.decide(&usd(described("100", "INV-2024-008")))),
+            "the payment is in USD, invoice INV-2024-008 is in EUR"
+        );
+        assert_eq!(
+            reason(book.decide(&usd(from_account("100", IBAN)))),
+            "the account is P-1's, who has no open invoices in USD"
+        );
+        assert_eq!(outstanding(&book, "P-1").len(), 2);
+    }
+
+    #[test]
+    fn an_invoice_number_in_the_description_pays_that_invoice() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-2024-001", "100", "2024-05-01"),
+                invoice("P-1", "INV-2024-0012", "100", "2024-05-01"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&described("100", "Payment INV-2024-001 thanks"));
+        assert_eq!(
+            paid(d, Rule::InvoiceNumber),
+            [pair("INV-2024-001", "100.00")]
+        );
+    }
+
+    #[test]
+    fn an_invoice_number_inside_a_longer_token_is_not_found() {
+        let mut book = Book::new(
+            vec![invoice("P-1", "INV-2024-001", "100", "2024-05-01")],
+            vec![],
+        );
+        for text in [
+            "INV-2024-0012",
+            "XINV-2024-001",
+            "INV-2024-001A",
+            "INV-2024-00",
+        ] {
+            assert_eq!(
+                reason(book.decide(&described("100", text))),
+                "no reference, invoice number or known account",
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn invoice_numbers_are_found_without_case_between_any_separators() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-2024-001", "100", "2024-05-01"),
+                invoice("P-1", "INV-2024-002", "50", "2024-05-02"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&described("150", "ref:inv-2024-001/INV-2024-002."));
+        assert_eq!(
+            paid(d, Rule::InvoiceNumber),
+            [
+                pair("INV-2024-001", "100.00"),
+                pair("INV-2024-002", "50.00")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_free_reference_is_read_for_invoice_numbers() {
+        let mut book = Book::new(
+            vec![invoice("P-1", "20240017", "100", "2024-05-01")],
+            vec![],
+        );
+        let d = book.decide(&referenced("100", "Rechnung 20240017"));
+        assert_eq!(paid(d, Rule::InvoiceNumber), [pair("20240017", "100.00")]);
+    }
+
+    #[test]
+    fn short_invoice_numbers_are_never_looked_for_in_the_description() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "123", "100", "2024-05-01"),
+                invoice("P-1", "A-12", "100", "2024-05-01"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&described("100", "Invoice 123 of 2024-05-01, A-12"));
+        assert_eq!(reason(d), "no reference, invoice number or known account");
+    }
+
+    #[test]
+    fn a_description_naming_invoices_of_two_people_pays_both_when_the_amount_is_their_sum() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1001", "100", "2024-05-01"),
+                invoice("P-2", "INV-1002", "30", "2024-04-01"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&described("130", "INV-1001 INV-1002"));
+        assert_eq!(
+            paid(d, Rule::InvoiceNumber),
+            [pair("INV-1002", "30.00"), pair("INV-1001", "100.00")]
+        );
+    }
+
+    #[test]
+    fn a_description_naming_invoices_of_two_people_with_another_amount_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1001", "100", "2024-05-01"),
+                invoice("P-2", "INV-1002", "30", "2024-04-01"),
+            ],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&described("120", "INV-1001 INV-1002"))),
+            "the description names invoices of different people (INV-1002 of P-2 and \
+             INV-1001 of P-1) and 120.00 is not their sum of 130.00"
+        );
+    }
+
+    #[test]
+    fn a_description_naming_one_persons_invoices_pays_the_oldest_first_as_far_as_the_money_goes() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1003", "100", "2024-05-03"),
+                invoice("P-1", "INV-1001", "100", "2024-05-01"),
+                invoice("P-1", "INV-1002", "100", "2024-05-02"),
+            ],
+            vec![],
+        );
+        let d = book.decide(&described("150", "INV-1001, INV-1002 and INV-1003"));
+        assert_eq!(
+            paid(d, Rule::InvoiceNumber),
+            [pair("INV-1001", "100.00"), pair("INV-1002", "50.00")]
+        );
+        assert_eq!(
+            outstanding(&book, "P-1"),
+            [pair("INV-1002", "50.00"), pair("INV-1003", "100.00")]
+        );
+    }
+
+    #[test]
+    fn a_description_paying_more_than_the_named_invoices_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1001", "100", "2024-05-01"),
+                invoice("P-1", "INV-1002", "1000", "2024-05-01"),
+            ],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&described("100.5", "INV-1001"))),
+            "100.50 is more than the 100.00 still open on invoice INV-1001"
+        );
+        assert_eq!(
+            reason(book.decide(&described("1234.5", "INV-1001 INV-1002"))),
+            "1,234.50 is more than the 1,100.00 still open on invoices INV-1001 and INV-1002"
+        );
+    }
+
+    #[test]
+    fn the_reference_comes_before_the_invoice_number_and_the_account() {
+        let mut book = Book::new(
+            vec![
+                with_reference(invoice("P-1", "INV-1001", "100", "2024-05-01"), RF),
+                invoice("P-1", "INV-1002", "100", "2024-05-02"),
+            ],
+            account("P-1"),
+        );
+        let c = Credit {
+            text: Some("INV-1002".to_owned()),
+            iban: Some(IBAN.to_owned()),
+            ..referenced("100", RF)
+        };
+        assert_eq!(
+            paid(book.decide(&c), Rule::Reference),
+            [pair("INV-1001", "100.00")]
+        );
+        let c = Credit {
+            reference: None,
+            ..c
+        };
+        assert_eq!(
+            paid(book.decide(&c), Rule::InvoiceNumber),
+            [pair("INV-1002", "100.00")]
+        );
+    }
+
+    #[test]
+    fn a_known_account_and_the_amount_of_one_open_invoice_pays_it() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                invoice("P-1", "INV-2", "80", "2024-05-02"),
+            ],
+            account("P-1"),
+        );
+        let d = book.decide(&from_account("80", "de89 3704 0044 0532 0130 00"));
+        assert_eq!(paid(d, Rule::AccountAndAmount), [pair("INV-2", "80.00")]);
+    }
+
+    #[test]
+    fn a_known_account_and_the_sum_of_exactly_one_combination_pays_those_invoices() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-3", "40", "2024-05-03"),
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                invoice("P-1", "INV-2", "25", "2024-05-02"),
+            ],
+            account("P-1"),
+        );
+        let d = book.decide(&from_account("140", IBAN));
+        assert_eq!(
+            paid(d, Rule::AccountAndCombination),
+            [pair("INV-1", "100.00"), pair("INV-3", "40.00")]
+        );
+        assert_eq!(outstanding(&book, "P-1"), [pair("INV-2", "25.00")]);
+    }
+
+    #[test]
+    fn two_combinations_with_the_same_sum_leave_the_credit_unmatched() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                invoice("P-1", "INV-2", "50", "2024-05-02"),
+                invoice("P-1", "INV-3", "70", "2024-05-03"),
+                invoice("P-1", "INV-4", "80", "2024-05-04"),
+            ],
+            account("P-1"),
+        );
+        assert_eq!(
+            reason(book.decide(&from_account("150", IBAN))),
+            "several combinations of open invoices add up to 150.00"
+        );
+        assert_eq!(outstanding(&book, "P-1").len(), 4);
+    }
+
+    #[test]
+    fn two_open_invoices_of_the_same_amount_for_an_account_leave_the_credit_unmatched() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                invoice("P-1", "INV-2", "100", "2024-05-02"),
+            ],
+            account("P-1"),
+        );
+        assert_eq!(
+            reason(book.decide(&from_account("100", IBAN))),
+            "two open invoices of 100.00 for this account (INV-1 and INV-2)"
+        );
+    }
+
+    #[test]
+    fn an_account_known_for_two_people_is_left_unmatched() {
+        let mut book = Book::new(
+            vec![invoice("P-1", "INV-1", "100", "2024-05-01")],
+            vec![
+                (IBAN.to_owned(), person("P-1")),
+                (IBAN.to_owned(), person("P-2")),
+                (IBAN.to_owned(), person("P-1")),
+            ],
+        );
+        assert_eq!(
+            reason(book.decide(&from_account("100", IBAN))),
+            "this account is known for two people (P-1 and P-2)"
+        );
+    }
+
+    #[test]
+    fn an_account_with_no_equal_amount_is_not_guessed_as_a_partial_payment() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                invoice("P-1", "INV-2", "30", "2024-05-01"),
+            ],
+            account("P-1"),
+        );
+        assert_eq!(
+            reason(book.decide(&from_account("60", IBAN))),
+            "no open invoice of P-1's in EUR, alone or together with others, comes to 60.00"
+        );
+    }
+
+    #[test]
+    fn an_account_with_more_than_sixteen_open_invoices_is_not_tried_for_combinations() {
+        let many: Vec<OpenInvoice> = (1..=17)
+            .map(|n| invoice("P-1", &format!("INV-{n}"), "10", "2024-05-01"))
+            .collect();
+        let mut book = Book::new(many, account("P-1"));
+        assert_eq!(
+            reason(book.decide(&from_account("20", IBAN))),
+            "the account is P-1's, who has 17 open invoices in EUR: too many to find which \
+             add up to 20.00"
+        );
+    }
+
+    #[test]
+    fn sixteen_open_invoices_are_tried_for_one_combination() {
+        let mut many: Vec<OpenInvoice> = (0..15)
+            .map(|n| {
+                invoice(
+                    "P-1",
+                    &format!("INV-{n}"),
+                    &format!("{}", 1 << n),
+                    "2024-05-01",
+                )
+            })
+            .collect();
+        many.push(invoice("P-1", "INV-X", "0.01", "2024-05-02"));
+        let mut book = Book::new(many, account("P-1"));
+        let d = book.decide(&from_account("32767.01", IBAN));
+        assert_eq!(paid(d, Rule::AccountAndCombination).len(), 16);
+    }
+
+    #[test]
+    fn zero_and_negative_amounts_are_not_money_received() {
+        let mut book = Book::new(
+            vec![with_reference(
+                invoice("P-1", "INV-1", "100", "2024-05-01"),
+                RF,
+            )],
+            vec![],
+        );
+        assert_eq!(
+            reason(book.decide(&referenced("0", RF))),
+            "not money received"
+        );
+        assert_eq!(
+            reason(book.decide(&referenced("-100", RF))),
+            "not money received"
+        );
+    }
+
+    #[test]
+    fn a_credit_with_no_clue_is_left_unmatched_with_that_reason() {
+        let mut book = Book::new(
+            vec![invoice("P-1", "INV-1001", "100", "2024-05-01")],
+            account("P-1"),
+        );
+        let c = Credit {
+            text: Some("Thank you".to_owned()),
+            iban: Some("FR7630006000011234567890189".to_owned()),
+            ..credit("100")
+        };
+        assert_eq!(
+            reason(book.decide(&c)),
+            "no reference, invoice number or known account"
+        );
+        assert_eq!(
+            reason(book.decide(&referenced("100", RF))),
+            "the reference RF18 5390 0754 7034 is on no invoice, and there is no invoice \
+             number or known account"
+        );
+    }
+
+    #[test]
+    fn reasons_write_amounts_grouped_with_the_currencys_decimals() {
+        let mut book = Book::new(
+            vec![in_currency(
+                invoice("P-1", "INV-1001", "1000", "2024-05-01"),
+                "JPY",
+            )],
+            vec![],
+        );
+        let c = Credit {
+            currency: Currency::parse("JPY").unwrap(),
+            ..described("1234", "INV-1001")
+        };
+        assert_eq!(
+            reason(book.decide(&c)),
+            "1,234 is more than the 1,000 still open on invoice INV-1001"
+        );
+    }
+
+    #[test]
+    fn open_of_lists_a_persons_open_invoices_oldest_due_first_without_paid_ones() {
+        let mut book = Book::new(
+            vec![
+                invoice("P-1", "INV-3", "30", "2024-05-03"),
+                invoice("P-1", "INV-1", "10", "2024-05-01"),
+                invoice("P-2", "INV-9", "10", "2024-04-01"),
+                invoice("P-1", "INV-2", "20", "2024-05-02"),
+            ],
+            account("P-1"),
+        );
+        assert_eq!(
+            paid(
+                book.decide(&from_account("20", IBAN)),
+                Rule::AccountAndAmount
+            ),
+            [pair("INV-2", "20.00")]
+        );
+        assert_eq!(
+            outstanding(&book, "P-1"),
+            [pair("INV-1", "10.00"), pair("INV-3", "30.00")]
+        );
+        assert_eq!(outstanding(&book, "P-3"), []);
+    }
+
+    fn arbitrary_book() -> impl Strategy<Value = (Vec<OpenInvoice>, Vec<(String, PersonId)>)> {
+        let one = (
+            0..4usize,
+            0..12usize,
+            prop_oneof![Just("EUR"), Just("USD")],
+            -50i64..5_000,
+            0..60i32,
+            proptest::option::of(0..4usize),
+        )
+            .prop_map(
+                |(who, number, currency, cents, due, reference)| OpenInvoice {
+                    person: person(&format!("P-{who}")),
+                    invoice: Ref::parse(&format!("INV-{number:04}")).unwrap(),
+                    currency: Currency::parse(currency).unwrap(),
+                    outstanding: Amount::from_ten_thousandths(cents * 100),
+                    due: Day::from_days(19_800 + due),
+                    reference: reference.map(|r| format!("REF{r}")),
+                },
+            );
+        let accounts = proptest::collection::vec((0..3usize, 0..4usize), 0..5).prop_map(|v| {
+            v.into_iter()
+                .map(|(iban, who)| (format!("IBAN{iban}"), person(&format!("P-{who}"))))
+                .collect()
+        });
+        // One invoice per (person, number): a ledger never has two.
+        let invoices = proptest::collection::vec(one, 0..20).prop_map(|mut v| {
+            let mut seen = std::collections::HashSet::new();
+            v.retain(|i| seen.insert((i.person.clone(), i.invoice.clone())));
+            v
+        });
+        (invoices, accounts)
+    }
+
+    fn arbitrary_credit() -> impl Strategy<Value = Credit> {
+        (
+            -100i64..12_000,
+            prop_oneof![Just("EUR"), Just("USD")],
+            proptest::option::of(0..4usize),
+            proptest::option::of(0..5usize),
+            proptest::option::of(proptest::collection::vec(0..14usize, 0..4)),
+        )
+            .prop_map(|(cents, currency, iban, reference, numbers)| Credit {
+                booked: Day::from_days(19_900),
+                amount: Amount::from_ten_thousandths(cents * 100),
+                currency: Currency::parse(currency).unwrap(),
+                iban: iban.map(|i| format!("iban {i}")),
+                reference: reference.map(|r| format!("ref {r}")),
+                text: numbers.map(|ns| {
+                    ns.iter()
+                        .map(|n| format!("inv-{n:04}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn decisions_never_pay_more_than_was_received_nor_leave_an_outstanding_negative(
+            (invoices, accounts) in arbitrary_book(),
+            credits in proptest::collection::vec(arbitrary_credit(), 0..12),
+        ) {
+            let mut book = Book::new(invoices, accounts);
+            for credit in &credits {
+                let before: Vec<Amount> = book.invoices.iter().map(|v| v.outstanding).collect();
+                let decision = book.decide(credit);
+                if let Decision::Matched { rule, to } = &decision {
+                    prop_assert!(!to.is_empty());
+                    let sum: i128 = to.iter().map(|a| i128::from(a.amount.ten_thousandths())).sum();
+                    prop_assert!(sum <= i128::from(credit.amount.ten_thousandths()));
+                    for a in to {
+                        prop_assert!(a.amount > Amount::ZERO);
+                        let i = book
+                            .invoices
+                            .iter()
+                            .position(|v| v.invoice == a.invoice && v.person == a.person)
+                            .unwrap();
+                        prop_assert_eq!(book.invoices[i].currency, credit.currency);
+                        // Only a lone invoice paid by its reference may be paid over.
+                        let overpaid = *rule == Rule::Reference && to.len() == 1;
+                        prop_assert!(overpaid || a.amount <= before[i], "{decision:?}");
+                    }
+                }
+                prop_assert!(book.invoices.iter().all(|v| !v.outstanding.is_negative()));
+                for (v, was) in book.invoices.iter().zip(&before) {
+                    prop_assert!(v.outstanding <= *was);
+                }
+            }
+        }
+
+        #[test]
+        fn deciding_never_panics_on_any_text(
+            reference in proptest::option::of(".{0,40}"),
+            text in proptest::option::of(".{0,80}"),
+            iban in proptest::option::of(".{0,30}"),
+            cents in proptest::prelude::any::<i64>(),
+        ) {
+            let mut book = Book::new(
+                vec![
+                    with_reference(invoice("P-1", "INV-2024-001", "100", "2024-05-01"), RF),
+                    invoice("P-1", "ß-ÆØÅ-1", "100", "2024-05-01"),
+                ],
+                account("P-1"),
+            );
+            let credit = Credit {
+                amount: Amount::from_ten_thousandths(cents),
+                reference,
+                text,
+                iban,
+                ..credit("0")
+            };
+            let _ = book.decide(&credit);
+        }
+    }
+
+    /// `cargo test -p rapport-import --release --lib matching -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a timing, to run in release"]
+    fn a_hundred_thousand_credits_are_matched_against_a_hundred_thousand_invoices_quickly() {
+        const N: usize = 100_000;
+        let invoices: Vec<OpenInvoice> = (0..N)
+            .map(|n| {
+                let mut v = invoice(
+                    &format!("P-{}", n / 4),
+                    &format!("INV-2024-{n:06}"),
+                    &format!("{}.{:02}", 10 + n % 900, n % 100),
+                    "2024-05-01",
+                );
+                if n % 3 == 0 {
+                    v.reference = Some(format!("RF-{n:08}"));
+                }
+                v
+            })
+            .collect();
+        let accounts: Vec<(String, PersonId)> = (0..N / 4)
+            .map(|p| (format!("DE00{p:018}"), person(&format!("P-{p}"))))
+            .collect();
+        let credits: Vec<Credit> = (0..N)
+            .map(|n| {
+                let amount = format!("{}.{:02}", 10 + n % 900, n % 100);
+                match n % 3 {
+                    0 => referenced(&amount, &format!("rf-{n:08}")),
+                    1 => described(
+                        &amount,
+                        &format!("Payment for invoice INV-2024-{n:06} of 2024-05-01, thanks"),
+                    ),
+                    _ => Credit {
+                        text: Some("Monthly payment, customer 12345".to_owned()),
+                        ..from_account(&amount, &format!("DE00 {:018}", n / 4))
+                    },
+                }
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let mut book = Book::new(invoices, accounts);
+        let built = start.elapsed();
+        let start = std::time::Instant::now();
+        let matched = credits
+            .iter()
+            .filter(|c| matches!(book.decide(c), Decision::Matched { .. }))
+            .count();
+        let decided = start.elapsed();
+        println!(
+            "Book::new for {N} invoices: {built:?}; {N} decisions: {decided:?}; {matched} matched"
+        );
+        assert_eq!(matched, N);
+    }
+}
