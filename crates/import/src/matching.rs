@@ -155,10 +155,10 @@ impl Book {
             if invoice.outstanding.is_negative() {
                 invoice.outstanding = Amount::ZERO;
             }
-            if let Some(key) = invoice.reference.as_deref().map(compact) {
-                if !key.is_empty() {
-                    book.by_reference.entry(key).or_default().push(i);
-                }
+            if let Some(key) = invoice.reference.as_deref().map(compact)
+                && !key.is_empty()
+            {
+                book.by_reference.entry(key).or_default().push(i);
             }
             if let Some((key, runs)) = number_key(invoice.invoice.as_str()) {
                 book.number_runs = book.number_runs.max(runs);
@@ -248,10 +248,8 @@ impl Book {
         if let Some(text) = &credit.text {
             self.numbers_in(text, &mut named);
         }
-        if !rf {
-            if let Some(text) = &credit.reference {
-                self.numbers_in(text, &mut named);
-            }
+        if !rf && let Some(text) = &credit.reference {
+            self.numbers_in(text, &mut named);
         }
         if !named.is_empty() {
             named.sort_unstable();
