@@ -147,8 +147,11 @@ impl Book {
     /// An invoice given with nothing outstanding (zero or less) is taken as paid: a credit
     /// naming it is told so.
     pub fn new(invoices: Vec<OpenInvoice>, accounts: Vec<(String, PersonId)>) -> Book {
+        let n = invoices.len();
         let mut book = Book {
-            invoices: Vec::with_capacity(invoices.len()),
+            invoices: Vec::with_capacity(n),
+            by_reference: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            by_number: FxHashMap::with_capacity_and_hasher(n, Default::default()),
             ..Book::default()
         };
         for (i, mut invoice) in invoices.into_iter().enumerate() {
@@ -635,7 +638,11 @@ fn number_key(number: &str) -> Option<(String, usize)> {
     if key.chars().filter(|c| c.is_alphanumeric()).count() < MIN_NUMBER_CHARS {
         return None;
     }
-    Some((key.to_owned(), runs(key).len()))
+    let runs = key
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|run| !run.is_empty())
+        .count();
+    Some((key.to_owned(), runs))
 }
 
 /// The byte ranges of the runs of letters and digits in `s`.
