@@ -766,6 +766,7 @@ impl NewEvent {
                         "an invoice cannot be negative (issue a credit as a separate event)",
                     ));
                 }
+                personal.account = f.one_line("account")?;
                 Body::InvoiceIssued {
                     invoice: r("invoice")?,
                     amount,

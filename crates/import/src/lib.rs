@@ -7,6 +7,7 @@
 //! command line and the HTTP API share one validation path, [`domain::NewEvent::from_json`].
 
 pub mod archive;
+pub mod artefacts;
 pub mod bank;
 pub mod catalogue;
 pub mod einvoice;

@@ -17,8 +17,9 @@ use super::{
 pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::PersonIdentified => &["name", "email", "phone", "language", "address_as", "org"],
-        Kind::InvoiceIssued => &["invoice", "amount", "currency", "due"],
-        Kind::PaymentReceived => &["invoice", "amount", "currency"],
+        Kind::InvoiceIssued => &["invoice", "amount", "currency", "due", "reference", "account"],
+        Kind::PaymentReceived => &["invoice", "amount", "currency", "matched", "account"],
+        Kind::InvoiceCorrected => &["invoice", "amount", "currency"],
         Kind::InvoiceDisputed => &["invoice", "reason"],
         Kind::DisputeResolved => &["invoice", "outcome"],
         Kind::OrderPlaced | Kind::OrderReturned => &["order", "amount", "currency", "lines"],
