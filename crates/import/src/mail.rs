@@ -218,7 +218,11 @@ fn address_of(a: &mail_parser::Addr<'_>) -> Option<Address> {
 }
 
 fn id_of(id: &str) -> Option<String> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     (!id.is_empty()).then(|| id.to_owned())
 }
 
@@ -246,7 +250,9 @@ fn header<'m>(m: &'m Message<'_>, name: &str) -> Option<&'m str> {
 fn automatic(m: &Message<'_>, from: Option<&Address>) -> Option<&'static str> {
     if m.content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     }) {
         return Some("bounce");
     }

@@ -235,7 +235,10 @@ mod tests {
     #[test]
     fn a_file_without_separator_is_one_message_and_crlf_is_kept() {
         let input = b"\r\n\r\nSubject: s\r\n\r\nbody\r\n";
-        assert_eq!(split(input), vec![message(3, b"Subject: s\r\n\r\nbody\r\n")]);
+        assert_eq!(
+            split(input),
+            vec![message(3, b"Subject: s\r\n\r\nbody\r\n")]
+        );
         assert!(split(b"").is_empty());
     }
 

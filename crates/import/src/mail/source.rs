@@ -165,9 +165,15 @@ mod tests {
     #[test]
     fn eml_files_and_maildir_entries_are_messages_and_other_files_are_not() {
         assert!(is_message_name(Path::new("inbox/2024/question.EML")));
-        assert!(is_message_name(Path::new("Maildir/cur/1733220000.M1P2.host:2,S")));
-        assert!(is_message_name(Path::new("mail.zip!Maildir/new/1733220000.M1P2.host")));
-        assert!(!is_message_name(Path::new("Maildir/tmp/1733220000.M1P2.host")));
+        assert!(is_message_name(Path::new(
+            "Maildir/cur/1733220000.M1P2.host:2,S"
+        )));
+        assert!(is_message_name(Path::new(
+            "mail.zip!Maildir/new/1733220000.M1P2.host"
+        )));
+        assert!(!is_message_name(Path::new(
+            "Maildir/tmp/1733220000.M1P2.host"
+        )));
         assert!(!is_message_name(Path::new("inbox/notes.txt")));
         assert!(!is_message_name(Path::new("inbox/archive.mbox")));
     }

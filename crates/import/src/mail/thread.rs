@@ -115,9 +115,14 @@ pub(crate) enum Role {
     /// A person's follow-up: only their `person.identified`.
     Identify,
     /// Opens a contact; `answered`: a later message answers it.
-    Open { answered: bool },
+    Open {
+        answered: bool,
+    },
     /// Answers the contacts opened by `openers[start..start + len]`.
-    Answer { start: u32, len: u32 },
+    Answer {
+        start: u32,
+        len: u32,
+    },
 }
 
 /// The first pass's result: a role for each message, in input order.

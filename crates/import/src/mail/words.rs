@@ -8,16 +8,8 @@
 //! or an Outlook block is the earlier message, so it is cut. The cost: a person who writes
 //! "Here is what Ann <ann@example.com> wrote:" and pastes a text loses the pasted text.
 
-/// Words that end an attribution line, without case ("… wrote:").
-const ATTRIBUTION_ENDS: &[&str] = &[
-    "wrote:",
-    "schreef:",
-    "schrieb:",
-    "a écrit :",
-    "a écrit:",
-    "a ecrit :",
-    "a ecrit:",
-];
+/// The verb of an attribution line, without case: "… wrote:", "… schreef Ann <a@b>:".
+const ATTRIBUTION_VERBS: &[&str] = &["wrote", "schreef", "schrieb", "a écrit", "a ecrit"];
 
 /// Words an attribution line starts with ("On …", "Op …", "Am …", "Le …").
 const ATTRIBUTION_STARTS: &[&str] = &["on ", "op ", "am ", "le "];
@@ -109,7 +101,7 @@ fn ends_own_words(lines: &[&str], i: usize) -> bool {
         && let Some(next) = lines.get(i + 1)
     {
         let next = next.trim().to_lowercase();
-        if ATTRIBUTION_ENDS.iter().any(|e| next.ends_with(e)) {
+        if next.ends_with(':') && ATTRIBUTION_VERBS.iter().any(|v| next.contains(v)) {
             return true;
         }
     }
@@ -127,9 +119,11 @@ fn ends_own_words(lines: &[&str], i: usize) -> bool {
     false
 }
 
-/// "On Tue, 3 Dec 2024, Ann <a@b> wrote:", "Ann <a@b> schrieb:" — but not "as I wrote:".
+/// "On Tue, 3 Dec 2024, Ann <a@b> wrote:", "Op … schreef Ann <a@b>:", "Ann <a@b> a écrit :"
+/// — but not "As I wrote:" (no "On …" and no address).
 fn is_attribution(lower: &str) -> bool {
-    ATTRIBUTION_ENDS.iter().any(|e| lower.ends_with(e))
+    lower.ends_with(':')
+        && ATTRIBUTION_VERBS.iter().any(|v| lower.contains(v))
         && (ATTRIBUTION_STARTS.iter().any(|s| lower.starts_with(s)) || lower.contains('@'))
 }
 
@@ -157,13 +151,15 @@ mod tests {
 
     #[test]
     fn an_attribution_wrapped_over_two_lines_ends_the_own_words() {
-        let text = "Done.\n\nOn Tue, 3 Dec 2024 at 10:00, Ann Smith <\nann@example.org> wrote:\n\nold\n";
+        let text =
+            "Done.\n\nOn Tue, 3 Dec 2024 at 10:00, Ann Smith <\nann@example.org> wrote:\n\nold\n";
         assert_eq!(own_words(text), "Done.");
     }
 
     #[test]
     fn outlook_quotes_and_what_follows_them_are_removed() {
-        let text = "Refund sent.\n\n-----Original Message-----\nFrom: Ann\nSent: Tuesday\nold text\n";
+        let text =
+            "Refund sent.\n\n-----Original Message-----\nFrom: Ann\nSent: Tuesday\nold text\n";
         assert_eq!(own_words(text), "Refund sent.");
         let text = "Refund sent.\n\n________________________________\nFrom: Ann <ann@example.org>\nSent: Tuesday, December 3, 2024 10:00\nTo: support\nold text\n";
         assert_eq!(own_words(text), "Refund sent.");
