@@ -485,7 +485,9 @@ mod properties {
 }
 
 /// Measures `read` on a synthetic mbox: `MAIL_BENCH_THREADS` threads (default 100,000,
-/// about 110 MB). Run in release with `--ignored` under `/usr/bin/time -v`.
+/// about 110 MB). Run in release with `--ignored` under `/usr/bin/time -v`. Measured on a
+/// shared 2-core machine: 108 MB in 3.1 s with 17 MiB peak; 1.09 GB (1.8 million messages)
+/// in 44 s with 137 MiB peak (the first pass's per-message numbers and id table).
 #[test]
 #[ignore]
 fn benchmark_a_large_synthetic_mbox() {

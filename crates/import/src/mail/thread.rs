@@ -447,13 +447,14 @@ impl<'a> SecondPass<'a> {
             Role::Answer { start, len } => {
                 let range = start as usize..(start as usize + len as usize);
                 let openers: Vec<u32> = self.plan.openers.get(range).unwrap_or(&[]).to_vec();
+                let (id, text) = (message_ref(&mail), own_words(&mail.text));
                 for opener in openers {
                     let draft = Draft {
                         line: mail.line,
-                        id: message_ref(&mail),
+                        id: id.clone(),
                         at,
                         by: from.email.clone(),
-                        text: own_words(&mail.text),
+                        text: text.clone(),
                     };
                     match self.waiting.remove(&opener) {
                         Some(o) => self.answer(draft, &o.contact, &o.person)?,
