@@ -17,7 +17,14 @@ use super::{
 pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::PersonIdentified => &["name", "email", "phone", "language", "address_as", "org"],
-        Kind::InvoiceIssued => &["invoice", "amount", "currency", "due", "reference", "account"],
+        Kind::InvoiceIssued => &[
+            "invoice",
+            "amount",
+            "currency",
+            "due",
+            "reference",
+            "account",
+        ],
         Kind::PaymentReceived => &["invoice", "amount", "currency", "matched", "account"],
         Kind::InvoiceCorrected => &["invoice", "amount", "currency"],
         Kind::InvoiceDisputed => &["invoice", "reason"],

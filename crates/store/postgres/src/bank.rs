@@ -48,7 +48,10 @@ impl Bank for PostgresStore {
         let (total, rows) = self.run(async {
             let c = self.db.get().await?;
             let total: i64 = c
-                .query_one("SELECT count(*) FROM rapport.bank_lines WHERE state = 2", &[])
+                .query_one(
+                    "SELECT count(*) FROM rapport.bank_lines WHERE state = 2",
+                    &[],
+                )
                 .await?
                 .get(0);
             let rows = c

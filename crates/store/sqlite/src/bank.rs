@@ -48,11 +48,10 @@ impl Bank for SqliteStore {
     fn bank_unmatched(&self, limit: usize) -> Result<(u64, Vec<BankLine>), StoreError> {
         run(|| {
             self.conns.read(|c| {
-                let total: i64 = c.query_row(
-                    "SELECT count(*) FROM bank_lines WHERE state = 2",
-                    [],
-                    |r| r.get(0),
-                )?;
+                let total: i64 =
+                    c.query_row("SELECT count(*) FROM bank_lines WHERE state = 2", [], |r| {
+                        r.get(0)
+                    })?;
                 let mut stmt = c.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM bank_lines WHERE state = 2
                      ORDER BY booked, no LIMIT ?1"
