@@ -7,11 +7,11 @@
 //! picked where it closes, so the accumulators below carry what an entry has said so far.
 
 use domain::{Amount, Currency, Day};
-use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 
-use super::{account_id, clean_text, compact, doc_error, parse_amount, unique_ids};
 use super::{Direction, Entry, Statement};
+use super::{account_id, clean_text, compact, doc_error, parse_amount, unique_ids};
 use crate::einvoice::DocError;
 
 /// ISO 20022 namespaces are `urn:iso:std:iso:20022:tech:xsd:<message id>`.
@@ -37,7 +37,14 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, DocError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let src = std::str::from_utf8(bytes).map_err(|e| {
         let line = 1 + count_lines(&bytes[..e.valid_up_to()]);
-        doc_error(line, "", format!("not UTF-8 text (byte {}): camt.053 is UTF-8 XML", e.valid_up_to()))
+        doc_error(
+            line,
+            "",
+            format!(
+                "not UTF-8 text (byte {}): camt.053 is UTF-8 XML",
+                e.valid_up_to()
+            ),
+        )
     })?;
     Camt::new(src).run()
 }
@@ -55,7 +62,9 @@ struct Lines<'a> {
 
 impl Lines<'_> {
     fn at(&mut self, pos: u64) -> u64 {
-        let pos = usize::try_from(pos).unwrap_or(usize::MAX).min(self.src.len());
+        let pos = usize::try_from(pos)
+            .unwrap_or(usize::MAX)
+            .min(self.src.len());
         if pos >= self.pos {
             self.line += count_lines(&self.src[self.pos..pos]);
             self.pos = pos;
@@ -161,7 +170,11 @@ impl<'a> Camt<'a> {
                 Ok(e) => e,
                 Err(e) => {
                     let line = self.lines.at(reader.error_position());
-                    return Err(doc_error(line, &self.field(), format!("not well-formed XML: {e}")));
+                    return Err(doc_error(
+                        line,
+                        &self.field(),
+                        format!("not well-formed XML: {e}"),
+                    ));
                 }
             };
             let pos = reader.buffer_position();
@@ -195,7 +208,11 @@ impl<'a> Camt<'a> {
                         Some(c) => self.text.push(c),
                         None => {
                             let line = self.lines.at(pos);
-                            return Err(doc_error(line, &self.field(), format!("unknown entity &{};", &*r)));
+                            return Err(doc_error(
+                                line,
+                                &self.field(),
+                                format!("unknown entity &{};", &*r),
+                            ));
                         }
                     }
                 }
@@ -217,7 +234,9 @@ impl<'a> Camt<'a> {
                 Some(root) => doc_error(
                     1,
                     root,
-                    format!("not a camt.053 bank statement: the document is <{root}> with no <BkToCstmrStmt>"),
+                    format!(
+                        "not a camt.053 bank statement: the document is <{root}> with no <BkToCstmrStmt>"
+                    ),
                 ),
             });
         }
@@ -264,7 +283,10 @@ impl<'a> Camt<'a> {
             if self.format.is_none() {
                 self.format = Some("camt.053".to_owned());
             }
-        } else if name == "Stmt" && self.stmt.is_none() && self.path_ends_with("/BkToCstmrStmt/Stmt") {
+        } else if name == "Stmt"
+            && self.stmt.is_none()
+            && self.path_ends_with("/BkToCstmrStmt/Stmt")
+        {
             let line = self.lines.at(pos);
             self.stmt = Some((
                 here,
@@ -279,16 +301,26 @@ impl<'a> Camt<'a> {
             ));
         } else if name == "Ntry" && self.ntry.is_none() && in_stmt {
             let line = self.lines.at(pos);
-            self.ntry = Some((here, Ntry { line, ..Ntry::default() }));
+            self.ntry = Some((
+                here,
+                Ntry {
+                    line,
+                    ..Ntry::default()
+                },
+            ));
         } else if name == "TxDtls" && self.tx.is_none() && in_ntry_dtls {
             let line = self.lines.at(pos);
-            self.tx = Some((here, Tx { line, ..Tx::default() }));
+            self.tx = Some((
+                here,
+                Tx {
+                    line,
+                    ..Tx::default()
+                },
+            ));
         }
         if name == "Amt" || name == "Bal" {
             self.pending_ccy = match e.try_get_attribute("Ccy") {
-                Ok(Some(a)) => Some(
-                    Currency::parse(&a.value).map_err(|err| err.to_string()),
-                ),
+                Ok(Some(a)) => Some(Currency::parse(&a.value).map_err(|err| err.to_string())),
                 _ => None,
             };
         }
@@ -341,7 +373,10 @@ impl<'a> Camt<'a> {
             return Err(doc_error(
                 line,
                 "Document",
-                format!("this is {message}{}, not a camt.053 bank statement", what(&message)),
+                format!(
+                    "this is {message}{}, not a camt.053 bank statement",
+                    what(&message)
+                ),
             ));
         };
         match version.parse::<u32>() {
@@ -352,7 +387,9 @@ impl<'a> Camt<'a> {
             _ => Err(doc_error(
                 line,
                 "Document",
-                format!("{message} is not a supported camt.053 version (camt.053.001.02 and later are)"),
+                format!(
+                    "{message} is not a supported camt.053 version (camt.053.001.02 and later are)"
+                ),
             )),
         }
     }
@@ -436,17 +473,19 @@ impl<'a> Camt<'a> {
                         }
                         Got::Nothing
                     }
-                    "/BookgDt/Dt" | "/BookgDt/DtTm" | "/ValDt/Dt" | "/ValDt/DtTm" => match date(text) {
-                        Ok(d) => {
-                            if rel.starts_with("/BookgDt") {
-                                ntry.booked = Some(d);
-                            } else {
-                                ntry.value_date = Some(d);
+                    "/BookgDt/Dt" | "/BookgDt/DtTm" | "/ValDt/Dt" | "/ValDt/DtTm" => {
+                        match date(text) {
+                            Ok(d) => {
+                                if rel.starts_with("/BookgDt") {
+                                    ntry.booked = Some(d);
+                                } else {
+                                    ntry.value_date = Some(d);
+                                }
+                                Got::Nothing
                             }
-                            Got::Nothing
+                            Err(m) => Got::Bad(m),
                         }
-                        Err(m) => Got::Bad(m),
-                    },
+                    }
                     "/AcctSvcrRef" => {
                         ntry.svcr_ref = reference(text);
                         Got::Nothing
@@ -581,12 +620,18 @@ impl<'a> Camt<'a> {
             return Err(err("Ntry/Amt", "the entry has no amount"));
         };
         let Some(direction) = ntry.direction else {
-            return Err(err("Ntry/CdtDbtInd", "the entry does not say credit or debit"));
+            return Err(err(
+                "Ntry/CdtDbtInd",
+                "the entry does not say credit or debit",
+            ));
         };
         let Some(booked) = ntry.booked.or(ntry.value_date) else {
             return Err(err("Ntry/BookgDt", "the entry has no booking date"));
         };
-        let stmt_id = stmt.id.clone().unwrap_or_else(|| format!("line {}", stmt.line));
+        let stmt_id = stmt
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("line {}", stmt.line));
         let position_id = format!("{stmt_id}/{place}");
         let entry_id = ntry
             .svcr_ref
@@ -625,7 +670,7 @@ impl<'a> Camt<'a> {
                         tx.line,
                         "Ntry/NtryDtls/TxDtls/Amt",
                         format!("transaction {} of a batch booking has no amount", n + 1),
-                    ))
+                    ));
                 }
             };
             let direction = tx.direction.unwrap_or(direction);
@@ -636,7 +681,7 @@ impl<'a> Camt<'a> {
             let text = (!tx.text.is_empty()).then(|| tx.text.join(" "));
             stmt.entries.push(Entry {
                 id,
-                line: tx.line,
+                line: if several { tx.line } else { ntry.line },
                 reversal: ntry.reversal || tx.return_code || tx.returned,
                 amount,
                 currency,
@@ -700,7 +745,10 @@ fn batch_ids(entry_id: &str, entry_ref: Option<&str>, txs: &[Tx]) -> Vec<String>
             .map(|t| t.svcr_ref.as_deref().filter(|r| Some(*r) != entry_ref))
             .collect();
         if distinct(&refs) {
-            return refs.into_iter().map(|r| r.unwrap_or_default().to_owned()).collect();
+            return refs
+                .into_iter()
+                .map(|r| r.unwrap_or_default().to_owned())
+                .collect();
         }
         let e2e: Vec<Option<&str>> = txs.iter().map(|t| t.end_to_end.as_deref()).collect();
         if distinct(&e2e) {

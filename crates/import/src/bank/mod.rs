@@ -154,7 +154,11 @@ fn mod97(body: &[u8], head: &[u8]) -> Option<u32> {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return None,
         };
-        r = if v >= 10 { (r * 100 + v) % 97 } else { (r * 10 + v) % 97 };
+        r = if v >= 10 {
+            (r * 100 + v) % 97
+        } else {
+            (r * 10 + v) % 97
+        };
     }
     Some(r)
 }
@@ -191,7 +195,9 @@ fn clean_text(s: &str) -> Option<String> {
 fn parse_amount(s: &str, currency: Currency) -> Result<Amount, String> {
     let a = Amount::parse(s, currency.decimals()).map_err(|e| e.to_string())?;
     if a.is_negative() {
-        return Err(format!("{s:?} is negative; amounts are written positive with a credit/debit mark"));
+        return Err(format!(
+            "{s:?} is negative; amounts are written positive with a credit/debit mark"
+        ));
     }
     Ok(a)
 }

@@ -11,8 +11,8 @@
 use domain::{Currency, Day};
 
 use super::{
-    account_id, century, clean_text, compact, day, doc_error, is_creditor_reference, is_iban,
-    parse_amount, unique_ids, Direction, Entry, Statement,
+    Direction, Entry, Statement, account_id, century, clean_text, compact, day, doc_error,
+    is_creditor_reference, is_iban, parse_amount, unique_ids,
 };
 use crate::einvoice::DocError;
 
@@ -49,7 +49,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, DocError> {
             continue;
         }
         let Some(open) = st.as_mut() else {
-            return Err(err("comes before any :20: field starts a statement".to_owned()));
+            return Err(err(
+                "comes before any :20: field starts a statement".to_owned()
+            ));
         };
         match f.tag {
             "25" => open.account = Some(account(f.value.trim())),
@@ -64,7 +66,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, DocError> {
             }
             "61" => {
                 if open.account.is_none() {
-                    return Err(err("a statement line comes before the account :25:".to_owned()));
+                    return Err(err(
+                        "a statement line comes before the account :25:".to_owned()
+                    ));
                 }
                 let Some(ccy) = open.currency else {
                     return Err(err(
@@ -219,7 +223,10 @@ fn account(s: &str) -> String {
             return cand.to_owned();
         }
         let n = cand.len();
-        if n > 3 && cand.is_char_boundary(n - 3) && cand[n - 3..].bytes().all(|b| b.is_ascii_alphabetic()) {
+        if n > 3
+            && cand.is_char_boundary(n - 3)
+            && cand[n - 3..].bytes().all(|b| b.is_ascii_alphabetic())
+        {
             let bare = &cand[..n - 3];
             if is_iban(bare) {
                 return bare.to_owned();
@@ -245,7 +252,9 @@ fn balance(s: &str) -> Result<(Day, Currency), String> {
         return Err(format!("{s:?} is not a balance such as C240430EUR1234,56"));
     }
     let day = yymmdd(&s[1..7])?;
-    let ccy = s.get(7..10).ok_or_else(|| format!("{s:?} has no currency"))?;
+    let ccy = s
+        .get(7..10)
+        .ok_or_else(|| format!("{s:?} has no currency"))?;
     let ccy = Currency::parse(ccy).map_err(|e| e.to_string())?;
     amount(&s[10..], ccy)?;
     Ok((day, ccy))
@@ -293,18 +302,31 @@ fn statement_line(value: &str, ccy: Currency) -> Result<Line, String> {
         None => (value, None),
     };
     let s = first.trim();
-    let value_date = yymmdd(s.get(..6).ok_or_else(|| format!("{s:?} has no value date YYMMDD"))?)?;
+    let value_date = yymmdd(
+        s.get(..6)
+            .ok_or_else(|| format!("{s:?} has no value date YYMMDD"))?,
+    )?;
     let mut rest = &s[6..];
     let mut booked = value_date;
     if rest.len() >= 4 && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
-        let (m, d) = (rest[..2].parse::<u32>().unwrap_or(0), rest[2..4].parse::<u32>().unwrap_or(0));
+        let (m, d) = (
+            rest[..2].parse::<u32>().unwrap_or(0),
+            rest[2..4].parse::<u32>().unwrap_or(0),
+        );
         // The entry date has no year: take the one nearest the value date (a booking on
         // 31 December valued on 2 January is in the year before).
-        let y = value_date.date().format("%Y").to_string().parse::<i32>().unwrap_or(2000);
+        let y = value_date
+            .date()
+            .format("%Y")
+            .to_string()
+            .parse::<i32>()
+            .unwrap_or(2000);
         booked = [y - 1, y, y + 1]
             .into_iter()
             .filter_map(|y| day(y, m, d))
-            .min_by_key(|b| (i64::from(b.days_since_epoch()) - i64::from(value_date.days_since_epoch())).abs())
+            .min_by_key(|b| {
+                (i64::from(b.days_since_epoch()) - i64::from(value_date.days_since_epoch())).abs()
+            })
             .ok_or_else(|| format!("entry date {:?} is not a date that exists", &rest[..4]))?;
         rest = &rest[4..];
     }
@@ -317,7 +339,9 @@ fn statement_line(value: &str, ccy: Currency) -> Result<Line, String> {
     } else if let Some(r) = rest.strip_prefix('D') {
         (Direction::Debit, false, r)
     } else {
-        return Err(format!("{rest:?} does not start with a debit/credit mark C, D, RC or RD"));
+        return Err(format!(
+            "{rest:?} does not start with a debit/credit mark C, D, RC or RD"
+        ));
     };
     rest = r;
     // The third letter of the currency code, as a funds code.
@@ -329,7 +353,10 @@ fn statement_line(value: &str, ccy: Currency) -> Result<Line, String> {
         .unwrap_or(rest.len());
     let amount = amount(&rest[..end], ccy)?;
     rest = &rest[end..];
-    if !(rest.len() >= 4 && matches!(rest.as_bytes()[0], b'N' | b'F' | b'S') && rest.is_char_boundary(4)) {
+    if !(rest.len() >= 4
+        && matches!(rest.as_bytes()[0], b'N' | b'F' | b'S')
+        && rest.is_char_boundary(4))
+    {
         return Err(format!(
             "{rest:?} is not a transaction type such as NTRF after the amount"
         ));
@@ -389,7 +416,9 @@ fn rf_in(s: &str) -> Option<String> {
         return Some(c.to_ascii_uppercase());
     }
     s.split(|ch: char| !ch.is_ascii_alphanumeric())
-        .find(|w| w.len() >= 5 && (w.starts_with("RF") || w.starts_with("rf")) && is_creditor_reference(w))
+        .find(|w| {
+            w.len() >= 5 && (w.starts_with("RF") || w.starts_with("rf")) && is_creditor_reference(w)
+        })
         .map(|w| w.to_ascii_uppercase())
 }
 
@@ -449,7 +478,9 @@ fn next_subfield(s: &str) -> usize {
     let b = s.as_bytes();
     (0..b.len())
         .find(|&i| {
-            b[i] == b'?' && b.get(i + 1).is_some_and(u8::is_ascii_digit) && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+            b[i] == b'?'
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_digit)
         })
         .unwrap_or(b.len())
 }
@@ -476,7 +507,10 @@ fn sepa_tags(s: &str) -> Vec<(&'static str, &str)> {
     let mut out = Vec::with_capacity(starts.len());
     for (n, &(at, tag)) in starts.iter().enumerate() {
         let body_start = at + tag.len() + 1;
-        let end = starts.get(n + 1).map_or(s.len(), |&(next, _)| next).max(body_start);
+        let end = starts
+            .get(n + 1)
+            .map_or(s.len(), |&(next, _)| next)
+            .max(body_start);
         out.push((tag, s.get(body_start..end).unwrap_or("")));
     }
     out
@@ -484,8 +518,8 @@ fn sepa_tags(s: &str) -> Vec<(&'static str, &str)> {
 
 /// Keys of the Dutch slash form (Rabobank, ING, ABN AMRO).
 const SLASH_KEYS: &[&str] = &[
-    "TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "MARF", "CSID", "CNTP", "ORDP", "BENM",
-    "ULTC", "ULTD", "ULTB", "PURP", "RTRN", "ISDT", "CREF", "PREF", "ADDR", "SVCL",
+    "TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "MARF", "CSID", "CNTP", "ORDP", "BENM", "ULTC",
+    "ULTD", "ULTB", "PURP", "RTRN", "ISDT", "CREF", "PREF", "ADDR", "SVCL",
 ];
 
 /// `/TRTP/SEPA OVERBOEKING/IBAN/NL…/BIC/…/NAME/…/REMI/…/EREF/…` and Rabobank's
@@ -506,7 +540,10 @@ fn slashes(t: &str) -> Info {
     for (n, &(at, key)) in starts.iter().enumerate() {
         let body_start = at + key.len() + 2;
         // Keys found inside an earlier value (`/NAME/` within `/CNTP/`) overlap it.
-        let end = starts.get(n + 1).map_or(t.len(), |&(next, _)| next).max(body_start);
+        let end = starts
+            .get(n + 1)
+            .map_or(t.len(), |&(next, _)| next)
+            .max(body_start);
         let raw = t.get(body_start..end).unwrap_or("");
         let v = raw.strip_suffix('/').unwrap_or(raw).trim();
         match key {
@@ -536,13 +573,20 @@ fn slashes(t: &str) -> Info {
 /// `/REMI/` content: `USTD//text`, `STRD/CUR/ISO/RF…` (or `STRD/CUR/RF…`), or plain text.
 fn remittance(v: &str, info: &mut Info) {
     if let Some(s) = v.strip_prefix("STRD/") {
-        let r = s.split('/').filter(|p| !p.trim().is_empty()).last().map(compact);
+        let r = s
+            .split('/')
+            .filter(|p| !p.trim().is_empty())
+            .last()
+            .map(compact);
         let r = r.filter(|r| !matches!(r.as_str(), "CUR" | "ISO"));
         if r.is_some() {
             info.reference = r;
         }
         return;
     }
-    let text = v.strip_prefix("USTD//").or_else(|| v.strip_prefix("USTD/")).unwrap_or(v);
+    let text = v
+        .strip_prefix("USTD//")
+        .or_else(|| v.strip_prefix("USTD/"))
+        .unwrap_or(v);
     info.text = clean_text(text);
 }
