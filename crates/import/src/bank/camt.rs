@@ -185,10 +185,8 @@ impl<'a> Camt<'a> {
                     self.close(pos)?;
                 }
                 Event::End(_) => self.close(pos)?,
-                Event::Text(t) => {
-                    if !self.marks.is_empty() {
-                        self.text.push_str(&t.xml10_content());
-                    }
+                Event::Text(t) if !self.marks.is_empty() => {
+                    self.text.push_str(&t.xml10_content());
                 }
                 Event::CData(t) => self.text.push_str(&t.xml10_content()),
                 Event::GeneralRef(r) => {
@@ -401,18 +399,14 @@ impl<'a> Camt<'a> {
         let len = self.path.len();
         let result = self.leaf(len, pos);
         // Contexts close with their element.
-        if self.tx.as_ref().is_some_and(|(at, _)| *at == len) {
-            if let (Some((_, tx)), Some((_, ntry))) = (self.tx.take(), self.ntry.as_mut()) {
+        if let Some((_, tx)) = self.tx.take_if(|(at, _)| *at == len) {
+            if let Some((_, ntry)) = self.ntry.as_mut() {
                 ntry.txs.push(tx);
             }
-        } else if self.ntry.as_ref().is_some_and(|(at, _)| *at == len) {
-            if let Some((_, ntry)) = self.ntry.take() {
-                self.finish_entry(ntry)?;
-            }
-        } else if self.stmt.as_ref().is_some_and(|(at, _)| *at == len) {
-            if let Some((_, stmt)) = self.stmt.take() {
-                self.finish_statement(stmt)?;
-            }
+        } else if let Some((_, ntry)) = self.ntry.take_if(|(at, _)| *at == len) {
+            self.finish_entry(ntry)?;
+        } else if let Some((_, stmt)) = self.stmt.take_if(|(at, _)| *at == len) {
+            self.finish_statement(stmt)?;
         }
         self.path.truncate(mark);
         self.text.clear();
@@ -611,10 +605,8 @@ impl<'a> Camt<'a> {
         stmt.ntries += 1;
         let place = stmt.ntries;
         let err = |field: &str, m: &str| doc_error(ntry.line, field, m);
-        if let Some(status) = &ntry.status {
-            if status != "BOOK" {
-                return Ok(());
-            }
+        if ntry.status.as_deref().is_some_and(|s| s != "BOOK") {
+            return Ok(());
         }
         let Some((amount, currency)) = ntry.amount else {
             return Err(err("Ntry/Amt", "the entry has no amount"));

@@ -88,9 +88,8 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, DocError> {
         }
         after_61 = f.tag == "61";
     }
-    match st {
-        Some(open) => out.push(open.finish()?),
-        None => {}
+    if let Some(open) = st {
+        out.push(open.finish()?);
     }
     Ok(out)
 }
@@ -131,11 +130,9 @@ fn fields(text: &str) -> Vec<Field<'_>> {
                 value: rest.to_owned(),
             });
             in_field = true;
-        } else if in_field {
-            if let Some(f) = out.last_mut() {
-                f.value.push('\n');
-                f.value.push_str(l);
-            }
+        } else if let Some(f) = out.last_mut().filter(|_| in_field) {
+            f.value.push('\n');
+            f.value.push_str(l);
         }
     }
     out
@@ -573,11 +570,7 @@ fn slashes(t: &str) -> Info {
 /// `/REMI/` content: `USTD//text`, `STRD/CUR/ISO/RF…` (or `STRD/CUR/RF…`), or plain text.
 fn remittance(v: &str, info: &mut Info) {
     if let Some(s) = v.strip_prefix("STRD/") {
-        let r = s
-            .split('/')
-            .filter(|p| !p.trim().is_empty())
-            .last()
-            .map(compact);
+        let r = s.split('/').rfind(|p| !p.trim().is_empty()).map(compact);
         let r = r.filter(|r| !matches!(r.as_str(), "CUR" | "ISO"));
         if r.is_some() {
             info.reference = r;
