@@ -769,10 +769,25 @@ fn direction(s: &str) -> Result<Direction, String> {
     }
 }
 
-/// `2024-05-31`, or the day of `2024-05-31T10:00:00+02:00` as written.
+/// `2024-05-31`, or the day of `2024-05-31T10:00:00+02:00` as written. Read by hand: a
+/// statement has a date or two per entry, and a format string is parsed anew each call.
 fn date(s: &str) -> Result<Day, String> {
-    let d = s.get(..10).unwrap_or(s);
-    Day::parse(d).map_err(|e| e.to_string())
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| {
+        b.get(r)
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0')))
+    };
+    let shaped = b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && (b.len() == 10 || b.get(10) == Some(&b'T'));
+    match (shaped, num(0..4), num(5..7), num(8..10)) {
+        (true, Some(y), Some(m), Some(d)) => i32::try_from(y)
+            .ok()
+            .and_then(|y| super::day(y, m, d))
+            .ok_or_else(|| format!("{s:?} is not a date that exists")),
+        _ => Err(format!("{s:?} is not a date such as 2024-05-31")),
+    }
 }
 
 /// A bank reference, `None` when empty or the placeholder `NONREF`.
