@@ -24,10 +24,7 @@ pub struct Document {
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{}: {message}", path.display())]
     Refused { path: PathBuf, message: String },
 }

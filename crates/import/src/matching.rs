@@ -95,14 +95,9 @@ pub struct Allocation {
 /// What became of one credit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Matched {
-        rule: Rule,
-        to: Vec<Allocation>,
-    },
+    Matched { rule: Rule, to: Vec<Allocation> },
     /// In words a bookkeeper understands ("two open invoices of 100.00 for this account").
-    Unmatched {
-        reason: String,
-    },
+    Unmatched { reason: String },
 }
 
 /// The open invoices and known accounts a statement is matched against; each decision
