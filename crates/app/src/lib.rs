@@ -26,6 +26,7 @@ mod people;
 mod rekey;
 pub mod settings;
 mod shards;
+pub mod sources;
 mod tokens;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use menu::MenuError;
 pub use own::{LinkError, MayContact};
 pub use people::{Assessed, Listed, PRESETS, Page, Range, listed, preset};
 pub use rekey::{Rekeyed, pending_key_file};
+pub use sources::{Artefact, ArtefactOutcome, InvoiceOptions};
 pub use store_open::{Location, MASTER_KEY_FILE_ENV};
 pub use tokens::{ROLES, SignedIn, hash_secret, new_secret};
 

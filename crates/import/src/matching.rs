@@ -34,7 +34,7 @@ pub struct Credit {
 }
 
 /// Which rule placed a credit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     /// The structured reference equals the invoice's.
     Reference,
@@ -75,13 +75,7 @@ impl Rule {
 
     /// In words, for pages and the command line.
     pub fn words(self) -> &'static str {
-        match self {
-            Rule::Reference => "by its payment reference",
-            Rule::InvoiceNumber => "by the invoice number in the description",
-            Rule::AccountAndAmount => "by the payer's account and the amount",
-            Rule::AccountAndCombination => "by the payer's account and the sum of invoices",
-            Rule::ByHand => "by hand",
-        }
+        domain::event::matched_words(self.as_str()).unwrap_or("by a rule")
     }
 }
 

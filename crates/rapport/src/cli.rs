@@ -40,7 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Create a new, empty ledger with its key vault and master key.
     Init(InitArgs),
-    /// Import events from JSON Lines, or CSV through a mapping file or preset.
+    /// Import events from JSON Lines, CSV through a mapping file or preset, e-invoices (UBL,
+    /// CII), bank statements (camt.053, MT940) or a mailbox (mbox, .eml).
     Import(ImportArgs),
     /// Every person with their readings, as a table or JSON Lines.
     People(PeopleArgs),
@@ -99,6 +100,10 @@ pub enum Command {
     /// on, and moving one online (docs/sharding.md).
     #[command(subcommand)]
     Shards(ShardsCommand),
+    /// Bank credits no rule could place on an invoice: list them, place one on an invoice by
+    /// hand, or dismiss one that pays none (docs/sources.md).
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
     /// Hidden costs of the ledger's orders (CO2e, water, packaging…) beside the money.
     #[command(
         after_help = "Returns are netted. Lines whose product has no figure are counted and listed, never taken as zero. See docs/costs.md."
@@ -376,8 +381,9 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Files to import. `.jsonl`/`.ndjson`/`.json` are canonical events; anything else
-    /// needs --mapping or --preset.
+    /// Files to import. `.jsonl`/`.ndjson`/`.json` are canonical events; e-invoices, bank
+    /// statements and mailboxes are recognised by their contents (a folder or a zip of them
+    /// counts as one file); anything else needs --mapping or --preset.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 
@@ -396,9 +402,20 @@ pub struct ImportArgs {
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
 
-    /// Treat every file as JSON Lines or CSV, whatever its name.
-    #[arg(long, value_parser = ["jsonl", "csv"])]
+    /// Treat every file as this format, whatever its name or contents.
+    #[arg(long, value_parser = ["jsonl", "csv", "einvoice", "camt053", "mt940", "mail"])]
     pub format: Option<String>,
+
+    /// The business's own mail addresses, for a mailbox: a whole address
+    /// (`--ours support@example.com`) or a whole domain (`--ours @example.com`). Mail from
+    /// them answers; mail from anyone else asks.
+    #[arg(long, value_name = "ADDRESS|@DOMAIN")]
+    pub ours: Vec<String>,
+
+    /// Days to pay an e-invoice that has neither a due date nor payment terms that state a
+    /// number of days.
+    #[arg(long, value_name = "DAYS")]
+    pub due_days: Option<u32>,
 
     /// Import the valid rows and write each rejected row with its reason to --rejects.
     /// Without it, a file with any invalid row is not imported at all.
@@ -608,4 +625,45 @@ impl Command {
             _ => 1,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// The bank credits waiting for a person, oldest first, each with why no rule placed it.
+    Unmatched(UnmatchedArgs),
+    /// Place a waiting credit on an open invoice: the payment is stored as matched by hand.
+    Resolve(ResolveArgs),
+    /// Decide that a waiting credit pays no invoice (a refund from a supplier…).
+    Dismiss(DismissArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnmatchedArgs {
+    /// Show at most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// As JSON Lines, one credit per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The credit's number, as `rapport payments unmatched` shows it.
+    pub line: i64,
+    /// The invoice it pays.
+    #[arg(long)]
+    pub invoice: String,
+    /// Whose invoice, when two people have one with that number.
+    #[arg(long)]
+    pub person: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DismissArgs {
+    /// The credit's number, as `rapport payments unmatched` shows it.
+    pub line: i64,
+    /// Why it pays no invoice.
+    #[arg(long)]
+    pub reason: String,
 }

@@ -69,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scripts(args) => commands::scripts::run(&db, &args),
         Command::Catalogue(command) => commands::costs::catalogue(&db, &command),
         Command::Costs(args) => commands::costs::costs(&db, &args),
+        Command::Payments(command) => commands::payments::run(&db, &command),
         Command::Shards(command) => commands::shards::run(&db, &command),
     }
 }

@@ -33,6 +33,18 @@ pub fn run(db: &app::Location, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let mut failed = 0;
     for path in &args.files {
+        if let Some(artefact) = artefact_of(path, args.format.as_deref(), mapping.as_ref())? {
+            let started = Instant::now();
+            let outcome = import_artefact(&app, path, artefact, args)?;
+            let secs = started.elapsed().as_secs_f64();
+            if outcome.committed {
+                report_artefact(path, &outcome, secs, args.skip_invalid);
+            } else {
+                failed += 1;
+                report_artefact_failure(path, &outcome);
+            }
+            continue;
+        }
         let format = format_of(path, args.format.as_deref(), mapping.as_ref())?;
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -67,6 +79,125 @@ pub fn run(db: &app::Location, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a path holds when it is one of the business's artefacts: as `--format` says, else
+/// by its contents (never when a mapping is given: that is CSV).
+fn artefact_of(
+    path: &Path,
+    forced: Option<&str>,
+    mapping: Option<&Mapping>,
+) -> anyhow::Result<Option<app::Artefact>> {
+    use import::bank::BankFormat;
+    Ok(match forced {
+        Some("einvoice") => Some(app::Artefact::Invoices),
+        Some("camt053") => Some(app::Artefact::Statement(BankFormat::Camt053)),
+        Some("mt940") => Some(app::Artefact::Statement(BankFormat::Mt940)),
+        Some("mail") => Some(app::Artefact::Mailbox),
+        Some(_) => None,
+        None if mapping.is_some() => None,
+        None => {
+            if !path.exists() {
+                bail!("{}: no such file or folder", path.display());
+            }
+            app::sources::detect(path)?
+        }
+    })
+}
+
+fn import_artefact(
+    app: &App,
+    path: &Path,
+    artefact: app::Artefact,
+    args: &ImportArgs,
+) -> anyhow::Result<app::ArtefactOutcome> {
+    let mut face = ledger::Waiting::default();
+    let outcome = match artefact {
+        app::Artefact::Invoices => app.import_invoices(
+            path,
+            &app::InvoiceOptions {
+                source: import::artefacts::INVOICE_SOURCE.to_owned(),
+                due_days: args.due_days,
+                skip_invalid: args.skip_invalid,
+            },
+            &mut face,
+        ),
+        app::Artefact::Statement(_) => app.import_statement(path, &mut face),
+        app::Artefact::Mailbox => {
+            if args.ours.is_empty() {
+                bail!(
+                    "{}: a mailbox needs the business's own addresses, to tell questions from answers: \
+                     give --ours support@example.com (an address) or --ours @example.com (a whole domain)",
+                    path.display()
+                );
+            }
+            let ours = import::mail::Ours::parse(&args.ours)
+                .map_err(|e| anyhow::anyhow!("--ours: {e}"))?;
+            app.import_mailbox(path, &ours, &mut face)
+        }
+    };
+    face.done();
+    Ok(outcome.with_context(|| format!("importing {}", path.display()))?)
+}
+
+fn report_artefact(path: &Path, o: &app::ArtefactOutcome, secs: f64, skip_invalid: bool) {
+    let mut line = format!(
+        "{}: {} events added, {} already there",
+        path.display(),
+        thousands(o.summary.added),
+        thousands(o.summary.duplicates)
+    );
+    if o.rejected > 0 && skip_invalid {
+        line.push_str(&format!(
+            ", {} document(s) refused (below)",
+            thousands(o.rejected)
+        ));
+    }
+    line.push_str(&format!(" in {secs:.2} s"));
+    println!("{line}");
+    report_forgotten(&o.summary);
+    let placed: u64 = o.matched.values().sum();
+    if placed + o.unmatched > 0 {
+        println!(
+            "  {} credit(s) placed on invoices, {} waiting for a person{}",
+            thousands(placed),
+            thousands(o.unmatched),
+            if o.unmatched > 0 {
+                " (see `rapport payments unmatched`)"
+            } else {
+                ""
+            }
+        );
+        for (rule, n) in &o.matched {
+            println!("    {} {}", thousands(*n), rule.words());
+        }
+    }
+    for (what, n) in &o.counted {
+        println!("  not stored: {} {what}", thousands(*n));
+    }
+    for e in &o.shown {
+        eprintln!("  refused: {e}");
+    }
+}
+
+fn report_artefact_failure(path: &Path, o: &app::ArtefactOutcome) {
+    eprintln!(
+        "error: {}: not imported, {} document(s) could not be read; nothing from it was stored:",
+        path.display(),
+        thousands(o.rejected)
+    );
+    for e in &o.shown {
+        eprintln!("  {e}");
+    }
+    if o.rejected > o.shown.len() as u64 {
+        eprintln!(
+            "  … and {} more",
+            thousands(o.rejected - o.shown.len() as u64)
+        );
+    }
+    eprintln!(
+        "  (fix them, or use --skip-invalid to import the valid documents and list the rest)"
+    );
 }
 
 fn show_preset(name: &str) -> anyhow::Result<ExitCode> {

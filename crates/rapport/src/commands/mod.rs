@@ -9,6 +9,7 @@ pub mod import;
 pub mod init;
 pub mod kept;
 pub mod own;
+pub mod payments;
 pub mod people;
 pub mod scripts;
 pub mod serve;
