@@ -563,7 +563,6 @@ impl App {
                 ),
             ));
         }
-        audit.record(actor, "payments.resolve", Some(&target.person))?;
         let entry = bank::Entry {
             id: line.id.clone(),
             line: 1,
@@ -589,6 +588,9 @@ impl App {
         }
         batch.bank_lines(vec![decided(&line, LineState::Resolved, None)])?;
         batch.commit()?;
+        // After the commit: the audit log is written by the ledger's writer, which the batch
+        // held until then.
+        audit.record(actor, "payments.resolve", Some(&target.person))?;
         Ok((target.person, line.amount))
     }
 
@@ -614,13 +616,13 @@ impl App {
         let mut batch = self
             .ledger
             .batch_waiting("payments dismiss", &mut |_| started.elapsed() < wait)?;
-        audit.record(actor, "payments.dismiss", None)?;
         batch.bank_lines(vec![decided(
             &line,
             LineState::Dismissed,
             Some(reason.to_owned()),
         )])?;
         batch.commit()?;
+        audit.record(actor, "payments.dismiss", None)?;
         Ok(())
     }
 

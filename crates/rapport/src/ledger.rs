@@ -169,8 +169,13 @@ fn keep_up_on(
                 && report.recomputed > 0
             {
                 eprintln!(
-                    "kept readings made for {} people ({why}).",
-                    report.recomputed
+                    "kept readings made for {} {} ({why}).",
+                    domain::values::thousands(&report.recomputed.to_string()),
+                    if report.recomputed == 1 {
+                        "person"
+                    } else {
+                        "people"
+                    }
                 );
             }
             Ok(Some(report))

@@ -41,6 +41,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/menu", get(menu).post(put_menu))
         .route("/scripts", get(scripts))
         .route("/scripts/{id}", get(script))
+        .route("/payments", get(payments))
+        .route("/payments/{no}/resolve", post(resolve_payment))
+        .route("/payments/{no}/dismiss", post(dismiss_payment))
         .route("/static/app.css", get(css))
 }
 
@@ -56,6 +59,8 @@ pub struct Nav {
     pub admin: bool,
     /// Whether the figures across everyone (hidden costs) are open to this role.
     pub figures: bool,
+    /// Whether this role sees personal text (the bank credits waiting for a person).
+    pub personal: bool,
 }
 
 impl Nav {
@@ -66,6 +71,7 @@ impl Nav {
             csrf: who.0.csrf.clone().unwrap_or_default(),
             admin: who.0.is_admin(),
             figures: crate::costs::may_see(&who.0),
+            personal: who.0.role.sees_personal_text(),
         })
     }
 }
@@ -1522,4 +1528,179 @@ async fn script(
         row: script_row(&s),
     };
     Ok(html(page.render()?))
+}
+
+// --- Payments waiting for a person ------------------------------------------------------------
+
+/// How many waiting credits the page lists.
+const WAITING_LISTED: usize = 200;
+
+pub struct WaitingRow {
+    pub no: i64,
+    pub booked: String,
+    pub amount: String,
+    pub payer: String,
+    pub said: String,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "payments.html")]
+struct PaymentsPage {
+    nav: Option<Nav>,
+    total: u64,
+    rows: Vec<WaitingRow>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PaymentsQuery {
+    done: Option<String>,
+}
+
+fn may_see_payments(who: &Signed) -> Result<(), PageError> {
+    if who.0.role.sees_personal_text() {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden(
+            "The payers of bank credits are personal: only an agent or an admin sees them.".into(),
+        ))
+    }
+}
+
+/// The bank credits no rule placed on an invoice, oldest first, each with why and a form to
+/// place it by hand or dismiss it.
+async fn payments(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Query(q): Query<PaymentsQuery>,
+) -> Result<Response, PageError> {
+    may_see_payments(&who)?;
+    let (s, actor) = (state.clone(), who.0.actor());
+    let (total, lines) =
+        tokio::task::spawn_blocking(move || s.app.unmatched(WAITING_LISTED, &actor, &s.audit))
+            .await??;
+    let rows = lines
+        .iter()
+        .map(|l| {
+            let d = l.details.clone().unwrap_or_default();
+            WaitingRow {
+                no: l.no,
+                booked: l.booked.to_string(),
+                amount: format!("{} {}", l.amount.grouped(l.currency.decimals()), l.currency),
+                payer: match (d.counterparty, d.iban) {
+                    (Some(n), Some(i)) => format!("{n} ({i})"),
+                    (Some(n), None) => n,
+                    (None, Some(i)) => i,
+                    (None, None) => "not named".into(),
+                },
+                said: match (d.reference, d.text) {
+                    (Some(r), Some(t)) => format!("reference {r}; {t}"),
+                    (Some(r), None) => format!("reference {r}"),
+                    (None, Some(t)) => t,
+                    (None, None) => "nothing".into(),
+                },
+                why: l.reason.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let done = match q.done.as_deref() {
+        Some("resolved") => Some("The credit was placed on its invoice, matched by hand.".into()),
+        Some("dismissed") => Some("The credit was dismissed: it pays no invoice.".into()),
+        _ => None,
+    };
+    let page = PaymentsPage {
+        nav: Nav::of(&who),
+        total,
+        rows,
+        done,
+    };
+    Ok(html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    csrf: Option<String>,
+    invoice: Option<String>,
+    person: Option<String>,
+}
+
+fn line_number(no: &str) -> Result<i64, PageError> {
+    no.parse()
+        .map_err(|_| PageError::NotFound(format!("There is no bank credit {no:?}.")))
+}
+
+fn payment_error(e: app::AppError) -> PageError {
+    match e {
+        app::AppError::Invalid { field, message } => {
+            PageError::BadRequest(format!("{field}: {message}"))
+        }
+        app::AppError::Refused(m) => PageError::BadRequest(m),
+        other => PageError::from(other),
+    }
+}
+
+async fn resolve_payment(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(no): Path<String>,
+    Form(form): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    may_see_payments(&who)?;
+    let no = line_number(&no)?;
+    let invoice = form.invoice.unwrap_or_default();
+    let person = match form
+        .person
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(p) => {
+            Some(PersonId::parse(p).map_err(|e| PageError::BadRequest(format!("person: {e}")))?)
+        }
+        None => None,
+    };
+    let (s, actor) = (state.clone(), who.0.actor());
+    tokio::task::spawn_blocking(move || {
+        s.app
+            .resolve_payment(
+                no,
+                &invoice,
+                person.as_ref(),
+                &actor,
+                &s.audit,
+                crate::state::WRITER_WAIT,
+            )
+            .map(|_| s.mark_dirty())
+    })
+    .await?
+    .map_err(payment_error)?;
+    Ok(Redirect::to("/payments?done=resolved").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DismissForm {
+    csrf: Option<String>,
+    reason: Option<String>,
+}
+
+async fn dismiss_payment(
+    State(state): State<Arc<AppState>>,
+    who: Signed,
+    Path(no): Path<String>,
+    Form(form): Form<DismissForm>,
+) -> Result<Response, PageError> {
+    who.check_csrf(form.csrf.as_deref())?;
+    may_see_payments(&who)?;
+    let no = line_number(&no)?;
+    let reason = form.reason.unwrap_or_default();
+    let (s, actor) = (state.clone(), who.0.actor());
+    tokio::task::spawn_blocking(move || {
+        s.app
+            .dismiss_payment(no, &reason, &actor, &s.audit, crate::state::WRITER_WAIT)
+    })
+    .await?
+    .map_err(payment_error)?;
+    Ok(Redirect::to("/payments?done=dismissed").into_response())
 }

@@ -184,6 +184,9 @@ impl Ledger {
 
     pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
         let p = self.dir.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
         std::fs::write(&p, content).unwrap();
         p
     }
