@@ -1195,7 +1195,10 @@ mod tests {
                 amount,
                 currency,
                 due,
+                reference,
+                lines,
             } => {
+                assert_eq!((reference, lines), (None, Vec::new()));
                 assert_eq!(invoice.as_str(), "17");
                 assert_eq!(amount.format(2), "55.94");
                 assert_eq!(currency.as_str(), "USD");

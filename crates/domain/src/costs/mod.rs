@@ -80,13 +80,21 @@ impl<'a> OrderView<'a> {
                 currency,
                 lines,
                 ..
-            } => (order, currency, lines, false),
+            } => (order, *currency, lines, false),
             Body::OrderReturned {
                 order,
                 currency,
                 lines,
                 ..
-            } => (order, currency, lines, true),
+            } => (order, *currency, lines, true),
+            // An invoice that lists what it bills (an e-invoice does) counts like an order;
+            // one without lines has nothing to count.
+            Body::InvoiceIssued {
+                invoice,
+                currency,
+                lines,
+                ..
+            } if !lines.is_empty() => (invoice, Some(*currency), lines, false),
             _ => return None,
         };
         Some(OrderView {
@@ -94,7 +102,7 @@ impl<'a> OrderView<'a> {
             order,
             at,
             returned,
-            currency: *currency,
+            currency,
             lines,
         })
     }

@@ -422,6 +422,8 @@ mod tests {
                 amount: Amount::parse("7", 4).unwrap(),
                 currency: Currency::parse("EUR").unwrap(),
                 due: crate::values::Day::parse("2030-01-01").unwrap(),
+                reference: None,
+                lines: Vec::new(),
             },
         };
         assert_eq!(transactions(&[inv(1, "1970-01-03")]), vec![(2.0, 7.0)]);

@@ -105,6 +105,45 @@ fn a_payment_for_an_invoice_never_issued_is_unmatched_not_an_error() {
     assert_eq!(p.on_time_share, None);
 }
 
+fn correct(invoice: &str, at: &str, amount: &str) -> serde_json::Value {
+    json!({"kind":"invoice.corrected","at":at,"invoice":invoice,"amount":amount,"currency":"EUR"})
+}
+
+#[test]
+fn a_credit_note_lowers_what_settles_an_invoice_and_one_that_cancels_it_settles_it() {
+    // Lowered from 100 to 80 before a payment of 80: settled by the payment, on time.
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "100.00", "2024-01-31"),
+        correct("1", "2024-01-05T00:00:00Z", "20.00"),
+        pay("1", "2024-01-20T00:00:00Z", "80.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!(p.on_time_share, Some(1.0));
+    // Paid 80 late, then lowered to 80: settled by the credit note, on its day.
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "100.00", "2024-01-31"),
+        pay("1", "2024-01-20T00:00:00Z", "80.00"),
+        correct("1", "2024-02-10T00:00:00Z", "20.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!(p.late[0].days_late, 10);
+    assert!(!p.late[0].open);
+    // Cancelled before it was due and never paid: settled on time, nothing open.
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "100.00", "2024-01-31"),
+        correct("1", "2024-01-03T00:00:00Z", "100.00"),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert_eq!((p.on_time_share, p.unmatched_payments), (Some(1.0), 0));
+    // A credit note in another currency changes nothing.
+    let h = history(&[
+        inv("1", "2024-01-01T00:00:00Z", "100.00", "2024-01-31"),
+        json!({"kind":"invoice.corrected","at":"2024-01-03T00:00:00Z","invoice":"1","amount":"100.00","currency":"USD"}),
+    ]);
+    let p = punctuality_of(&h, "2024-03-01T00:00:00Z");
+    assert!(p.late[0].open);
+}
+
 #[test]
 fn events_after_the_as_of_moment_are_ignored() {
     let h = history(&[

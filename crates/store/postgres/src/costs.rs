@@ -110,9 +110,10 @@ impl store::Costs for PostgresStore {
     }
 
     fn visit_orders(&self, visit: &mut dyn FnMut(&PersonId, &Recorded)) -> Result<(), StoreError> {
-        let (placed, returned) = (
+        let (placed, returned, invoiced) = (
             i16::from(Kind::OrderPlaced.code()),
             i16::from(Kind::OrderReturned.code()),
+            i16::from(Kind::InvoiceIssued.code()),
         );
         let (_conn, mut rows) = self.run(async {
             let c = self.db.get().await?;
@@ -120,8 +121,9 @@ impl store::Costs for PostgresStore {
                 .query_raw(
                     "SELECT p.id, e.seq, e.at, e.kind, e.body, e.lines
                      FROM rapport.events e JOIN rapport.people p ON p.pk = e.person
-                     WHERE e.kind IN ($1, $2) ORDER BY e.person, e.seq",
-                    [&placed as &(dyn ToSql + Sync), &returned],
+                     WHERE e.kind IN ($1, $2) OR (e.kind = $3 AND e.lines IS NOT NULL)
+                     ORDER BY e.person, e.seq",
+                    [&placed as &(dyn ToSql + Sync), &returned, &invoiced],
                 )
                 .await?;
             Ok((c, Box::pin(rows)))

@@ -107,12 +107,14 @@ impl SqliteStore {
         self.conns.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT e.person, e.seq, e.at, e.kind, e.body, e.lines FROM events e
-             WHERE e.kind IN (?1, ?2) ORDER BY e.person, e.seq",
+             WHERE e.kind IN (?1, ?2) OR (e.kind = ?3 AND e.lines IS NOT NULL)
+             ORDER BY e.person, e.seq",
             )?;
             let mut people = conn.prepare_cached("SELECT id FROM people WHERE pk = ?1")?;
             let mut rows = stmt.query(params![
                 Kind::OrderPlaced.code(),
-                Kind::OrderReturned.code()
+                Kind::OrderReturned.code(),
+                Kind::InvoiceIssued.code()
             ])?;
             let mut current: Option<(i64, PersonId)> = None;
             while let Some(row) = rows.next()? {
