@@ -512,11 +512,26 @@ impl<'a> Gen<'a> {
         self.lines.str("currency", self.cur.code);
         self.lines.date("due", due_day);
         self.lines.end();
+        // Now and then a credit note takes a tenth off the next day (a price corrected), and
+        // the person pays what is left. Chosen by the invoice's number, not by a draw, so the
+        // rest of the demo comes out as before.
+        let mut owed = total;
+        let credit = total / 10;
+        if inv % 53 == 0 && credit > 0 && issued + DAY < self.ctx.end {
+            let n = self.next();
+            self.lines
+                .begin("ar", "cn", n, "invoice.corrected", issued + DAY);
+            self.lines.reference("invoice", "INV-", inv);
+            self.lines.amount("amount", credit, d);
+            self.lines.str("currency", self.cur.code);
+            self.lines.end();
+            owed -= credit;
+        }
         let pay = match pay {
             Pay::Draw => self.draw_pay(),
             p => p,
         };
-        self.settle(inv, order, total, issued, due_day, pay);
+        self.settle(inv, order, owed, issued, due_day, pay);
         Some(inv)
     }
 

@@ -62,11 +62,10 @@ async fn waiting_credits_are_shown_to_agents_escaped_refused_to_analysts_and_dis
         html.contains("no reference, invoice number or known account"),
         "{html}"
     );
+    // The forms of a row come after its payer.
     let at = html.find("Supplier BV").expect("the second credit");
-    let no: String = html[..at]
-        .rsplit("/payments/")
-        .next()
-        .unwrap()
+    let from = at + html[at..].find("/payments/").expect("its form") + "/payments/".len();
+    let no: String = html[from..]
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
