@@ -209,6 +209,8 @@ impl App {
     }
 
     /// Reads e-invoices and credit notes (a file, a folder or a zip of them) into the ledger.
+    /// Documents are read, parsed and sealed on a second thread while this one writes, in
+    /// chunks over a bounded channel (as `import::pipeline` does for JSON Lines and CSV).
     pub fn import_invoices(
         &self,
         path: &Path,
@@ -216,40 +218,61 @@ impl App {
         face: &mut dyn Imported,
     ) -> Result<ArtefactOutcome, AppError> {
         let mut batch = self.artefact_batch(path, face)?;
-        let mut out = ArtefactOutcome::default();
-        archive::walk::<Stop>(path, &mut |doc: Document| {
-            if einvoice::sniff(&doc.bytes).is_none() {
-                match sniff(&doc.name, &doc.bytes) {
-                    Some(other) => out.reject(RowError {
-                        file: doc.name.clone(),
-                        line: 1,
-                        field: None,
-                        message: format!(
-                            "this is {}, not an e-invoice: import it on its own",
-                            other.words()
-                        ),
-                        raw: None,
-                    }),
-                    // A PDF or a read-me beside the invoices is not one of them.
-                    None => out.count("files that are not e-invoices", 1),
+        let mut sealer = batch.seal_ahead()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Sealed>>(8);
+        let (read, written) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                let mut out = ArtefactOutcome::default();
+                let mut chunk: Vec<Sealed> = Vec::with_capacity(CHUNK);
+                let walked = archive::walk::<Stop>(path, &mut |doc: Document| {
+                    let events = match read_invoice(&doc, options, &mut out) {
+                        Some(events) if out.rejected == 0 || options.skip_invalid => events,
+                        _ => return Ok(()),
+                    };
+                    for e in events {
+                        let sealed = sealer.seal(&e).map_err(|e| Stop::App(e.into()))?;
+                        chunk.push((e, sealed));
+                    }
+                    if chunk.len() >= CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                        // The writer hung up: it failed, and says why.
+                        tx.send(full).map_err(|_| {
+                            Stop::App(AppError::Refused("the ledger stopped".into()))
+                        })?;
+                    }
+                    Ok(())
+                });
+                if walked.is_ok() && !chunk.is_empty() {
+                    let _ = tx.send(chunk);
                 }
-                return Ok(());
-            }
-            out.documents += 1;
-            let events = einvoice::parse(&doc.bytes)
-                .and_then(|d| artefacts::invoice_events(&d, &options.source, options.due_days));
-            match events {
-                Ok(events) => {
-                    if out.rejected == 0 || options.skip_invalid {
-                        for e in events {
-                            batch.append(e).map_err(|e| Stop::App(e.into()))?;
-                        }
+                (walked, out)
+            });
+            let mut written: Result<(), AppError> = Ok(());
+            for chunk in &rx {
+                for (e, sealed) in chunk {
+                    if let Err(err) = batch.append_sealed(e, sealed) {
+                        written = Err(err.into());
+                        break;
                     }
                 }
-                Err(e) => out.reject(row_error(&doc.name, &e)),
+                if written.is_err() {
+                    break;
+                }
             }
-            Ok(())
-        })?;
+            drop(rx);
+            let read = reader.join().unwrap_or_else(|_| {
+                (
+                    Err(Stop::App(AppError::Refused(
+                        "the reading thread failed".into(),
+                    ))),
+                    ArtefactOutcome::default(),
+                )
+            });
+            (read, written)
+        });
+        written?;
+        let (walked, out) = read;
+        walked?;
         out.finish(batch, options.skip_invalid)
     }
 
@@ -643,6 +666,48 @@ impl App {
             )));
         }
         Ok(line)
+    }
+}
+
+/// An event with its personal fields sealed ahead, on its way to the writer.
+type Sealed = (NewEvent, Option<store::Sealed>);
+
+/// Events per message from the reading thread.
+const CHUNK: usize = 2048;
+
+/// One document of an e-invoice import: its events, or `None` when it is refused (counted
+/// in `out`) or is no e-invoice at all.
+fn read_invoice(
+    doc: &Document,
+    options: &InvoiceOptions,
+    out: &mut ArtefactOutcome,
+) -> Option<Vec<NewEvent>> {
+    if einvoice::sniff(&doc.bytes).is_none() {
+        match sniff(&doc.name, &doc.bytes) {
+            Some(other) => out.reject(RowError {
+                file: doc.name.clone(),
+                line: 1,
+                field: None,
+                message: format!(
+                    "this is {}, not an e-invoice: import it on its own",
+                    other.words()
+                ),
+                raw: None,
+            }),
+            // A PDF or a read-me beside the invoices is not one of them.
+            None => out.count("files that are not e-invoices", 1),
+        }
+        return None;
+    }
+    out.documents += 1;
+    match einvoice::parse(&doc.bytes)
+        .and_then(|d| artefacts::invoice_events(&d, &options.source, options.due_days))
+    {
+        Ok(events) => Some(events),
+        Err(e) => {
+            out.reject(row_error(&doc.name, &e));
+            None
+        }
     }
 }
 

@@ -517,7 +517,7 @@ impl<'a> Gen<'a> {
         // rest of the demo comes out as before.
         let mut owed = total;
         let credit = total / 10;
-        if inv % 53 == 0 && credit > 0 && issued + DAY < self.ctx.end {
+        if inv.is_multiple_of(53) && credit > 0 && issued + DAY < self.ctx.end {
             let n = self.next();
             self.lines
                 .begin("ar", "cn", n, "invoice.corrected", issued + DAY);

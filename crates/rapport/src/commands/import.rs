@@ -137,7 +137,7 @@ fn import_artefact(
         }
     };
     face.done();
-    Ok(outcome.with_context(|| format!("importing {}", path.display()))?)
+    outcome.with_context(|| format!("importing {}", path.display()))
 }
 
 fn report_artefact(path: &Path, o: &app::ArtefactOutcome, secs: f64, skip_invalid: bool) {
