@@ -58,3 +58,33 @@ pub fn cdnow_sample() -> Vec<RawTransaction> {
         })
         .collect()
 }
+
+#[allow(dead_code)]
+pub const DONATIONS: &str = include_str!("../tests/data/donations.csv");
+pub const RETENTION: &str = include_str!("../tests/data/fader_hardie_2007.csv");
+
+/// `donations.csv` as `(x, t_x, n, count)` patterns.
+#[allow(dead_code)] // read by the BG/BB tests
+pub fn donations() -> Vec<(u32, u32, u32, f64)> {
+    let mut rdr = csv::Reader::from_reader(DONATIONS.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<u32>().expect("whole number");
+            (f(0), f(1), f(2), f64::from(f(3)))
+        })
+        .collect()
+}
+
+/// `fader_hardie_2007.csv`: survivors of 1,000 at the start of years 0..=12,
+/// (regular, high end).
+pub fn retention() -> (Vec<f64>, Vec<f64>) {
+    let mut rdr = csv::Reader::from_reader(RETENTION.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<f64>().expect("number");
+            (f(1), f(2))
+        })
+        .unzip()
+}
