@@ -38,6 +38,7 @@
 //! for CLV.
 
 pub mod bdw;
+pub mod bgbb;
 pub mod bgnbd;
 mod data;
 pub mod gamma_gamma;

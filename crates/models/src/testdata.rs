@@ -59,12 +59,10 @@ pub fn cdnow_sample() -> Vec<RawTransaction> {
         .collect()
 }
 
-#[allow(dead_code)]
 pub const DONATIONS: &str = include_str!("../tests/data/donations.csv");
 pub const RETENTION: &str = include_str!("../tests/data/fader_hardie_2007.csv");
 
 /// `donations.csv` as `(x, t_x, n, count)` patterns.
-#[allow(dead_code)] // read by the BG/BB tests
 pub fn donations() -> Vec<(u32, u32, u32, f64)> {
     let mut rdr = csv::Reader::from_reader(DONATIONS.as_bytes());
     rdr.records()
