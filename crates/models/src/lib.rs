@@ -42,6 +42,7 @@ pub mod bgbb;
 pub mod bgnbd;
 mod data;
 pub mod gamma_gamma;
+pub mod ggompertz_nbd;
 pub mod holdout;
 pub mod mbgnbd;
 mod optimize;
