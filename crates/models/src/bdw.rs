@@ -303,4 +303,26 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    #[ignore = "timing at scale; run with --release -- --ignored --nocapture"]
+    fn sbg_and_bdw_fit_a_million_tenures_in_under_three_seconds() {
+        let people = simulate(
+            Params {
+                a: 0.8,
+                b: 2.5,
+                c: 0.7,
+            },
+            1_000_000,
+            120,
+            7,
+        );
+        let started = std::time::Instant::now();
+        let d = testdata::timed("grouping 1,000,000 tenures", || {
+            Durations::from_tenures(&people).unwrap()
+        });
+        testdata::timed("sBG, 1,000,000 tenures", || sbg::fit(&d)).unwrap();
+        testdata::timed("BdW, 1,000,000 tenures", || fit(&d)).unwrap();
+        assert!(started.elapsed().as_secs_f64() < 3.0);
+    }
 }

@@ -595,4 +595,16 @@ mod tests {
             .collect();
         assert_eq!(fit_people(&people).unwrap(), fit(&data).unwrap());
     }
+
+    #[test]
+    #[ignore = "timing at scale; run with --release -- --ignored --nocapture"]
+    fn bgbb_fits_a_million_people_in_under_three_seconds() {
+        let people: Vec<Pattern> = donations()
+            .iter()
+            .flat_map(|&(p, c)| std::iter::repeat_n(p, 90 * c as usize))
+            .collect();
+        let started = std::time::Instant::now();
+        let fit = testdata::timed("BG/BB, 999,360 people", || fit_people(&people)).unwrap();
+        assert!(started.elapsed().as_secs_f64() < 3.0, "{fit:?}");
+    }
 }

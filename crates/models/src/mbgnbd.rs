@@ -331,4 +331,13 @@ mod tests {
             Err(FitError::RecencyExceedsT { index: 5, .. })
         ));
     }
+
+    #[test]
+    #[ignore = "timing at scale; run with --release -- --ignored --nocapture"]
+    fn mbgnbd_fits_a_million_people_in_under_three_seconds() {
+        let data = testdata::cdnow_million();
+        let started = std::time::Instant::now();
+        let fit = testdata::timed("MBG/NBD, 1,002,725 people", || fit(&data)).unwrap();
+        assert!(started.elapsed().as_secs_f64() < 3.0, "{fit:?}");
+    }
 }
