@@ -11,6 +11,15 @@
 //! * [`pareto_nbd`] — the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987)
 //!   with the numerically stable likelihood of Fader, Hardie & Lee's
 //!   implementation note.
+//! * [`mbgnbd`] — the MBG/NBD model (Batislam, Denizel & Filiztekin 2007): BG/NBD
+//!   where a person may also drop out right after the first purchase.
+//! * [`ggompertz_nbd`] — the GGompertz/NBD model (Bemmaor & Glady 2012): lifetimes
+//!   whose hazard changes with age.
+//! * [`bgbb`] — the BG/BB model (Fader, Hardie & Shang 2010) for discrete
+//!   opportunities to transact (yearly donations, annual events).
+//! * [`sbg`] and [`bdw`] — contractual retention: the shifted-beta-geometric model
+//!   (Fader & Hardie 2007) and the beta-discrete-Weibull model (Fader, Hardie, Liu,
+//!   Davin & Steenburgh 2018), fitted on [`tenure::Durations`].
 //! * [`gamma_gamma`] — spend per transaction (Fader & Hardie 2013) and CLV.
 //! * [`summary`] — turns per-person transaction lists into `(x, t_x, T, zbar)`.
 //! * [`screen`] — which people a model can take, and why the others are left out.
@@ -28,15 +37,21 @@
 //! be in that same unit; [`TimeUnit`] says how many of those units make a month
 //! for CLV.
 
+pub mod bdw;
+pub mod bgbb;
 pub mod bgnbd;
 mod data;
 pub mod gamma_gamma;
+pub mod ggompertz_nbd;
 pub mod holdout;
+pub mod mbgnbd;
 mod optimize;
 pub mod pareto_nbd;
+pub mod sbg;
 pub mod screen;
 pub mod special;
 pub mod summary;
+pub mod tenure;
 
 use serde::{Deserialize, Serialize};
 
@@ -182,6 +197,40 @@ pub enum FitError {
     },
     #[error("the fit produced a non-finite or degenerate parameter {name} = {value}")]
     NonFiniteParameter { name: &'static str, value: f64 },
+    #[error("row {index}: frequency {frequency} is greater than the {opportunities} opportunities")]
+    FrequencyExceedsOpportunities {
+        index: usize,
+        frequency: u32,
+        opportunities: u32,
+    },
+    #[error(
+        "row {index}: frequency {frequency} is greater than recency {recency} (one transaction per opportunity at most)"
+    )]
+    FrequencyExceedsRecency {
+        index: usize,
+        frequency: u32,
+        recency: u32,
+    },
+    #[error(
+        "row {index}: recency {recency} with no transaction (recency must be 0 when frequency is 0)"
+    )]
+    RecencyWithoutTransactions { index: usize, recency: u32 },
+    #[error("period {period}: {after} survivors, more than the {before} of the period before")]
+    SurvivalRises {
+        period: usize,
+        before: f64,
+        after: f64,
+    },
+    #[error("period {period}: {survivors} survivors, more than the cohort of {cohort}")]
+    SurvivorsAboveCohort {
+        period: usize,
+        survivors: f64,
+        cohort: f64,
+    },
+    #[error("row {index}: a customer cannot churn in period 0 (the first period is paid for)")]
+    ChurnAtPeriodZero { index: usize },
+    #[error("nobody churned: a retention model cannot be fitted")]
+    NoChurn,
 }
 
 /// A model that predicts purchase counts: implemented by the BG/NBD and

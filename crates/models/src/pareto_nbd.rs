@@ -425,6 +425,23 @@ mod tests {
     }
 
     #[test]
+    fn pareto_nbd_standard_errors_on_cdnow_match_the_published_ones() {
+        // CLVTools' correctness tests: the inverse observed information at
+        // the maximum, mapped from the log scale with the delta method.
+        let fit = fit(&testdata::cdnow_summary()).expect("fit");
+        let se = fit.std_errors;
+        eprintln!("Pareto/NBD standard errors on CDNOW: {se:?}");
+        for (got, want) in [
+            (se.r, 0.0476),
+            (se.alpha, 0.8427),
+            (se.s, 0.1873),
+            (se.beta, 6.2105),
+        ] {
+            assert!((got / want - 1.0).abs() < 1e-3, "{se:?}");
+        }
+    }
+
+    #[test]
     fn pareto_nbd_log_likelihood_at_the_published_parameters_is_minus_9594_97() {
         let data = testdata::cdnow_summary();
         let p = Params {

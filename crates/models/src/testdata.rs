@@ -58,3 +58,58 @@ pub fn cdnow_sample() -> Vec<RawTransaction> {
         })
         .collect()
 }
+
+pub const DONATIONS: &str = include_str!("../tests/data/donations.csv");
+pub const RETENTION: &str = include_str!("../tests/data/fader_hardie_2007.csv");
+
+/// `donations.csv` as `(x, t_x, n, count)` patterns.
+pub fn donations() -> Vec<(u32, u32, u32, f64)> {
+    let mut rdr = csv::Reader::from_reader(DONATIONS.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<u32>().expect("whole number");
+            (f(0), f(1), f(2), f64::from(f(3)))
+        })
+        .collect()
+}
+
+/// `fader_hardie_2007.csv`: survivors of 1,000 at the start of years 0..=12,
+/// (regular, high end).
+pub fn retention() -> (Vec<f64>, Vec<f64>) {
+    let mut rdr = csv::Reader::from_reader(RETENTION.as_bytes());
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("csv row");
+            let f = |i: usize| r[i].trim().parse::<f64>().expect("number");
+            (f(1), f(2))
+        })
+        .unzip()
+}
+
+/// About a million people for timing the fits at scale: the CDNOW summaries
+/// in days (weeks × 7, rounded), repeated 425 times, the k-th copy observed
+/// k mod 30 days longer (a later calibration end), so grouping meets tens of
+/// thousands of distinct (x, t_x, T) rows as real data would, not 2,357.
+pub fn cdnow_million() -> Vec<Summary> {
+    let base = cdnow_summary();
+    let mut out = Vec::with_capacity(base.len() * 425);
+    for k in 0..425 {
+        let extra = f64::from(k % 30);
+        for s in &base {
+            let recency = (s.recency * 7.0).round();
+            let t = (s.t * 7.0).round().max(recency) + extra;
+            out.push(Summary::new(s.frequency, recency, t).expect("valid row"));
+        }
+    }
+    out
+}
+
+/// Times `f` and prints the elapsed time under `label` (for the `--ignored`
+/// scale tests, run with `--release -- --ignored --nocapture`).
+pub fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    eprintln!("{label}: {:?}", started.elapsed());
+    out
+}
