@@ -804,11 +804,24 @@ impl NewEvent {
                     ));
                 }
                 personal.account = f.one_line("account")?;
+                let matched = opt_label("matched")?;
+                if let Some(m) = &matched
+                    && matched_words(m.as_str()).is_none()
+                {
+                    return Err(field_err(
+                        "matched",
+                        format!(
+                            "{:?} is not one of reference, invoice-number, account-and-amount, \
+                             account-and-combination, by-hand",
+                            m.as_str()
+                        ),
+                    ));
+                }
                 Body::PaymentReceived {
                     invoice: r("invoice")?,
                     amount,
                     currency,
-                    matched: opt_label("matched")?,
+                    matched,
                 }
             }
             Kind::InvoiceDisputed => {
