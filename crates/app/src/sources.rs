@@ -548,11 +548,16 @@ impl App {
         let mut batch = self
             .ledger
             .batch_waiting("payments resolve", &mut |_| started.elapsed() < wait)?;
-        let candidates: Vec<OpenInvoice> = self
-            .open_invoices()?
-            .into_iter()
-            .filter(|o| o.invoice == invoice && person.is_none_or(|p| *p == o.person))
-            .collect();
+        // Named person: only their events are read; otherwise everyone's open invoices.
+        let open = match person {
+            Some(p) => match self.ledger.events_of(p)? {
+                Some(events) => open_of(p, &events),
+                None => Vec::new(),
+            },
+            None => self.open_invoices()?,
+        };
+        let candidates: Vec<OpenInvoice> =
+            open.into_iter().filter(|o| o.invoice == invoice).collect();
         let target = match candidates.as_slice() {
             [] => {
                 return Err(AppError::invalid(

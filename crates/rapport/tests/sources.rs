@@ -437,7 +437,30 @@ fn a_credit_no_rule_places_waits_and_a_person_s_choice_is_the_payment_it_makes()
         "{}",
         stderr(&out)
     );
-    let out = l.run(&["payments", "resolve", &no, "--invoice", "INV-2002"]);
+    let out = l.run(&[
+        "payments",
+        "resolve",
+        &no,
+        "--invoice",
+        "INV-2002",
+        "--person",
+        "CUST-A",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no open invoice INV-2002 of CUST-A"),
+        "{}",
+        stderr(&out)
+    );
+    let out = l.run(&[
+        "payments",
+        "resolve",
+        &no,
+        "--invoice",
+        "INV-2002",
+        "--person",
+        "CUST-B",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("matched by hand"), "{}", stdout(&out));
 
