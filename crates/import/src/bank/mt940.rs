@@ -248,12 +248,15 @@ fn balance(s: &str) -> Result<(Day, Currency), String> {
     if b.len() < 11 || !matches!(b[0], b'C' | b'D') {
         return Err(format!("{s:?} is not a balance such as C240430EUR1234,56"));
     }
-    let day = yymmdd(&s[1..7])?;
+    let day = yymmdd(
+        s.get(1..7)
+            .ok_or_else(|| format!("{s:?} has no date YYMMDD after the mark"))?,
+    )?;
     let ccy = s
         .get(7..10)
         .ok_or_else(|| format!("{s:?} has no currency"))?;
     let ccy = Currency::parse(ccy).map_err(|e| e.to_string())?;
-    amount(&s[10..], ccy)?;
+    amount(s.get(10..).unwrap_or_default(), ccy)?;
     Ok((day, ccy))
 }
 

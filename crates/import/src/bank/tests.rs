@@ -412,6 +412,14 @@ fn mutate(file: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
     v
 }
 
+#[test]
+fn a_balance_with_a_letter_outside_ascii_in_its_date_is_an_error_not_a_panic() {
+    // Found by the mutation test: `Ü` straddles the end of the date's six bytes.
+    let file = ":20:X\n:25:NL91ABNA0417164300\n:60F:C24043ÜEUR10250,00\n:62F:C240430EUR10250,00\n";
+    let err = parse_mt940(file.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("60F"), "{err}");
+}
+
 proptest! {
     #[test]
     fn neither_parser_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -433,8 +441,14 @@ proptest! {
     }
 
     #[test]
-    fn mt940_lines_of_any_text_do_not_panic(line in "[:0-9A-Z?/+,. \\n-]{0,120}") {
+    fn mt940_lines_of_any_text_do_not_panic(line in "[:0-9A-Z?/+,. \\nÜé€-]{0,120}") {
         let file = format!(":20:X\n:25:NL91ABNA0417164300\n:60F:C240101EUR0,\n:61:{line}\n:86:{line}\n:62F:C240101EUR0,\n");
+        let _ = parse_mt940(file.as_bytes());
+    }
+
+    #[test]
+    fn mt940_balances_of_any_text_do_not_panic(balance in "[CD0-9A-Z,Üé€]{0,24}") {
+        let file = format!(":20:X\n:25:NL91ABNA0417164300\n:60F:{balance}\n:62F:{balance}\n");
         let _ = parse_mt940(file.as_bytes());
     }
 }
