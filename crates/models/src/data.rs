@@ -216,6 +216,18 @@ pub(crate) fn predict_grouped<M: PurchaseModel + Sync>(
     data: &[Summary],
     horizon: f64,
 ) -> Vec<Prediction> {
+    map_grouped(data, |s| Prediction {
+        p_alive: model.p_alive(s),
+        expected_purchases: model.expected_purchases(s, horizon),
+    })
+}
+
+/// `f` of every row, computed once per distinct `(x, t_x, T)` and on all cores: a million
+/// people are a few thousand distinct histories.
+pub(crate) fn map_grouped<U: Send + Default + Clone, F: Fn(&Summary) -> U + Sync>(
+    data: &[Summary],
+    f: F,
+) -> Vec<U> {
     let key = |s: &Summary| {
         let bits = |v: f64| if v == 0.0 { 0 } else { v.to_bits() };
         (bits(s.frequency), bits(s.recency), bits(s.t))
@@ -231,11 +243,11 @@ pub(crate) fn predict_grouped<M: PurchaseModel + Sync>(
             })
         })
         .collect();
-    let per_group = par_map(&distinct, |s| Prediction {
-        p_alive: model.p_alive(s),
-        expected_purchases: model.expected_purchases(s, horizon),
-    });
-    index.iter().map(|&k| per_group[k as usize]).collect()
+    let per_group = par_map(&distinct, f);
+    index
+        .iter()
+        .map(|&k| per_group[k as usize].clone())
+        .collect()
 }
 
 #[cfg(test)]

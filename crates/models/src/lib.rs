@@ -44,6 +44,7 @@ mod data;
 pub mod gamma_gamma;
 pub mod ggompertz_nbd;
 pub mod holdout;
+pub mod interval;
 pub mod mbgnbd;
 mod optimize;
 pub mod pareto_nbd;
@@ -154,11 +155,17 @@ impl Summary {
 /// iterations when the derivative-free fallback had to run).
 /// A `Fit` is only ever returned converged (`converged` is always true): a fit
 /// that did not converge is a [`FitError`], never a silent result.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fit<P> {
     pub params: P,
     pub log_likelihood: f64,
     pub std_errors: P,
+    /// Covariance of the log-parameters (row-major, in the order of
+    /// [`interval::Parameters::to_vec`]): the inverse Hessian of the negative
+    /// log-likelihood at the optimum. Intervals on person-level figures come from
+    /// it ([`interval`]).
+    #[serde(default)]
+    pub log_covariance: Vec<f64>,
     pub iterations: usize,
     pub gradient_norm: f64,
     pub converged: bool,

@@ -511,6 +511,7 @@ pub(crate) fn finish<P>(
         params: make(&params),
         log_likelihood: -out.value,
         std_errors: make(&se),
+        log_covariance: inv.clone(),
         iterations: out.iterations,
         gradient_norm: out.gradient_norm,
         converged: true,
