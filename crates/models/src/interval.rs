@@ -126,7 +126,7 @@ pub fn normal_quantile(level: f64) -> f64 {
 }
 
 /// A fit's parameters and their covariance, ready to put intervals on figures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Uncertainty {
     log_params: Vec<f64>,
     covariance: Vec<f64>,

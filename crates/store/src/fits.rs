@@ -3,12 +3,13 @@
 //! `rapport fit` stores each fit it makes on the ledger (which model, its parameters and
 //! standard errors as JSON keyed by the parameters' usual names, how well it converged, and
 //! what it was fitted on: the calibration end, the time unit, how many transactions and
-//! people). Fits are never changed or deleted: a new fit is a new row, and readings use the
+//! people, and the covariance of the log-parameters that intervals come from). Fits are never changed or deleted: a new fit is a new row, and readings use the
 //! latest row of each model.
 
 use crate::StoreError;
 use domain::Timestamp;
 use domain::readings::{FitInfo, Models};
+use models::interval::{Parameters, Uncertainty};
 use models::{TimeUnit, bgnbd, gamma_gamma};
 
 /// One fit as stored.
@@ -35,6 +36,9 @@ pub struct StoredFit {
     pub events: u64,
     /// People the fit used.
     pub people: u64,
+    /// Covariance of the log-parameters (row-major, in the order of `params`' model), from
+    /// which readings take their intervals; `None` for fits stored before it was kept.
+    pub covariance: Option<Vec<f64>>,
 }
 
 /// The latest stored BG/NBD and Gamma-Gamma fits, as readings use them.
@@ -60,6 +64,10 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
                 ));
             }
         };
+        models.purchase_uncertainty = f
+            .covariance
+            .as_deref()
+            .and_then(|c| Uncertainty::new(&params.to_vec(), c));
         models.purchase = Some((params, unit, info(&f, "bgnbd")));
     }
     if let Some(f) = store.latest_fit("gamma-gamma")? {
@@ -76,6 +84,13 @@ pub trait FitStore {
     fn save_fit(&self, fit: &StoredFit) -> Result<i64, StoreError>;
     /// The latest fit of `model`, if any.
     fn latest_fit(&self, model: &str) -> Result<Option<StoredFit>, StoreError>;
+}
+
+/// The covariance as stored: JSON text, or NULL when the fit kept none.
+pub fn covariance_text(fit: &StoredFit) -> Option<String> {
+    fit.covariance
+        .as_ref()
+        .map(|c| serde_json::Value::from(c.clone()).to_string())
 }
 
 pub fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -105,6 +105,14 @@ pub fn trend_words(h: &super::Headline, t: &super::Trend) -> String {
     )
 }
 
+/// " (between 1.4 and 2.9)" for a figure's interval, or nothing when it has none.
+fn between(i: Option<models::interval::Interval>, show: fn(f64) -> String) -> String {
+    match i {
+        Some(i) if i.low < i.high => format!(" (between {} and {})", show(i.low), show(i.high)),
+        _ => String::new(),
+    }
+}
+
 fn about(v: f64) -> String {
     if v < 10.0 {
         format!("{v:.1}")
@@ -143,20 +151,32 @@ fn loyalty_sentence(r: &Readings) -> String {
         }
         None => s.push_str("No purchases yet."),
         Some(l) if l.frequency == 0 => s.push_str(&format!(
-            "Bought once, {} ago; expect about {} purchases in {horizon}. \
+            "Bought once, {} ago; expect about {} purchases{} in {horizon}. \
              Whether a one-time buyer is still with us cannot be told: \
              BG/NBD gives p_alive = 1 to everyone with no repeat purchase.",
             ago(l.days_since_last),
-            about(l.expected_purchases)
+            about(l.expected_purchases),
+            between(l.expected_purchases_interval, about)
         )),
-        Some(l) => s.push_str(&format!(
-            "Bought {} times, last {} ago: {} (p_alive {:.2}); expect about {} purchases in {horizon}.",
-            l.purchases,
-            ago(l.days_since_last),
-            alive_words(l.p_alive),
-            l.p_alive,
-            about(l.expected_purchases)
-        )),
+        Some(l) => {
+            let alive = match l.p_alive_interval {
+                Some(i) => format!(
+                    "{}: {:.2}, between {:.2} and {:.2}",
+                    alive_words(l.p_alive),
+                    l.p_alive,
+                    i.low,
+                    i.high
+                ),
+                None => format!("{} (p_alive {:.2})", alive_words(l.p_alive), l.p_alive),
+            };
+            s.push_str(&format!(
+                "Bought {} times, last {} ago: {alive}; expect about {} purchases{} in {horizon}.",
+                l.purchases,
+                ago(l.days_since_last),
+                about(l.expected_purchases),
+                between(l.expected_purchases_interval, about)
+            ))
+        }
     }
     s
 }

@@ -11,6 +11,7 @@
 //! day count once, their amounts summed (READINGS.md, "loyalty and value").
 
 use models::gamma_gamma::{self, ClvOptions};
+use models::interval::{Interval, Parameters, Scale, Uncertainty};
 use models::{Summary, TimeUnit, bgnbd};
 use serde::Serialize;
 
@@ -45,6 +46,9 @@ pub struct Models {
     pub purchase: Option<(bgnbd::Params, TimeUnit, FitInfo)>,
     /// Gamma-Gamma parameters (money units of the ledger's amounts).
     pub spend: Option<(gamma_gamma::Params, FitInfo)>,
+    /// How sure the BG/NBD parameters are (absent for a fit stored before rapport kept its
+    /// covariance): the loyalty figures then carry 90 % intervals.
+    pub purchase_uncertainty: Option<Uncertainty>,
 }
 
 /// Which models readings were computed with (not serialised: the readings show the fit
@@ -85,8 +89,13 @@ pub struct Loyalty {
     /// Probability the person is still "alive" (has not silently left) at `T`.
     /// BG/NBD gives exactly 1 to everyone with no repeat purchase: see `note`.
     pub p_alive: f64,
+    /// The 90 % interval of `p_alive` from the uncertainty of the fitted parameters (see
+    /// `models::interval`); absent when the fit kept no covariance.
+    pub p_alive_interval: Option<Interval>,
     /// Expected purchases in the next `horizon_days` days.
     pub expected_purchases: f64,
+    /// The 90 % interval of `expected_purchases`, as for `p_alive_interval`.
+    pub expected_purchases_interval: Option<Interval>,
     pub horizon_days: u32,
     /// Purchase days (transactions on one day count once).
     pub purchases: usize,
@@ -209,9 +218,20 @@ pub(crate) fn loyalty_and_value(
 
     let loyalty = models.purchase.as_ref().map(|(p, unit, info)| {
         let horizon = f64::from(HORIZON_DAYS) / unit.days();
+        let u = models.purchase_uncertainty.as_ref();
         Loyalty {
             p_alive: p.p_alive(&summary),
+            p_alive_interval: u.and_then(|u| {
+                u.interval(Scale::Probability, |v| {
+                    bgnbd::Params::from_slice(v).p_alive(&summary)
+                })
+            }),
             expected_purchases: p.expected_purchases(&summary, horizon),
+            expected_purchases_interval: u.and_then(|u| {
+                u.interval(Scale::Positive, |v| {
+                    bgnbd::Params::from_slice(v).expected_purchases(&summary, horizon)
+                })
+            }),
             horizon_days: HORIZON_DAYS,
             purchases: x + 1,
             frequency: x,
@@ -358,6 +378,7 @@ mod tests {
                 },
                 info("gamma-gamma"),
             )),
+            purchase_uncertainty: None,
         }
     }
 
@@ -410,6 +431,45 @@ mod tests {
         let v = v.unwrap();
         assert_eq!(v.mean_repeat_spend, Some(30.0));
         assert!(v.clv.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn with_the_fits_covariance_every_loyalty_figure_has_an_interval_around_it() {
+        // The published CDNOW standard errors of r, alpha, a, b on the log scale.
+        let se = [
+            0.0125 / 0.2426,
+            0.3785 / 4.4135,
+            0.1855 / 0.7929,
+            0.7053 / 2.4258,
+        ];
+        let mut cov = vec![0.0; 16];
+        for (i, s) in se.iter().enumerate() {
+            cov[i * 4 + i] = s * s;
+        }
+        let mut models = cdnow();
+        let (p, ..) = models.purchase.clone().unwrap();
+        models.purchase_uncertainty = Uncertainty::new(&p.to_vec(), &cov);
+        let ev = [
+            order(1, "2024-01-01", "10"),
+            order(2, "2024-02-05", "20"),
+            order(3, "2024-03-04", "40"),
+        ];
+        let as_of = Timestamp::parse("2024-06-01T00:00:00Z").unwrap();
+        let l = loyalty_and_value(&ev, as_of, &models).0.unwrap();
+        let i = l.p_alive_interval.unwrap();
+        assert!(i.low < l.p_alive && l.p_alive < i.high && i.low > 0.0 && i.high < 1.0);
+        let i = l.expected_purchases_interval.unwrap();
+        assert!(i.low < l.expected_purchases && l.expected_purchases < i.high);
+        let json = serde_json::to_value(&l).unwrap();
+        assert!(json["p_alive_interval"]["low"].is_f64());
+
+        // A one-time buyer's p_alive is 1 under BG/NBD whatever the parameters: no spread.
+        let once = loyalty_and_value(&ev[..1], as_of, &models).0.unwrap();
+        let i = once.p_alive_interval.unwrap();
+        assert_eq!((i.low, i.high), (1.0, 1.0));
+        // Without a covariance (a fit stored before it was kept) there is no interval.
+        let plain = loyalty_and_value(&ev, as_of, &cdnow()).0.unwrap();
+        assert_eq!(plain.p_alive_interval, None);
     }
 
     #[test]

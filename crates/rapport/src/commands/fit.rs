@@ -107,6 +107,15 @@ impl Fitted {
         }
     }
 
+    /// The covariance of the log-parameters, stored so readings can give intervals.
+    fn log_covariance(&self) -> &[f64] {
+        match self {
+            Fitted::BgNbd(f) => &f.log_covariance,
+            Fitted::ParetoNbd(f) => &f.log_covariance,
+            Fitted::GammaGamma(f) => &f.log_covariance,
+        }
+    }
+
     fn purchase_model(&self) -> Option<&(dyn PurchaseModel + Sync)> {
         match self {
             Fitted::BgNbd(f) => Some(&f.params),
@@ -342,6 +351,7 @@ fn run_on_ledger(
         unit: unit_name.to_owned(),
         events,
         people: data.rows.len() as u64,
+        covariance: Some(fitted.log_covariance().to_vec()),
     };
     let seq = app
         .save_fit(&stored, &ledger::actor())

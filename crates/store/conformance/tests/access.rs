@@ -150,6 +150,9 @@ fn a_saved_fit_comes_back_as_the_latest_of_its_model(b: &dyn Backend) {
         unit: "weeks".into(),
         events: 3000,
         people: 2357,
+        covariance: Some(vec![
+            0.01, 0.0, 0.0, 0.0, 0.0, 0.02, 0.0, 0.0, 0.0, 0.0, 0.03, 0.0, 0.0, 0.0, 0.0, 0.04,
+        ]),
     };
     let first = s.save_fit(&fit).unwrap();
     fit.log_likelihood = -1.0;
@@ -161,6 +164,18 @@ fn a_saved_fit_comes_back_as_the_latest_of_its_model(b: &dyn Backend) {
     assert_eq!(s.latest_fit("gamma-gamma").unwrap(), None);
     let models = store::fits::stored_models(&*s).unwrap();
     assert!(models.purchase.is_some() && models.spend.is_none());
+    assert!(
+        models.purchase_uncertainty.is_some(),
+        "a stored covariance gives the readings their intervals"
+    );
+    // A fit stored without a covariance (as before rapport kept it) still reads, without
+    // intervals.
+    fit.covariance = None;
+    let third = s.save_fit(&fit).unwrap();
+    fit.seq = third;
+    assert_eq!(s.latest_fit("bgnbd").unwrap().unwrap(), fit);
+    let models = store::fits::stored_models(&*s).unwrap();
+    assert!(models.purchase.is_some() && models.purchase_uncertainty.is_none());
 }
 
 fn catalogue(products: &[(&str, Option<f64>)]) -> Catalogue {

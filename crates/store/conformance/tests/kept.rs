@@ -109,6 +109,7 @@ fn fit() -> store::StoredFit {
         unit: "weeks".into(),
         events: 1,
         people: 1,
+        covariance: None,
     }
 }
 

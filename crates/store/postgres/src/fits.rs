@@ -2,7 +2,7 @@
 
 use domain::Timestamp;
 use store::StoreError;
-use store::fits::{FitStore, StoredFit, corrupt};
+use store::fits::{FitStore, StoredFit, corrupt, covariance_text};
 
 use crate::PostgresStore;
 
@@ -12,8 +12,9 @@ impl FitStore for PostgresStore {
             let c = self.db.get().await?;
             Ok(c.query_one(
                 "INSERT INTO rapport.fits (model, params, std_errors, log_likelihood, iterations,
-                     gradient_norm, converged, fitted_at, calibration_end, unit, events, people)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq",
+                     gradient_norm, converged, fitted_at, calibration_end, unit, events, people,
+                     covariance)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq",
                 &[
                     &fit.model,
                     &fit.params.to_string(),
@@ -27,6 +28,7 @@ impl FitStore for PostgresStore {
                     &fit.unit,
                     &(fit.events as i64),
                     &(fit.people as i64),
+                    &covariance_text(fit),
                 ],
             )
             .await?
@@ -40,7 +42,8 @@ impl FitStore for PostgresStore {
             let Some(r) = c
                 .query_opt(
                     "SELECT seq, model, params, std_errors, log_likelihood, iterations,
-                            gradient_norm, converged, fitted_at, calibration_end, unit, events, people
+                            gradient_norm, converged, fitted_at, calibration_end, unit, events, people,
+                            covariance
                      FROM rapport.fits WHERE model = $1 ORDER BY seq DESC LIMIT 1",
                     &[&model],
                 )
@@ -62,6 +65,10 @@ impl FitStore for PostgresStore {
                 unit: r.get(10),
                 events: r.get::<_, i64>(11).max(0) as u64,
                 people: r.get::<_, i64>(12).max(0) as u64,
+                covariance: r
+                    .get::<_, Option<&str>>(13)
+                    .map(|c| serde_json::from_str(c).map_err(|e| corrupt("covariance", e)))
+                    .transpose()?,
             }))
         })
     }

@@ -58,6 +58,7 @@ const MIGRATIONS: &[Step] = &[
     Step::Sql(include_str!("migrations/0002_kept.sql")),
     Step::Partition,
     Step::Sql(include_str!("migrations/0003_bank.sql")),
+    Step::Sql(include_str!("migrations/0004_fit_covariance.sql")),
 ];
 
 /// The number of partitions a new ledger gets: `RAPPORT_PARTITIONS` where set (a small ledger,

@@ -3,7 +3,7 @@
 use domain::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 use store::StoreError;
-use store::fits::{FitStore, StoredFit, corrupt};
+use store::fits::{FitStore, StoredFit, corrupt, covariance_text};
 
 use crate::SqliteStore;
 use crate::error::{Result, run};
@@ -15,8 +15,8 @@ impl FitStore for SqliteStore {
             conn.execute(
                 "INSERT INTO fits (model, params, std_errors, log_likelihood, iterations,
                                gradient_norm, converged, fitted_at, calibration_end, unit,
-                               events, people)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               events, people, covariance)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     fit.model,
                     fit.params.to_string(),
@@ -30,6 +30,7 @@ impl FitStore for SqliteStore {
                     fit.unit,
                     fit.events as i64,
                     fit.people as i64,
+                    covariance_text(fit),
                 ],
             )?;
             Ok(conn.last_insert_rowid())
@@ -46,7 +47,7 @@ fn latest(c: &Connection, model: &str) -> Result<Option<StoredFit>> {
         .query_row(
             "SELECT seq, model, params, std_errors, log_likelihood, iterations,
                         gradient_norm, converged, fitted_at, calibration_end, unit,
-                        events, people
+                        events, people, covariance
                  FROM fits WHERE model = ?1 ORDER BY seq DESC LIMIT 1",
             params![model],
             |r| {
@@ -64,11 +65,12 @@ fn latest(c: &Connection, model: &str) -> Result<Option<StoredFit>> {
                     r.get::<_, String>(10)?,
                     r.get::<_, i64>(11)?,
                     r.get::<_, i64>(12)?,
+                    r.get::<_, Option<String>>(13)?,
                 ))
             },
         )
         .optional()?;
-    let Some((seq, model, params, std_errors, ll, it, gn, conv, at, end, unit, ev, pe)) = row
+    let Some((seq, model, params, std_errors, ll, it, gn, conv, at, end, unit, ev, pe, cov)) = row
     else {
         return Ok(None);
     };
@@ -86,5 +88,8 @@ fn latest(c: &Connection, model: &str) -> Result<Option<StoredFit>> {
         unit,
         events: ev.max(0) as u64,
         people: pe.max(0) as u64,
+        covariance: cov
+            .map(|c| serde_json::from_str(&c).map_err(|e| corrupt("covariance", e)))
+            .transpose()?,
     }))
 }

@@ -68,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_kept.sql"),
     include_str!("migrations/0011_person_source_id.sql"),
     include_str!("migrations/0012_bank.sql"),
+    include_str!("migrations/0013_fit_covariance.sql"),
 ];
 
 /// Person id → ledger key, with the forgetting generation it was read at (forgetting

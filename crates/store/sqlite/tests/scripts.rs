@@ -115,6 +115,7 @@ fn a_ledger_indexed_by_the_earlier_masking_is_regrouped_once_when_opened() {
                 "DELETE FROM scripts; DROP TABLE tombstones; DROP TABLE kept; DROP TABLE kept_order;
                  DROP TABLE kept_counts; DROP TABLE kept_dist; DROP TABLE kept_refs;
                  DROP TABLE kept_choices; DROP TABLE kept_dirty; DROP TABLE kept_meta;
+                 DROP TABLE bank_lines; ALTER TABLE fits DROP COLUMN covariance;
                  PRAGMA user_version = 6;",
             )
             .unwrap();
