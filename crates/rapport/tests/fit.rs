@@ -567,6 +567,21 @@ fn mbgnbd_on_the_ledger_is_stored_and_the_readings_keep_to_the_bgnbd_fit() {
     );
     let people = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
     assert!(people[0]["readings"]["loyalty"].is_null(), "{}", people[0]);
+
+    // Its predictions go through the same holdout check as the BG/NBD's.
+    let all = lines(&d.ok(&[
+        "fit",
+        "--model",
+        "mbgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--json",
+    ]));
+    let h = &all[1]["holdout"];
+    assert_eq!(h["model"], "MBG/NBD");
+    assert!(h["correlation"].as_f64().unwrap() > 0.5, "{h}");
 }
 
 #[test]
