@@ -54,7 +54,8 @@ pub enum Command {
     /// Recompute everyone's readings from the events and compare them with the kept
     /// readings, to the last digit (for operators after an upgrade). Exit 1 if any differ.
     Check(CheckArgs),
-    /// Fit a repeat-buying model (BG/NBD, Pareto/NBD, Gamma-Gamma) on the ledger or a summary CSV.
+    /// Fit a repeat-buying model (BG/NBD, Pareto/NBD, MBG/NBD, GGompertz/NBD, Gamma-Gamma) on
+    /// the ledger or a summary CSV, or BG/BB, sBG or BdW on a CSV.
     Fit(FitArgs),
     /// Build a demo ledger of a few thousand realistic people, and show where to look.
     Demo(DemoArgs),
@@ -571,13 +572,21 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// The model: bgnbd, pareto-nbd or gamma-gamma.
-    #[arg(long, value_parser = ["bgnbd", "pareto-nbd", "gamma-gamma"])]
+    /// The model. Purchases in continuous time, per person: bgnbd, pareto-nbd, mbgnbd,
+    /// ggompertz-nbd; spend per purchase: gamma-gamma. Transactions at discrete opportunities
+    /// (yearly donations, annual events): bgbb. Contract retention: sbg, bdw. bgbb, sbg and
+    /// bdw need --summary (the ledger has no opportunities or contracts yet).
+    #[arg(long, value_parser = [
+        "bgnbd", "pareto-nbd", "gamma-gamma", "mbgnbd", "ggompertz-nbd", "bgbb", "sbg", "bdw",
+    ])]
     pub model: String,
 
-    /// Fit on a per-person summary CSV (frequency,recency,T[,monetary_value] or
-    /// x,t_x,T[,zbar]) instead of the ledger; nothing is stored. A row no model can take is
-    /// an error at its line; on the ledger, such a person is left out and named instead.
+    /// Fit on a CSV file instead of the ledger; nothing is stored. Per person
+    /// (frequency,recency,T[,monetary_value] or x,t_x,T[,zbar]) for the purchase and spend
+    /// models; per pattern (frequency,recency,periods[,weights] or x,t_x,n[,count]) for bgbb;
+    /// for sbg/bdw survivors per period, one column per cohort (year,regular,highend with
+    /// year 0 the cohort size), or one row per customer (periods,churned). A row no model can
+    /// take is an error at its line; on the ledger, such a person is left out and named.
     #[arg(long, value_name = "FILE.csv")]
     pub summary: Option<PathBuf>,
 
@@ -594,9 +603,22 @@ pub struct FitArgs {
     pub unit: String,
 
     /// Also print, per person, p_alive, expected purchases in the next HORIZON time units
-    /// and (gamma-gamma) expected spend.
+    /// and (gamma-gamma) expected spend. bgbb: per pattern, p_alive and expected
+    /// transactions in the next HORIZON opportunities. sbg/bdw: per cohort, the projected
+    /// survival up to HORIZON periods past the file's last, beside the actual survivors,
+    /// with retention rates and DERL. For bgbb, sbg and bdw HORIZON is a whole number.
     #[arg(long, value_name = "HORIZON")]
     pub predict: Option<f64>,
+
+    /// sbg/bdw: fit on periods 0..N of the file only, so the later periods check the
+    /// projection.
+    #[arg(long, value_name = "N", requires = "summary")]
+    pub periods: Option<u32>,
+
+    /// bgbb, sbg, bdw: discount rate per period (or opportunity) for DERT and DERL;
+    /// default 0.1.
+    #[arg(long, value_name = "RATE")]
+    pub discount_rate: Option<f64>,
 
     /// Check the fit against a holdout period ending on this day (ledger only).
     #[arg(
@@ -611,7 +633,8 @@ pub struct FitArgs {
     #[arg(long, value_name = "FILE.svg", requires = "holdout_end")]
     pub plot: Option<PathBuf>,
 
-    /// JSON Lines: the fit, then the holdout check and the predictions if asked.
+    /// JSON Lines: the fit (sbg/bdw: one line per cohort), then the holdout check and the
+    /// predictions if asked.
     #[arg(long)]
     pub json: bool,
 }

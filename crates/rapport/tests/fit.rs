@@ -492,3 +492,347 @@ fn a_bad_row_of_a_summary_file_is_still_an_error_at_its_line() {
         "{err}"
     );
 }
+
+/// Within `tol` of a published figure.
+fn near(got: &Value, want: f64, tol: f64) {
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{got} is not a number"));
+    assert!((got - want).abs() <= tol, "got {got}, want {want} ± {tol}");
+}
+
+fn data_path(name: &str) -> String {
+    data(name).to_str().unwrap().to_owned()
+}
+
+#[test]
+fn mbgnbd_on_the_cdnow_summary_reproduces_the_published_fit() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "mbgnbd",
+        "--summary",
+        &summary_path(),
+        "--json",
+        "--predict",
+        "39",
+    ]);
+    let all = lines(&out);
+    let fit = &all[0];
+    assert_eq!(fit["model"], "mbgnbd");
+    near(&fit["params"]["r"], 0.525, 5e-3);
+    near(&fit["params"]["alpha"], 6.183, 5e-3);
+    near(&fit["params"]["a"], 0.891, 5e-3);
+    near(&fit["params"]["b"], 1.614, 5e-3);
+    assert_eq!(fit["convergence"]["converged"], true);
+    assert_eq!(all.len(), 1 + 2357);
+    // Unlike the BG/NBD, a one-time buyer may have left.
+    let once = all[1..].iter().find(|r| r["id"] == "2").unwrap();
+    assert!(once["p_alive"].as_f64().unwrap() < 1.0, "{once}");
+    assert!(all[1]["expected_purchases"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn ggompertz_nbd_on_the_cdnow_summary_reaches_the_published_log_likelihood() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "ggompertz-nbd",
+        "--summary",
+        &summary_path(),
+        "--json",
+    ]);
+    let fit = &lines(&out)[0];
+    assert_eq!(fit["model"], "ggompertz-nbd");
+    near(&fit["log_likelihood"], -9594.98, 0.05);
+    for name in ["r", "alpha", "b", "s", "beta"] {
+        assert!(fit["params"][name].is_number(), "{fit}");
+    }
+}
+
+#[test]
+fn mbgnbd_on_the_ledger_is_stored_and_the_readings_keep_to_the_bgnbd_fit() {
+    let d = Dir::cdnow_ledger();
+    let text = d.ok(&[
+        "fit",
+        "--model",
+        "mbgnbd",
+        "--calibration-end",
+        "1997-09-30",
+    ]);
+    assert!(text.contains("MBG/NBD fitted on 2357 people"), "{text}");
+    assert!(
+        text.contains("readings use the latest BG/NBD fit, not this one"),
+        "{text}"
+    );
+    let people = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
+    assert!(people[0]["readings"]["loyalty"].is_null(), "{}", people[0]);
+
+    // Its predictions go through the same holdout check as the BG/NBD's.
+    let all = lines(&d.ok(&[
+        "fit",
+        "--model",
+        "mbgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--json",
+    ]));
+    let h = &all[1]["holdout"];
+    assert_eq!(h["model"], "MBG/NBD");
+    assert!(h["correlation"].as_f64().unwrap() > 0.5, "{h}");
+}
+
+#[test]
+fn bgbb_on_the_donations_reproduces_the_published_fit_and_p_alive() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "bgbb",
+        "--summary",
+        &data_path("donations.csv"),
+        "--predict",
+        "1",
+        "--json",
+    ]);
+    let all = lines(&out);
+    let fit = &all[0];
+    assert_eq!(fit["model"], "bgbb");
+    near(&fit["params"]["alpha"], 1.204, 5e-3);
+    near(&fit["params"]["beta"], 0.750, 5e-3);
+    near(&fit["params"]["gamma"], 0.657, 5e-3);
+    near(&fit["params"]["delta"], 2.783, 5e-3);
+    assert_eq!(fit["people"], 11104.0);
+    assert_eq!(fit["convergence"]["converged"], true);
+    assert!(fit["std_errors"]["delta"].as_f64().unwrap() > 0.0);
+    assert_eq!(all.len(), 1 + 22);
+    for ((x, tx), want) in [((0, 0), 0.11), ((2, 4), 0.59), ((6, 6), 0.93)] {
+        let row = all[1..]
+            .iter()
+            .find(|r| r["frequency"] == x && r["recency"] == tx && r["opportunities"] == 6)
+            .unwrap_or_else(|| panic!("no row for ({x}, {tx})"));
+        near(&row["p_alive"], want, 0.01);
+        assert!(row["expected_transactions"].as_f64().unwrap() >= 0.0);
+        assert!(row["dert"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn the_bgbb_text_output_names_the_parameters_and_the_patterns() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "bgbb",
+        "--summary",
+        &data_path("donations.csv"),
+        "--predict",
+        "5",
+    ]);
+    assert!(
+        out.contains("BG/BB fitted on 11104 people in 22 patterns"),
+        "{out}"
+    );
+    assert!(out.contains("gamma        0.65"), "{out}");
+    assert!(out.contains("converged after"), "{out}");
+    assert!(out.contains("Expected in 5"), "{out}");
+}
+
+#[test]
+fn a_bgbb_frequency_above_its_opportunities_names_the_line() {
+    let d = Dir::new();
+    let f = d.write("bb.csv", "x,t_x,n,count\n1,1,6,10\n7,6,6,3\n");
+    let err = d.fails(&["fit", "--model", "bgbb", "--summary", &f]);
+    assert!(
+        err.contains("bb.csv line 3: x 7 is greater than the 6 opportunities (n)"),
+        "{err}"
+    );
+    let f = d.write("bb2.csv", "x,t_x,n\n2,1,6\n");
+    let err = d.fails(&["fit", "--model", "bgbb", "--summary", &f]);
+    assert!(
+        err.contains("bb2.csv line 2: x 2 is greater than t_x 1"),
+        "{err}"
+    );
+    let err = d.fails(&[
+        "fit",
+        "--model",
+        "bgbb",
+        "--summary",
+        &data_path("donations.csv"),
+        "--predict",
+        "1.5",
+    ]);
+    assert!(err.contains("whole number of opportunities"), "{err}");
+}
+
+/// The Fader & Hardie (2007) cohorts, fitted on years 0..7 as in the paper.
+fn cohorts(model: &str) -> Vec<Value> {
+    lines(&Dir::new().ok(&[
+        "fit",
+        "--model",
+        model,
+        "--summary",
+        &data_path("fader_hardie_2007.csv"),
+        "--periods",
+        "7",
+        "--predict",
+        "3",
+        "--json",
+    ]))
+}
+
+#[test]
+fn sbg_on_years_0_to_7_reproduces_both_cohorts_and_projects_years_8_to_12() {
+    let all = cohorts("sbg");
+    let (regular, high) = (&all[0], &all[1]);
+    assert_eq!(regular["cohort"], "regular_alive");
+    assert_eq!(high["cohort"], "highend_alive");
+    assert_eq!(regular["periods_fitted"], 7);
+    near(&regular["params"]["alpha"], 0.704, 5e-3);
+    near(&regular["params"]["beta"], 1.182, 5e-3);
+    near(&high["params"]["alpha"], 0.668, 5e-3);
+    near(&high["params"]["beta"], 3.806, 5e-3);
+    for c in [regular, high] {
+        assert_eq!(c["convergence"]["converged"], true);
+        assert!(c["log_likelihood"].as_f64().unwrap() < 0.0);
+        assert!(c["std_errors"]["alpha"].as_f64().unwrap() > 0.0);
+        assert!(c["derl_new_customer"].as_f64().unwrap() > 0.0);
+    }
+    // Projection rows: years 0..=12 + 3 per cohort.
+    let rows: Vec<&Value> = all[2..]
+        .iter()
+        .filter(|r| r["cohort"] == "regular_alive")
+        .collect();
+    assert_eq!(rows.len(), 16);
+    for row in &rows[8..=12] {
+        assert_eq!(row["in_fit"], false);
+        let actual = row["actual_survivors"].as_f64().unwrap();
+        let projected = row["expected_survivors"].as_f64().unwrap();
+        assert!(
+            (projected / actual - 1.0).abs() < 0.03,
+            "year {}: projected {projected}, actual {actual}",
+            row["period"]
+        );
+        assert!(row["retention"].as_f64().unwrap() > 0.9, "{row}");
+    }
+    assert!(rows[15]["actual_survivors"].is_null());
+    assert!(rows[15]["survival"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn the_sbg_text_output_sets_the_projection_beside_the_actual_survivors() {
+    let out = Dir::new().ok(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--summary",
+        &data_path("fader_hardie_2007.csv"),
+        "--periods",
+        "7",
+        "--predict",
+        "2",
+    ]);
+    assert!(
+        out.contains("one model per cohort (regular_alive, highend_alive), on years 0..7 of 0..12"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cohort regular_alive: 1000 at year 0"),
+        "{out}"
+    );
+    assert!(out.contains("alpha        0.704"), "{out}");
+    assert!(out.contains("projected: check"), "{out}");
+    assert!(out.contains("(DERL)"), "{out}");
+}
+
+#[test]
+fn bdw_on_the_same_cohorts_reports_its_duration_dependence_c() {
+    let all = cohorts("bdw");
+    for c in &all[..2] {
+        assert_eq!(c["model"], "bdw");
+        assert_eq!(c["convergence"]["converged"], true);
+        let v = c["params"]["c"].as_f64().unwrap();
+        assert!(v.is_finite() && v > 0.0, "{c}");
+        assert!(c["std_errors"]["c"].as_f64().unwrap() > 0.0, "{c}");
+    }
+    assert!(all[2]["retention"].is_null());
+    assert!(all[3]["retention"].as_f64().unwrap() > 0.5);
+}
+
+#[test]
+fn a_retention_model_also_takes_one_row_per_customer() {
+    let d = Dir::new();
+    let f = d.write(
+        "tenure.csv",
+        "id,periods,churned\n1,1,yes\n2,3,yes\n3,5,no\n4,2,1\n5,8,0\n6,1,true\n7,4,true\n8,2,no\n",
+    );
+    let all = lines(&d.ok(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--summary",
+        &f,
+        "--json",
+        "--predict",
+        "2",
+    ]));
+    assert_eq!(all[0]["cohort"], "customers");
+    assert_eq!(all[0]["size"], 8.0);
+    assert_eq!(all[0]["convergence"]["converged"], true);
+    assert_eq!(all.len(), 1 + 11);
+    assert!(all[1]["expected_survivors"].is_null());
+}
+
+#[test]
+fn rising_survivors_name_the_line_and_the_cohort() {
+    let d = Dir::new();
+    let f = d.write(
+        "rise.csv",
+        "year,regular,highend\n0,1000,1000\n1,631,869\n2,468,870\n",
+    );
+    let err = d.fails(&["fit", "--model", "sbg", "--summary", &f]);
+    assert!(
+        err.contains("rise.csv line 4, column highend: survivors rise from 869 at year 1 to 870"),
+        "{err}"
+    );
+    let f = d.write("gap.csv", "year,a\n0,100\n1,\n2,50\n");
+    let err = d.fails(&["fit", "--model", "bdw", "--summary", &f]);
+    assert!(
+        err.contains("gap.csv line 4, column a: 50 after an empty cell at line 3"),
+        "{err}"
+    );
+    let err = d.fails(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--summary",
+        &data_path("fader_hardie_2007.csv"),
+        "--periods",
+        "20",
+    ]);
+    assert!(err.contains("has years 0..12 only"), "{err}");
+}
+
+#[test]
+fn bgbb_sbg_and_bdw_on_the_ledger_are_refused_with_a_pointer_to_summary() {
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let err = d.fails(&["fit", "--model", "bgbb"]);
+    assert!(
+        err.contains("--model bgbb is fitted on a file for now: give --summary"),
+        "{err}"
+    );
+    assert!(err.contains("no notion of opportunities"), "{err}");
+    for model in ["sbg", "bdw"] {
+        let err = d.fails(&["fit", "--model", model]);
+        assert!(
+            err.contains(&format!(
+                "--model {model} is fitted on a file for now: give --summary"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("no contracts or renewals"), "{err}");
+    }
+    let err = d.fails(&["fit", "--model", "bgnbd", "--periods", "3"]);
+    assert!(err.contains("--summary"), "{err}");
+}

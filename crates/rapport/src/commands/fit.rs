@@ -3,6 +3,10 @@
 //! compare with other tools). Optionally predicts per person, and checks the fit against a
 //! holdout period with the papers' two charts.
 //!
+//! Two families only read files for now, as the ledger has no notion of them yet: BG/BB on
+//! patterns of transactions at discrete opportunities ([`opportunities`]), and the sBG and
+//! BdW retention models on cohorts' survivors or customers' tenures ([`retention`]).
+//!
 //! The statistics are the `models` crate's; this module only builds its input, names bad
 //! input by file, line and column (or person), and prints or stores what comes back.
 
@@ -14,27 +18,62 @@ use anyhow::{Context, anyhow, bail};
 use domain::readings::words;
 use domain::{Day, Timestamp};
 use models::screen::LeftOut;
-use models::{Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, pareto_nbd};
+use models::{
+    Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, ggompertz_nbd, mbgnbd,
+    pareto_nbd,
+};
 use serde_json::{Value, json};
 use store::fits::StoredFit;
 
 use crate::cli::FitArgs;
 use crate::{ledger, moment};
 
+mod opportunities;
+mod retention;
+
+/// What `--model` names: a model of people's purchases or spend (on the ledger or a
+/// per-person summary), BG/BB, or a retention model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Person(Model),
+    Bgbb,
+    Retention(retention::Kind),
+}
+
+impl Choice {
+    fn parse(s: &str) -> anyhow::Result<Choice> {
+        Ok(match s {
+            "bgnbd" => Choice::Person(Model::BgNbd),
+            "pareto-nbd" => Choice::Person(Model::ParetoNbd),
+            "gamma-gamma" => Choice::Person(Model::GammaGamma),
+            "mbgnbd" => Choice::Person(Model::MbgNbd),
+            "ggompertz-nbd" => Choice::Person(Model::GGompertzNbd),
+            "bgbb" => Choice::Bgbb,
+            "sbg" => Choice::Retention(retention::Kind::Sbg),
+            "bdw" => Choice::Retention(retention::Kind::Bdw),
+            other => bail!(
+                "--model {other:?}: choose bgnbd, pareto-nbd, mbgnbd, ggompertz-nbd, gamma-gamma, \
+                 bgbb, sbg or bdw"
+            ),
+        })
+    }
+}
+
+/// A model fitted per person, on the ledger or a per-person summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Model {
     BgNbd,
     ParetoNbd,
     GammaGamma,
+    MbgNbd,
+    GGompertzNbd,
 }
 
 impl Model {
     fn parse(s: &str) -> anyhow::Result<Model> {
-        match s {
-            "bgnbd" => Ok(Model::BgNbd),
-            "pareto-nbd" => Ok(Model::ParetoNbd),
-            "gamma-gamma" => Ok(Model::GammaGamma),
-            other => bail!("--model {other:?}: choose bgnbd, pareto-nbd or gamma-gamma"),
+        match Choice::parse(s)? {
+            Choice::Person(m) => Ok(m),
+            _ => bail!("--model {s:?} is not fitted per person"),
         }
     }
 
@@ -43,15 +82,18 @@ impl Model {
             Model::BgNbd => "bgnbd",
             Model::ParetoNbd => "pareto-nbd",
             Model::GammaGamma => "gamma-gamma",
+            Model::MbgNbd => "mbgnbd",
+            Model::GGompertzNbd => "ggompertz-nbd",
         }
     }
 
     /// Parameter names in their usual order.
     fn param_names(self) -> &'static [&'static str] {
         match self {
-            Model::BgNbd => &["r", "alpha", "a", "b"],
+            Model::BgNbd | Model::MbgNbd => &["r", "alpha", "a", "b"],
             Model::ParetoNbd => &["r", "alpha", "s", "beta"],
             Model::GammaGamma => &["p", "q", "v"],
+            Model::GGompertzNbd => &["r", "alpha", "b", "s", "beta"],
         }
     }
 
@@ -60,15 +102,19 @@ impl Model {
             Model::BgNbd => "BG/NBD",
             Model::ParetoNbd => "Pareto/NBD",
             Model::GammaGamma => "Gamma-Gamma",
+            Model::MbgNbd => "MBG/NBD",
+            Model::GGompertzNbd => "GGompertz/NBD",
         }
     }
 }
 
-/// A fit of any of the three models.
+/// A fit of any of the per-person models.
 enum Fitted {
     BgNbd(Fit<bgnbd::Params>),
     ParetoNbd(Fit<pareto_nbd::Params>),
     GammaGamma(Fit<gamma_gamma::Params>),
+    MbgNbd(Fit<mbgnbd::Params>),
+    GGompertzNbd(Fit<ggompertz_nbd::Params>),
 }
 
 impl Fitted {
@@ -77,6 +123,8 @@ impl Fitted {
             Fitted::BgNbd(f) => json!(f.params),
             Fitted::ParetoNbd(f) => json!(f.params),
             Fitted::GammaGamma(f) => json!(f.params),
+            Fitted::MbgNbd(f) => json!(f.params),
+            Fitted::GGompertzNbd(f) => json!(f.params),
         }
     }
 
@@ -85,25 +133,19 @@ impl Fitted {
             Fitted::BgNbd(f) => json!(f.std_errors),
             Fitted::ParetoNbd(f) => json!(f.std_errors),
             Fitted::GammaGamma(f) => json!(f.std_errors),
+            Fitted::MbgNbd(f) => json!(f.std_errors),
+            Fitted::GGompertzNbd(f) => json!(f.std_errors),
         }
     }
 
     /// (log-likelihood, iterations, gradient norm, converged)
     fn stats(&self) -> (f64, usize, f64, bool) {
-        macro_rules! s {
-            ($f:expr) => {
-                (
-                    $f.log_likelihood,
-                    $f.iterations,
-                    $f.gradient_norm,
-                    $f.converged,
-                )
-            };
-        }
         match self {
-            Fitted::BgNbd(f) => s!(f),
-            Fitted::ParetoNbd(f) => s!(f),
-            Fitted::GammaGamma(f) => s!(f),
+            Fitted::BgNbd(f) => stats(f),
+            Fitted::ParetoNbd(f) => stats(f),
+            Fitted::GammaGamma(f) => stats(f),
+            Fitted::MbgNbd(f) => stats(f),
+            Fitted::GGompertzNbd(f) => stats(f),
         }
     }
 
@@ -120,9 +162,16 @@ impl Fitted {
         match self {
             Fitted::BgNbd(f) => Some(&f.params),
             Fitted::ParetoNbd(f) => Some(&f.params),
+            Fitted::MbgNbd(f) => Some(&f.params),
+            Fitted::GGompertzNbd(f) => Some(&f.params),
             Fitted::GammaGamma(_) => None,
         }
     }
+}
+
+/// (log-likelihood, iterations, gradient norm, converged) of any model's fit.
+fn stats<P>(f: &Fit<P>) -> (f64, usize, f64, bool) {
+    (f.log_likelihood, f.iterations, f.gradient_norm, f.converged)
 }
 
 /// Per-person summaries and where each came from, for predictions and error messages.
@@ -161,6 +210,8 @@ fn fit_model(model: Model, data: &Data) -> anyhow::Result<Fitted> {
         Model::BgNbd => bgnbd::fit(&data.rows).map(Fitted::BgNbd),
         Model::ParetoNbd => pareto_nbd::fit(&data.rows).map(Fitted::ParetoNbd),
         Model::GammaGamma => gamma_gamma::fit(&data.rows).map(Fitted::GammaGamma),
+        Model::MbgNbd => mbgnbd::fit(&data.rows).map(Fitted::MbgNbd),
+        Model::GGompertzNbd => ggompertz_nbd::fit(&data.rows).map(Fitted::GGompertzNbd),
     };
     result.map_err(|e| {
         let left_out = match data.left_out.len() {
@@ -206,22 +257,141 @@ fn describe(e: FitError, origin: &[String]) -> anyhow::Error {
         FitError::TooFewRepeatBuyers { found, required } => anyhow!(
             "too few repeat buyers to fit: {found} people bought more than once, at least {required} are needed"
         ),
+        FitError::FrequencyExceedsOpportunities {
+            index,
+            frequency,
+            opportunities,
+        } => anyhow!(
+            "{}: frequency {frequency} is greater than the {opportunities} opportunities (at most one transaction per opportunity)",
+            at(index)
+        ),
+        FitError::FrequencyExceedsRecency {
+            index,
+            frequency,
+            recency,
+        } => anyhow!(
+            "{}: frequency {frequency} is greater than recency {recency} (at most one transaction per opportunity, so x transactions need t_x of at least x)",
+            at(index)
+        ),
+        FitError::RecencyWithoutTransactions { index, recency } => anyhow!(
+            "{}: recency {recency} with no transaction (recency must be 0 when frequency is 0)",
+            at(index)
+        ),
+        FitError::SurvivalRises {
+            period,
+            before,
+            after,
+        } => anyhow!(
+            "{}: {after} survivors, more than the {before} of the period before (survivors can only fall)",
+            at(period)
+        ),
+        FitError::SurvivorsAboveCohort {
+            period,
+            survivors,
+            cohort,
+        } => anyhow!(
+            "{}: {survivors} survivors, more than the cohort of {cohort}",
+            at(period)
+        ),
+        FitError::ChurnAtPeriodZero { index } => anyhow!(
+            "{}: a customer cannot churn after 0 periods (the first period is paid for)",
+            at(index)
+        ),
+        FitError::NotConverged {
+            iterations,
+            gradient_norm,
+        } => anyhow!(
+            "the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:.1e}): the data may not tell the parameters apart"
+        ),
         other => anyhow!("{other}"),
     }
 }
 
+/// `--model bgbb`, `sbg` or `bdw` without `--summary`: the ledger holds purchases in
+/// continuous time, with no opportunities to transact and no contracts to renew, so these
+/// models have nothing to be fitted on there yet.
+#[derive(Debug)]
+struct NeedsSummary {
+    model: &'static str,
+    form: &'static str,
+    why: &'static str,
+}
+
+impl std::fmt::Display for NeedsSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "--model {} is fitted on a file for now: give --summary FILE.csv ({}); {}",
+            self.model, self.form, self.why
+        )
+    }
+}
+
+impl std::error::Error for NeedsSummary {}
+
+/// The largest whole horizon (opportunities or periods) `--predict` takes: the output has a
+/// row per period.
+const MAX_WHOLE_HORIZON: f64 = 10_000.0;
+
+/// The most opportunities (BG/BB) or periods of tenure (sBG, BdW) a row may have: these
+/// models work on tables with an entry per period, meant for a few dozen years or months.
+const MAX_PERIODS: u32 = 10_000;
+
 pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
-    let model = Model::parse(&args.model)?;
-    if let Some(h) = args.predict
-        && !(h.is_finite() && h > 0.0)
-    {
-        bail!("--predict {h}: the horizon must be a positive number of time units");
+    let choice = Choice::parse(&args.model)?;
+    let per_person = matches!(choice, Choice::Person(_));
+    if let Some(h) = args.predict {
+        if !(h.is_finite() && h > 0.0) {
+            bail!("--predict {h}: the horizon must be a positive number of time units");
+        }
+        if !per_person && (h.fract() != 0.0 || h > MAX_WHOLE_HORIZON) {
+            bail!(
+                "--predict {h}: for --model {} the horizon is a whole number of {} (1 to {MAX_WHOLE_HORIZON})",
+                args.model,
+                if choice == Choice::Bgbb {
+                    "opportunities"
+                } else {
+                    "periods"
+                }
+            );
+        }
+    }
+    if args.periods.is_some() && !matches!(choice, Choice::Retention(_)) {
+        bail!("--periods is for the retention models (--model sbg or bdw)");
+    }
+    if let Some(d) = args.discount_rate {
+        if per_person {
+            bail!("--discount-rate is for --model bgbb, sbg and bdw");
+        }
+        if !(d.is_finite() && d > 0.0) {
+            bail!(
+                "--discount-rate {d}: the rate per period must be a positive number (0.1 is 10%)"
+            );
+        }
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match &args.summary {
-        Some(path) => run_on_summary(path, model, args, &mut out)?,
-        None => run_on_ledger(&ledger::open(db)?, model, args, &mut out)?,
+    match (choice, &args.summary) {
+        (Choice::Person(model), Some(path)) => run_on_summary(path, model, args, &mut out)?,
+        (Choice::Person(model), None) => run_on_ledger(&ledger::open(db)?, model, args, &mut out)?,
+        (Choice::Bgbb, Some(path)) => opportunities::run(path, args, &mut out)?,
+        (Choice::Bgbb, None) => {
+            return Err(NeedsSummary {
+                model: "bgbb",
+                form: "frequency,recency,periods[,weights]: one row per pattern of transactions",
+                why: "the ledger has no notion of opportunities to transact yet",
+            }
+            .into());
+        }
+        (Choice::Retention(kind), Some(path)) => retention::run(path, kind, args, &mut out)?,
+        (Choice::Retention(kind), None) => {
+            return Err(NeedsSummary {
+                model: kind.key(),
+                form: "survivors per period, one column per cohort, or periods,churned per customer",
+                why: "the ledger has no contracts or renewals yet",
+            }
+            .into());
+        }
     }
     out.flush().context("writing output")?;
     Ok(ExitCode::SUCCESS)
@@ -237,6 +407,8 @@ pub fn fit_quietly(app: &app::App, model: &str) -> anyhow::Result<()> {
         as_of: None,
         unit: "weeks".to_owned(),
         predict: None,
+        periods: None,
+        discount_rate: None,
         holdout_end: None,
         plot: None,
         json: true,
@@ -378,7 +550,9 @@ fn holdout(
     plot: Option<&Path>,
 ) -> anyhow::Result<models::holdout::HoldoutReport> {
     let Some(purchase) = fitted.purchase_model() else {
-        bail!("--holdout-end checks purchase predictions: use it with --model bgnbd or pareto-nbd");
+        bail!(
+            "--holdout-end checks purchase predictions: use it with --model bgnbd, pareto-nbd, mbgnbd or ggompertz-nbd"
+        );
     };
     let end = Day::parse(text).map_err(|e| anyhow!("--holdout-end: {e}"))?;
     if end <= cal_day {
@@ -404,17 +578,12 @@ fn holdout(
 }
 
 fn fit_json(model: Model, fitted: &Fitted, data: &Data) -> Value {
-    let (ll, iterations, gradient_norm, converged) = fitted.stats();
     json!({
         "model": model.key(),
         "params": fitted.params(),
         "std_errors": fitted.std_errors(),
-        "log_likelihood": ll,
-        "convergence": {
-            "iterations": iterations,
-            "gradient_norm": gradient_norm,
-            "converged": converged,
-        },
+        "log_likelihood": fitted.stats().0,
+        "convergence": convergence_json(fitted.stats()),
         "people": data.rows.len(),
         "repeat_buyers": data.rows.iter().filter(|s| s.frequency > 0.0).count(),
         "left_out": data.left_out.len(),
@@ -492,7 +661,6 @@ fn report(
         return Ok(());
     }
 
-    let (ll, iterations, gradient_norm, _) = fitted.stats();
     writeln!(
         out,
         "{} fitted on {} people ({} with repeat purchases), time unit: {}",
@@ -511,30 +679,21 @@ fn report(
             line["events"]
         )?;
     }
-    let params = fitted.params();
-    let errors = fitted.std_errors();
-    {
-        for name in model.param_names() {
-            let v = &params[name];
-            let se = errors[name].as_f64();
-            writeln!(
-                out,
-                "  {name:<6} {:>12.4} ± {}",
-                v.as_f64().unwrap_or(f64::NAN),
-                se.map_or_else(|| "—".to_owned(), |s| format!("{s:.4}"))
-            )?;
-        }
-    }
-    writeln!(out, "log-likelihood {ll:.2}")?;
-    writeln!(
+    write_params(
         out,
-        "converged after {iterations} iterations (gradient norm {gradient_norm:.1e})"
+        model.param_names(),
+        &fitted.params(),
+        &fitted.std_errors(),
+        2,
     )?;
+    write_convergence(out, fitted.stats(), 0)?;
     if let Some(seq) = line["stored"].as_i64() {
         let next = match model {
             Model::BgNbd => "`rapport people` and `rapport card` now show loyalty",
             Model::GammaGamma => "`rapport people` and `rapport card` now show value",
-            Model::ParetoNbd => "readings use the latest BG/NBD fit, not this one",
+            Model::ParetoNbd | Model::MbgNbd | Model::GGompertzNbd => {
+                "readings use the latest BG/NBD fit, not this one"
+            }
         };
         writeln!(out, "stored in the ledger as fit {seq}; {next}")?;
     }
@@ -578,6 +737,8 @@ fn predict(
     let purchases = match (fitted, &purchase_for_gg) {
         (Fitted::BgNbd(f), _) => Some(f.params.predict(&data.rows, horizon)),
         (Fitted::ParetoNbd(f), _) => Some(f.params.predict(&data.rows, horizon)),
+        (Fitted::MbgNbd(f), _) => Some(f.params.predict(&data.rows, horizon)),
+        (Fitted::GGompertzNbd(f), _) => Some(f.params.predict(&data.rows, horizon)),
         (Fitted::GammaGamma(_), Some(bg)) => Some(bg.params.predict(&data.rows, horizon)),
         (Fitted::GammaGamma(_), None) => None,
     };
@@ -655,78 +816,149 @@ fn write_holdout(out: &mut impl Write, h: &models::holdout::HoldoutReport) -> st
     Ok(())
 }
 
-/// Parses a lifetimes-style per-person summary CSV. Needs `frequency`/`x`, `recency`/`t_x`
-/// and `T` (and `monetary_value`/`zbar` for Gamma-Gamma); the id is `ID`/`id`/`customer_id`,
-/// else the row number. Every value is checked here so errors name the line and column.
-fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
-    let text = text.trim_start_matches('\u{feff}');
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| anyhow!("{name}: not a CSV file: {e}"))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header.iter().all(String::is_empty) {
-        bail!("{name} is empty: expected a header such as ID,frequency,recency,T");
+/// A CSV file read for fitting: its header and its rows, each with its number (from 1, for
+/// default ids) and line, rows of empty cells left out. The values are checked by the caller,
+/// with [`Csv::number`] and [`Csv::whole`], so each error names the file, line and column.
+struct Csv {
+    name: String,
+    header: Vec<String>,
+    rows: Vec<Row>,
+}
+
+struct Row {
+    number: usize,
+    line: u64,
+    cells: Vec<String>,
+}
+
+impl Row {
+    fn cell(&self, c: usize) -> &str {
+        self.cells.get(c).map(String::as_str).unwrap_or("")
     }
-    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
-    let require = |names: &[&str]| {
-        find(names).ok_or_else(|| {
+}
+
+impl Csv {
+    /// Reads `text` (the file `name`); `example` is a header to suggest when it is empty.
+    fn read(text: &str, name: &str, example: &str) -> anyhow::Result<Csv> {
+        let text = text.trim_start_matches('\u{feff}');
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| anyhow!("{name}: not a CSV file: {e}"))?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if header.iter().all(String::is_empty) {
+            bail!("{name} is empty: expected a header such as {example}");
+        }
+        let mut rows = Vec::new();
+        for (row_no, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
+            let line = record.position().map_or(row_no as u64 + 2, |p| p.line());
+            let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+            if cells.iter().all(String::is_empty) {
+                continue;
+            }
+            rows.push(Row {
+                number: row_no + 1,
+                line,
+                cells,
+            });
+        }
+        if rows.is_empty() {
+            bail!("{name} has a header but no rows");
+        }
+        Ok(Csv {
+            name: name.to_owned(),
+            header,
+            rows,
+        })
+    }
+
+    fn find(&self, names: &[&str]) -> Option<usize> {
+        self.header.iter().position(|h| names.contains(&h.as_str()))
+    }
+
+    /// The column called `names[0]` (or one of the other names), or an error listing the
+    /// file's columns.
+    fn require(&self, names: &[&str]) -> anyhow::Result<usize> {
+        self.find(names).ok_or_else(|| {
             anyhow!(
-                "{name} has no {} column{}; its columns are: {}",
+                "{} has no {} column{}; its columns are: {}",
+                self.name,
                 names[0],
                 if names.len() > 1 {
                     format!(" (nor {})", names[1..].join(", "))
                 } else {
                     String::new()
                 },
-                header.join(", ")
+                self.header.join(", ")
             )
         })
-    };
-    let c_freq = require(&["frequency", "x"])?;
-    let c_rec = require(&["recency", "t_x"])?;
-    let c_t = require(&["T"])?;
+    }
+
+    /// "cdnow.csv line 17, column recency"
+    fn at(&self, row: &Row, c: usize) -> String {
+        format!("{} line {}, column {}", self.name, row.line, self.header[c])
+    }
+
+    /// Row `row`'s cell in column `c`: a finite non-negative number.
+    fn number(&self, row: &Row, c: usize) -> anyhow::Result<f64> {
+        let raw = row.cell(c);
+        let v: f64 = raw
+            .parse()
+            .map_err(|_| anyhow!("{}: {raw:?} is not a number", self.at(row, c)))?;
+        if !v.is_finite() {
+            bail!("{}: {raw:?} is not a finite number", self.at(row, c));
+        }
+        if v < 0.0 {
+            bail!("{}: {raw} is negative", self.at(row, c));
+        }
+        Ok(v)
+    }
+
+    /// Row `row`'s cell in column `c`: a whole non-negative number, of `what`.
+    fn whole(&self, row: &Row, c: usize, what: &str) -> anyhow::Result<u32> {
+        let v = self.number(row, c)?;
+        if v.fract() != 0.0 {
+            bail!("{}: {v} is not a whole number of {what}", self.at(row, c));
+        }
+        if v > f64::from(u32::MAX) {
+            bail!("{}: {v} is too large a number of {what}", self.at(row, c));
+        }
+        Ok(v as u32)
+    }
+}
+
+/// Parses a lifetimes-style per-person summary CSV. Needs `frequency`/`x`, `recency`/`t_x`
+/// and `T` (and `monetary_value`/`zbar` for Gamma-Gamma); the id is `ID`/`id`/`customer_id`,
+/// else the row number. Every value is checked here so errors name the line and column.
+fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
+    let csv = Csv::read(text, name, "ID,frequency,recency,T")?;
+    let header = &csv.header;
+    let c_freq = csv.require(&["frequency", "x"])?;
+    let c_rec = csv.require(&["recency", "t_x"])?;
+    let c_t = csv.require(&["T"])?;
     let c_mon = if need_monetary {
-        Some(require(&["monetary_value", "zbar", "monetary"])?)
+        Some(csv.require(&["monetary_value", "zbar", "monetary"])?)
     } else {
         None
     };
-    let c_id = find(&["ID", "id", "customer_id"]);
+    let c_id = csv.find(&ID_COLUMNS);
 
     let mut data = Data::default();
-    for (row_no, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
-        let line_no = record.position().map_or(row_no as u64 + 2, |p| p.line());
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
-        let value = |c: usize| -> anyhow::Result<f64> {
-            let raw = cells.get(c).map(String::as_str).unwrap_or("");
-            let col = &header[c];
-            let v: f64 = raw.parse().map_err(|_| {
-                anyhow!("{name} line {line_no}, column {col}: {raw:?} is not a number")
-            })?;
-            if !v.is_finite() {
-                bail!("{name} line {line_no}, column {col}: {raw:?} is not a finite number");
-            }
-            if v < 0.0 {
-                bail!("{name} line {line_no}, column {col}: {raw} is negative");
-            }
-            Ok(v)
-        };
-        let frequency = value(c_freq)?;
-        let recency = value(c_rec)?;
-        let t = value(c_t)?;
+    for row in &csv.rows {
+        let line_no = row.line;
+        let frequency = csv.number(row, c_freq)?;
+        let recency = csv.number(row, c_rec)?;
+        let t = csv.number(row, c_t)?;
         if frequency.fract() != 0.0 {
             bail!(
-                "{name} line {line_no}, column {}: {frequency} is not a whole number of repeat purchases",
-                header[c_freq]
+                "{}: {frequency} is not a whole number of repeat purchases",
+                csv.at(row, c_freq)
             );
         }
         if recency > t {
@@ -737,21 +969,18 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
         }
         let monetary = match c_mon {
             Some(c) => {
-                let m = value(c)?;
+                let m = csv.number(row, c)?;
                 if frequency > 0.0 && m <= 0.0 {
                     bail!(
-                        "{name} line {line_no}, column {}: {m} must be positive for a repeat buyer",
-                        header[c]
+                        "{}: {m} must be positive for a repeat buyer",
+                        csv.at(row, c)
                     );
                 }
                 (frequency > 0.0).then_some(m)
             }
             None => None,
         };
-        let id = c_id
-            .and_then(|c| cells.get(c).cloned())
-            .unwrap_or_else(|| (row_no + 1).to_string());
-        data.ids.push(id);
+        data.ids.push(row_id(row, c_id));
         data.origin.push(format!("{name} line {line_no}"));
         data.rows.push(Summary {
             frequency,
@@ -760,10 +989,66 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
             monetary,
         });
     }
-    if data.rows.is_empty() {
-        bail!("{name} has a header but no rows");
-    }
     Ok(data)
+}
+
+/// The columns that may name a row's person.
+const ID_COLUMNS: [&str; 3] = ["ID", "id", "customer_id"];
+
+/// The row's id: its cell in the id column if there is one, else its number.
+fn row_id(row: &Row, c_id: Option<usize>) -> String {
+    c_id.and_then(|c| row.cells.get(c).cloned())
+        .unwrap_or_else(|| row.number.to_string())
+}
+
+/// Prints parameters one a line with their standard errors, `indent` spaces in.
+fn write_params(
+    out: &mut impl Write,
+    names: &[&str],
+    params: &Value,
+    errors: &Value,
+    indent: usize,
+) -> std::io::Result<()> {
+    for name in names {
+        let v = params[name].as_f64().unwrap_or(f64::NAN);
+        let se = errors[name].as_f64();
+        writeln!(
+            out,
+            "{:indent$}{name:<6} {v:>12.4} ± {}",
+            "",
+            se.map_or_else(|| "—".to_owned(), |s| format!("{s:.4}"))
+        )?;
+    }
+    Ok(())
+}
+
+/// "log-likelihood …" and "converged after …" lines, `indent` spaces in.
+fn write_convergence(
+    out: &mut impl Write,
+    (ll, iterations, gradient_norm, _): (f64, usize, f64, bool),
+    indent: usize,
+) -> std::io::Result<()> {
+    writeln!(out, "{:indent$}log-likelihood {ll:.2}", "")?;
+    writeln!(
+        out,
+        "{:indent$}converged after {iterations} iterations (gradient norm {gradient_norm:.1e})",
+        ""
+    )
+}
+
+/// A rate as a percentage without float noise: 0.1 → "10", 0.125 → "12.5".
+fn percent(rate: f64) -> String {
+    let p = (rate * 100.0 * 1e6).round() / 1e6;
+    format!("{p}")
+}
+
+/// The fit's statistics as JSON, the same for every model.
+fn convergence_json((_, iterations, gradient_norm, converged): (f64, usize, f64, bool)) -> Value {
+    json!({
+        "iterations": iterations,
+        "gradient_norm": gradient_norm,
+        "converged": converged,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,296 @@
+//! `rapport fit --model bgbb --summary FILE`: the BG/BB model on patterns of transactions at
+//! discrete opportunities (Fader, Hardie & Shang 2010), one row per pattern with its count of
+//! people, as the paper's donations data come. The ledger has no notion of opportunities yet,
+//! so this reads a file only.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use domain::readings::words;
+use models::FitError;
+use models::bgbb::{self, Pattern};
+use serde_json::{Value, json};
+
+use super::{
+    Csv, ID_COLUMNS, MAX_PERIODS, convergence_json, describe, row_id, stats, write_convergence,
+};
+use crate::cli::FitArgs;
+
+/// The discount rate per opportunity when `--discount-rate` is not given.
+const DEFAULT_DISCOUNT_RATE: f64 = 0.1;
+
+/// Patterns with their weights (people per pattern), ids and lines.
+#[derive(Debug, Default)]
+struct Patterns {
+    ids: Vec<String>,
+    rows: Vec<(Pattern, f64)>,
+    /// "donations.csv line 4", for errors.
+    origin: Vec<String>,
+}
+
+pub(super) fn run(path: &Path, args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
+    let data = parse(&text, &name)?;
+    let people: f64 = data.rows.iter().map(|(_, w)| w).sum();
+    if people == 0.0 {
+        bail!("{name}: every weight is zero, so there is nobody to fit on");
+    }
+    let fit = bgbb::fit(&data.rows).map_err(|e| {
+        let e = match e {
+            FitError::AllZeroFrequency => anyhow!(
+                "every frequency is zero: nobody transacted again after the first time, so the model cannot be fitted"
+            ),
+            other => describe(other, &data.origin),
+        };
+        e.context(format!(
+            "cannot fit BG/BB on {} patterns ({} people)",
+            data.rows.len(),
+            count(people)
+        ))
+    })?;
+    let discount_rate = args.discount_rate.unwrap_or(DEFAULT_DISCOUNT_RATE);
+    let with_transactions: f64 = data
+        .rows
+        .iter()
+        .filter(|(p, _)| p.frequency > 0)
+        .map(|(_, w)| w)
+        .sum();
+    let max_n = data
+        .rows
+        .iter()
+        .map(|(p, _)| p.opportunities)
+        .max()
+        .unwrap_or(0);
+    let line = json!({
+        "model": "bgbb",
+        "params": fit.params,
+        "std_errors": fit.std_errors,
+        "log_likelihood": fit.log_likelihood,
+        "convergence": convergence_json(stats(&fit)),
+        "patterns": data.rows.len(),
+        "people": people,
+        "with_transactions": with_transactions,
+        "max_opportunities": max_n,
+        "source": { "summary": name },
+        "unit": "opportunities",
+    });
+    // The horizon was checked to be a whole number of opportunities.
+    let predictions = args
+        .predict
+        .map(|h| predict(&fit.params, &data, h as u32, discount_rate));
+
+    if args.json {
+        writeln!(out, "{line}")?;
+        for row in predictions.iter().flatten() {
+            writeln!(out, "{row}")?;
+        }
+        return Ok(());
+    }
+
+    writeln!(
+        out,
+        "BG/BB fitted on {} people in {} patterns ({} with a transaction after the first), over up to {max_n} opportunities",
+        count(people),
+        data.rows.len(),
+        count(with_transactions)
+    )?;
+    let names = ["alpha", "beta", "gamma", "delta"];
+    super::write_params(out, &names, &line["params"], &line["std_errors"], 2)?;
+    writeln!(
+        out,
+        "  (at each opportunity an active person transacts with a probability drawn from \
+         Beta(alpha, beta), and drops out before it with one drawn from Beta(gamma, delta))"
+    )?;
+    write_convergence(out, stats(&fit), 0)?;
+    if let (Some(rows), Some(h)) = (&predictions, args.predict) {
+        writeln!(
+            out,
+            "\n{:<10} {:>3} {:>4} {:>3} {:>9} {:>20} {:>16} {:>12}",
+            "Row",
+            "x",
+            "t_x",
+            "n",
+            "people",
+            words::label("loyalty.p_alive"),
+            format!("Expected in {h}"),
+            format!("DERT at {}%", super::percent(discount_rate))
+        )?;
+        for row in rows {
+            let f = |k: &str| {
+                row[k]
+                    .as_f64()
+                    .map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
+            };
+            writeln!(
+                out,
+                "{:<10} {:>3} {:>4} {:>3} {:>9} {:>20} {:>16} {:>12}",
+                row["id"].as_str().unwrap_or(""),
+                row["frequency"].to_string(),
+                row["recency"].to_string(),
+                row["opportunities"].to_string(),
+                count(row["weight"].as_f64().unwrap_or(f64::NAN)),
+                f("p_alive"),
+                f("expected_transactions"),
+                f("dert")
+            )?;
+        }
+        writeln!(
+            out,
+            "(x transactions after the first in n opportunities, the last at t_x; expected \
+             transactions in the next {h} opportunities; DERT: discounted expected transactions \
+             still to come)"
+        )?;
+    }
+    Ok(())
+}
+
+/// A count of people, whole when it is one ("3464", "12.5").
+fn count(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Per pattern: P(alive), expected transactions in the next `horizon` opportunities and the
+/// discounted expected residual transactions.
+fn predict(params: &bgbb::Params, data: &Patterns, horizon: u32, discount_rate: f64) -> Vec<Value> {
+    data.ids
+        .iter()
+        .zip(&data.rows)
+        .map(|(id, (p, w))| {
+            json!({
+                "id": id,
+                "frequency": p.frequency,
+                "recency": p.recency,
+                "opportunities": p.opportunities,
+                "weight": w,
+                "p_alive": params.p_alive(p),
+                "horizon": horizon,
+                "expected_transactions": params.expected_transactions(p, horizon),
+                "discount_rate": discount_rate,
+                "dert": params.dert(p, discount_rate),
+            })
+        })
+        .collect()
+}
+
+/// Parses the weighted pattern form: `frequency`/`x`, `recency`/`t_x`,
+/// `periods`/`n`/`n_periods`/`opportunities`, an optional weight (`weights`/`weight`/`count`/
+/// `customers`, else 1 a row) and id (`ID`/`id`/`customer_id`, else the row number). Every
+/// value is checked here, so errors name the line and column.
+fn parse(text: &str, name: &str) -> anyhow::Result<Patterns> {
+    let csv = Csv::read(text, name, "frequency,recency,periods,weights")?;
+    let c_x = csv.require(&["frequency", "x"])?;
+    let c_tx = csv.require(&["recency", "t_x"])?;
+    let c_n = csv.require(&["periods", "n", "n_periods", "opportunities"])?;
+    let c_w = csv.find(&["weights", "weight", "count", "customers"]);
+    let c_id = csv.find(&ID_COLUMNS);
+    let h = |c: usize| csv.header[c].as_str();
+
+    let mut data = Patterns::default();
+    for row in &csv.rows {
+        let at = format!("{name} line {}", row.line);
+        let x = csv.whole(row, c_x, "transactions")?;
+        let tx = csv.whole(row, c_tx, "opportunities")?;
+        let n = csv.whole(row, c_n, "opportunities")?;
+        if n > MAX_PERIODS {
+            bail!(
+                "{}: {n} opportunities are more than BG/BB takes here (at most {MAX_PERIODS}; it is meant for a few dozen, such as years)",
+                csv.at(row, c_n)
+            );
+        }
+        if x > n {
+            bail!(
+                "{at}: {} {x} is greater than the {n} opportunities ({}): at most one transaction per opportunity",
+                h(c_x),
+                h(c_n)
+            );
+        }
+        if tx > n {
+            bail!(
+                "{at}: {} {tx} is greater than {} {n} (the last transaction cannot come after the last opportunity)",
+                h(c_tx),
+                h(c_n)
+            );
+        }
+        if x > tx {
+            bail!(
+                "{at}: {} {x} is greater than {} {tx} (at most one transaction per opportunity, so x transactions need t_x of at least x)",
+                h(c_x),
+                h(c_tx)
+            );
+        }
+        if x == 0 && tx > 0 {
+            bail!(
+                "{at}: {} {tx} with {} 0 (with no transaction after the first, t_x must be 0)",
+                h(c_tx),
+                h(c_x)
+            );
+        }
+        let weight = match c_w {
+            Some(c) => csv.number(row, c)?,
+            None => 1.0,
+        };
+        data.ids.push(row_id(row, c_id));
+        data.origin.push(at);
+        data.rows.push((
+            Pattern {
+                frequency: x,
+                recency: tx,
+                opportunities: n,
+            },
+            weight,
+        ));
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paper_form_with_weights_is_read() {
+        let d = parse(
+            "frequency,recency,periods,weights\n0,0,6,3464\n1,1,6,1091\n",
+            "d.csv",
+        )
+        .unwrap();
+        assert_eq!(d.ids, vec!["1", "2"]);
+        assert_eq!(d.rows[1].0.recency, 1);
+        assert_eq!(d.rows[0].1, 3464.0);
+        assert_eq!(d.origin[1], "d.csv line 3");
+    }
+
+    #[test]
+    fn one_row_per_person_without_weights_counts_one_each() {
+        let d = parse("id,x,t_x,n\nA,2,4,6\nB,0,0,6\n", "p.csv").unwrap();
+        assert_eq!(d.ids, vec!["A", "B"]);
+        assert!(d.rows.iter().all(|(_, w)| *w == 1.0));
+    }
+
+    #[test]
+    fn impossible_patterns_name_the_line() {
+        let err = |t: &str| parse(t, "p.csv").err().unwrap().to_string();
+        assert!(
+            err("x,t_x,n\n1,1,6\n7,6,6\n")
+                .starts_with("p.csv line 3: x 7 is greater than the 6 opportunities (n)")
+        );
+        assert!(err("x,t_x,n\n2,7,6\n").starts_with("p.csv line 2: t_x 7 is greater than n 6"));
+        assert!(err("x,t_x,n\n3,2,6\n").starts_with("p.csv line 2: x 3 is greater than t_x 2"));
+        assert!(err("x,t_x,n\n0,2,6\n").starts_with("p.csv line 2: t_x 2 with x 0"));
+        assert_eq!(
+            err("x,t_x,n\n1.5,2,6\n"),
+            "p.csv line 2, column x: 1.5 is not a whole number of transactions"
+        );
+        assert_eq!(
+            err("x,t_x,n,count\n1,2,6,-3\n"),
+            "p.csv line 2, column count: -3 is negative"
+        );
+        assert!(err("x,t_x\n1,2\n").starts_with("p.csv has no periods column"));
+    }
+}
