@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Gamma};
 use rapport_models::interval::{Parameters, Scale, Uncertainty};
 use rapport_models::tenure::{Durations, Tenure};
-use rapport_models::{PurchaseModel, Summary, bgbb, bgnbd, sbg};
+use rapport_models::{Summary, bgbb, bgnbd, sbg};
 
 /// How many customer bases each model is refitted on.
 const RUNS: usize = 300;

@@ -202,6 +202,13 @@ fn predicting_39_weeks_gives_the_published_figures_for_frequency_2_recency_30_43
     assert_eq!(row["id"], "1");
     close(&row["expected_purchases"], 1.2259);
     close(&row["p_alive"], 0.7266);
+    // Each figure comes with its 90 % interval, around it.
+    for k in ["p_alive", "expected_purchases"] {
+        let v = row[k].as_f64().unwrap();
+        let i = &row[format!("{k}_interval")];
+        let (lo, hi) = (i["low"].as_f64().unwrap(), i["high"].as_f64().unwrap());
+        assert!(lo < v && v < hi && hi - lo < 0.5 * v, "{k}: {row}");
+    }
 }
 
 #[test]
@@ -287,8 +294,19 @@ fn bgnbd_fitted_on_raw_cdnow_transactions_in_a_ledger_matches_the_paper_and_feed
     let card = d.ok(&["card", "00004", "--as-of", "1997-09-30"]);
     assert!(card.contains("LOYALTY"), "{card}");
     assert!(card.contains("Bought 3 times"), "{card}");
-    assert!(card.contains("likely still with us"), "{card}");
-    assert!(card.contains("expect about 0.5 purchases"), "{card}");
+    assert!(card.contains("likely still with"), "{card}");
+    // How sure: the interval from the stored fit's covariance, in words ("likely still with
+    // us: 0.73, between 0.70 and 0.75; expect about 0.5 purchases (between 0.4 and 0.5)").
+    assert!(card.contains(", between 0."), "{card}");
+    assert!(card.contains("expect about 0.5"), "{card}");
+    assert!(card.contains("(between 0."), "{card}");
+    let p4_loyalty = &p4["readings"]["loyalty"];
+    let (lo, hi) = (
+        p4_loyalty["p_alive_interval"]["low"].as_f64().unwrap(),
+        p4_loyalty["p_alive_interval"]["high"].as_f64().unwrap(),
+    );
+    let p = p4_loyalty["p_alive"].as_f64().unwrap();
+    assert!(lo < p && p < hi, "{p4_loyalty}");
     assert!(card.contains("VALUE"), "{card}");
 }
 
@@ -615,6 +633,10 @@ fn bgbb_on_the_donations_reproduces_the_published_fit_and_p_alive() {
         near(&row["p_alive"], want, 0.01);
         assert!(row["expected_transactions"].as_f64().unwrap() >= 0.0);
         assert!(row["dert"].as_f64().unwrap() > 0.0);
+        let p = row["p_alive"].as_f64().unwrap();
+        let i = &row["p_alive_interval"];
+        let (lo, hi) = (i["low"].as_f64().unwrap(), i["high"].as_f64().unwrap());
+        assert!(lo < p && p < hi && hi - lo < 0.2, "{row}");
     }
 }
 

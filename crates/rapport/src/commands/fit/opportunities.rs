@@ -8,8 +8,9 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use domain::readings::words;
-use models::FitError;
 use models::bgbb::{self, Pattern};
+use models::interval::{Parameters, Scale, Uncertainty};
+use models::{Fit, FitError};
 use serde_json::{Value, json};
 
 use super::{
@@ -79,7 +80,7 @@ pub(super) fn run(path: &Path, args: &FitArgs, out: &mut impl Write) -> anyhow::
     // The horizon was checked to be a whole number of opportunities.
     let predictions = args
         .predict
-        .map(|h| predict(&fit.params, &data, h as u32, discount_rate));
+        .map(|h| predict(&fit, &data, h as u32, discount_rate));
 
     if args.json {
         writeln!(out, "{line}")?;
@@ -157,7 +158,18 @@ fn count(v: f64) -> String {
 
 /// Per pattern: P(alive), expected transactions in the next `horizon` opportunities and the
 /// discounted expected residual transactions.
-fn predict(params: &bgbb::Params, data: &Patterns, horizon: u32, discount_rate: f64) -> Vec<Value> {
+fn predict(
+    fit: &Fit<bgbb::Params>,
+    data: &Patterns,
+    horizon: u32,
+    discount_rate: f64,
+) -> Vec<Value> {
+    let params = &fit.params;
+    let u = Uncertainty::of(fit);
+    let interval = |scale, figure: &dyn Fn(&bgbb::Params) -> f64| {
+        u.as_ref()?
+            .interval(scale, |v| figure(&bgbb::Params::from_slice(v)))
+    };
     data.ids
         .iter()
         .zip(&data.rows)
@@ -169,8 +181,11 @@ fn predict(params: &bgbb::Params, data: &Patterns, horizon: u32, discount_rate: 
                 "opportunities": p.opportunities,
                 "weight": w,
                 "p_alive": params.p_alive(p),
+                "p_alive_interval": interval(Scale::Probability, &|m| m.p_alive(p)),
                 "horizon": horizon,
                 "expected_transactions": params.expected_transactions(p, horizon),
+                "expected_transactions_interval":
+                    interval(Scale::Positive, &|m| m.expected_transactions(p, horizon)),
                 "discount_rate": discount_rate,
                 "dert": params.dert(p, discount_rate),
             })

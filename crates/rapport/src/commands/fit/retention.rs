@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
+use models::interval::{Interval, Parameters, Scale, Uncertainty};
 use models::tenure::{Durations, Tenure};
 use models::{Fit, FitError, bdw, sbg};
 use serde_json::{Value, json};
@@ -111,7 +112,43 @@ impl Fitted {
             Fitted::Bdw(f) => f.params.derl(discount_rate, renewals),
         }
     }
+
+    /// The 90 % interval of `figure` from the uncertainty of the fitted parameters.
+    fn interval(&self, scale: Scale, figure: impl Fn(&dyn Retention) -> f64) -> Option<Interval> {
+        match self {
+            Fitted::Sbg(f) => {
+                Uncertainty::of(f)?.interval(scale, |v| figure(&sbg::Params::from_slice(v)))
+            }
+            Fitted::Bdw(f) => {
+                Uncertainty::of(f)?.interval(scale, |v| figure(&bdw::Params::from_slice(v)))
+            }
+        }
+    }
 }
+
+/// What the two retention models share, so one interval routine serves both.
+trait Retention {
+    fn survival(&self, t: u32) -> f64;
+    fn renewal(&self, renewals: u32) -> f64;
+    fn derl(&self, discount_rate: f64, renewals: u32) -> Option<f64>;
+}
+
+macro_rules! retention {
+    ($($ty:path),+) => {$(
+        impl Retention for $ty {
+            fn survival(&self, t: u32) -> f64 {
+                <$ty>::survival(self, t)
+            }
+            fn renewal(&self, renewals: u32) -> f64 {
+                self.renewal_probability(renewals)
+            }
+            fn derl(&self, discount_rate: f64, renewals: u32) -> Option<f64> {
+                <$ty>::derl(self, discount_rate, renewals)
+            }
+        }
+    )+};
+}
+retention!(sbg::Params, bdw::Params);
 
 /// One cohort's survivors as the file gives them.
 #[derive(Debug)]
@@ -400,9 +437,16 @@ fn project(g: &Group, horizon: u32, discount_rate: f64) -> Vec<Value> {
                 "actual_survivors": actual_survivors,
                 "actual_survival": actual_survivors.map(|a| a / g.size),
                 "in_fit": t <= g.fitted_last,
+                "survival_interval": g.fitted.interval(Scale::Probability, |m| m.survival(t)),
                 "retention": retention,
+                "retention_interval": (t > 0)
+                    .then(|| g.fitted.interval(Scale::Probability, |m| m.renewal(t - 1)))
+                    .flatten(),
                 "actual_retention": actual_retention,
                 "derl": g.fitted.derl(discount_rate, t),
+                "derl_interval": g.fitted.interval(Scale::Positive, |m| {
+                    m.derl(discount_rate, t).unwrap_or(f64::NAN)
+                }),
             })
         })
         .collect()
@@ -416,14 +460,19 @@ fn write_projection(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "\n  {:>6} {:>9} {:>10} {:>9} {:>10} {:>10} {:>8}",
-        word, "survival", "expected", "actual", "retention", "actual", "DERL"
+        "\n  {:>6} {:>9} {:>15} {:>10} {:>9} {:>10} {:>10} {:>8}",
+        word, "survival", "90 % interval", "expected", "actual", "retention", "actual", "DERL"
     )?;
     for row in rows {
         let f = |k: &str, places: usize| {
             row[k]
                 .as_f64()
                 .map_or_else(|| "—".to_owned(), |v| format!("{v:.places$}"))
+        };
+        let i = &row["survival_interval"];
+        let interval = match (i["low"].as_f64(), i["high"].as_f64()) {
+            (Some(lo), Some(hi)) if lo < hi => format!("{lo:.3} to {hi:.3}"),
+            _ => "—".to_owned(),
         };
         let note = match (row["in_fit"].as_bool(), row["actual_survivors"].is_number()) {
             (Some(true), _) => "fitted",
@@ -432,9 +481,10 @@ fn write_projection(
         };
         writeln!(
             out,
-            "  {:>6} {:>9} {:>10} {:>9} {:>10} {:>10} {:>8}  {note}",
+            "  {:>6} {:>9} {:>15} {:>10} {:>9} {:>10} {:>10} {:>8}  {note}",
             row["period"].to_string(),
             f("survival", 4),
+            interval,
             f("expected_survivors", 1),
             f("actual_survivors", 0),
             f("retention", 4),
