@@ -576,10 +576,21 @@ pub struct FitArgs {
     /// ggompertz-nbd; spend per purchase: gamma-gamma. Transactions at discrete opportunities
     /// (yearly donations, annual events): bgbb. Contract retention: sbg, bdw. bgbb, sbg and
     /// bdw need --summary (the ledger has no opportunities or contracts yet).
-    #[arg(long, value_parser = [
+    #[arg(long, required_unless_present = "compare", value_parser = [
         "bgnbd", "pareto-nbd", "gamma-gamma", "mbgnbd", "ggompertz-nbd", "bgbb", "sbg", "bdw",
     ])]
-    pub model: String,
+    pub model: Option<String>,
+
+    /// Which model fits this business: fit every model for the ledger's kind of relationship
+    /// on the calibration period, score each on the holdout (log-likelihood of what people
+    /// then did, per-person error, the two charts with --plot) and recommend one. Needs
+    /// --calibration-end and --holdout-end; stores nothing.
+    #[arg(
+        long,
+        conflicts_with_all = ["model", "summary", "predict", "periods", "discount_rate"],
+        requires_all = ["calibration_end", "holdout_end"]
+    )]
+    pub compare: bool,
 
     /// Fit on a CSV file instead of the ledger; nothing is stored. Per person
     /// (frequency,recency,T[,monetary_value] or x,t_x,T[,zbar]) for the purchase and spend

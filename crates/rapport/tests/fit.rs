@@ -858,3 +858,78 @@ fn bgbb_sbg_and_bdw_on_the_ledger_are_refused_with_a_pointer_to_summary() {
     let err = d.fails(&["fit", "--model", "bgnbd", "--periods", "3"]);
     assert!(err.contains("--summary"), "{err}");
 }
+
+#[test]
+fn comparing_the_models_on_a_holdout_recommends_the_one_that_found_it_most_probable() {
+    let d = Dir::cdnow_ledger();
+    let out = d.ok(&[
+        "fit",
+        "--compare",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--plot",
+        "compare.svg",
+        "--json",
+    ]);
+    let all = lines(&out);
+    assert_eq!(all.len(), 5, "{out}");
+    let models: Vec<&str> = all[..4]
+        .iter()
+        .map(|l| l["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["bgnbd", "mbgnbd", "pareto-nbd", "ggompertz-nbd"]);
+    // The BG/NBD fitted on the calibration period is the paper's.
+    close(&all[0]["params"]["r"], 0.2426);
+    close(&all[0]["calibration_log_likelihood"], -9582.43);
+    let best = all[4]["recommended"].as_str().unwrap();
+    let best_ll = all[..4]
+        .iter()
+        .map(|l| l["holdout_log_likelihood"].as_f64().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let chosen = all[..4].iter().find(|l| l["model"] == best).unwrap();
+    assert_eq!(chosen["holdout_log_likelihood"].as_f64().unwrap(), best_ll);
+    assert_eq!(all[4]["family"], "non-contractual");
+    for l in &all[..4] {
+        assert!(l["mean_absolute_error"].as_f64().unwrap() > 0.0);
+        assert_eq!(l["holdout"]["actual_total"], 1882.0, "{l}");
+        let chart =
+            d.0.dir
+                .path()
+                .join(format!("compare-{}.svg", l["model"].as_str().unwrap()));
+        assert!(std::fs::read_to_string(chart).unwrap().starts_with("<svg"));
+    }
+
+    let text = d.ok(&[
+        "fit",
+        "--compare",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+    ]);
+    assert!(text.contains("non-contractual"), "{text}");
+    assert!(text.contains("Recommended: "), "{text}");
+    assert!(text.contains("rapport fit --model"), "{text}");
+}
+
+#[test]
+fn comparing_needs_a_holdout_and_no_model() {
+    let d = Dir::cdnow_ledger();
+    let err = d.fails(&["fit", "--compare", "--calibration-end", "1997-09-30"]);
+    assert!(err.contains("--holdout-end"), "{err}");
+    let err = d.fails(&[
+        "fit",
+        "--compare",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+    ]);
+    assert!(err.contains("--model"), "{err}");
+    let err = d.fails(&["fit"]);
+    assert!(err.contains("--model"), "{err}");
+}

@@ -29,6 +29,7 @@ use store::fits::StoredFit;
 use crate::cli::FitArgs;
 use crate::{ledger, moment};
 
+mod compare;
 mod opportunities;
 mod retention;
 
@@ -147,6 +148,18 @@ impl Fitted {
             Fitted::GammaGamma(f) => stats(f),
             Fitted::MbgNbd(f) => stats(f),
             Fitted::GGompertzNbd(f) => stats(f),
+        }
+    }
+
+    /// The log-likelihood of one person's history under these parameters (the density of
+    /// their purchase times; Gamma-Gamma: of their spend).
+    fn log_likelihood_one(&self, s: &Summary) -> f64 {
+        match self {
+            Fitted::BgNbd(f) => f.params.log_likelihood_one(s),
+            Fitted::ParetoNbd(f) => f.params.log_likelihood_one(s),
+            Fitted::MbgNbd(f) => f.params.log_likelihood_one(s),
+            Fitted::GGompertzNbd(f) => f.params.log_likelihood_one(s),
+            Fitted::GammaGamma(f) => f.params.log_likelihood(std::slice::from_ref(s)),
         }
     }
 
@@ -341,7 +354,17 @@ const MAX_WHOLE_HORIZON: f64 = 10_000.0;
 const MAX_PERIODS: u32 = 10_000;
 
 pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
-    let choice = Choice::parse(&args.model)?;
+    if args.compare {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        compare::run(&ledger::open(db)?, args, &mut out)?;
+        out.flush().context("writing output")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(model) = args.model.as_deref() else {
+        bail!("give --model (which model to fit) or --compare (to find which fits best)");
+    };
+    let choice = Choice::parse(model)?;
     let per_person = matches!(choice, Choice::Person(_));
     if let Some(h) = args.predict {
         if !(h.is_finite() && h > 0.0) {
@@ -350,7 +373,7 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
         if !per_person && (h.fract() != 0.0 || h > MAX_WHOLE_HORIZON) {
             bail!(
                 "--predict {h}: for --model {} the horizon is a whole number of {} (1 to {MAX_WHOLE_HORIZON})",
-                args.model,
+                model,
                 if choice == Choice::Bgbb {
                     "opportunities"
                 } else {
@@ -404,7 +427,8 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
 /// (the demo does this so that its cards show loyalty and value).
 pub fn fit_quietly(app: &app::App, model: &str) -> anyhow::Result<()> {
     let args = FitArgs {
-        model: model.to_owned(),
+        model: Some(model.to_owned()),
+        compare: false,
         summary: None,
         calibration_end: None,
         as_of: None,

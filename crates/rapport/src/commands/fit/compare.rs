@@ -1,0 +1,343 @@
+//! `rapport fit --compare`: which model fits this business. Every model that applies to the
+//! ledger's kind of relationship is fitted on a calibration period and scored on the holdout
+//! period after it, and the best is recommended, with the figures that made it the best.
+//!
+//! The score that decides is the holdout log-likelihood: how probable each model, fitted on
+//! the calibration period only, found what people then actually did. For these models the
+//! likelihood of a person's history is the density of their purchase times, so the holdout's
+//! share is the likelihood of the history up to the holdout end less that of the history up
+//! to the calibration end, both under the calibration fit. It is a proper score, it rewards
+//! a model for being right about each person rather than about the total, and it needs no
+//! choice of bins. Beside it: the per-person error of predicted against actual holdout
+//! purchases, the totals, and the papers' two charts.
+//!
+//! The family is chosen from the ledger and said: orders and invoices without contracts are
+//! a relationship where people leave without saying, so the models compared are those for
+//! it. Nothing is stored; the recommendation says which `rapport fit --model` to run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use domain::Day;
+use models::holdout::{self, HoldoutReport};
+use models::{Summary, TimeUnit};
+use serde_json::{Value, json};
+
+use super::{Data, Model, fit_model};
+use crate::cli::FitArgs;
+
+/// The models for people who leave without saying, in the order they are shown.
+const NON_CONTRACTUAL: [Model; 4] = [
+    Model::BgNbd,
+    Model::MbgNbd,
+    Model::ParetoNbd,
+    Model::GGompertzNbd,
+];
+
+/// One model's showing.
+struct Scored {
+    model: Model,
+    outcome: Result<Score, String>,
+}
+
+struct Score {
+    calibration_ll: f64,
+    parameters: usize,
+    bic: f64,
+    holdout_ll: f64,
+    mean_absolute_error: f64,
+    root_mean_squared_error: f64,
+    report: HoldoutReport,
+    params: Value,
+}
+
+pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let unit = match args.unit.as_str() {
+        "days" => TimeUnit::Days,
+        _ => TimeUnit::Weeks,
+    };
+    let (Some(cal_text), Some(end_text)) = (&args.calibration_end, &args.holdout_end) else {
+        bail!(
+            "--compare needs --calibration-end and --holdout-end: the models are fitted up to \
+             the first and scored on what happened up to the second"
+        );
+    };
+    let cal_day = Day::parse(cal_text).map_err(|e| anyhow!("--calibration-end: {e}"))?;
+    let end_day = Day::parse(end_text).map_err(|e| anyhow!("--holdout-end: {e}"))?;
+    if end_day <= cal_day {
+        bail!(
+            "--holdout-end {} must be after the calibration end {}",
+            end_day.date(),
+            cal_day.date()
+        );
+    }
+    let (cal, end) = (
+        f64::from(cal_day.days_since_epoch()),
+        f64::from(end_day.days_since_epoch()),
+    );
+    let (people, people_tx) = app.transactions().context("reading the ledger")?;
+
+    // Everyone with a first purchase by the calibration end, with their history at both ends.
+    let mut data = Data::default();
+    let mut later: Vec<Summary> = Vec::new();
+    let mut kept_tx: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (person, tx) in people.iter().zip(&people_tx) {
+        let at_cal = models::summary::summarize(tx, cal, unit.days())
+            .map_err(|e| anyhow!("person {person}: {e}"))?;
+        let Some(s) = at_cal else { continue };
+        let at_end = models::summary::summarize(tx, end, unit.days())
+            .map_err(|e| anyhow!("person {person}: {e}"))?
+            .ok_or_else(|| anyhow!("person {person}: no history at the holdout end"))?;
+        data.ids.push(person.to_string());
+        data.origin.push(format!("person {person}"));
+        data.rows.push(s);
+        later.push(at_end);
+        kept_tx.push(tx.clone());
+    }
+    if data.rows.is_empty() {
+        bail!(
+            "nobody in {} bought anything by the calibration end {}",
+            app.describe(),
+            cal_day.date()
+        );
+    }
+    // The same people for every model: those the purchase models can take.
+    let screen = models::screen::screen(&data.rows, false);
+    let mut kept = Data::default();
+    let (mut kept_later, mut kept_people_tx) = (Vec::new(), Vec::new());
+    for &i in &screen.kept {
+        kept.ids.push(data.ids[i].clone());
+        kept.origin.push(data.origin[i].clone());
+        kept.rows.push(data.rows[i]);
+        kept_later.push(later[i]);
+        kept_people_tx.push(std::mem::take(&mut kept_tx[i]));
+    }
+    kept.left_out = screen
+        .left_out
+        .into_iter()
+        .map(|(i, why)| (data.ids[i].clone(), why))
+        .collect();
+    let holdout_data = holdout::prepare(&kept_people_tx, cal, end, unit.days())
+        .map_err(|e| anyhow!("building the holdout data: {e}"))?;
+
+    let scored: Vec<Scored> = NON_CONTRACTUAL
+        .iter()
+        .map(|&model| Scored {
+            model,
+            outcome: score(model, &kept, &kept_later, &holdout_data),
+        })
+        .collect();
+    let best = scored
+        .iter()
+        .filter_map(|s| s.outcome.as_ref().ok().map(|o| (s.model, o)))
+        .max_by(|a, b| a.1.holdout_ll.total_cmp(&b.1.holdout_ll));
+    let Some((best_model, best_score)) = best else {
+        let why: Vec<String> = scored
+            .iter()
+            .filter_map(|s| {
+                s.outcome
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", s.model.title()))
+            })
+            .collect();
+        bail!(
+            "no model could be fitted on the calibration period: {}",
+            why.join("; ")
+        );
+    };
+
+    if let Some(path) = &args.plot {
+        for s in &scored {
+            if let Ok(o) = &s.outcome {
+                let p = chart_path(path, s.model);
+                std::fs::write(&p, holdout::svg(&o.report))
+                    .with_context(|| format!("writing the chart {}", p.display()))?;
+            }
+        }
+    }
+
+    let unit_name = match unit {
+        TimeUnit::Days => "days",
+        TimeUnit::Weeks => "weeks",
+    };
+    let why = reason(best_model, best_score, &scored);
+    if args.json {
+        for s in &scored {
+            let line = match &s.outcome {
+                Ok(o) => json!({
+                    "model": s.model.key(),
+                    "params": o.params,
+                    "calibration_log_likelihood": o.calibration_ll,
+                    "parameters": o.parameters,
+                    "bic": o.bic,
+                    "holdout_log_likelihood": o.holdout_ll,
+                    "mean_absolute_error": o.mean_absolute_error,
+                    "root_mean_squared_error": o.root_mean_squared_error,
+                    "holdout": o.report,
+                }),
+                Err(e) => json!({ "model": s.model.key(), "error": e }),
+            };
+            writeln!(out, "{line}")?;
+        }
+        writeln!(
+            out,
+            "{}",
+            json!({
+                "recommended": best_model.key(),
+                "why": why,
+                "family": "non-contractual",
+                "people": kept.rows.len(),
+                "left_out": kept.left_out.len(),
+                "unit": unit_name,
+                "calibration_end": cal_day.date().to_string(),
+                "holdout_end": end_day.date().to_string(),
+            })
+        )?;
+        return Ok(());
+    }
+
+    writeln!(
+        out,
+        "These relationships are non-contractual: the ledger holds orders and invoices, and no \
+         one says when they leave. Compared: the models for that, fitted on {} people up to {} \
+         and scored on what they did up to {} ({unit_name}).",
+        kept.rows.len(),
+        cal_day.date(),
+        end_day.date()
+    )?;
+    if let Some(sentence) = super::left_out_sentence(&kept.left_out) {
+        writeln!(out, "{sentence}")?;
+    }
+    writeln!(
+        out,
+        "\n{:<15} {:>13} {:>10} {:>13} {:>10} {:>10} {:>10} {:>12}",
+        "model", "holdout fit", "error", "calibration", "BIC", "actual", "predicted", "correlation"
+    )?;
+    for s in &scored {
+        match &s.outcome {
+            Ok(o) => writeln!(
+                out,
+                "{:<15} {:>13.2} {:>10.3} {:>13.2} {:>10.1} {:>10.0} {:>10.1} {:>12}",
+                s.model.title(),
+                o.holdout_ll,
+                o.mean_absolute_error,
+                o.calibration_ll,
+                o.bic,
+                o.report.actual_total,
+                o.report.predicted_total,
+                o.report
+                    .correlation
+                    .map_or_else(|| "—".to_owned(), |c| format!("{c:.3}"))
+            )?,
+            Err(e) => writeln!(out, "{:<15} could not be fitted: {e}", s.model.title())?,
+        }
+    }
+    writeln!(
+        out,
+        "(holdout fit: log-likelihood of the holdout purchases under the calibration fit, \
+         higher is better; error: mean absolute difference per person between predicted and \
+         actual holdout purchases; calibration: log-likelihood of the calibration period)"
+    )?;
+    writeln!(out, "\nRecommended: {}. {why}", best_model.title())?;
+    writeln!(
+        out,
+        "Fit it on the whole ledger with `rapport fit --model {}`.",
+        best_model.key()
+    )?;
+    if let Some(path) = &args.plot {
+        writeln!(
+            out,
+            "Charts: {}",
+            scored
+                .iter()
+                .filter(|s| s.outcome.is_ok())
+                .map(|s| chart_path(path, s.model).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn score(
+    model: Model,
+    data: &Data,
+    later: &[Summary],
+    holdout_data: &holdout::HoldoutData,
+) -> Result<Score, String> {
+    let fitted = fit_model(model, data).map_err(|e| format!("{e:#}"))?;
+    let purchase = fitted
+        .purchase_model()
+        .ok_or_else(|| format!("{} does not predict purchases", model.title()))?;
+    let (calibration_ll, ..) = fitted.stats();
+    let holdout_ll: f64 = data
+        .rows
+        .iter()
+        .zip(later)
+        .map(|(s1, s2)| fitted.log_likelihood_one(s2) - fitted.log_likelihood_one(s1))
+        .sum();
+    if !holdout_ll.is_finite() {
+        return Err("its holdout log-likelihood is not a finite number".to_owned());
+    }
+    let report = holdout::check(purchase, holdout_data);
+    let horizon = report.holdout_length;
+    let (mut abs, mut sq) = (0.0, 0.0);
+    for (s, actual) in holdout_data.calibration.iter().zip(&holdout_data.holdout) {
+        let d = purchase.expected_purchases(s, horizon) - actual;
+        abs += d.abs();
+        sq += d * d;
+    }
+    let n = holdout_data.calibration.len().max(1) as f64;
+    let parameters = model.param_names().len();
+    Ok(Score {
+        calibration_ll,
+        parameters,
+        bic: -2.0 * calibration_ll + parameters as f64 * n.ln(),
+        holdout_ll,
+        mean_absolute_error: abs / n,
+        root_mean_squared_error: (sq / n).sqrt(),
+        report,
+        params: fitted.params(),
+    })
+}
+
+/// Why the best is the best, in a sentence with the figures.
+fn reason(best: Model, score: &Score, all: &[Scored]) -> String {
+    let runner_up = all
+        .iter()
+        .filter(|s| s.model != best)
+        .filter_map(|s| s.outcome.as_ref().ok().map(|o| (s.model, o)))
+        .max_by(|a, b| a.1.holdout_ll.total_cmp(&b.1.holdout_ll));
+    let mut s = format!(
+        "It found the holdout most probable (log-likelihood {:.2}",
+        score.holdout_ll
+    );
+    if let Some((m, o)) = runner_up {
+        s.push_str(&format!(
+            "; next {} at {:.2}, {:.2} less",
+            m.title(),
+            o.holdout_ll,
+            score.holdout_ll - o.holdout_ll
+        ));
+    }
+    s.push_str(&format!(
+        "), and is off by {:.3} purchases a person on average",
+        score.mean_absolute_error
+    ));
+    if let Some((m, o)) = runner_up {
+        s.push_str(&format!(" ({} {:.3})", m.title(), o.mean_absolute_error));
+    }
+    s.push('.');
+    s
+}
+
+/// `compare.svg` → `compare-mbgnbd.svg`: one chart per model.
+fn chart_path(path: &Path, model: Model) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "holdout".to_owned());
+    path.with_file_name(format!("{stem}-{}.svg", model.key()))
+}
