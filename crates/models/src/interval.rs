@@ -166,7 +166,7 @@ impl Uncertainty {
         if !value.is_finite() {
             return None;
         }
-        let (to, from): (fn(f64) -> f64, fn(f64) -> f64) = match scale {
+        let (to, from): (Transform, Transform) = match scale {
             Scale::Probability => {
                 if value <= 0.0 || value >= 1.0 {
                     return Some(Interval {
@@ -252,6 +252,9 @@ where
         (figures, intervals)
     })
 }
+
+/// A change of scale and its inverse.
+type Transform = fn(f64) -> f64;
 
 fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
