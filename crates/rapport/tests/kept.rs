@@ -80,7 +80,8 @@ fn a_ledger_made_before_readings_were_kept_gains_them_on_first_open() {
     c.execute_batch(
         "DROP TABLE kept; DROP TABLE kept_order; DROP TABLE kept_counts; DROP TABLE kept_dist;
          DROP TABLE kept_refs; DROP TABLE kept_choices; DROP TABLE kept_dirty;
-         DROP TABLE kept_meta; PRAGMA user_version = 9;",
+         DROP TABLE kept_meta; DROP TABLE bank_lines; ALTER TABLE fits DROP COLUMN covariance;
+         PRAGMA user_version = 9;",
     )
     .unwrap();
     drop(c);
