@@ -96,6 +96,11 @@ echo "lifetimes …"
 echo "pymc-marketing (a warm-up fit, then $PYMC_REPS) …"
 "$VENV-pymc/bin/python" bench/models_peers.py pymc "$CDNOW" --reps "$PYMC_REPS" >> "$RESULTS"
 
+echo "rapport's fit calls inside one process, like the peers' (crates/models/examples/fit_bench.rs) …"
+cargo run --release --locked -q -p rapport-models --example fit_bench -- --people 1000 --reps 200 \
+  | grep -E '"bench":"(mbgnbd_fit_cdnow|bgnbd_fit_cdnow|bgbb_fit_donations)"' \
+  | sed 's/_fit_/_/' >> "$RESULTS"
+
 echo "at $PEOPLE people, --predict, output to /dev/null (median wall, largest peak memory):"
 for m in bgnbd mbgnbd pareto-nbd ggompertz-nbd; do
   at_scale "$m, $PEOPLE people" --model "$m" --summary "$OUT/summary.csv" --predict 39 --json
@@ -134,6 +139,21 @@ for bench, peer, what, goal in (
         met += " (different parameters)"
     print(f"| {what} | {secs(o['rapport_s'])} | {p['peer']} | {secs(p['median_s'])} | {ratio:.0f}× | "
           f"{'≥ %d×' % goal if goal else '—'} | {met} |")
+print()
+print("Fit call against fit call (both timed inside their process, the median):")
+print("| what | rapport fit call | peer | peer fit call | ratio | goal | met? |")
+print("|---|---:|---|---:|---:|---:|---|")
+inproc = {r["bench"]: r for r in rows if r.get("impl") == "rust"}
+for bench, peer, what, goal in (
+        ("mbgnbd_cdnow", "mbgnbd_cdnow", "MBG/NBD, CDNOW summary", 30),
+        ("bgbb_donations", "bgbb_donations", "BG/BB, donations", 30),
+        ("bgnbd_cdnow", "bgnbd_cdnow", "BG/NBD MAP, CDNOW summary, flat priors", 100)):
+    o, p = inproc.get(bench), peers.get(peer)
+    if o is None or p is None:
+        continue
+    ratio = p["median_s"] / o["median_s"]
+    print(f"| {what} | {o['median_s'] * 1000:.2f} ms | {p['peer']} | {secs(p['median_s'])} | "
+          f"{ratio:.0f}× | ≥ {goal}× | {'yes' if ratio >= goal else '**no**'} |")
 print()
 print("Parameters (rapport / peer):")
 for bench, peer in (("mbgnbd_cdnow", "mbgnbd_cdnow"), ("bgbb_donations", "bgbb_donations"),

@@ -12,9 +12,10 @@
 
 use std::time::Instant;
 
-use rapport_models::{PurchaseModel, Summary, bgnbd, gamma_gamma, pareto_nbd};
+use rapport_models::{PurchaseModel, Summary, bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd};
 
 const CDNOW: &str = include_str!("../tests/data/cdnow_customers_summary.csv");
+const DONATIONS: &str = include_str!("../tests/data/donations.csv");
 const CDNOW_MONEY: &str =
     include_str!("../tests/data/cdnow_customers_summary_with_transactions.csv");
 
@@ -194,6 +195,33 @@ fn main() {
     println!(
         r#"{{"bench":"pareto_nbd_fit_cdnow","impl":"rust","median_s":{t:.6},"reps":{reps},"iterations":{},"log_likelihood":{:.4},"r":{:.6},"alpha":{:.6},"s":{:.6},"beta":{:.6}}}"#,
         fit.iterations, fit.log_likelihood, p.r, p.alpha, p.s, p.beta
+    );
+    let (t, fit) = time(reps, || mbgnbd::fit(&cdnow).expect("MBG/NBD fit"));
+    let p = fit.params;
+    println!(
+        r#"{{"bench":"mbgnbd_fit_cdnow","impl":"rust","median_s":{t:.6},"reps":{reps},"iterations":{},"log_likelihood":{:.4},"r":{:.6},"alpha":{:.6},"a":{:.6},"b":{:.6}}}"#,
+        fit.iterations, fit.log_likelihood, p.r, p.alpha, p.a, p.b
+    );
+    // donations.csv: frequency,recency,periods,weights.
+    let patterns: Vec<(bgbb::Pattern, f64)> = DONATIONS
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Vec<f64> = l
+                .split(',')
+                .map(|c| c.trim().parse().expect("a number"))
+                .collect();
+            let pattern =
+                bgbb::Pattern::new(v[0] as u32, v[1] as u32, v[2] as u32).expect("a valid pattern");
+            (pattern, v[3])
+        })
+        .collect();
+    let (t, fit) = time(reps, || bgbb::fit(&patterns).expect("BG/BB fit"));
+    let p = fit.params;
+    println!(
+        r#"{{"bench":"bgbb_fit_donations","impl":"rust","median_s":{t:.6},"reps":{reps},"iterations":{},"log_likelihood":{:.4},"alpha":{:.6},"beta":{:.6},"gamma":{:.6},"delta":{:.6}}}"#,
+        fit.iterations, fit.log_likelihood, p.alpha, p.beta, p.gamma, p.delta
     );
     let (t, fit) = time(reps, || gamma_gamma::fit(&money).expect("Gamma-Gamma fit"));
     let p = fit.params;
