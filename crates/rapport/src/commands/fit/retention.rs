@@ -90,27 +90,24 @@ impl Fitted {
         }
     }
 
-    /// S(t): the share of a new cohort still active after t periods.
-    fn survival(&self, t: u32) -> f64 {
+    /// The fitted model: survival S(t), the chance of renewing once more and DERL.
+    fn model(&self) -> &dyn Retention {
         match self {
-            Fitted::Sbg(f) => f.params.survival(t),
-            Fitted::Bdw(f) => f.params.survival(t),
+            Fitted::Sbg(f) => &f.params,
+            Fitted::Bdw(f) => &f.params,
         }
     }
 
-    /// P(renew once more | renewed `renewals` times).
+    fn survival(&self, t: u32) -> f64 {
+        self.model().survival(t)
+    }
+
     fn renewal(&self, renewals: u32) -> f64 {
-        match self {
-            Fitted::Sbg(f) => f.params.renewal_probability(renewals),
-            Fitted::Bdw(f) => f.params.renewal_probability(renewals),
-        }
+        self.model().renewal(renewals)
     }
 
     fn derl(&self, discount_rate: f64, renewals: u32) -> Option<f64> {
-        match self {
-            Fitted::Sbg(f) => f.params.derl(discount_rate, renewals),
-            Fitted::Bdw(f) => f.params.derl(discount_rate, renewals),
-        }
+        self.model().derl(discount_rate, renewals)
     }
 
     /// The 90 % interval of `figure` from the uncertainty of the fitted parameters.
@@ -126,7 +123,7 @@ impl Fitted {
     }
 }
 
-/// What the two retention models share, so one interval routine serves both.
+/// What the two retention models share, so one dispatch and one interval routine serve both.
 trait Retention {
     fn survival(&self, t: u32) -> f64;
     fn renewal(&self, renewals: u32) -> f64;
