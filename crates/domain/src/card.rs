@@ -694,6 +694,39 @@ pub fn describe(body: &Body) -> String {
                 .unwrap_or_default();
             format!("ended the relationship (reason: {reason})")
         }
+        Body::ContractStarted {
+            contract,
+            period,
+            plan,
+            price,
+        } => {
+            let mut s = format!(
+                "contract {contract} started, renewing every {}",
+                period.as_str()
+            );
+            if let Some(p) = plan {
+                s.push_str(&format!("; plan {p}"));
+            }
+            if let Some((amount, currency)) = price {
+                s.push_str(&format!(
+                    "; {} a {}",
+                    money(*amount, Some(currency)),
+                    period.as_str()
+                ));
+            }
+            s
+        }
+        Body::ContractRenewed { contract } => format!("contract {contract} renewed"),
+        Body::ContractCancelled { contract, reason } => match reason {
+            Some(r) => format!(
+                "contract {contract} cancelled (reason: {})",
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+            None => format!("contract {contract} cancelled"),
+        },
     }
 }
 

@@ -44,10 +44,13 @@ pub enum Kind {
     RelationshipEnded = 23,
     NoteAdded = 24,
     InvoiceCorrected = 25,
+    ContractStarted = 26,
+    ContractRenewed = 27,
+    ContractCancelled = 28,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 25] = [
+    pub const ALL: [Kind; 28] = [
         Kind::PersonIdentified,
         Kind::InvoiceIssued,
         Kind::PaymentReceived,
@@ -73,6 +76,9 @@ impl Kind {
         Kind::RelationshipEnded,
         Kind::NoteAdded,
         Kind::InvoiceCorrected,
+        Kind::ContractStarted,
+        Kind::ContractRenewed,
+        Kind::ContractCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +108,9 @@ impl Kind {
             Kind::RelationshipEnded => "relationship.ended",
             Kind::NoteAdded => "note.added",
             Kind::InvoiceCorrected => "invoice.corrected",
+            Kind::ContractStarted => "contract.started",
+            Kind::ContractRenewed => "contract.renewed",
+            Kind::ContractCancelled => "contract.cancelled",
         }
     }
 
@@ -133,6 +142,9 @@ impl Kind {
             Kind::RelationshipEnded => "ended",
             Kind::NoteAdded => "note",
             Kind::InvoiceCorrected => "correction",
+            Kind::ContractStarted => "contract",
+            Kind::ContractRenewed => "renewal",
+            Kind::ContractCancelled => "cancellation",
         }
     }
 
@@ -185,6 +197,62 @@ pub enum EndReason {
     Service = 2,
     Moved = 3,
     Other = 4,
+}
+
+/// How long one period of a contract runs: it renews (or may be cancelled) at the end of
+/// each. The retention models count a contract's tenure in these periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Week = 1,
+    Month = 2,
+    Quarter = 3,
+    Year = 4,
+}
+
+impl Period {
+    pub const ALL: [Period; 4] = [Period::Week, Period::Month, Period::Quarter, Period::Year];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Period> {
+        let s = s.trim().to_ascii_lowercase();
+        let s = s.strip_suffix("ly").unwrap_or(&s);
+        Period::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s || (*p == Period::Year && s == "annual"))
+    }
+
+    pub fn from_code(c: i64) -> Option<Period> {
+        Period::ALL.into_iter().find(|p| *p as i64 == c)
+    }
+
+    /// The date `n` periods after `start` (calendar months and years: a contract started on
+    /// 31 January renews on the last day of February).
+    pub fn after(self, start: Day, n: u32) -> Option<Day> {
+        let months = |m: u32| {
+            start
+                .date()
+                .checked_add_months(chrono::Months::new(m))
+                .map(Day::from_date)
+        };
+        match self {
+            Period::Week => i32::try_from(7 * i64::from(n))
+                .ok()
+                .and_then(|d| start.days_since_epoch().checked_add(d))
+                .map(Day::from_days),
+            Period::Month => months(n),
+            Period::Quarter => months(n.checked_mul(3)?),
+            Period::Year => months(n.checked_mul(12)?),
+        }
+    }
 }
 
 /// One line of an order: a product, a quantity (negative on returns) and a unit price.
@@ -306,6 +374,26 @@ pub enum Body {
     RelationshipEnded {
         reason: EndReason,
     },
+    /// A contract or subscription began: the person pays for its first period now, and it
+    /// renews at the end of every `period` until it is cancelled.
+    ContractStarted {
+        contract: Ref,
+        period: Period,
+        /// The plan or product, where the source names it.
+        plan: Option<Label>,
+        /// What one period costs, where the source says (with its currency).
+        price: Option<(Amount, Currency)>,
+    },
+    /// The person renewed the contract for another period (sources that record renewals
+    /// one by one; a contract that renews by itself needs none).
+    ContractRenewed {
+        contract: Ref,
+    },
+    /// The contract was cancelled: it does not renew again.
+    ContractCancelled {
+        contract: Ref,
+        reason: Option<EndReason>,
+    },
 }
 
 impl Body {
@@ -336,6 +424,9 @@ impl Body {
             Body::ConsentGiven { .. } => Kind::ConsentGiven,
             Body::ConsentWithdrawn { .. } => Kind::ConsentWithdrawn,
             Body::RelationshipEnded { .. } => Kind::RelationshipEnded,
+            Body::ContractStarted { .. } => Kind::ContractStarted,
+            Body::ContractRenewed { .. } => Kind::ContractRenewed,
+            Body::ContractCancelled { .. } => Kind::ContractCancelled,
         }
     }
 }
@@ -970,6 +1061,65 @@ impl NewEvent {
                 };
                 Body::RelationshipEnded { reason }
             }
+            Kind::ContractStarted => {
+                let period_text = f.str("period")?;
+                let period = Period::parse(period_text).ok_or_else(|| {
+                    field_err(
+                        "period",
+                        format!(
+                            "{:?} is not one of week, month, quarter, year (how often the contract renews)",
+                            period_text.trim()
+                        ),
+                    )
+                })?;
+                let price = match (f.raw("amount"), f.currency("currency")?) {
+                    (None, _) => None,
+                    (Some(_), None) => {
+                        return Err(field_err(
+                            "currency",
+                            "is missing: a contract's price (`amount`) needs its currency",
+                        ));
+                    }
+                    (Some(_), Some(currency)) => {
+                        let amount = f.amount("amount", currency.decimals())?;
+                        if amount.is_negative() {
+                            return Err(field_err(
+                                "amount",
+                                "is negative: a contract's amount is what one period costs",
+                            ));
+                        }
+                        Some((amount, currency))
+                    }
+                };
+                Body::ContractStarted {
+                    contract: r("contract")?,
+                    period,
+                    plan: opt_label("plan")?,
+                    price,
+                }
+            }
+            Kind::ContractRenewed => Body::ContractRenewed {
+                contract: r("contract")?,
+            },
+            Kind::ContractCancelled => {
+                let reason = match f.opt_str("reason")?.map(str::trim) {
+                    None | Some("") => None,
+                    Some("price") => Some(EndReason::Price),
+                    Some("service") => Some(EndReason::Service),
+                    Some("moved") => Some(EndReason::Moved),
+                    Some("other") => Some(EndReason::Other),
+                    Some(other) => {
+                        return Err(field_err(
+                            "reason",
+                            format!("{other:?} is not one of price, service, moved, other"),
+                        ));
+                    }
+                };
+                Body::ContractCancelled {
+                    contract: r("contract")?,
+                    reason,
+                }
+            }
         };
         Ok(NewEvent {
             source,
@@ -1175,6 +1325,29 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
                 "reason",
                 serde_json::to_value(reason).unwrap_or(Value::Null),
             );
+        }
+        Body::ContractStarted {
+            contract,
+            period,
+            plan,
+            price,
+        } => {
+            put("contract", s(contract.as_str()));
+            put("period", s(period.as_str()));
+            if let Some(p) = plan {
+                put("plan", s(p.as_str()));
+            }
+            if let Some((amount, currency)) = price {
+                put("amount", money(*amount, Some(*currency)));
+                put("currency", s(currency.as_str()));
+            }
+        }
+        Body::ContractRenewed { contract } => put("contract", s(contract.as_str())),
+        Body::ContractCancelled { contract, reason } => {
+            put("contract", s(contract.as_str()));
+            if let Some(r) = reason {
+                put("reason", serde_json::to_value(r).unwrap_or(Value::Null));
+            }
         }
     }
 }

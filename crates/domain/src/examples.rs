@@ -28,6 +28,9 @@ pub const ALL: &[&str] = &[
     r#"{"source":"self","id":"c-2","kind":"consent.withdrawn","person":"0379-NEVHP","at":"2013-06-01T09:00:00Z","purpose":"newsletter","how":"e-mail reply"}"#,
     r#"{"source":"card","id":"note-1","kind":"note.added","person":"0379-NEVHP","at":"2013-04-12T09:30:00Z","text":"Prefers a call to an e-mail; asked us to mention the order number."}"#,
     r#"{"source":"crm","id":"end-1","kind":"relationship.ended","person":"0379-NEVHP","at":"2014-01-01T00:00:00Z","reason":"moved"}"#,
+    r#"{"source":"billing","id":"sub-88","kind":"contract.started","person":"0379-NEVHP","at":"2013-04-01T10:00:00Z","contract":"SUB-88","period":"month","plan":"coffee-box","amount":"12.50","currency":"EUR"}"#,
+    r#"{"source":"billing","id":"sub-88-r3","kind":"contract.renewed","person":"0379-NEVHP","at":"2013-07-01T00:00:00Z","contract":"SUB-88"}"#,
+    r#"{"source":"billing","id":"sub-88-end","kind":"contract.cancelled","person":"0379-NEVHP","at":"2013-11-14T16:20:00Z","contract":"SUB-88","reason":"price"}"#,
     r#"{"source":"ar","id":"cn-17","kind":"invoice.corrected","person":"0379-NEVHP","at":"2013-01-10T00:00:00Z","invoice":"17","amount":"5.00","currency":"USD"}"#,
 ];
 

@@ -31,6 +31,9 @@
 //! | menu.proposed | | | | | | item | | |
 //! | consent.given / withdrawn | | | | | | purpose | how | |
 //! | relationship.ended | | | | | reason | | | |
+//! | contract.started | contract | amount? | currency? | | period | plan | | |
+//! | contract.renewed | contract | | | | | | | |
+//! | contract.cancelled | contract | | | | reason? | | | |
 //!
 //! Order lines, and an invoice's lines, sit in the `lines` column.
 //!
@@ -39,7 +42,7 @@
 
 use std::borrow::Cow;
 
-use domain::event::{EndReason, Line, Outcome};
+use domain::event::{EndReason, Line, Outcome, Period};
 use domain::values::{Label, PersonId};
 use domain::{Amount, Body, Currency, Day, Kind, Ref};
 use serde_json::Value;
@@ -186,6 +189,25 @@ impl<'a> Columns<'a> {
                 c.t2 = how.as_ref().map(Label::as_str);
             }
             Body::RelationshipEnded { reason } => c.num = Some(*reason as i64),
+            Body::ContractStarted {
+                contract,
+                period,
+                plan,
+                price,
+            } => {
+                c.r#ref = s(contract);
+                c.num = Some(*period as i64);
+                c.t1 = plan.as_ref().map(Label::as_str);
+                if let Some((amount, currency)) = price {
+                    c.amount = Some(amount.ten_thousandths());
+                    c.currency = Some(currency.as_str());
+                }
+            }
+            Body::ContractRenewed { contract } => c.r#ref = s(contract),
+            Body::ContractCancelled { contract, reason } => {
+                c.r#ref = s(contract);
+                c.num = reason.map(|r| r as i64);
+            }
         }
         c
     }
@@ -336,6 +358,32 @@ impl<'a> Columns<'a> {
                     Some(2) => EndReason::Service,
                     Some(3) => EndReason::Moved,
                     Some(4) => EndReason::Other,
+                    _ => return Err(bad("reason")),
+                },
+            },
+            Kind::ContractStarted => Body::ContractStarted {
+                contract: r(c.r#ref)?,
+                period: c
+                    .num
+                    .and_then(Period::from_code)
+                    .ok_or_else(|| bad("period"))?,
+                plan: opt_label(c.t1),
+                price: match (c.amount, currency(c.currency)) {
+                    (Some(a), Some(cur)) => Some((Amount::from_ten_thousandths(a), cur)),
+                    _ => None,
+                },
+            },
+            Kind::ContractRenewed => Body::ContractRenewed {
+                contract: r(c.r#ref)?,
+            },
+            Kind::ContractCancelled => Body::ContractCancelled {
+                contract: r(c.r#ref)?,
+                reason: match c.num {
+                    None => None,
+                    Some(1) => Some(EndReason::Price),
+                    Some(2) => Some(EndReason::Service),
+                    Some(3) => Some(EndReason::Moved),
+                    Some(4) => Some(EndReason::Other),
                     _ => return Err(bad("reason")),
                 },
             },

@@ -49,6 +49,9 @@ pub struct Models {
     /// How sure the BG/NBD parameters are (absent for a fit stored before rapport kept its
     /// covariance): the loyalty figures then carry 90 % intervals.
     pub purchase_uncertainty: Option<Uncertainty>,
+    /// The latest retention fit (sBG or beta-discrete-Weibull) for each period length of
+    /// contract: contracts' renewal figures.
+    pub retention: Vec<super::RetentionFit>,
 }
 
 /// Which models readings were computed with (not serialised: the readings show the fit
@@ -379,6 +382,7 @@ mod tests {
                 info("gamma-gamma"),
             )),
             purchase_uncertainty: None,
+            retention: Vec::new(),
         }
     }
 

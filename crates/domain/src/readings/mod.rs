@@ -9,6 +9,7 @@
 mod assess;
 mod business;
 pub mod choices;
+pub mod contracts;
 mod explain;
 pub mod kept;
 pub mod loyalty;
@@ -22,6 +23,7 @@ pub use business::{Heard, MadeRight, OpenQuestion, PersonalAnswers, PromisesKept
 pub use choices::{
     Choices, Conflict, OptIn, OptInError, Reason, RespectsChoices, Verdict, choices_at,
 };
+pub use contracts::{Contract, RetentionFit, RetentionParams};
 pub use explain::{Explained, explain, trend_words};
 pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
 pub use person::{
@@ -93,6 +95,8 @@ pub struct Readings {
     pub value: Option<Value>,
     /// The latest `relationship.ended`, with its reason.
     pub ended: Option<Ended>,
+    /// The person's contracts, with the stored retention fit's figures for those running.
+    pub contracts: Option<Vec<Contract>>,
     /// Which fits were available when these readings were computed.
     #[serde(skip)]
     pub fitted: Fitted,
@@ -256,6 +260,7 @@ impl Readings {
         let (l, v) = loyalty::loyalty_and_value(&upto, as_of, models);
         r.loyalty = l;
         r.value = v;
+        r.contracts = contracts::contracts(&upto, as_of, &models.retention);
         r.fitted = Fitted {
             purchase: models.purchase.is_some(),
             spend: models.spend.is_some(),
@@ -285,6 +290,7 @@ impl Readings {
             loyalty: None,
             value: None,
             ended: loyalty::ended(events),
+            contracts: None,
             fitted: Fitted::default(),
         }
     }

@@ -45,6 +45,9 @@ pub(crate) fn kind_fields(kind: Kind) -> &'static [&'static str] {
         Kind::MenuProposed => &["item", "text"],
         Kind::ConsentGiven | Kind::ConsentWithdrawn => &["purpose", "how"],
         Kind::RelationshipEnded => &["reason"],
+        Kind::ContractStarted => &["contract", "period", "plan", "amount", "currency"],
+        Kind::ContractRenewed => &["contract"],
+        Kind::ContractCancelled => &["contract", "reason"],
     }
 }
 
