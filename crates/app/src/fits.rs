@@ -14,6 +14,9 @@ pub fn stored_models(ledger: &dyn store::FitStore) -> Result<Models, StoreError>
 /// Each person's purchase days as (day, amount), for the purchase models.
 pub type Transactions = Vec<Vec<(f64, f64)>>;
 
+/// Each person's contracts as of each of the moments asked about: `[person][moment]`.
+pub type Contracts = Vec<Vec<Vec<domain::readings::contracts::Tenure>>>;
+
 impl App {
     /// The latest stored fits, for readings.
     pub fn models(&self) -> Result<Models, StoreError> {
@@ -38,6 +41,37 @@ impl App {
             .map(|s| s.into_inner().unwrap_or_default())
             .collect();
         Ok((people, tx))
+    }
+
+    /// Every person's contracts with their tenure as of each of `moments` (for the retention
+    /// models: fitted as of one moment, checked against a later one), in ledger order, read
+    /// person by person without keeping anyone's events.
+    pub fn contracts(
+        &self,
+        moments: &[domain::Timestamp],
+    ) -> Result<(Vec<PersonId>, Contracts), StoreError> {
+        let people = self.ledger.people()?;
+        let slots: Vec<std::sync::OnceLock<Vec<Vec<domain::readings::contracts::Tenure>>>> = (0
+            ..people.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        self.ledger.visit_events(&|rank, events| {
+            if let Some(slot) = slots.get(rank) {
+                let at = moments
+                    .iter()
+                    .map(|m| domain::readings::contracts::tenures(events, *m))
+                    .collect();
+                let _ = slot.set(at);
+            }
+        })?;
+        let contracts = slots
+            .into_iter()
+            .map(|s| {
+                s.into_inner()
+                    .unwrap_or_else(|| vec![Vec::new(); moments.len()])
+            })
+            .collect();
+        Ok((people, contracts))
     }
 
     /// Stores a fit (`rapport fit`); readings use the latest of each model from then on.

@@ -552,6 +552,12 @@ fn evidence_seqs(r: &Readings, reading: &str) -> Vec<i64> {
             e
         }
         "value" => ev(r.value.as_ref().map(|x| &x.evidence)),
+        "contracts" => r
+            .contracts
+            .iter()
+            .flatten()
+            .flat_map(|c| c.evidence.iter().copied())
+            .collect(),
         _ => Vec::new(),
     }
 }

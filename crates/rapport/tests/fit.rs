@@ -933,3 +933,131 @@ fn comparing_needs_a_holdout_and_no_model() {
     let err = d.fails(&["fit"]);
     assert!(err.contains("--model"), "{err}");
 }
+
+/// Fader & Hardie's regular cohort as a ledger: 1,000 yearly contracts begun on 2000-01-01,
+/// (S(t − 1) − S(t)) of them cancelled during year t for t = 1..7, the other 241 still
+/// running; person `c-n` holds contract `n`. With `upto` more years of the file the later
+/// cancellations are there too.
+fn cohort_ledger(years: usize) -> Dir {
+    let survivors = [
+        1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173,
+    ];
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let mut events = String::new();
+    let mut n = 0;
+    for t in 1..=years {
+        for _ in 0..survivors[t - 1] - survivors[t] {
+            n += 1;
+            events.push_str(&format!(
+                "{{\"source\":\"billing\",\"id\":\"end-{n}\",\"kind\":\"contract.cancelled\",\"person\":\"c-{n}\",\"at\":\"{}-04-10T12:00:00Z\",\"contract\":\"K{n}\",\"reason\":\"price\"}}\n",
+                2000 + t - 1
+            ));
+        }
+    }
+    for k in 1..=1000 {
+        events.push_str(&format!(
+            "{{\"source\":\"billing\",\"id\":\"start-{k}\",\"kind\":\"contract.started\",\"person\":\"c-{k}\",\"at\":\"2000-01-01T09:00:00Z\",\"contract\":\"K{k}\",\"period\":\"year\",\"plan\":\"regular\",\"amount\":\"100.00\",\"currency\":\"EUR\"}}\n"
+        ));
+    }
+    let file = d.write("contracts.jsonl", &events);
+    d.ok(&["import", &file]);
+    d
+}
+
+/// The card's left column (how the person treats the business, loyalty, contracts) as one
+/// line of words, whatever the terminal width wrapped.
+fn left_column(card: &str) -> String {
+    card.lines()
+        .map(|l| l.split('│').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn sbg_on_contracts_in_the_ledger_reproduces_the_published_fit_and_tells_the_card() {
+    let d = cohort_ledger(7);
+    // Before a fit, the card says how to get the figures.
+    let card = left_column(&d.ok(&["card", "c-1000", "--as-of", "2007-06-30"]));
+    assert!(
+        card.contains("running since 2000-01-01, 8 years paid"),
+        "{card}"
+    );
+    assert!(card.contains("rapport fit --model sbg"), "{card}");
+
+    // As of mid-2007 the ledger holds exactly years 0..7 of the cohort: the published fit.
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--calibration-end",
+        "2007-06-30",
+        "--predict",
+        "2",
+        "--json",
+    ]);
+    let all = lines(&out);
+    let fit = &all[0];
+    assert_eq!(fit["period"], "year");
+    assert_eq!(fit["contracts"], 1000);
+    assert_eq!(fit["cancelled"], 759);
+    near(&fit["params"]["alpha"], 0.704, 5e-3);
+    near(&fit["params"]["beta"], 1.182, 5e-3);
+    assert!(fit["stored"].as_i64().is_some());
+    // One row per running contract: 241, each renewed 7 times.
+    let rows = &all[1..];
+    assert_eq!(rows.len(), 241);
+    let want = (1.182 + 7.0) / (0.704 + 1.182 + 7.0);
+    near(&rows[0]["renewal_probability"], want, 5e-3);
+    let i = &rows[0]["renewal_probability_interval"];
+    assert!(i["low"].as_f64().unwrap() < want && want < i["high"].as_f64().unwrap());
+    assert!(rows[0]["derl"].as_f64().unwrap() > 1.0);
+    near(
+        &rows[0]["expected_value"],
+        100.0 * rows[0]["derl"].as_f64().unwrap(),
+        1e-9,
+    );
+
+    // The card now says how likely the contract is to renew, with its interval, in words.
+    let card = left_column(&d.ok(&["card", "c-1000", "--as-of", "2007-06-30"]));
+    assert!(
+        card.contains("renews at the end of this year with probability 0.92"),
+        "{card}"
+    );
+    assert!(card.contains("(between 0."), "{card}");
+    assert!(card.contains("EUR"), "{card}");
+    let cancelled = left_column(&d.ok(&["card", "c-1", "--as-of", "2007-06-30"]));
+    assert!(
+        cancelled.contains("ran 1 year from 2000-01-01 and was cancelled on 2000-04-10"),
+        "{cancelled}"
+    );
+    let json = lines(&d.ok(&["people", "--json", "--as-of", "2007-06-30"]));
+    let c = json
+        .iter()
+        .find(|l| l["person"] == "c-1000")
+        .expect("c-1000");
+    let contract = &c["readings"]["contracts"][0];
+    assert_eq!(contract["model"], "sbg");
+    assert_eq!(contract["periods"], 8);
+    near(&contract["renewal_probability"], want, 5e-3);
+}
+
+#[test]
+fn a_ledger_without_contracts_or_cancellations_cannot_fit_a_retention_model() {
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let err = d.fails(&["fit", "--model", "bdw"]);
+    assert!(err.contains("no contracts"), "{err}");
+    assert!(err.contains("contract.started"), "{err}");
+    let file = d.write(
+        "c.jsonl",
+        "{\"source\":\"b\",\"id\":\"s\",\"kind\":\"contract.started\",\"person\":\"p\",\"at\":\"2020-01-01T00:00:00Z\",\"contract\":\"K\",\"period\":\"month\"}\n",
+    );
+    d.ok(&["import", &file]);
+    let err = d.fails(&["fit", "--model", "sbg", "--as-of", "2021-01-01"]);
+    assert!(
+        err.contains("no month contract has been cancelled yet"),
+        "{err}"
+    );
+}

@@ -8,16 +8,18 @@
 
 use crate::StoreError;
 use domain::Timestamp;
-use domain::readings::{FitInfo, Models};
+use domain::event::Period;
+use domain::readings::{FitInfo, Models, RetentionFit, RetentionParams};
 use models::interval::{Parameters, Uncertainty};
-use models::{TimeUnit, bgnbd, gamma_gamma};
+use models::{TimeUnit, bdw, bgnbd, gamma_gamma, sbg};
 
 /// One fit as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredFit {
     /// The row's number (0 before it is saved).
     pub seq: i64,
-    /// `bgnbd`, `pareto-nbd` or `gamma-gamma`.
+    /// `bgnbd`, `pareto-nbd`, `mbgnbd`, `ggompertz-nbd`, `gamma-gamma`, or for contracts
+    /// `sbg/month`, `bdw/year` (the retention model and the length of period it is for).
     pub model: String,
     /// The parameters by name, e.g. `{"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}`.
     pub params: serde_json::Value,
@@ -74,6 +76,38 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
         let params: gamma_gamma::Params = serde_json::from_value(f.params.clone())
             .map_err(|e| corrupt(&format!("Gamma-Gamma fit {} parameters", f.seq), e))?;
         models.spend = Some((params, info(&f, "gamma-gamma")));
+    }
+    // Contracts: per length of period, the latest of the two retention models' fits (the one
+    // chosen last, by `rapport fit --model` or `--compare --use`).
+    for period in Period::ALL {
+        let sbg = store.latest_fit(&format!("sbg/{}", period.as_str()))?;
+        let bdw = store.latest_fit(&format!("bdw/{}", period.as_str()))?;
+        let latest = match (sbg, bdw) {
+            (Some(a), Some(b)) => Some(if a.seq > b.seq { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        let Some(f) = latest else { continue };
+        let what = || format!("retention fit {} ({})", f.seq, f.model);
+        let params = if f.model.starts_with("sbg/") {
+            RetentionParams::Sbg(
+                serde_json::from_value::<sbg::Params>(f.params.clone())
+                    .map_err(|e| corrupt(&what(), e))?,
+            )
+        } else {
+            RetentionParams::Bdw(
+                serde_json::from_value::<bdw::Params>(f.params.clone())
+                    .map_err(|e| corrupt(&what(), e))?,
+            )
+        };
+        models.retention.push(RetentionFit {
+            period,
+            uncertainty: f
+                .covariance
+                .as_deref()
+                .and_then(|c| Uncertainty::new(&params.to_vec(), c)),
+            info: info(&f, params.key()),
+            params,
+        });
     }
     Ok(models)
 }

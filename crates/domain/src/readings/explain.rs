@@ -78,7 +78,11 @@ pub fn explain(r: &Readings) -> Vec<Explained> {
             }
         })
         .collect();
-    for reading in ["loyalty", "value"] {
+    let mut extra = vec!["loyalty", "value"];
+    if r.contracts.is_some() {
+        extra.push("contracts");
+    }
+    for reading in extra {
         all.push(Explained {
             reading,
             direction: Direction::PersonToBusiness,
@@ -179,6 +183,75 @@ fn loyalty_sentence(r: &Readings) -> String {
         }
     }
     s
+}
+
+fn contracts_sentence(r: &Readings) -> String {
+    let Some(contracts) = &r.contracts else {
+        return "No contracts.".to_owned();
+    };
+    let sentences: Vec<String> = contracts
+        .iter()
+        .map(|c| {
+            let mut what = format!("Contract {} ({}ly", c.contract, c.period);
+            if let Some(p) = &c.plan {
+                what.push_str(&format!(", {p}"));
+            }
+            what.push(')');
+            let periods = plural(c.periods as usize, c.period, &format!("{}s", c.period));
+            if let Some(day) = &c.cancelled {
+                let reason = c
+                    .cancel_reason
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|v| v.as_str().map(|s| format!(" (reason: {s})")))
+                    .unwrap_or_default();
+                return format!(
+                    "{what} ran {periods} from {} and was cancelled on {day}{reason}.",
+                    c.started
+                );
+            }
+            let mut s = format!("{what} running since {}, {periods} paid", c.started);
+            match (c.renewal_probability, c.model) {
+                (Some(p), Some(model)) => {
+                    let two = |v: f64| format!("{v:.2}");
+                    s.push_str(&format!(
+                        ": renews at the end of this {} with probability {p:.2}{}",
+                        c.period,
+                        between(c.renewal_probability_interval, two)
+                    ));
+                    if let Some(n) = c.expected_periods {
+                        s.push_str(&format!(
+                            "; about {} more {}s expected{} (discounted {:.0}% a year)",
+                            about(n),
+                            c.period,
+                            between(c.expected_periods_interval, about),
+                            super::contracts::YEARLY_DISCOUNT * 100.0
+                        ));
+                    }
+                    if let Some(v) = c.expected_value {
+                        s.push_str(&format!(
+                            ", worth about {}",
+                            money(v, c.currency.as_deref())
+                        ));
+                    }
+                    s.push_str(&format!(
+                        " ({})",
+                        if model == "bdw" {
+                            "beta-discrete-Weibull"
+                        } else {
+                            "sBG"
+                        }
+                    ));
+                }
+                _ => s.push_str(&format!(
+                    "; run `rapport fit --model sbg` to see how likely it is to renew (no model \
+                     fitted for {}ly contracts yet)",
+                    c.period
+                )),
+            }
+            s + "."
+        })
+        .collect();
+    sentences.join(" ")
 }
 
 fn value_sentence(r: &Readings) -> String {
@@ -476,6 +549,7 @@ fn sentence(r: &Readings, reading: &str) -> String {
         },
         "loyalty" => loyalty_sentence(r),
         "value" => value_sentence(r),
+        "contracts" => contracts_sentence(r),
         _ => String::new(),
     }
 }

@@ -21,6 +21,8 @@ use super::{
 };
 use crate::cli::FitArgs;
 
+pub(super) mod ledger;
+
 /// The discount rate per period when `--discount-rate` is not given.
 const DEFAULT_DISCOUNT_RATE: f64 = 0.1;
 
@@ -41,7 +43,7 @@ impl Kind {
         }
     }
 
-    fn title(self) -> &'static str {
+    pub(super) fn title(self) -> &'static str {
         match self {
             Kind::Sbg => "sBG",
             Kind::Bdw => "BdW",
@@ -56,7 +58,7 @@ impl Kind {
     }
 }
 
-enum Fitted {
+pub(super) enum Fitted {
     Sbg(Fit<sbg::Params>),
     Bdw(Fit<bdw::Params>),
 }
@@ -87,6 +89,13 @@ impl Fitted {
         match self {
             Fitted::Sbg(f) => stats(f),
             Fitted::Bdw(f) => stats(f),
+        }
+    }
+
+    fn log_covariance(&self) -> &[f64] {
+        match self {
+            Fitted::Sbg(f) => &f.log_covariance,
+            Fitted::Bdw(f) => &f.log_covariance,
         }
     }
 
