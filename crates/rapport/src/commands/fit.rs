@@ -411,12 +411,7 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
         }
         (Choice::Retention(kind), Some(path)) => retention::run(path, kind, args, &mut out)?,
         (Choice::Retention(kind), None) => {
-            return Err(NeedsSummary {
-                model: kind.key(),
-                form: "survivors per period, one column per cohort, or periods,churned per customer",
-                why: "the ledger has no contracts or renewals yet",
-            }
-            .into());
+            retention::ledger::run(&ledger::open(db)?, kind, args, &mut out)?
         }
     }
     out.flush().context("writing output")?;
@@ -1087,13 +1082,15 @@ fn write_convergence(
 }
 
 /// A rate as a percentage without float noise: 0.1 → "10", 0.125 → "12.5".
-fn percent(rate: f64) -> String {
+pub(super) fn percent(rate: f64) -> String {
     let p = (rate * 100.0 * 1e6).round() / 1e6;
     format!("{p}")
 }
 
 /// The fit's statistics as JSON, the same for every model.
-fn convergence_json((_, iterations, gradient_norm, converged): (f64, usize, f64, bool)) -> Value {
+pub(super) fn convergence_json(
+    (_, iterations, gradient_norm, converged): (f64, usize, f64, bool),
+) -> Value {
     json!({
         "iterations": iterations,
         "gradient_norm": gradient_norm,
