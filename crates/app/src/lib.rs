@@ -36,7 +36,7 @@ use store::Ledger;
 pub use audit::{Audit, DirectAudit};
 pub use card::{KeptOthers, Ranking, readings_against};
 pub use error::AppError;
-pub use fits::stored_models;
+pub use fits::{Contracts, Transactions, stored_models};
 pub use import::{ImportOutcome, Imported, Rejected};
 pub use kept::{CheckReport, Difference, FEW, KeptReport, TODAY_ENV, today};
 pub use menu::MenuError;

@@ -570,27 +570,35 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct FitArgs {
     /// The model. Purchases in continuous time, per person: bgnbd, pareto-nbd, mbgnbd,
     /// ggompertz-nbd; spend per purchase: gamma-gamma. Transactions at discrete opportunities
-    /// (yearly donations, annual events): bgbb. Contract retention: sbg, bdw. bgbb, sbg and
-    /// bdw need --summary (the ledger has no opportunities or contracts yet).
+    /// (yearly donations, annual events): bgbb, which needs --summary (the ledger has no
+    /// opportunities). Contract retention: sbg, bdw, on a file or on the ledger's contracts
+    /// (one model per length of period, stored for the cards).
     #[arg(long, required_unless_present = "compare", value_parser = [
         "bgnbd", "pareto-nbd", "gamma-gamma", "mbgnbd", "ggompertz-nbd", "bgbb", "sbg", "bdw",
     ])]
     pub model: Option<String>,
 
     /// Which model fits this business: fit every model for the ledger's kind of relationship
-    /// on the calibration period, score each on the holdout (log-likelihood of what people
-    /// then did, per-person error, the two charts with --plot) and recommend one. Needs
-    /// --calibration-end and --holdout-end; stores nothing.
+    /// (contracts: sbg and bdw; orders and invoices: bgnbd, mbgnbd, pareto-nbd,
+    /// ggompertz-nbd; both when the ledger holds both) on the calibration period, score each
+    /// on the holdout (log-likelihood of what then happened, per-person error, the two
+    /// charts with --plot) and recommend one. Needs --calibration-end and --holdout-end;
+    /// stores nothing unless --use.
     #[arg(
         long,
         conflicts_with_all = ["model", "summary", "predict", "periods", "discount_rate"],
         requires_all = ["calibration_end", "holdout_end"]
     )]
     pub compare: bool,
+
+    /// With --compare: fit the recommended model(s) on the whole ledger, up to --as-of or
+    /// now, and store them, so that cards use them from then on.
+    #[arg(long = "use", requires = "compare")]
+    pub use_best: bool,
 
     /// Fit on a CSV file instead of the ledger; nothing is stored. Per person
     /// (frequency,recency,T[,monetary_value] or x,t_x,T[,zbar]) for the purchase and spend
@@ -617,7 +625,9 @@ pub struct FitArgs {
     /// and (gamma-gamma) expected spend. bgbb: per pattern, p_alive and expected
     /// transactions in the next HORIZON opportunities. sbg/bdw: per cohort, the projected
     /// survival up to HORIZON periods past the file's last, beside the actual survivors,
-    /// with retention rates and DERL. For bgbb, sbg and bdw HORIZON is a whole number.
+    /// with retention rates and DERL; on the ledger, per running contract, the chance it
+    /// renews, that it still runs HORIZON periods on, and DERL. For bgbb, sbg and bdw
+    /// HORIZON is a whole number.
     #[arg(long, value_name = "HORIZON")]
     pub predict: Option<f64>,
 
@@ -627,7 +637,8 @@ pub struct FitArgs {
     pub periods: Option<u32>,
 
     /// bgbb, sbg, bdw: discount rate per period (or opportunity) for DERT and DERL;
-    /// default 0.1.
+    /// default 0.1 on a file, and on the ledger 10 % a year turned into the contracts'
+    /// period.
     #[arg(long, value_name = "RATE")]
     pub discount_rate: Option<f64>,
 

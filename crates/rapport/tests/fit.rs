@@ -836,7 +836,7 @@ fn rising_survivors_name_the_line_and_the_cohort() {
 }
 
 #[test]
-fn bgbb_sbg_and_bdw_on_the_ledger_are_refused_with_a_pointer_to_summary() {
+fn bgbb_on_the_ledger_is_refused_with_a_pointer_to_summary_and_sbg_asks_for_contracts() {
     let d = Dir::new();
     d.ok(&["init"]);
     let err = d.fails(&["fit", "--model", "bgbb"]);
@@ -847,13 +847,7 @@ fn bgbb_sbg_and_bdw_on_the_ledger_are_refused_with_a_pointer_to_summary() {
     assert!(err.contains("no notion of opportunities"), "{err}");
     for model in ["sbg", "bdw"] {
         let err = d.fails(&["fit", "--model", model]);
-        assert!(
-            err.contains(&format!(
-                "--model {model} is fitted on a file for now: give --summary"
-            )),
-            "{err}"
-        );
-        assert!(err.contains("no contracts or renewals"), "{err}");
+        assert!(err.contains("has no contracts"), "{err}");
     }
     let err = d.fails(&["fit", "--model", "bgnbd", "--periods", "3"]);
     assert!(err.contains("--summary"), "{err}");
@@ -935,9 +929,8 @@ fn comparing_needs_a_holdout_and_no_model() {
 }
 
 /// Fader & Hardie's regular cohort as a ledger: 1,000 yearly contracts begun on 2000-01-01,
-/// (S(t − 1) − S(t)) of them cancelled during year t for t = 1..7, the other 241 still
-/// running; person `c-n` holds contract `n`. With `upto` more years of the file the later
-/// cancellations are there too.
+/// (S(t − 1) − S(t)) of them cancelled late in year t (not renewing at its end) for
+/// t = 1..`years`, the others still running; person `c-n` holds contract `Kn`.
 fn cohort_ledger(years: usize) -> Dir {
     let survivors = [
         1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173,
@@ -950,7 +943,7 @@ fn cohort_ledger(years: usize) -> Dir {
         for _ in 0..survivors[t - 1] - survivors[t] {
             n += 1;
             events.push_str(&format!(
-                "{{\"source\":\"billing\",\"id\":\"end-{n}\",\"kind\":\"contract.cancelled\",\"person\":\"c-{n}\",\"at\":\"{}-04-10T12:00:00Z\",\"contract\":\"K{n}\",\"reason\":\"price\"}}\n",
+                "{{\"source\":\"billing\",\"id\":\"end-{n}\",\"kind\":\"contract.cancelled\",\"person\":\"c-{n}\",\"at\":\"{}-12-20T12:00:00Z\",\"contract\":\"K{n}\",\"reason\":\"price\"}}\n",
                 2000 + t - 1
             ));
         }
@@ -1029,7 +1022,7 @@ fn sbg_on_contracts_in_the_ledger_reproduces_the_published_fit_and_tells_the_car
     assert!(card.contains("EUR"), "{card}");
     let cancelled = left_column(&d.ok(&["card", "c-1", "--as-of", "2007-06-30"]));
     assert!(
-        cancelled.contains("ran 1 year from 2000-01-01 and was cancelled on 2000-04-10"),
+        cancelled.contains("ran 1 year from 2000-01-01 and was cancelled on 2000-12-20"),
         "{cancelled}"
     );
     let json = lines(&d.ok(&["people", "--json", "--as-of", "2007-06-30"]));
@@ -1059,5 +1052,64 @@ fn a_ledger_without_contracts_or_cancellations_cannot_fit_a_retention_model() {
     assert!(
         err.contains("no month contract has been cancelled yet"),
         "{err}"
+    );
+}
+
+#[test]
+fn comparing_on_a_ledger_of_contracts_chooses_among_the_retention_models_and_says_so() {
+    let d = cohort_ledger(12);
+    let args = [
+        "fit",
+        "--compare",
+        "--calibration-end",
+        "2004-06-30",
+        "--holdout-end",
+        "2007-06-30",
+    ];
+    let text = d.ok(&args);
+    assert!(
+        text.contains("These relationships are contractual"),
+        "{text}"
+    );
+    assert!(text.contains("sBG") && text.contains("BdW"), "{text}");
+    assert!(text.contains("Recommended for contracts:"), "{text}");
+    // No orders or invoices: the purchase models are not compared.
+    assert!(!text.contains("non-contractual"), "{text}");
+
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let all = lines(&d.ok(&json_args));
+    assert_eq!(all.len(), 3, "{all:?}");
+    for m in &all[..2] {
+        assert_eq!(m["family"], "contractual");
+        // In mid-2004 the 326 contracts renewed four times ran; they renewed 289 + 262 + 241
+        // times by mid-2007, when 241 of them still ran.
+        assert_eq!(m["contracts_running_at_calibration_end"], 326);
+        assert_eq!(m["actual_renewals"], 792.0);
+        assert_eq!(m["actual_running"], 241.0);
+        let predicted = m["predicted_running"].as_f64().unwrap();
+        assert!((predicted / 241.0 - 1.0).abs() < 0.1, "{m}");
+        assert!(m["holdout_log_likelihood"].as_f64().unwrap() < 0.0);
+    }
+    let best = &all[2];
+    assert_eq!(best["family"], "contractual");
+    let pick = |m: &Value| m["holdout_log_likelihood"].as_f64().unwrap();
+    let want = if pick(&all[0]) >= pick(&all[1]) {
+        &all[0]["model"]
+    } else {
+        &all[1]["model"]
+    };
+    assert_eq!(&best["recommended"], want);
+
+    // --use fits the recommended model on the whole ledger and stores it for the cards.
+    let mut use_args = args.to_vec();
+    use_args.extend(["--use", "--as-of", "2007-06-30"]);
+    let used = d.ok(&use_args);
+    assert!(used.contains("Using it: `rapport fit --model"), "{used}");
+    let json = lines(&d.ok(&["people", "--json", "--as-of", "2007-06-30"]));
+    let c = json.iter().find(|l| l["person"] == "c-1000").unwrap();
+    assert_eq!(
+        c["readings"]["contracts"][0]["model"], best["recommended"],
+        "{c}"
     );
 }

@@ -423,19 +423,47 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
 pub fn fit_quietly(app: &app::App, model: &str) -> anyhow::Result<()> {
     let args = FitArgs {
         model: Some(model.to_owned()),
-        compare: false,
-        summary: None,
-        calibration_end: None,
-        as_of: None,
         unit: "weeks".to_owned(),
-        predict: None,
-        periods: None,
-        discount_rate: None,
-        holdout_end: None,
-        plot: None,
         json: true,
+        ..FitArgs::default()
     };
     run_on_ledger(app, Model::parse(model)?, &args, &mut std::io::sink())
+}
+
+/// `--compare --use`: fits each recommended model on the whole ledger, up to `--as-of` or
+/// now, and stores it, as `rapport fit --model` would; the cards use it from then on.
+fn use_chosen(
+    app: &app::App,
+    chosen: &[Choice],
+    args: &FitArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    for choice in chosen {
+        let key = match choice {
+            Choice::Person(m) => m.key(),
+            Choice::Retention(k) => k.key(),
+            Choice::Bgbb => continue,
+        };
+        let a = FitArgs {
+            model: Some(key.to_owned()),
+            as_of: args.as_of.clone(),
+            unit: args.unit.clone(),
+            json: args.json,
+            ..FitArgs::default()
+        };
+        if !args.json {
+            writeln!(
+                out,
+                "\nUsing it: `rapport fit --model {key}` on the whole ledger.\n"
+            )?;
+        }
+        match choice {
+            Choice::Person(m) => run_on_ledger(app, *m, &a, out)?,
+            Choice::Retention(k) => retention::ledger::run(app, *k, &a, out)?,
+            Choice::Bgbb => {}
+        }
+    }
+    Ok(())
 }
 
 fn run_on_summary(

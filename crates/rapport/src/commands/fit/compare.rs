@@ -11,9 +11,12 @@
 //! choice of bins. Beside it: the per-person error of predicted against actual holdout
 //! purchases, the totals, and the papers' two charts.
 //!
-//! The family is chosen from the ledger and said: orders and invoices without contracts are
-//! a relationship where people leave without saying, so the models compared are those for
-//! it. Nothing is stored; the recommendation says which `rapport fit --model` to run.
+//! The family is chosen from the ledger and said, never silently: contracts
+//! (`contract.started`) are a relationship where people say when they leave, so sBG and
+//! beta-discrete-Weibull are compared on them ([`contracts`]); orders and invoices are one
+//! where people leave without saying, so the purchase models are compared on them. A ledger
+//! with both gets both. Nothing is stored unless `--use` asks for the recommended models to
+//! be fitted on the whole ledger and stored, which the cards then use.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ use models::{Summary, TimeUnit};
 use serde_json::{Value, json};
 
 use super::{Data, Model, fit_model};
+
+mod contracts;
 use crate::cli::FitArgs;
 
 /// The models for people who leave without saying, in the order they are shown.
@@ -76,13 +81,73 @@ pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyho
         f64::from(cal_day.days_since_epoch()),
         f64::from(end_day.days_since_epoch()),
     );
-    let (people, people_tx) = app.transactions().context("reading the ledger")?;
 
+    // Which family: contracts say when people leave; orders and invoices do not. A ledger
+    // with both gets both comparisons, each said as such.
+    let (contract_people, contracts) = app
+        .contracts(&[cal_day.end(), end_day.end()])
+        .context("reading the ledger's contracts")?;
+    let has_contracts = contracts.iter().any(|c| !c[0].is_empty());
+    let (people, people_tx) = app.transactions().context("reading the ledger")?;
+    let has_purchases = people_tx.iter().flatten().any(|t| t.0 <= cal);
+    if !has_contracts && !has_purchases {
+        bail!(
+            "nobody in {} bought anything or held a contract by the calibration end {}",
+            app.describe(),
+            cal_day.date()
+        );
+    }
+    let mut chosen = Vec::new();
+    if has_contracts {
+        let kind = contracts::run(
+            &contract_people,
+            &contracts,
+            cal_day,
+            end_day,
+            args.json,
+            out,
+        )?;
+        chosen.push(super::Choice::Retention(kind));
+    }
+    if has_purchases {
+        if has_contracts && !args.json {
+            writeln!(out)?;
+        }
+        let model = non_contractual(
+            app,
+            args,
+            (&people, &people_tx),
+            (cal_day, end_day),
+            (cal, end),
+            unit,
+            has_contracts,
+            out,
+        )?;
+        chosen.push(super::Choice::Person(model));
+    }
+    if args.use_best {
+        super::use_chosen(app, &chosen, args, out)?;
+    }
+    Ok(())
+}
+
+/// Compares the purchase models; returns the recommended one.
+#[allow(clippy::too_many_arguments)]
+fn non_contractual(
+    app: &app::App,
+    args: &FitArgs,
+    (people, people_tx): (&[domain::PersonId], &app::Transactions),
+    (cal_day, end_day): (Day, Day),
+    (cal, end): (f64, f64),
+    unit: TimeUnit,
+    with_contracts: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<Model> {
     // Everyone with a first purchase by the calibration end, with their history at both ends.
     let mut data = Data::default();
     let mut later: Vec<Summary> = Vec::new();
     let mut kept_tx: Vec<Vec<(f64, f64)>> = Vec::new();
-    for (person, tx) in people.iter().zip(&people_tx) {
+    for (person, tx) in people.iter().zip(people_tx) {
         let at_cal = models::summary::summarize(tx, cal, unit.days())
             .map_err(|e| anyhow!("person {person}: {e}"))?;
         let Some(s) = at_cal else { continue };
@@ -195,14 +260,19 @@ pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyho
                 "holdout_end": end_day.date().to_string(),
             })
         )?;
-        return Ok(());
+        return Ok(best_model);
     }
 
     writeln!(
         out,
-        "These relationships are non-contractual: the ledger holds orders and invoices, and no \
-         one says when they leave. Compared: the models for that, fitted on {} people up to {} \
-         and scored on what they did up to {} ({unit_name}).",
+        "{}: the ledger holds orders and invoices, and no one says when they stop buying. \
+         Compared: the models for that, fitted on {} people up to {} and scored on what they \
+         did up to {} ({unit_name}).",
+        if with_contracts {
+            "Besides contracts, these relationships are also non-contractual"
+        } else {
+            "These relationships are non-contractual"
+        },
         kept.rows.len(),
         cal_day.date(),
         end_day.date()
@@ -241,11 +311,14 @@ pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyho
          actual holdout purchases; calibration: log-likelihood of the calibration period)"
     )?;
     writeln!(out, "\nRecommended: {}. {why}", best_model.title())?;
-    writeln!(
-        out,
-        "Fit it on the whole ledger with `rapport fit --model {}`.",
-        best_model.key()
-    )?;
+    if !args.use_best {
+        writeln!(
+            out,
+            "Fit it on the whole ledger with `rapport fit --model {}` (or add --use), and cards \
+             use it from then on.",
+            best_model.key()
+        )?;
+    }
     if let Some(path) = &args.plot {
         writeln!(
             out,
@@ -258,7 +331,7 @@ pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyho
                 .join(", ")
         )?;
     }
-    Ok(())
+    Ok(best_model)
 }
 
 fn score(

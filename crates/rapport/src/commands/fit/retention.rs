@@ -50,7 +50,7 @@ impl Kind {
         }
     }
 
-    fn param_names(self) -> &'static [&'static str] {
+    pub(super) fn param_names(self) -> &'static [&'static str] {
         match self {
             Kind::Sbg => &["alpha", "beta"],
             Kind::Bdw => &["a", "b", "c"],
@@ -85,7 +85,7 @@ impl Fitted {
         }
     }
 
-    fn stats(&self) -> (f64, usize, f64, bool) {
+    pub(super) fn stats(&self) -> (f64, usize, f64, bool) {
         match self {
             Fitted::Sbg(f) => stats(f),
             Fitted::Bdw(f) => stats(f),
@@ -100,7 +100,7 @@ impl Fitted {
     }
 
     /// The fitted model: survival S(t), the chance of renewing once more and DERL.
-    fn model(&self) -> &dyn Retention {
+    pub(super) fn model(&self) -> &dyn Retention {
         match self {
             Fitted::Sbg(f) => &f.params,
             Fitted::Bdw(f) => &f.params,
@@ -133,7 +133,7 @@ impl Fitted {
 }
 
 /// What the two retention models share, so one dispatch and one interval routine serve both.
-trait Retention {
+pub(super) trait Retention {
     fn survival(&self, t: u32) -> f64;
     fn renewal(&self, renewals: u32) -> f64;
     fn derl(&self, discount_rate: f64, renewals: u32) -> Option<f64>;
