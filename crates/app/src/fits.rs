@@ -1,4 +1,5 @@
-//! The model fits readings use: the latest stored BG/NBD and Gamma-Gamma fits.
+//! The model fits readings use: the purchase model stored last, Gamma-Gamma, and the
+//! retention model stored last for each length of contract period.
 
 use domain::PersonId;
 use domain::readings::Models;
@@ -6,7 +7,7 @@ use store::StoreError;
 
 use crate::App;
 
-/// The latest stored BG/NBD and Gamma-Gamma fits of `ledger`, for readings.
+/// The stored fits of `ledger` that readings use (see `store::fits::stored_models`).
 pub fn stored_models(ledger: &dyn store::FitStore) -> Result<Models, StoreError> {
     store::fits::stored_models(ledger)
 }

@@ -102,7 +102,18 @@ fn inputs(models: &Models, opt_in: &OptIn) -> String {
         .spend
         .as_ref()
         .map(|(p, i)| format!("{p:?}/{}", i.fitted_at.unix()));
-    format!("purchase={purchase:?};spend={spend:?};opt-in={opt_in}")
+    let retention: Vec<String> = models
+        .retention
+        .iter()
+        .map(|f| format!("{:?}/{:?}/{}", f.period, f.params, f.info.fitted_at.unix()))
+        .collect();
+    // Said only when there is one, so a ledger without contracts keeps its fingerprint.
+    let retention = if retention.is_empty() {
+        String::new()
+    } else {
+        format!("retention={retention:?};")
+    };
+    format!("purchase={purchase:?};spend={spend:?};{retention}opt-in={opt_in}")
 }
 
 impl App {

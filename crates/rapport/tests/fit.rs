@@ -569,8 +569,9 @@ fn ggompertz_nbd_on_the_cdnow_summary_reaches_the_published_log_likelihood() {
 }
 
 #[test]
-fn mbgnbd_on_the_ledger_is_stored_and_the_readings_keep_to_the_bgnbd_fit() {
+fn the_cards_use_whichever_purchase_model_was_fitted_last() {
     let d = Dir::cdnow_ledger();
+    d.ok(&["fit", "--model", "bgnbd", "--calibration-end", "1997-09-30"]);
     let text = d.ok(&[
         "fit",
         "--model",
@@ -579,12 +580,26 @@ fn mbgnbd_on_the_ledger_is_stored_and_the_readings_keep_to_the_bgnbd_fit() {
         "1997-09-30",
     ]);
     assert!(text.contains("MBG/NBD fitted on 2357 people"), "{text}");
-    assert!(
-        text.contains("readings use the latest BG/NBD fit, not this one"),
-        "{text}"
-    );
+    assert!(text.contains("now show loyalty from this model"), "{text}");
     let people = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
-    assert!(people[0]["readings"]["loyalty"].is_null(), "{}", people[0]);
+    let loyalty = |people: &[Value], x: u64| -> Value {
+        people
+            .iter()
+            .map(|p| p["readings"]["loyalty"].clone())
+            .find(|l| l["frequency"] == x)
+            .unwrap()
+    };
+    // MBG/NBD gives one-time buyers a p_alive below 1, with an interval, and no caveat.
+    let once = loyalty(&people, 0);
+    assert_eq!(once["model"], "mbgnbd");
+    assert!(once["p_alive"].as_f64().unwrap() < 1.0, "{once}");
+    assert!(once["p_alive_interval"]["low"].is_number(), "{once}");
+    assert!(once["note"].is_null(), "{once}");
+    // Fitting BG/NBD again makes it the cards' model again.
+    d.ok(&["fit", "--model", "bgnbd", "--calibration-end", "1997-09-30"]);
+    let people = lines(&d.ok(&["people", "--json", "--as-of", "1997-09-30"]));
+    assert_eq!(loyalty(&people, 0)["model"], "bgnbd");
+    assert_eq!(loyalty(&people, 0)["p_alive"], 1.0);
 
     // Its predictions go through the same holdout check as the BG/NBD's.
     let all = lines(&d.ok(&[

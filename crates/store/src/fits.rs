@@ -9,9 +9,9 @@
 use crate::StoreError;
 use domain::Timestamp;
 use domain::event::Period;
-use domain::readings::{FitInfo, Models, RetentionFit, RetentionParams};
-use models::interval::{Parameters, Uncertainty};
-use models::{TimeUnit, bdw, bgnbd, gamma_gamma, sbg};
+use domain::readings::{FitInfo, Models, PurchaseParams, RetentionFit, RetentionParams};
+use models::interval::Uncertainty;
+use models::{TimeUnit, bdw, gamma_gamma, sbg};
 
 /// One fit as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -43,7 +43,9 @@ pub struct StoredFit {
     pub covariance: Option<Vec<f64>>,
 }
 
-/// The latest stored BG/NBD and Gamma-Gamma fits, as readings use them.
+/// The latest stored fits, as readings use them: the purchase model stored last (BG/NBD,
+/// Pareto/NBD, MBG/NBD or GGompertz/NBD), Gamma-Gamma, and per length of contract period
+/// the retention model stored last.
 pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
     let info = |f: &StoredFit, model: &'static str| FitInfo {
         model,
@@ -53,15 +55,38 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
         fitted_on_people: f.people,
     };
     let mut models = Models::default();
-    if let Some(f) = store.latest_fit("bgnbd")? {
-        let params: bgnbd::Params = serde_json::from_value(f.params.clone())
-            .map_err(|e| corrupt(&format!("BG/NBD fit {} parameters", f.seq), e))?;
+    // The purchase model: the latest stored of the four (the one chosen last).
+    let mut latest: Option<StoredFit> = None;
+    for model in ["bgnbd", "pareto-nbd", "mbgnbd", "ggompertz-nbd"] {
+        if let Some(f) = store.latest_fit(model)?
+            && latest.as_ref().is_none_or(|l| f.seq > l.seq)
+        {
+            latest = Some(f);
+        }
+    }
+    if let Some(f) = latest {
+        let what = || format!("{} fit {} parameters", f.model, f.seq);
+        let bad = |e: serde_json::Error| corrupt(&what(), e);
+        let params = match f.model.as_str() {
+            "bgnbd" => {
+                PurchaseParams::BgNbd(serde_json::from_value(f.params.clone()).map_err(bad)?)
+            }
+            "pareto-nbd" => {
+                PurchaseParams::ParetoNbd(serde_json::from_value(f.params.clone()).map_err(bad)?)
+            }
+            "mbgnbd" => {
+                PurchaseParams::MbgNbd(serde_json::from_value(f.params.clone()).map_err(bad)?)
+            }
+            _ => {
+                PurchaseParams::GGompertzNbd(serde_json::from_value(f.params.clone()).map_err(bad)?)
+            }
+        };
         let unit = match f.unit.as_str() {
             "days" => TimeUnit::Days,
             "weeks" => TimeUnit::Weeks,
             other => {
                 return Err(corrupt(
-                    &format!("BG/NBD fit {}", f.seq),
+                    &format!("{} fit {}", f.model, f.seq),
                     format!("unknown unit {other:?}"),
                 ));
             }
@@ -70,7 +95,7 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
             .covariance
             .as_deref()
             .and_then(|c| Uncertainty::new(&params.to_vec(), c));
-        models.purchase = Some((params, unit, info(&f, "bgnbd")));
+        models.purchase = Some((params, unit, info(&f, params.key())));
     }
     if let Some(f) = store.latest_fit("gamma-gamma")? {
         let params: gamma_gamma::Params = serde_json::from_value(f.params.clone())

@@ -154,7 +154,7 @@ fn loyalty_sentence(r: &Readings) -> String {
             s.push_str("Run `rapport fit --model bgnbd` to see loyalty (no model fitted yet).")
         }
         None => s.push_str("No purchases yet."),
-        Some(l) if l.frequency == 0 => s.push_str(&format!(
+        Some(l) if l.frequency == 0 && l.note.is_some() => s.push_str(&format!(
             "Bought once, {} ago; expect about {} purchases{} in {horizon}. \
              Whether a one-time buyer is still with us cannot be told: \
              BG/NBD gives p_alive = 1 to everyone with no repeat purchase.",

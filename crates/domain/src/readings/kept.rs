@@ -300,6 +300,15 @@ fn next_change_of(
     if transactions && models.purchase.is_some() {
         at(tomorrow);
     }
+    // Contracts: a running contract begins its next period (and its tenure grows) on its
+    // renewal date.
+    for t in super::contracts::tenures(events, end) {
+        if t.cancelled.is_none()
+            && let Some(d) = t.period.after(t.started, t.periods)
+        {
+            at(d);
+        }
+    }
     // Punctuality: an invoice counts once due (as of the end of its due day, on time); from
     // the next day an open one is late, and later every day.
     let open: Vec<&crate::values::Ref> = punctuality

@@ -12,7 +12,7 @@
 
 use models::gamma_gamma::{self, ClvOptions};
 use models::interval::{Interval, Parameters, Scale, Uncertainty};
-use models::{Summary, TimeUnit, bgnbd};
+use models::{PurchaseModel, Summary, TimeUnit, bgnbd, ggompertz_nbd, mbgnbd, pareto_nbd};
 use serde::Serialize;
 
 use super::Recorded;
@@ -25,6 +25,76 @@ pub const HORIZON_DAYS: u32 = 91;
 pub const CLV_MONTHS: u32 = 12;
 /// Discount rate per month for CLV (1 %, about 12.7 % a year).
 pub const CLV_MONTHLY_DISCOUNT: f64 = 0.01;
+
+/// The purchase model readings use: whichever of the four was stored last (by `rapport fit
+/// --model`, or `rapport fit --compare --use` after comparing them on a holdout).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PurchaseParams {
+    BgNbd(bgnbd::Params),
+    ParetoNbd(pareto_nbd::Params),
+    MbgNbd(mbgnbd::Params),
+    GGompertzNbd(ggompertz_nbd::Params),
+}
+
+impl PurchaseParams {
+    /// The model's key as `rapport fit --model` names it.
+    pub fn key(&self) -> &'static str {
+        match self {
+            PurchaseParams::BgNbd(_) => "bgnbd",
+            PurchaseParams::ParetoNbd(_) => "pareto-nbd",
+            PurchaseParams::MbgNbd(_) => "mbgnbd",
+            PurchaseParams::GGompertzNbd(_) => "ggompertz-nbd",
+        }
+    }
+
+    /// The parameters in their model's order (as the stored covariance is).
+    pub fn to_vec(&self) -> Vec<f64> {
+        match self {
+            PurchaseParams::BgNbd(p) => p.to_vec(),
+            PurchaseParams::ParetoNbd(p) => p.to_vec(),
+            PurchaseParams::MbgNbd(p) => p.to_vec(),
+            PurchaseParams::GGompertzNbd(p) => p.to_vec(),
+        }
+    }
+
+    /// The same model with other parameter values (for intervals).
+    pub fn with(&self, v: &[f64]) -> PurchaseParams {
+        match self {
+            PurchaseParams::BgNbd(_) => PurchaseParams::BgNbd(bgnbd::Params::from_slice(v)),
+            PurchaseParams::ParetoNbd(_) => {
+                PurchaseParams::ParetoNbd(pareto_nbd::Params::from_slice(v))
+            }
+            PurchaseParams::MbgNbd(_) => PurchaseParams::MbgNbd(mbgnbd::Params::from_slice(v)),
+            PurchaseParams::GGompertzNbd(_) => {
+                PurchaseParams::GGompertzNbd(ggompertz_nbd::Params::from_slice(v))
+            }
+        }
+    }
+
+    fn model(&self) -> &dyn PurchaseModel {
+        match self {
+            PurchaseParams::BgNbd(p) => p,
+            PurchaseParams::ParetoNbd(p) => p,
+            PurchaseParams::MbgNbd(p) => p,
+            PurchaseParams::GGompertzNbd(p) => p,
+        }
+    }
+}
+
+impl PurchaseModel for PurchaseParams {
+    fn name(&self) -> &'static str {
+        self.model().name()
+    }
+    fn p_alive(&self, s: &Summary) -> f64 {
+        self.model().p_alive(s)
+    }
+    fn expected_purchases(&self, s: &Summary, horizon: f64) -> f64 {
+        self.model().expected_purchases(s, horizon)
+    }
+    fn expected_population(&self, t: f64) -> f64 {
+        self.model().expected_population(t)
+    }
+}
 
 /// Where a fitted model came from: shown beside every figure it produced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,12 +112,12 @@ pub struct FitInfo {
 /// The stored fits readings use; either may be missing (then its reading is `None`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Models {
-    /// BG/NBD parameters with the time unit they were fitted in.
-    pub purchase: Option<(bgnbd::Params, TimeUnit, FitInfo)>,
+    /// The chosen purchase model's parameters with the time unit they were fitted in.
+    pub purchase: Option<(PurchaseParams, TimeUnit, FitInfo)>,
     /// Gamma-Gamma parameters (money units of the ledger's amounts).
     pub spend: Option<(gamma_gamma::Params, FitInfo)>,
-    /// How sure the BG/NBD parameters are (absent for a fit stored before rapport kept its
-    /// covariance): the loyalty figures then carry 90 % intervals.
+    /// How sure the purchase model's parameters are (absent for a fit stored before rapport
+    /// kept its covariance): the loyalty figures then carry 90 % intervals.
     pub purchase_uncertainty: Option<Uncertainty>,
     /// The latest retention fit (sBG or beta-discrete-Weibull) for each period length of
     /// contract: contracts' renewal figures.
@@ -224,15 +294,12 @@ pub(crate) fn loyalty_and_value(
         let u = models.purchase_uncertainty.as_ref();
         Loyalty {
             p_alive: p.p_alive(&summary),
-            p_alive_interval: u.and_then(|u| {
-                u.interval(Scale::Probability, |v| {
-                    bgnbd::Params::from_slice(v).p_alive(&summary)
-                })
-            }),
+            p_alive_interval: u
+                .and_then(|u| u.interval(Scale::Probability, |v| p.with(v).p_alive(&summary))),
             expected_purchases: p.expected_purchases(&summary, horizon),
             expected_purchases_interval: u.and_then(|u| {
                 u.interval(Scale::Positive, |v| {
-                    bgnbd::Params::from_slice(v).expected_purchases(&summary, horizon)
+                    p.with(v).expected_purchases(&summary, horizon)
                 })
             }),
             horizon_days: HORIZON_DAYS,
@@ -243,7 +310,7 @@ pub(crate) fn loyalty_and_value(
             days_since_last: (end - last_day).round() as i64,
             first_purchase: date(first_day),
             last_purchase: date(last_day),
-            note: (x == 0).then_some(NO_REPEAT_NOTE),
+            note: (x == 0 && matches!(p, PurchaseParams::BgNbd(_))).then_some(NO_REPEAT_NOTE),
             fit: info.clone(),
             unit: unit_name(*unit),
             evidence: evidence.clone(),
@@ -364,12 +431,12 @@ mod tests {
     fn cdnow() -> Models {
         Models {
             purchase: Some((
-                bgnbd::Params {
+                PurchaseParams::BgNbd(bgnbd::Params {
                     r: 0.2426,
                     alpha: 4.4135,
                     a: 0.7929,
                     b: 2.4258,
-                },
+                }),
                 TimeUnit::Weeks,
                 info("bgnbd"),
             )),

@@ -25,7 +25,7 @@ pub use choices::{
 };
 pub use contracts::{Contract, RetentionFit, RetentionParams};
 pub use explain::{Explained, explain, trend_words};
-pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, Value};
+pub use loyalty::{Ended, FitInfo, Fitted, Loyalty, Models, PurchaseParams, Value};
 pub use person::{
     Advocacy, InvoiceFriction, LateInvoice, MoneyByCurrency, OpenOverdue, Punctuality, Resilience,
     ServiceLoad,

@@ -739,11 +739,8 @@ fn report(
     write_convergence(out, fitted.stats(), 0)?;
     if let Some(seq) = line["stored"].as_i64() {
         let next = match model {
-            Model::BgNbd => "`rapport people` and `rapport card` now show loyalty",
             Model::GammaGamma => "`rapport people` and `rapport card` now show value",
-            Model::ParetoNbd | Model::MbgNbd | Model::GGompertzNbd => {
-                "readings use the latest BG/NBD fit, not this one"
-            }
+            _ => "`rapport people` and `rapport card` now show loyalty from this model",
         };
         writeln!(out, "stored in the ledger as fit {seq}; {next}")?;
     }
