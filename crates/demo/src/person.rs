@@ -311,6 +311,54 @@ impl<'a> Gen<'a> {
         self.unapologised = 0;
         if !crate::showcase::life(self) {
             self.ordinary_life(buyer);
+            self.subscription();
+        }
+    }
+
+    /// Every seventh ordinary person holds a monthly subscription from their first day; some
+    /// cancel it, some renew a yearly plan by hand. Chosen by number, not by a draw, and
+    /// written after everything else, so the rest of the demo comes out as before.
+    fn subscription(&mut self) {
+        if !self.idx.is_multiple_of(7) {
+            return;
+        }
+        let start = self.start + HOUR;
+        if start >= self.ctx.end {
+            return;
+        }
+        let yearly = self.idx.is_multiple_of(5);
+        let n = self.next();
+        self.lines
+            .begin("billing", "sub", n, "contract.started", start);
+        self.lines.reference("contract", "SUB-", n);
+        self.lines
+            .str("period", if yearly { "year" } else { "month" });
+        self.lines
+            .str("plan", if yearly { "membership" } else { "coffee-box" });
+        let d = self.cur.decimals;
+        let price = if yearly { 5_900 } else { 1_250 } * 10i64.pow(u32::from(d)) / 100;
+        self.lines.amount("amount", price, d);
+        self.lines.str("currency", self.cur.code);
+        self.lines.end();
+        let contract = n;
+        if yearly && start + 365 * DAY < self.ctx.end {
+            let r = self.next();
+            self.lines
+                .begin("billing", "ren", r, "contract.renewed", start + 365 * DAY);
+            self.lines.reference("contract", "SUB-", contract);
+            self.lines.end();
+        }
+        let leaves = if yearly { 3 } else { 2 };
+        if self.idx.is_multiple_of(leaves) {
+            let at = start + (40 + (self.idx % 300) as i64) * DAY;
+            if at < self.ctx.end {
+                let c = self.next();
+                self.lines
+                    .begin("billing", "end", c, "contract.cancelled", at);
+                self.lines.reference("contract", "SUB-", contract);
+                self.lines.str("reason", "price");
+                self.lines.end();
+            }
         }
     }
 
