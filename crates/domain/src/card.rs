@@ -716,7 +716,7 @@ pub fn describe(body: &Body) -> String {
             if let Some((amount, currency)) = price {
                 s.push_str(&format!(
                     "; {} a {}",
-                    money(*amount, Some(currency)),
+                    money(*amount, currency.as_ref()),
                     period.as_str()
                 ));
             }

@@ -381,8 +381,8 @@ pub enum Body {
         period: Period,
         /// The plan or product, where the source names it.
         plan: Option<Label>,
-        /// What one period costs, where the source says (with its currency).
-        price: Option<(Amount, Currency)>,
+        /// What one period costs, where the source says (with its currency, if named).
+        price: Option<(Amount, Option<Currency>)>,
     },
     /// The person renewed the contract for another period (sources that record renewals
     /// one by one; a contract that renews by itself needs none).
@@ -1072,16 +1072,11 @@ impl NewEvent {
                         ),
                     )
                 })?;
-                let price = match (f.raw("amount"), f.currency("currency")?) {
-                    (None, _) => None,
-                    (Some(_), None) => {
-                        return Err(field_err(
-                            "currency",
-                            "is missing: a contract's price (`amount`) needs its currency",
-                        ));
-                    }
-                    (Some(_), Some(currency)) => {
-                        let amount = f.amount("amount", currency.decimals())?;
+                let currency = f.currency("currency")?;
+                let price = match f.raw("amount") {
+                    None => None,
+                    Some(_) => {
+                        let amount = f.amount("amount", decimals(currency))?;
                         if amount.is_negative() {
                             return Err(field_err(
                                 "amount",
@@ -1338,8 +1333,10 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
                 put("plan", s(p.as_str()));
             }
             if let Some((amount, currency)) = price {
-                put("amount", money(*amount, Some(*currency)));
-                put("currency", s(currency.as_str()));
+                put("amount", money(*amount, *currency));
+                if let Some(c) = currency {
+                    put("currency", s(c.as_str()));
+                }
             }
         }
         Body::ContractRenewed { contract } => put("contract", s(contract.as_str())),

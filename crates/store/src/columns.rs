@@ -200,7 +200,7 @@ impl<'a> Columns<'a> {
                 c.t1 = plan.as_ref().map(Label::as_str);
                 if let Some((amount, currency)) = price {
                     c.amount = Some(amount.ten_thousandths());
-                    c.currency = Some(currency.as_str());
+                    c.currency = currency.as_ref().map(Currency::as_str);
                 }
             }
             Body::ContractRenewed { contract } => c.r#ref = s(contract),
@@ -368,10 +368,9 @@ impl<'a> Columns<'a> {
                     .and_then(Period::from_code)
                     .ok_or_else(|| bad("period"))?,
                 plan: opt_label(c.t1),
-                price: match (c.amount, currency(c.currency)) {
-                    (Some(a), Some(cur)) => Some((Amount::from_ten_thousandths(a), cur)),
-                    _ => None,
-                },
+                price: c
+                    .amount
+                    .map(|a| (Amount::from_ten_thousandths(a), currency(c.currency))),
             },
             Kind::ContractRenewed => Body::ContractRenewed {
                 contract: r(c.r#ref)?,

@@ -44,7 +44,7 @@ pub struct Tenure {
     pub contract: Ref,
     pub period: Period,
     pub plan: Option<Label>,
-    pub price: Option<(Amount, Currency)>,
+    pub price: Option<(Amount, Option<Currency>)>,
     pub started: Day,
     /// Periods paid for (begun) up to the cancellation or the moment asked about.
     pub periods: u32,
@@ -279,7 +279,7 @@ pub(crate) fn contracts(
                     cancelled: t.cancelled.map(|(d, _)| d.to_string()),
                     cancel_reason: t.cancelled.and_then(|(_, r)| r),
                     price,
-                    currency: t.price.map(|(_, c)| c.to_string()),
+                    currency: t.price.and_then(|(_, c)| c).map(|c| c.to_string()),
                     renewal_probability: renewal,
                     renewal_probability_interval: fit.and_then(|f| {
                         f.interval(Scale::Probability, |p| p.renewal_probability(renewals))

@@ -332,7 +332,7 @@ fn predict(
                 "derl": derl,
                 "derl_interval": f.interval(Scale::Positive, |m| m.derl(d, renewals).unwrap_or(f64::NAN)),
                 "price": t.price.map(|(a, _)| a.to_f64()),
-                "currency": t.price.map(|(_, c)| c.to_string()),
+                "currency": t.price.and_then(|(_, c)| c).map(|c| c.to_string()),
                 "expected_value": derl.zip(t.price).map(|(x, (a, _))| x * a.to_f64()),
             });
             writeln!(out, "{row}")?;
