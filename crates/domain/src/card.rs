@@ -694,11 +694,7 @@ pub fn describe(body: &Body) -> String {
             None => format!("withdrew consent for {purpose}"),
         },
         Body::RelationshipEnded { reason } => {
-            let reason = serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            format!("ended the relationship (reason: {reason})")
+            format!("ended the relationship {}", reason.because())
         }
         Body::ContractStarted {
             contract,
@@ -724,13 +720,7 @@ pub fn describe(body: &Body) -> String {
         }
         Body::ContractRenewed { contract } => format!("contract {contract} renewed"),
         Body::ContractCancelled { contract, reason } => match reason {
-            Some(r) => format!(
-                "contract {contract} cancelled (reason: {})",
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
+            Some(r) => format!("contract {contract} cancelled {}", r.because()),
             None => format!("contract {contract} cancelled"),
         },
     }

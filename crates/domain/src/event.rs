@@ -199,6 +199,46 @@ pub enum EndReason {
     Other = 4,
 }
 
+impl EndReason {
+    pub const ALL: [EndReason; 4] = [
+        EndReason::Price,
+        EndReason::Service,
+        EndReason::Moved,
+        EndReason::Other,
+    ];
+
+    /// The word used in events, exports and on cards.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Price => "price",
+            EndReason::Service => "service",
+            EndReason::Moved => "moved",
+            EndReason::Other => "other",
+        }
+    }
+
+    /// The reason in words, to follow what ended: "cancelled because of the price".
+    pub fn because(self) -> &'static str {
+        match self {
+            EndReason::Price => "because of the price",
+            EndReason::Service => "because of the service",
+            EndReason::Moved => "because they moved",
+            EndReason::Other => "for another reason",
+        }
+    }
+
+    /// Reads the event's word (surrounding blanks ignored, exact otherwise).
+    pub fn parse(s: &str) -> Option<EndReason> {
+        let s = s.trim();
+        EndReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The reason stored under code `c` (the enum's discriminant).
+    pub fn from_code(c: i64) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| *r as i64 == c)
+    }
+}
+
 /// How long one period of a contract runs: it renews (or may be cancelled) at the end of
 /// each. The retention models count a contract's tenure in these periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -496,6 +536,16 @@ fn field_err(field: &str, message: impl Into<String>) -> EventError {
         field: Some(field.to_owned()),
         message: message.into(),
     }
+}
+
+fn unknown_reason(text: &str) -> EventError {
+    field_err(
+        "reason",
+        format!(
+            "{:?} is not one of price, service, moved, other",
+            text.trim()
+        ),
+    )
 }
 
 /// Longest free text we accept in one field (1 MiB): larger is a broken export, not a message.
@@ -1047,18 +1097,8 @@ impl NewEvent {
                 how: opt_label("how")?,
             },
             Kind::RelationshipEnded => {
-                let reason = match f.str("reason")?.trim() {
-                    "price" => EndReason::Price,
-                    "service" => EndReason::Service,
-                    "moved" => EndReason::Moved,
-                    "other" => EndReason::Other,
-                    other => {
-                        return Err(field_err(
-                            "reason",
-                            format!("{other:?} is not one of price, service, moved, other"),
-                        ));
-                    }
-                };
+                let text = f.str("reason")?;
+                let reason = EndReason::parse(text).ok_or_else(|| unknown_reason(text))?;
                 Body::RelationshipEnded { reason }
             }
             Kind::ContractStarted => {
@@ -1099,16 +1139,7 @@ impl NewEvent {
             Kind::ContractCancelled => {
                 let reason = match f.opt_str("reason")?.map(str::trim) {
                     None | Some("") => None,
-                    Some("price") => Some(EndReason::Price),
-                    Some("service") => Some(EndReason::Service),
-                    Some("moved") => Some(EndReason::Moved),
-                    Some("other") => Some(EndReason::Other),
-                    Some(other) => {
-                        return Err(field_err(
-                            "reason",
-                            format!("{other:?} is not one of price, service, moved, other"),
-                        ));
-                    }
+                    Some(text) => Some(EndReason::parse(text).ok_or_else(|| unknown_reason(text))?),
                 };
                 Body::ContractCancelled {
                     contract: r("contract")?,
@@ -1316,10 +1347,7 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
             }
         }
         Body::RelationshipEnded { reason } => {
-            put(
-                "reason",
-                serde_json::to_value(reason).unwrap_or(Value::Null),
-            );
+            put("reason", s(reason.as_str()));
         }
         Body::ContractStarted {
             contract,
@@ -1343,7 +1371,7 @@ pub fn body_fields(body: &Body, m: &mut Map<String, Value>) {
         Body::ContractCancelled { contract, reason } => {
             put("contract", s(contract.as_str()));
             if let Some(r) = reason {
-                put("reason", serde_json::to_value(r).unwrap_or(Value::Null));
+                put("reason", s(r.as_str()));
             }
         }
     }
@@ -1366,6 +1394,17 @@ mod tests {
         let mut v: Map<String, Value> = serde_json::from_str(line).unwrap();
         v.remove(key);
         serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn every_reason_for_leaving_reads_back_from_its_word_its_code_and_serde() {
+        for r in EndReason::ALL {
+            assert_eq!(EndReason::parse(&format!(" {} ", r.as_str())), Some(r));
+            assert_eq!(EndReason::from_code(r as i64), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), Value::from(r.as_str()));
+        }
+        assert_eq!(EndReason::parse("Price"), None);
+        assert_eq!(EndReason::from_code(0), None);
     }
 
     #[test]

@@ -353,13 +353,10 @@ impl<'a> Columns<'a> {
                 how: opt_label(c.t2),
             },
             Kind::RelationshipEnded => Body::RelationshipEnded {
-                reason: match c.num {
-                    Some(1) => EndReason::Price,
-                    Some(2) => EndReason::Service,
-                    Some(3) => EndReason::Moved,
-                    Some(4) => EndReason::Other,
-                    _ => return Err(bad("reason")),
-                },
+                reason: c
+                    .num
+                    .and_then(EndReason::from_code)
+                    .ok_or_else(|| bad("reason"))?,
             },
             Kind::ContractStarted => Body::ContractStarted {
                 contract: r(c.r#ref)?,
@@ -379,11 +376,7 @@ impl<'a> Columns<'a> {
                 contract: r(c.r#ref)?,
                 reason: match c.num {
                     None => None,
-                    Some(1) => Some(EndReason::Price),
-                    Some(2) => Some(EndReason::Service),
-                    Some(3) => Some(EndReason::Moved),
-                    Some(4) => Some(EndReason::Other),
-                    _ => return Err(bad("reason")),
+                    Some(code) => Some(EndReason::from_code(code).ok_or_else(|| bad("reason"))?),
                 },
             },
         })

@@ -55,16 +55,17 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
         fitted_on_people: f.people,
     };
     let mut models = Models::default();
+    let mut latest: std::collections::HashMap<String, StoredFit> = store
+        .latest_fits()?
+        .into_iter()
+        .map(|f| (f.model.clone(), f))
+        .collect();
     // The purchase model: the latest stored of the four (the one chosen last).
-    let mut latest: Option<StoredFit> = None;
-    for model in ["bgnbd", "pareto-nbd", "mbgnbd", "ggompertz-nbd"] {
-        if let Some(f) = store.latest_fit(model)?
-            && latest.as_ref().is_none_or(|l| f.seq > l.seq)
-        {
-            latest = Some(f);
-        }
-    }
-    if let Some(f) = latest {
+    let purchase = ["bgnbd", "pareto-nbd", "mbgnbd", "ggompertz-nbd"]
+        .into_iter()
+        .filter_map(|m| latest.remove(m))
+        .max_by_key(|f| f.seq);
+    if let Some(f) = purchase {
         let what = || format!("{} fit {} parameters", f.model, f.seq);
         let bad = |e: serde_json::Error| corrupt(&what(), e);
         let params = match f.model.as_str() {
@@ -97,7 +98,7 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
             .and_then(|c| Uncertainty::new(&params.to_vec(), c));
         models.purchase = Some((params, unit, info(&f, params.key())));
     }
-    if let Some(f) = store.latest_fit("gamma-gamma")? {
+    if let Some(f) = latest.remove("gamma-gamma") {
         let params: gamma_gamma::Params = serde_json::from_value(f.params.clone())
             .map_err(|e| corrupt(&format!("Gamma-Gamma fit {} parameters", f.seq), e))?;
         models.spend = Some((params, info(&f, "gamma-gamma")));
@@ -105,13 +106,13 @@ pub fn stored_models(store: &dyn FitStore) -> Result<Models, StoreError> {
     // Contracts: per length of period, the latest of the two retention models' fits (the one
     // chosen last, by `rapport fit --model` or `--compare --use`).
     for period in Period::ALL {
-        let sbg = store.latest_fit(&format!("sbg/{}", period.as_str()))?;
-        let bdw = store.latest_fit(&format!("bdw/{}", period.as_str()))?;
-        let latest = match (sbg, bdw) {
+        let sbg = latest.remove(&format!("sbg/{}", period.as_str()));
+        let bdw = latest.remove(&format!("bdw/{}", period.as_str()));
+        let chosen = match (sbg, bdw) {
             (Some(a), Some(b)) => Some(if a.seq > b.seq { a } else { b }),
             (a, b) => a.or(b),
         };
-        let Some(f) = latest else { continue };
+        let Some(f) = chosen else { continue };
         let what = || format!("retention fit {} ({})", f.seq, f.model);
         let params = if f.model.starts_with("sbg/") {
             RetentionParams::Sbg(
@@ -143,6 +144,8 @@ pub trait FitStore {
     fn save_fit(&self, fit: &StoredFit) -> Result<i64, StoreError>;
     /// The latest fit of `model`, if any.
     fn latest_fit(&self, model: &str) -> Result<Option<StoredFit>, StoreError>;
+    /// The latest fit of every model stored, in one read (what readings load per card).
+    fn latest_fits(&self) -> Result<Vec<StoredFit>, StoreError>;
 }
 
 /// The covariance as stored: JSON text, or NULL when the fit kept none.

@@ -135,13 +135,10 @@ fn money(v: f64, currency: Option<&str>) -> String {
 fn loyalty_sentence(r: &Readings) -> String {
     let mut s = String::new();
     if let Some(e) = &r.ended {
-        let reason = serde_json::to_value(e.reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         s.push_str(&format!(
-            "Ended the relationship on {} (reason: {reason}). ",
-            e.at.day().date()
+            "Ended the relationship on {} {}. ",
+            e.at.day().date(),
+            e.reason.because()
         ));
     }
     let horizon = if HORIZON_DAYS == 91 {
@@ -201,8 +198,7 @@ fn contracts_sentence(r: &Readings) -> String {
             if let Some(day) = &c.cancelled {
                 let reason = c
                     .cancel_reason
-                    .and_then(|r| serde_json::to_value(r).ok())
-                    .and_then(|v| v.as_str().map(|s| format!(" (reason: {s})")))
+                    .map(|r| format!(" {}", r.because()))
                     .unwrap_or_default();
                 return format!(
                     "{what} ran {periods} from {} and was cancelled on {day}{reason}.",

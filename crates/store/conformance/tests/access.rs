@@ -162,8 +162,20 @@ fn a_saved_fit_comes_back_as_the_latest_of_its_model(b: &dyn Backend) {
     fit.seq = second;
     assert_eq!(got, fit);
     assert_eq!(s.latest_fit("gamma-gamma").unwrap(), None);
+    let mut spend = fit.clone();
+    spend.model = "gamma-gamma".into();
+    spend.params = serde_json::json!({"p": 6.25, "q": 3.74, "v": 15.44});
+    spend.covariance = None;
+    spend.seq = s.save_fit(&spend).unwrap();
+    let mut all = s.latest_fits().unwrap();
+    all.sort_by_key(|f| f.seq);
+    assert_eq!(
+        all,
+        vec![fit.clone(), spend],
+        "one row per model, the latest"
+    );
     let models = store::fits::stored_models(&*s).unwrap();
-    assert!(models.purchase.is_some() && models.spend.is_none());
+    assert!(models.purchase.is_some() && models.spend.is_some());
     assert!(
         models.purchase_uncertainty.is_some(),
         "a stored covariance gives the readings their intervals"

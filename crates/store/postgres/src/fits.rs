@@ -39,37 +39,49 @@ impl FitStore for PostgresStore {
     fn latest_fit(&self, model: &str) -> Result<Option<StoredFit>, StoreError> {
         self.run(async {
             let c = self.db.get().await?;
-            let Some(r) = c
-                .query_opt(
-                    "SELECT seq, model, params, std_errors, log_likelihood, iterations,
-                            gradient_norm, converged, fitted_at, calibration_end, unit, events, people,
-                            covariance
-                     FROM rapport.fits WHERE model = $1 ORDER BY seq DESC LIMIT 1",
-                    &[&model],
-                )
+            let sql = format!(
+                "SELECT {COLUMNS} FROM rapport.fits WHERE model = $1 ORDER BY seq DESC LIMIT 1"
+            );
+            c.query_opt(&sql, &[&model])
                 .await?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(StoredFit {
-                seq: r.get(0),
-                model: r.get(1),
-                params: serde_json::from_str(r.get(2)).map_err(|e| corrupt("params", e))?,
-                std_errors: serde_json::from_str(r.get(3)).map_err(|e| corrupt("std_errors", e))?,
-                log_likelihood: r.get(4),
-                iterations: r.get::<_, i64>(5).max(0) as u64,
-                gradient_norm: r.get(6),
-                converged: r.get(7),
-                fitted_at: Timestamp::from_unix(r.get(8)),
-                calibration_end: Timestamp::from_unix(r.get(9)),
-                unit: r.get(10),
-                events: r.get::<_, i64>(11).max(0) as u64,
-                people: r.get::<_, i64>(12).max(0) as u64,
-                covariance: r
-                    .get::<_, Option<&str>>(13)
-                    .map(|c| serde_json::from_str(c).map_err(|e| corrupt("covariance", e)))
-                    .transpose()?,
-            }))
+                .map(|r| decode(&r))
+                .transpose()
         })
     }
+
+    fn latest_fits(&self) -> Result<Vec<StoredFit>, StoreError> {
+        self.run(async {
+            let c = self.db.get().await?;
+            let sql = format!(
+                "SELECT {COLUMNS} FROM rapport.fits
+                 WHERE seq IN (SELECT MAX(seq) FROM rapport.fits GROUP BY model)"
+            );
+            c.query(&sql, &[]).await?.iter().map(decode).collect()
+        })
+    }
+}
+
+const COLUMNS: &str = "seq, model, params, std_errors, log_likelihood, iterations, gradient_norm,
+     converged, fitted_at, calibration_end, unit, events, people, covariance";
+
+fn decode(r: &tokio_postgres::Row) -> crate::error::Result<StoredFit> {
+    Ok(StoredFit {
+        seq: r.get(0),
+        model: r.get(1),
+        params: serde_json::from_str(r.get(2)).map_err(|e| corrupt("params", e))?,
+        std_errors: serde_json::from_str(r.get(3)).map_err(|e| corrupt("std_errors", e))?,
+        log_likelihood: r.get(4),
+        iterations: r.get::<_, i64>(5).max(0) as u64,
+        gradient_norm: r.get(6),
+        converged: r.get(7),
+        fitted_at: Timestamp::from_unix(r.get(8)),
+        calibration_end: Timestamp::from_unix(r.get(9)),
+        unit: r.get(10),
+        events: r.get::<_, i64>(11).max(0) as u64,
+        people: r.get::<_, i64>(12).max(0) as u64,
+        covariance: r
+            .get::<_, Option<&str>>(13)
+            .map(|c| serde_json::from_str(c).map_err(|e| corrupt("covariance", e)))
+            .transpose()?,
+    })
 }

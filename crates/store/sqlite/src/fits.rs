@@ -40,41 +40,71 @@ impl FitStore for SqliteStore {
     fn latest_fit(&self, model: &str) -> Result<Option<StoredFit>, StoreError> {
         run(|| self.conns.read(|c| latest(c, model)))
     }
+
+    fn latest_fits(&self) -> Result<Vec<StoredFit>, StoreError> {
+        run(|| self.conns.read(latest_of_each))
+    }
 }
 
+const COLUMNS: &str = "seq, model, params, std_errors, log_likelihood, iterations, gradient_norm,
+     converged, fitted_at, calibration_end, unit, events, people, covariance";
+
 fn latest(c: &Connection, model: &str) -> Result<Option<StoredFit>> {
-    let row = c
-        .query_row(
-            "SELECT seq, model, params, std_errors, log_likelihood, iterations,
-                        gradient_norm, converged, fitted_at, calibration_end, unit,
-                        events, people, covariance
-                 FROM fits WHERE model = ?1 ORDER BY seq DESC LIMIT 1",
-            params![model],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, f64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, f64>(6)?,
-                    r.get::<_, bool>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)?,
-                    r.get::<_, String>(10)?,
-                    r.get::<_, i64>(11)?,
-                    r.get::<_, i64>(12)?,
-                    r.get::<_, Option<String>>(13)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((seq, model, params, std_errors, ll, it, gn, conv, at, end, unit, ev, pe, cov)) = row
-    else {
-        return Ok(None);
-    };
-    Ok(Some(StoredFit {
+    let sql = format!("SELECT {COLUMNS} FROM fits WHERE model = ?1 ORDER BY seq DESC LIMIT 1");
+    let row = c.query_row(&sql, params![model], raw).optional()?;
+    row.map(decode).transpose()
+}
+
+fn latest_of_each(c: &Connection) -> Result<Vec<StoredFit>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM fits WHERE seq IN (SELECT MAX(seq) FROM fits GROUP BY model)"
+    );
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt
+        .query_map([], raw)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
+type Raw = (
+    i64,
+    String,
+    String,
+    String,
+    f64,
+    i64,
+    f64,
+    bool,
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    Option<String>,
+);
+
+fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+        r.get(13)?,
+    ))
+}
+
+fn decode(row: Raw) -> Result<StoredFit> {
+    let (seq, model, params, std_errors, ll, it, gn, conv, at, end, unit, ev, pe, cov) = row;
+    Ok(StoredFit {
         seq,
         model,
         params: serde_json::from_str(&params).map_err(|e| corrupt("params", e))?,
@@ -91,5 +121,5 @@ fn latest(c: &Connection, model: &str) -> Result<Option<StoredFit>> {
         covariance: cov
             .map(|c| serde_json::from_str(&c).map_err(|e| corrupt("covariance", e)))
             .transpose()?,
-    }))
+    })
 }
