@@ -57,6 +57,74 @@ struct Score {
     params: Value,
 }
 
+/// How a candidate did on the holdout, as the recommendation weighs it: the holdout
+/// log-likelihood decides, the mean error (per person or per contract) is said beside it.
+struct Showing {
+    title: &'static str,
+    holdout_ll: f64,
+    error: f64,
+}
+
+/// The candidate that found the holdout most probable, with a sentence saying why against
+/// the runner-up; or, when none could be fitted, an error naming why each failed.
+/// `family` says what could not be done in that error, `per` what the error counts ("purchases a
+/// person").
+fn recommend<'a, K: Copy, S>(
+    scored: impl IntoIterator<Item = (K, &'a Result<S, String>)>,
+    title: impl Fn(K) -> &'static str,
+    figures: impl Fn(&S) -> (f64, f64),
+    family: &str,
+    per: &str,
+) -> anyhow::Result<(K, &'a S, String)> {
+    let mut ok: Vec<(K, &S, Showing)> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    for (k, outcome) in scored {
+        match outcome {
+            Ok(s) => {
+                let (holdout_ll, error) = figures(s);
+                let showing = Showing {
+                    title: title(k),
+                    holdout_ll,
+                    error,
+                };
+                ok.push((k, s, showing));
+            }
+            Err(e) => failed.push(format!("{}: {e}", title(k))),
+        }
+    }
+    ok.sort_by(|a, b| b.2.holdout_ll.total_cmp(&a.2.holdout_ll));
+    let Some((best, best_score, top)) = ok.first() else {
+        bail!("no {family}: {}", failed.join("; "));
+    };
+    let why = why(top, ok.get(1).map(|r| &r.2), per);
+    Ok((*best, *best_score, why))
+}
+
+/// Why the best is the best, in a sentence with the figures, against the runner-up.
+fn why(best: &Showing, runner_up: Option<&Showing>, per: &str) -> String {
+    let mut s = format!(
+        "It found the holdout most probable (log-likelihood {:.2}",
+        best.holdout_ll
+    );
+    if let Some(o) = runner_up {
+        s.push_str(&format!(
+            "; next {} at {:.2}, {:.2} less",
+            o.title,
+            o.holdout_ll,
+            best.holdout_ll - o.holdout_ll
+        ));
+    }
+    s.push_str(&format!(
+        "), and is off by {:.3} {per} on average",
+        best.error
+    ));
+    if let Some(o) = runner_up {
+        s.push_str(&format!(" ({} {:.3})", o.title, o.error));
+    }
+    s.push('.');
+    s
+}
+
 pub(super) fn run(app: &app::App, args: &FitArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let unit = match args.unit.as_str() {
         "days" => TimeUnit::Days,
@@ -193,25 +261,13 @@ fn non_contractual(
             outcome: score(model, &kept, &kept_later, &holdout_data),
         })
         .collect();
-    let best = scored
-        .iter()
-        .filter_map(|s| s.outcome.as_ref().ok().map(|o| (s.model, o)))
-        .max_by(|a, b| a.1.holdout_ll.total_cmp(&b.1.holdout_ll));
-    let Some((best_model, best_score)) = best else {
-        let why: Vec<String> = scored
-            .iter()
-            .filter_map(|s| {
-                s.outcome
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("{}: {e}", s.model.title()))
-            })
-            .collect();
-        bail!(
-            "no model could be fitted on the calibration period: {}",
-            why.join("; ")
-        );
-    };
+    let (best_model, _, why) = recommend(
+        scored.iter().map(|s| (s.model, &s.outcome)),
+        Model::title,
+        |o| (o.holdout_ll, o.mean_absolute_error),
+        "model could be fitted on the calibration period",
+        "purchases a person",
+    )?;
 
     if let Some(path) = &args.plot {
         for s in &scored {
@@ -227,7 +283,6 @@ fn non_contractual(
         TimeUnit::Days => "days",
         TimeUnit::Weeks => "weeks",
     };
-    let why = reason(best_model, best_score, &scored);
     if args.json {
         for s in &scored {
             let line = match &s.outcome {
@@ -374,36 +429,6 @@ fn score(
         report,
         params: fitted.params(),
     })
-}
-
-/// Why the best is the best, in a sentence with the figures.
-fn reason(best: Model, score: &Score, all: &[Scored]) -> String {
-    let runner_up = all
-        .iter()
-        .filter(|s| s.model != best)
-        .filter_map(|s| s.outcome.as_ref().ok().map(|o| (s.model, o)))
-        .max_by(|a, b| a.1.holdout_ll.total_cmp(&b.1.holdout_ll));
-    let mut s = format!(
-        "It found the holdout most probable (log-likelihood {:.2}",
-        score.holdout_ll
-    );
-    if let Some((m, o)) = runner_up {
-        s.push_str(&format!(
-            "; next {} at {:.2}, {:.2} less",
-            m.title(),
-            o.holdout_ll,
-            score.holdout_ll - o.holdout_ll
-        ));
-    }
-    s.push_str(&format!(
-        "), and is off by {:.3} purchases a person on average",
-        score.mean_absolute_error
-    ));
-    if let Some((m, o)) = runner_up {
-        s.push_str(&format!(" ({} {:.3})", m.title(), o.mean_absolute_error));
-    }
-    s.push('.');
-    s
 }
 
 /// `compare.svg` → `compare-mbgnbd.svg`: one chart per model.

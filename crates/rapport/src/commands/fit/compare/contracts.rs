@@ -13,7 +13,6 @@
 
 use std::io::Write;
 
-use anyhow::bail;
 use domain::Day;
 use domain::PersonId;
 use domain::readings::contracts::Tenure as ContractTenure;
@@ -152,52 +151,16 @@ pub(in crate::commands::fit) fn run(
             }
         })
         .collect();
-    let best = scored
-        .iter()
-        .filter_map(|s| s.outcome.as_ref().ok().map(|o| (s.kind, o)))
-        .max_by(|a, b| a.1.holdout_ll.total_cmp(&b.1.holdout_ll));
-    let Some((best_kind, best)) = best else {
-        let why: Vec<String> = scored
-            .iter()
-            .filter_map(|s| {
-                s.outcome
-                    .as_ref()
-                    .err()
-                    .map(|e| format!("{}: {e}", s.kind.title()))
-            })
-            .collect();
-        bail!(
-            "no retention model could be fitted on the contracts: {}",
-            why.join("; ")
-        );
-    };
+    let mae = |o: &Score| o.abs_error / o.contracts.max(1) as f64;
+    let (best_kind, best, why) = super::recommend(
+        scored.iter().map(|s| (s.kind, &s.outcome)),
+        Kind::title,
+        |o| (o.holdout_ll, mae(o)),
+        "retention model could be fitted on the contracts",
+        "renewals a contract",
+    )?;
     let n_contracts: usize = groups.iter().map(|g| g.contracts.len()).sum();
     let running = best.contracts;
-    let other = scored
-        .iter()
-        .filter(|s| s.kind != best_kind)
-        .find_map(|s| s.outcome.as_ref().ok().map(|o| (s.kind, o)));
-    let mae = |o: &Score| o.abs_error / o.contracts.max(1) as f64;
-    let mut why = format!(
-        "It found the holdout most probable (log-likelihood {:.2}",
-        best.holdout_ll
-    );
-    if let Some((k, o)) = other {
-        why.push_str(&format!(
-            "; {} {:.2}, {:.2} less",
-            k.title(),
-            o.holdout_ll,
-            best.holdout_ll - o.holdout_ll
-        ));
-    }
-    why.push_str(&format!(
-        "), and is off by {:.3} renewals a contract on average",
-        mae(best)
-    ));
-    if let Some((k, o)) = other {
-        why.push_str(&format!(" ({} {:.3})", k.title(), mae(o)));
-    }
-    why.push('.');
 
     if json_out {
         for s in &scored {
