@@ -642,6 +642,17 @@ pub struct FitArgs {
     #[arg(long, value_name = "RATE")]
     pub discount_rate: Option<f64>,
 
+    /// bgbb on the ledger: how often people can transact — each calendar year (default),
+    /// quarter, month or week after their first transaction is one opportunity, and one
+    /// with any order or invoice counts as a transaction.
+    #[arg(
+        long,
+        value_name = "PERIOD",
+        default_value = "year",
+        conflicts_with = "summary"
+    )]
+    pub opportunity: String,
+
     /// Check the fit against a holdout period ending on this day (ledger only).
     #[arg(
         long,

@@ -851,15 +851,86 @@ fn rising_survivors_name_the_line_and_the_cohort() {
 }
 
 #[test]
-fn bgbb_on_the_ledger_is_refused_with_a_pointer_to_summary_and_sbg_asks_for_contracts() {
+fn bgbb_on_a_ledger_of_yearly_gifts_reproduces_the_published_donations_fit() {
+    // The donations file as a ledger: each donor first gave in 1995, then gave in x of the
+    // years 1996..2001, the last of them 1995 + t_x. Fitted on calendar years up to the end
+    // of 2001 (six opportunities each), it is the paper's data and gives the paper's fit.
     let d = Dir::new();
     d.ok(&["init"]);
-    let err = d.fails(&["fit", "--model", "bgbb"]);
+    let text = std::fs::read_to_string(data("donations/donations.csv")).unwrap();
+    let (mut events, mut person) = (String::new(), 0);
+    for row in text.lines().skip(1) {
+        let f: Vec<u32> = row.split(',').map(|v| v.parse().unwrap()).collect();
+        let (x, t_x, weight) = (f[0], f[1], f[3]);
+        for _ in 0..weight {
+            person += 1;
+            let years = std::iter::once(1995)
+                .chain((1..x).map(|k| 1995 + k))
+                .chain((x > 0).then_some(1995 + t_x));
+            for year in years {
+                events.push_str(&format!(
+                    r#"{{"source":"gifts","id":"d{person}-{year}","kind":"order.placed","person":"d{person}","at":"{year}-06-15T12:00:00Z","order":"d{person}-{year}","amount":"25.00","currency":"EUR"}}"#
+                ));
+                events.push('\n');
+            }
+        }
+    }
+    let file = d.write("gifts.jsonl", &events);
+    d.ok(&["import", &file]);
+
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "bgbb",
+        "--calibration-end",
+        "2001-12-31",
+        "--predict",
+        "1",
+        "--json",
+    ]);
+    let all = lines(&out);
+    let fit = &all[0];
+    near(&fit["params"]["alpha"], 1.204, 5e-3);
+    near(&fit["params"]["beta"], 0.750, 5e-3);
+    near(&fit["params"]["gamma"], 0.657, 5e-3);
+    near(&fit["params"]["delta"], 2.783, 5e-3);
+    assert_eq!(fit["people"], 11104.0);
+    assert_eq!(fit["source"]["opportunity"], "year");
+    assert_eq!(all.len(), 1 + 11104, "one prediction per person");
+
+    // Mid-2002 is no later: 2002 is still running, so it is not an opportunity yet.
+    let mid = lines(&d.ok(&[
+        "fit",
+        "--model",
+        "bgbb",
+        "--calibration-end",
+        "2002-06-30",
+        "--json",
+    ]));
+    near(&mid[0]["params"]["alpha"], 1.204, 5e-3);
+
+    // Text says what an opportunity was.
+    let text = d.ok(&["fit", "--model", "bgbb", "--calibration-end", "2001-12-31"]);
     assert!(
-        err.contains("--model bgbb is fitted on a file for now: give --summary"),
+        text.contains("every calendar year after a person's first"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bgbb_on_the_ledger_names_a_bad_opportunity_and_an_empty_ledger_and_sbg_asks_for_contracts() {
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let err = d.fails(&["fit", "--model", "bgbb", "--opportunity", "fortnight"]);
+    assert!(
+        err.contains("--opportunity \"fortnight\": choose year, quarter, month or week"),
         "{err}"
     );
-    assert!(err.contains("no notion of opportunities"), "{err}");
+    let err = d.fails(&["fit", "--model", "bgbb"]);
+    assert!(
+        err.contains("BG/BB needs at least one opportunity per person"),
+        "{err}"
+    );
     for model in ["sbg", "bdw"] {
         let err = d.fails(&["fit", "--model", model]);
         assert!(err.contains("has no contracts"), "{err}");

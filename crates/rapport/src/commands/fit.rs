@@ -323,28 +323,6 @@ fn describe(e: FitError, origin: &[String]) -> anyhow::Error {
     }
 }
 
-/// `--model bgbb`, `sbg` or `bdw` without `--summary`: the ledger holds purchases in
-/// continuous time, with no opportunities to transact and no contracts to renew, so these
-/// models have nothing to be fitted on there yet.
-#[derive(Debug)]
-struct NeedsSummary {
-    model: &'static str,
-    form: &'static str,
-    why: &'static str,
-}
-
-impl std::fmt::Display for NeedsSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "--model {} is fitted on a file for now: give --summary FILE.csv ({}); {}",
-            self.model, self.form, self.why
-        )
-    }
-}
-
-impl std::error::Error for NeedsSummary {}
-
 /// The largest whole horizon (opportunities or periods) `--predict` takes: the output has a
 /// row per period.
 const MAX_WHOLE_HORIZON: f64 = 10_000.0;
@@ -401,14 +379,7 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
         (Choice::Person(model), Some(path)) => run_on_summary(path, model, args, &mut out)?,
         (Choice::Person(model), None) => run_on_ledger(&ledger::open(db)?, model, args, &mut out)?,
         (Choice::Bgbb, Some(path)) => opportunities::run(path, args, &mut out)?,
-        (Choice::Bgbb, None) => {
-            return Err(NeedsSummary {
-                model: "bgbb",
-                form: "frequency,recency,periods[,weights]: one row per pattern of transactions",
-                why: "the ledger has no notion of opportunities to transact yet",
-            }
-            .into());
-        }
+        (Choice::Bgbb, None) => opportunities::run_on_ledger(&ledger::open(db)?, args, &mut out)?,
         (Choice::Retention(kind), Some(path)) => retention::run(path, kind, args, &mut out)?,
         (Choice::Retention(kind), None) => {
             retention::ledger::run(&ledger::open(db)?, kind, args, &mut out)?

@@ -1,7 +1,10 @@
 //! `rapport fit --model bgbb --summary FILE`: the BG/BB model on patterns of transactions at
 //! discrete opportunities (Fader, Hardie & Shang 2010), one row per pattern with its count of
-//! people, as the paper's donations data come. The ledger has no notion of opportunities yet,
-//! so this reads a file only.
+//! people, as the paper's donations data come. On the ledger ([`ledger`]) the opportunities
+//! are calendar periods and each person is a row.
+
+mod ledger;
+pub(super) use ledger::run as run_on_ledger;
 
 use std::io::Write;
 use std::path::Path;
@@ -34,9 +37,24 @@ pub(super) fn run(path: &Path, args: &FitArgs, out: &mut impl Write) -> anyhow::
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
     let data = parse(&text, &name)?;
+    if data.rows.iter().all(|(_, w)| *w == 0.0) {
+        bail!("{name}: every weight is zero, so there is nobody to fit on");
+    }
+    fit_and_report(&data, json!({ "summary": name }), None, args, out)
+}
+
+/// Fits BG/BB on `data` and prints the fit (and with `--predict`, each row's figures);
+/// `source` says in the JSON where the rows came from, `note` in the text how they were made.
+fn fit_and_report(
+    data: &Patterns,
+    source: Value,
+    note: Option<&str>,
+    args: &FitArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let people: f64 = data.rows.iter().map(|(_, w)| w).sum();
     if people == 0.0 {
-        bail!("{name}: every weight is zero, so there is nobody to fit on");
+        bail!("every weight is zero, so there is nobody to fit on");
     }
     let fit = bgbb::fit(&data.rows).map_err(|e| {
         let e = match e {
@@ -74,13 +92,13 @@ pub(super) fn run(path: &Path, args: &FitArgs, out: &mut impl Write) -> anyhow::
         "people": people,
         "with_transactions": with_transactions,
         "max_opportunities": max_n,
-        "source": { "summary": name },
+        "source": source,
         "unit": "opportunities",
     });
     // The horizon was checked to be a whole number of opportunities.
     let predictions = args
         .predict
-        .map(|h| predict(&fit, &data, h as u32, discount_rate));
+        .map(|h| predict(&fit, data, h as u32, discount_rate));
 
     if args.json {
         writeln!(out, "{line}")?;
@@ -97,6 +115,9 @@ pub(super) fn run(path: &Path, args: &FitArgs, out: &mut impl Write) -> anyhow::
         data.rows.len(),
         count(with_transactions)
     )?;
+    if let Some(note) = note {
+        writeln!(out, "{note}")?;
+    }
     let names = ["alpha", "beta", "gamma", "delta"];
     super::write_params(out, &names, &line["params"], &line["std_errors"], 2)?;
     writeln!(
