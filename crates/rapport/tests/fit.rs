@@ -857,7 +857,7 @@ fn bgbb_on_a_ledger_of_yearly_gifts_reproduces_the_published_donations_fit() {
     // of 2001 (six opportunities each), it is the paper's data and gives the paper's fit.
     let d = Dir::new();
     d.ok(&["init"]);
-    let text = std::fs::read_to_string(data("donations/donations.csv")).unwrap();
+    let text = std::fs::read_to_string(data("donations.csv")).unwrap();
     let (mut events, mut person) = (String::new(), 0);
     for row in text.lines().skip(1) {
         let f: Vec<u32> = row.split(',').map(|v| v.parse().unwrap()).collect();
