@@ -54,8 +54,9 @@ pub enum Command {
     /// Recompute everyone's readings from the events and compare them with the kept
     /// readings, to the last digit (for operators after an upgrade). Exit 1 if any differ.
     Check(CheckArgs),
-    /// Fit a repeat-buying model (BG/NBD, Pareto/NBD, MBG/NBD, GGompertz/NBD, Gamma-Gamma) on
-    /// the ledger or a summary CSV, or BG/BB, sBG or BdW on a CSV.
+    /// Fit a customer-base model on the ledger or a summary CSV: repeat buying (BG/NBD,
+    /// Pareto/NBD, MBG/NBD, GGompertz/NBD, Gamma-Gamma), discrete opportunities (BG/BB) or
+    /// contract retention (sBG, BdW).
     Fit(FitArgs),
     /// Build a demo ledger of a few thousand realistic people, and show where to look.
     Demo(DemoArgs),
@@ -574,8 +575,8 @@ pub struct GenerateArgs {
 pub struct FitArgs {
     /// The model. Purchases in continuous time, per person: bgnbd, pareto-nbd, mbgnbd,
     /// ggompertz-nbd; spend per purchase: gamma-gamma. Transactions at discrete opportunities
-    /// (yearly donations, annual events): bgbb, which needs --summary (the ledger has no
-    /// opportunities). Contract retention: sbg, bdw, on a file or on the ledger's contracts
+    /// (yearly donations, annual events): bgbb, on a pattern file or on the ledger's
+    /// calendar periods (see --opportunity). Contract retention: sbg, bdw, on a file or on the ledger's contracts
     /// (one model per length of period, stored for the cards).
     #[arg(long, required_unless_present = "compare", value_parser = [
         "bgnbd", "pareto-nbd", "gamma-gamma", "mbgnbd", "ggompertz-nbd", "bgbb", "sbg", "bdw",
@@ -622,8 +623,8 @@ pub struct FitArgs {
     pub unit: String,
 
     /// Also print, per person, p_alive, expected purchases in the next HORIZON time units
-    /// and (gamma-gamma) expected spend. bgbb: per pattern, p_alive and expected
-    /// transactions in the next HORIZON opportunities. sbg/bdw: per cohort, the projected
+    /// and (gamma-gamma) expected spend. bgbb: per pattern (per person on the
+    /// ledger), p_alive and expected transactions in the next HORIZON opportunities. sbg/bdw: per cohort, the projected
     /// survival up to HORIZON periods past the file's last, beside the actual survivors,
     /// with retention rates and DERL; on the ledger, per running contract, the chance it
     /// renews, that it still runs HORIZON periods on, and DERL. For bgbb, sbg and bdw

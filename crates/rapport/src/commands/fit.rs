@@ -3,9 +3,10 @@
 //! compare with other tools). Optionally predicts per person, and checks the fit against a
 //! holdout period with the papers' two charts.
 //!
-//! Two families only read files for now, as the ledger has no notion of them yet: BG/BB on
-//! patterns of transactions at discrete opportunities ([`opportunities`]), and the sBG and
-//! BdW retention models on cohorts' survivors or customers' tenures ([`retention`]).
+//! Two families are not purchase models: BG/BB for transactions at discrete opportunities
+//! ([`opportunities`]: calendar periods of the ledger, or a pattern file), and the sBG and
+//! BdW retention models ([`retention`]: the ledger's contracts, or cohorts' survivors or
+//! customers' tenures).
 //!
 //! The statistics are the `models` crate's; this module only builds its input, names bad
 //! input by file, line and column (or person), and prints or stores what comes back.
@@ -1060,7 +1061,40 @@ fn write_params(
             se.map_or_else(|| "—".to_owned(), |s| format!("{s:.4}"))
         )?;
     }
+    let vague = poorly_determined(names, params, errors);
+    if !vague.is_empty() {
+        writeln!(
+            out,
+            "{:indent$}(the data barely determine {}: {} larger than the estimate, so take \
+             what follows from them as rough — more people or more history would settle them)",
+            "",
+            match vague.split_last() {
+                Some((last, [])) => (*last).to_owned(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            },
+            if vague.len() == 1 {
+                "its standard error is"
+            } else {
+                "each one's standard error is"
+            }
+        )?;
+    }
     Ok(())
+}
+
+/// The parameters whose standard error exceeds their estimate (an error that could not be
+/// computed is unknown, not large):
+/// a fit can converge and still say little, as with only one or two opportunities a person.
+fn poorly_determined<'a>(names: &[&'a str], params: &Value, errors: &Value) -> Vec<&'a str> {
+    names
+        .iter()
+        .filter(|name| {
+            let v = params[**name].as_f64().unwrap_or(f64::NAN).abs();
+            errors[**name].as_f64().is_some_and(|se| se > v || v.is_nan())
+        })
+        .copied()
+        .collect()
 }
 
 /// "log-likelihood …" and "converged after …" lines, `indent` spaces in.
@@ -1097,6 +1131,24 @@ pub(super) fn convergence_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_whose_standard_error_exceeds_them_are_called_poorly_determined() {
+        let params = json!({"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4});
+        let errors = json!({"r": 0.01, "alpha": 5.0, "a": null, "b": f64::NAN});
+        // b's error is not a number (serde writes null for NaN): unknown, not vague.
+        assert_eq!(
+            poorly_determined(&["r", "alpha", "a", "b"], &params, &errors),
+            ["alpha"]
+        );
+        let mut out = Vec::new();
+        write_params(&mut out, &["r", "alpha"], &params, &errors, 0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("the data barely determine alpha: its standard error"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_summary_with_lifetimes_columns_is_read_with_ids() {
