@@ -920,8 +920,13 @@ impl Csv {
         })
     }
 
+    /// The first column called one of `names`, whatever its case and punctuation: `t.x`,
+    /// `t_x` and `TX` are one name, so lifetimes', CLVTools' and BTYD's headers all read.
     fn find(&self, names: &[&str]) -> Option<usize> {
-        self.header.iter().position(|h| names.contains(&h.as_str()))
+        let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+        self.header
+            .iter()
+            .position(|h| keys.contains(&column_key(h)))
     }
 
     /// The column called `names[0]` (or one of the other names), or an error listing the
@@ -975,17 +980,18 @@ impl Csv {
     }
 }
 
-/// Parses a lifetimes-style per-person summary CSV. Needs `frequency`/`x`, `recency`/`t_x`
-/// and `T` (and `monetary_value`/`zbar` for Gamma-Gamma); the id is `ID`/`id`/`customer_id`,
-/// else the row number. Every value is checked here so errors name the line and column.
+/// Parses a per-person summary CSV in lifetimes', CLVTools' or BTYD's conventions. Needs
+/// `frequency`/`x`, `recency`/`t.x` and `T`/`T.cal` (and `monetary_value`/`zbar`/`m.x`/
+/// `Spending` for Gamma-Gamma); the id is `ID`/`customer_id`/`cust`/`person`, else the row
+/// number. Every value is checked here so errors name the line and column.
 fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
     let csv = Csv::read(text, name, "ID,frequency,recency,T")?;
     let header = &csv.header;
-    let c_freq = csv.require(&["frequency", "x"])?;
+    let c_freq = csv.require(&["frequency", "x", "freq"])?;
     let c_rec = csv.require(&["recency", "t_x"])?;
-    let c_t = csv.require(&["T"])?;
+    let c_t = csv.require(&["T", "T_cal"])?;
     let c_mon = if need_monetary {
-        Some(csv.require(&["monetary_value", "zbar", "monetary"])?)
+        Some(csv.require(&["monetary_value", "zbar", "monetary", "m_x", "spending"])?)
     } else {
         None
     };
@@ -1035,7 +1041,14 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
 }
 
 /// The columns that may name a row's person.
-const ID_COLUMNS: [&str; 3] = ["ID", "id", "customer_id"];
+const ID_COLUMNS: [&str; 6] = [
+    "ID",
+    "customer_id",
+    "cust",
+    "customer",
+    "person",
+    "person_id",
+];
 
 /// The row's id: its cell in the id column if there is one, else its number.
 fn row_id(row: &Row, c_id: Option<usize>) -> String {
@@ -1091,7 +1104,9 @@ fn poorly_determined<'a>(names: &[&'a str], params: &Value, errors: &Value) -> V
         .iter()
         .filter(|name| {
             let v = params[**name].as_f64().unwrap_or(f64::NAN).abs();
-            errors[**name].as_f64().is_some_and(|se| se > v || v.is_nan())
+            errors[**name]
+                .as_f64()
+                .is_some_and(|se| se > v || v.is_nan())
         })
         .copied()
         .collect()
@@ -1109,6 +1124,14 @@ fn write_convergence(
         "{:indent$}converged after {iterations} iterations (gradient norm {gradient_norm:.1e})",
         ""
     )
+}
+
+/// A column name as it is compared: lower case, letters and digits only.
+fn column_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// A rate as a percentage without float noise: 0.1 → "10", 0.125 → "12.5".
@@ -1161,6 +1184,30 @@ mod tests {
         assert_eq!(d.ids, vec!["7", "9"]);
         assert_eq!(d.rows[0].frequency, 2.0);
         assert_eq!(d.origin[1], "s line 3");
+    }
+
+    #[test]
+    fn clvtools_and_btyd_headers_read_whatever_their_case_and_dots() {
+        let d = parse_summary(
+            "Id,x,t.x,T.cal,Spending\nA7,2,30.43,38.86,21.5\nB9,0,0,38.86,0\n",
+            "cbs.csv",
+            true,
+        )
+        .unwrap();
+        assert_eq!(d.ids, vec!["A7", "B9"]);
+        assert_eq!(d.rows[0].recency, 30.43);
+        assert_eq!(d.rows[0].monetary, Some(21.5));
+        let d = parse_summary("CUSTOMER_ID,Frequency,Recency,T\nz,1,2,3\n", "s", false).unwrap();
+        assert_eq!(d.ids, vec!["z"]);
+        // A missing column is named with the file's own columns.
+        let Err(err) = parse_summary("Id,x,t.x\n1,1,1\n", "cbs.csv", false) else {
+            panic!("a summary without T was read");
+        };
+        assert!(
+            err.to_string()
+                .contains("cbs.csv has no T column (nor T_cal); its columns are: Id, x, t.x"),
+            "{err}"
+        );
     }
 
     #[test]

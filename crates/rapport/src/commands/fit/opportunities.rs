@@ -215,15 +215,16 @@ fn predict(
 }
 
 /// Parses the weighted pattern form: `frequency`/`x`, `recency`/`t_x`,
-/// `periods`/`n`/`n_periods`/`opportunities`, an optional weight (`weights`/`weight`/`count`/
-/// `customers`, else 1 a row) and id (`ID`/`id`/`customer_id`, else the row number). Every
+/// `periods`/`n`/`n.cal`/`opportunities`, an optional weight (`weights`/`count`/`custs`/
+/// `customers`, else 1 a row) and id (`ID`/`customer_id`, else the row number), in any case
+/// and punctuation (BTYD's `x,t.x,n.cal,custs` reads). Every
 /// value is checked here, so errors name the line and column.
 fn parse(text: &str, name: &str) -> anyhow::Result<Patterns> {
     let csv = Csv::read(text, name, "frequency,recency,periods,weights")?;
     let c_x = csv.require(&["frequency", "x"])?;
     let c_tx = csv.require(&["recency", "t_x"])?;
-    let c_n = csv.require(&["periods", "n", "n_periods", "opportunities"])?;
-    let c_w = csv.find(&["weights", "weight", "count", "customers"]);
+    let c_n = csv.require(&["periods", "n", "n_periods", "opportunities", "n_cal"])?;
+    let c_w = csv.find(&["weights", "weight", "count", "customers", "custs", "people"]);
     let c_id = csv.find(&ID_COLUMNS);
     let h = |c: usize| csv.header[c].as_str();
 
@@ -300,6 +301,13 @@ mod tests {
         assert_eq!(d.rows[1].0.recency, 1);
         assert_eq!(d.rows[0].1, 3464.0);
         assert_eq!(d.origin[1], "d.csv line 3");
+    }
+
+    #[test]
+    fn btyds_donation_summary_with_dotted_names_is_read() {
+        let d = parse("x,t.x,n.cal,custs\n6,6,6,1203\n0,0,6,3464\n", "rf.csv").unwrap();
+        assert_eq!(d.rows[0].0.recency, 6);
+        assert_eq!(d.rows[1].1, 3464.0);
     }
 
     #[test]
