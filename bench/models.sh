@@ -87,7 +87,21 @@ at_scale() { # label, rapport fit args… → median wall seconds and largest pe
     "$((peak / 1024))" "$($over && echo "  (stopped after $SCALE_TIMEOUT s)")"
 }
 
+spawn() { # bench name, command… → median wall seconds of N runs of a bare process
+  local bench=$1; shift
+  local times=() a b
+  for _ in $(seq "$N"); do
+    a=$(date +%s.%N); "$@" > /dev/null; b=$(date +%s.%N)
+    times+=("$(awk "BEGIN { print $b - $a }")")
+  done
+  printf '{"spawn":"%s","wall_s":%s}\n' "$bench" "$(printf '%s\n' "${times[@]}" | median)" >> "$RESULTS"
+}
+
 echo "rapport on this machine ($(nproc) cores), median of $N runs"
+# What starting any process costs here, and rapport doing nothing: the floor of a
+# whole-process time, against which the peers' fit calls (inside Python) are compared.
+spawn true /bin/true
+spawn rapport_version "$R" --version
 against mbgnbd_cdnow --model mbgnbd --summary "$CDNOW"
 against bgbb_donations --model bgbb --summary "$DONATIONS"
 against bgnbd_cdnow --model bgnbd --summary "$CDNOW"
@@ -139,6 +153,11 @@ for bench, peer, what, goal in (
         met += " (different parameters)"
     print(f"| {what} | {secs(o['rapport_s'])} | {p['peer']} | {secs(p['median_s'])} | {ratio:.0f}× | "
           f"{'≥ %d×' % goal if goal else '—'} | {met} |")
+spawns = {r["spawn"]: r["wall_s"] for r in rows if "spawn" in r}
+if spawns:
+    print()
+    print(f"Starting a process here: /bin/true {secs(spawns.get('true', 0))}, "
+          f"rapport --version {secs(spawns.get('rapport_version', 0))} (the floor of every whole-process time above)")
 print()
 print("Fit call against fit call (both timed inside their process, the median):")
 print("| what | rapport fit call | peer | peer fit call | ratio | goal | met? |")
