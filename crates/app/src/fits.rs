@@ -75,6 +75,42 @@ impl App {
         Ok((people, contracts))
     }
 
+    /// The static covariates of everyone the ledger knew by `as_of` (see
+    /// `domain::attributes`), in ledger order: whether they buy for an organisation, were referred, their language and their
+    /// first purchase day's amount, as numbers, without the columns nobody differs on.
+    pub fn covariates(
+        &self,
+        as_of: domain::Timestamp,
+    ) -> Result<(Vec<PersonId>, domain::attributes::Table), StoreError> {
+        let people = self.ledger.people()?;
+        let slots: Vec<std::sync::OnceLock<Option<domain::attributes::Attributes>>> = (0..people
+            .len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
+        let referred = std::sync::Mutex::new(std::collections::HashSet::new());
+        self.ledger.visit_events(&|rank, events| {
+            if let Some(slot) = slots.get(rank) {
+                let _ = slot.set(domain::attributes::of(events, as_of));
+            }
+            let mut named = domain::attributes::referred(events, as_of).peekable();
+            if named.peek().is_some() {
+                let mut set = referred.lock().unwrap_or_else(|e| e.into_inner());
+                set.extend(named.cloned());
+            }
+        })?;
+        let referred = referred.into_inner().unwrap_or_else(|e| e.into_inner());
+        let (known, rows): (Vec<PersonId>, Vec<(domain::attributes::Attributes, bool)>) = slots
+            .into_iter()
+            .zip(people)
+            .filter_map(|(slot, person)| {
+                let attributes = slot.into_inner().flatten()?;
+                let was_referred = referred.contains(&person);
+                Some((person, (attributes, was_referred)))
+            })
+            .unzip();
+        Ok((known, domain::attributes::table(&rows)))
+    }
+
     /// Stores a fit (`rapport fit`); readings use the latest of each model from then on.
     pub fn save_fit(&self, fit: &store::StoredFit, actor: &str) -> Result<i64, StoreError> {
         let seq = self.ledger.save_fit(fit)?;

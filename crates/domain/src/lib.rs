@@ -4,6 +4,7 @@
 //! reused unchanged by the command line, the web and any storage backend. Storage, files and
 //! HTTP live in other crates and depend on this one, never the other way round.
 
+pub mod attributes;
 pub mod card;
 pub mod costs;
 pub mod event;

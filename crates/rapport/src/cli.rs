@@ -58,6 +58,10 @@ pub enum Command {
     /// Pareto/NBD, MBG/NBD, GGompertz/NBD, Gamma-Gamma), discrete opportunities (BG/BB) or
     /// contract retention (sBG, BdW).
     Fit(FitArgs),
+    /// Write what the ledger knows about each person that a purchase model may take as
+    /// static covariates (buys for an organisation, was referred, language, first purchase
+    /// day's amount), as a CSV for `rapport fit --covariates`.
+    Covariates(CovariatesArgs),
     /// Build a demo ledger of a few thousand realistic people, and show where to look.
     Demo(DemoArgs),
     /// Write generated events as JSON Lines (for benchmarks and experiments).
@@ -546,6 +550,18 @@ pub struct DemoArgs {
     /// Where to serve the demo.
     #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR:PORT")]
     pub bind: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CovariatesArgs {
+    /// Read the ledger as it stood at this moment (a day, or an RFC 3339 moment), so that a
+    /// fit on a calibration period sees nothing later; default now.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

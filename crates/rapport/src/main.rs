@@ -54,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Refresh(args) => commands::kept::refresh(&db, &args),
         Command::Check(args) => commands::kept::check(&db, &args),
         Command::Fit(args) => commands::fit::run(&db, &args),
+        Command::Covariates(args) => commands::covariates::run(&db, &args),
         Command::Demo(args) => commands::demo::run(&db, &args),
         Command::Generate(args) => commands::generate::run(&args),
         Command::Serve(args) => commands::serve::run(&db, &args),

@@ -1199,3 +1199,40 @@ fn comparing_on_a_ledger_of_contracts_chooses_among_the_retention_models_and_say
         "{c}"
     );
 }
+
+#[test]
+fn covariates_are_read_from_the_ledger_as_of_a_day_without_the_columns_nobody_differs_on() {
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let events = [
+        r#"{"source":"crm","id":"i1","kind":"person.identified","person":"ann","at":"2020-01-01T09:00:00Z","name":"Ann","language":"nl","org":"acme"}"#,
+        r#"{"source":"crm","id":"i2","kind":"person.identified","person":"bob","at":"2020-01-01T09:00:00Z","name":"Bob","language":"en"}"#,
+        r#"{"source":"crm","id":"i3","kind":"person.identified","person":"cas","at":"2020-01-01T09:00:00Z","name":"Cas","language":"nl"}"#,
+        r#"{"source":"crm","id":"r1","kind":"referral.made","person":"ann","at":"2020-02-01T09:00:00Z","referred":"cas"}"#,
+        r#"{"source":"shop","id":"o1","kind":"order.placed","person":"ann","at":"2020-01-05T09:00:00Z","order":"o1","amount":"9.00","currency":"EUR"}"#,
+        r#"{"source":"shop","id":"o2","kind":"order.placed","person":"ann","at":"2020-01-05T15:00:00Z","order":"o2","amount":"10.00","currency":"EUR"}"#,
+        r#"{"source":"shop","id":"o3","kind":"order.placed","person":"bob","at":"2020-03-05T09:00:00Z","order":"o3","amount":"4.00","currency":"EUR"}"#,
+        r#"{"source":"shop","id":"o4","kind":"order.placed","person":"dee","at":"2021-03-05T09:00:00Z","order":"o4","amount":"4.00","currency":"EUR"}"#,
+    ]
+    .join("\n");
+    let file = d.write("people.jsonl", &events);
+    d.ok(&["import", &file]);
+
+    // As of the end of 2020: dee is not known yet; the first purchase day of ann sums her
+    // two orders; language_en is measured against nl, the most common.
+    let out = d.ok(&["covariates", "--as-of", "2020-12-31"]);
+    let mut rows: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        rows.remove(0),
+        "person,business,referred,log_first_amount,language_en"
+    );
+    rows.sort_unstable();
+    assert_eq!(
+        rows,
+        ["ann,1,0,2.995732,0", "bob,0,0,1.609438,1", "cas,0,1,0,0"]
+    );
+
+    // Before the referral and the orders, only business and language vary.
+    let out = d.ok(&["covariates", "--as-of", "2020-01-02"]);
+    assert!(out.starts_with("person,business,language_en\n"), "{out}");
+}

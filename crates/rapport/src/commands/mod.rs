@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod costs;
+pub mod covariates;
 pub mod demo;
 pub mod fit;
 pub mod generate;
