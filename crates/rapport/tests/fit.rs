@@ -1236,3 +1236,66 @@ fn covariates_are_read_from_the_ledger_as_of_a_day_without_the_columns_nobody_di
     let out = d.ok(&["covariates", "--as-of", "2020-01-02"]);
     assert!(out.starts_with("person,business,language_en\n"), "{out}");
 }
+
+#[test]
+fn each_plan_is_a_cohort_of_its_own_and_reproduces_fader_and_hardies_two_fits() {
+    // Both of Fader & Hardie's cohorts in one ledger, as two plans of yearly contracts.
+    let cohorts = [
+        ("regular", "r", [1000, 631, 468, 382, 326, 289, 262, 241]),
+        ("highend", "h", [1000, 869, 743, 653, 593, 551, 517, 491]),
+    ];
+    let d = Dir::new();
+    d.ok(&["init"]);
+    let mut events = String::new();
+    for (plan, prefix, survivors) in cohorts {
+        let mut n = 0;
+        for t in 1..=7 {
+            for _ in 0..survivors[t - 1] - survivors[t] {
+                n += 1;
+                events.push_str(&format!(
+                    "{{\"source\":\"billing\",\"id\":\"end-{prefix}{n}\",\"kind\":\"contract.cancelled\",\"person\":\"{prefix}-{n}\",\"at\":\"{}-12-20T12:00:00Z\",\"contract\":\"{prefix}{n}\"}}\n",
+                    2000 + t - 1
+                ));
+            }
+        }
+        for k in 1..=1000 {
+            events.push_str(&format!(
+                "{{\"source\":\"billing\",\"id\":\"start-{prefix}{k}\",\"kind\":\"contract.started\",\"person\":\"{prefix}-{k}\",\"at\":\"2000-01-01T09:00:00Z\",\"contract\":\"{prefix}{k}\",\"period\":\"year\",\"plan\":\"{plan}\"}}\n"
+            ));
+        }
+    }
+    let file = d.write("contracts.jsonl", &events);
+    d.ok(&["import", &file]);
+
+    let all = lines(&d.ok(&[
+        "fit",
+        "--model",
+        "sbg",
+        "--calibration-end",
+        "2007-06-30",
+        "--json",
+    ]));
+    assert_eq!(all.len(), 3, "the yearly fit, then one line a plan");
+    assert!(all[0]["stored"].as_i64().is_some());
+    assert_eq!(all[0]["contracts"], 2000);
+    for (line, plan, alpha, beta) in [
+        (&all[1], "highend", 0.668, 3.806),
+        (&all[2], "regular", 0.704, 1.182),
+    ] {
+        assert_eq!(line["plan"], plan);
+        assert!(line["stored"].is_null());
+        assert_eq!(line["contracts"], 1000);
+        near(&line["params"]["alpha"], alpha, 5e-3);
+        near(&line["params"]["beta"], beta, 5e-3);
+    }
+
+    let text = d.ok(&["fit", "--model", "sbg", "--calibration-end", "2007-06-30"]);
+    assert!(
+        text.contains("by plan, each fitted on its own contracts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan highend (1000 contracts, 509 cancelled):"),
+        "{text}"
+    );
+}

@@ -102,6 +102,33 @@ pub(in crate::commands::fit) fn fit_group(kind: Kind, g: &Contracts<'_>) -> Resu
     Fitted::fit(kind, &durations).map_err(|e| e.to_string())
 }
 
+/// One plan's contracts and their fit, or why they could not be fitted.
+type PlanFit<'a> = (String, Contracts<'a>, Result<Fitted, String>);
+
+/// The group split by plan, when it holds more than one: Fader & Hardie's cohorts, each
+/// fitted on its own (a contract without a plan is its own cohort, "no plan").
+fn by_plan<'a>(g: &Contracts<'a>) -> Vec<(String, Contracts<'a>)> {
+    let mut plans: BTreeMap<String, Contracts<'a>> = BTreeMap::new();
+    for &(person, t) in &g.contracts {
+        let plan = t
+            .plan
+            .as_ref()
+            .map_or_else(|| "no plan".to_owned(), |p| p.as_str().to_owned());
+        plans
+            .entry(plan)
+            .or_insert_with(|| Contracts {
+                period: g.period,
+                contracts: Vec::new(),
+            })
+            .contracts
+            .push((person, t));
+    }
+    if plans.len() < 2 {
+        return Vec::new();
+    }
+    plans.into_iter().collect()
+}
+
 pub(in crate::commands::fit) fn run(
     app: &app::App,
     kind: Kind,
@@ -206,10 +233,56 @@ pub(in crate::commands::fit) fn run(
     // Every card's contract figures follow the new fit.
     ledger::keep_up(app)?;
 
+    // Each plan as a cohort of its own, for comparison; the cards use the fit above.
+    let mut cohorts: Vec<Vec<PlanFit<'_>>> = Vec::new();
+    for (g, _) in &fitted {
+        cohorts.push(
+            by_plan(g)
+                .into_iter()
+                .map(|(plan, c)| {
+                    let f = fit_group(kind, &c);
+                    (plan, c, f)
+                })
+                .collect(),
+        );
+    }
+    let cohort_json =
+        |g: &Contracts<'_>, plan: &str, c: &Contracts<'_>, f: &Result<Fitted, String>| {
+            let d = args
+                .discount_rate
+                .unwrap_or_else(|| discount_per_period(g.period));
+            let mut line = json!({
+                "model": kind.key(),
+                "cohort": format!("{} on plan {plan}", g.title()),
+                "form": "ledger",
+                "period": g.word(),
+                "plan": plan,
+                "contracts": c.contracts.len(),
+                "cancelled": c.contracts.iter().filter(|(_, t)| t.cancelled.is_some()).count(),
+                "people": c.people(),
+                "stored": null,
+            });
+            match f {
+                Ok(f) => {
+                    line["params"] = f.params();
+                    line["std_errors"] = f.std_errors();
+                    line["log_likelihood"] = json!(f.stats().0);
+                    line["convergence"] = convergence_json(f.stats());
+                    line["discount_rate"] = json!(d);
+                    line["derl_new_customer"] = json!(f.derl(d, 0));
+                }
+                Err(why) => line["not_fitted"] = json!(why),
+            }
+            line
+        };
+
     let horizon = args.predict.map(|h| h as u32);
     if args.json {
-        for line in &lines {
+        for (line, ((g, _), plans)) in lines.iter().zip(fitted.iter().zip(&cohorts)) {
             writeln!(out, "{line}")?;
+            for (plan, c, f) in plans {
+                writeln!(out, "{}", cohort_json(g, plan, c, f))?;
+            }
         }
         for why in &skipped {
             writeln!(out, "{}", json!({ "not_fitted": why }))?;
@@ -230,7 +303,7 @@ pub(in crate::commands::fit) fn run(
         app.describe(),
         cal_end.day()
     )?;
-    for ((g, f), line) in fitted.iter().zip(&lines) {
+    for (((g, f), line), plans) in fitted.iter().zip(&lines).zip(&cohorts) {
         writeln!(
             out,
             "\n{} ({} contracts of {} people, {} cancelled), stored as fit {}:",
@@ -258,6 +331,42 @@ pub(in crate::commands::fit) fn run(
                 percent(d),
                 g.word()
             )?;
+        }
+        if !plans.is_empty() {
+            writeln!(
+                out,
+                "  by plan, each fitted on its own contracts (not stored: cards use the fit above):"
+            )?;
+            for (plan, c, pf) in plans {
+                let line = cohort_json(g, plan, c, pf);
+                match pf {
+                    Ok(pf) => {
+                        writeln!(
+                            out,
+                            "  plan {plan} ({} contracts, {} cancelled):",
+                            c.contracts.len(),
+                            line["cancelled"]
+                        )?;
+                        write_params(
+                            out,
+                            kind.param_names(),
+                            &line["params"],
+                            &line["std_errors"],
+                            4,
+                        )?;
+                        if let Some(derl) =
+                            pf.derl(line["discount_rate"].as_f64().unwrap_or(0.0), 0)
+                        {
+                            writeln!(
+                                out,
+                                "    a contract just begun: {derl:.2} {}s still to pay for (DERL)",
+                                g.word()
+                            )?;
+                        }
+                    }
+                    Err(why) => writeln!(out, "  plan {plan}: not fitted: {why}")?,
+                }
+            }
         }
         if let Some(h) = horizon {
             predict(out, g, f, h, args, false)?;
