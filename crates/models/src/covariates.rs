@@ -102,6 +102,14 @@ pub enum CovariateError {
         parameter: &'static str,
         log_value: f64,
     },
+    #[error(
+        "covariate {name} of the {process} process is (nearly) a combination of {others} and a constant, so their effects cannot be told apart"
+    )]
+    Collinear {
+        name: String,
+        others: String,
+        process: Process,
+    },
     #[error("the covariates given for prediction are not the ones the model was fitted with")]
     DesignMismatch,
 }
@@ -166,6 +174,15 @@ impl Design {
                         value: first,
                     });
                 }
+            }
+        }
+        for (process, columns) in [(Process::Life, &life), (Process::Trans, &trans)] {
+            if let Some(k) = dependent_column(columns) {
+                return Err(CovariateError::Collinear {
+                    name: columns[k].name.clone(),
+                    others: Design::names(&columns[..k]).join(", "),
+                    process,
+                });
             }
         }
         Ok(Design {
@@ -313,6 +330,40 @@ fn centre_and_spread(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().map(|v| v / m).sum::<f64>() / n;
     let var = values.iter().map(|v| (v / m - mean).powi(2)).sum::<f64>() / n;
     (mean * m, var.sqrt() * m)
+}
+
+/// The first column that is (within rounding) a linear combination of the columns before it
+/// and a constant, found by a Cholesky factorisation of the columns' correlation matrix: its
+/// pivot is what is left of the column's spread once the others explain what they can.
+fn dependent_column(columns: &[Column]) -> Option<usize> {
+    let k = columns.len();
+    let z: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|c| {
+            let (m, s) = centre_and_spread(&c.values);
+            c.values.iter().map(|v| (v - m) / s).collect()
+        })
+        .collect();
+    let n = columns.first().map_or(1, |c| c.values.len()).max(1) as f64;
+    let mut l = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..=i {
+            let mut v = dot(&z[i], &z[j]) / n;
+            for p in 0..j {
+                v -= l[i * k + p] * l[j * k + p];
+            }
+            if i == j {
+                // Less than 1e-8 of the spread left: the fit could not tell it apart.
+                if v.is_nan() || v < 1e-8 {
+                    return Some(i);
+                }
+                l[i * k + i] = v.sqrt();
+            } else {
+                l[i * k + j] = v / l[j * k + j];
+            }
+        }
+    }
+    None
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -486,10 +537,7 @@ pub fn fit<P: Linked>(
     let mut base_se = [0.0; 4];
     for j in 0..4 {
         let p = estimates[j].exp();
-        if !p.is_finite()
-            || p <= 0.0
-            || estimates[j].abs() >= optimize::THETA_LIMIT + LOG_PARAM_LIMIT
-        {
+        if !p.is_finite() || p <= 0.0 {
             return Err(FitError::NonFiniteParameter {
                 name: P::NAMES[j],
                 value: p,
@@ -980,6 +1028,26 @@ mod tests {
             fit::<bgnbd::Params>(&data, &design),
             Err(CovariateError::PeopleMismatch { found: 2, .. })
         ));
+    }
+
+    #[test]
+    fn two_columns_that_say_the_same_thing_are_named_as_ones_that_cannot_be_told_apart() {
+        let (data, design) = noise_on_cdnow();
+        let noise = design.life[0].values.clone();
+        let twice: Vec<f64> = noise.iter().map(|v| 2.0 * v + 1.0).collect();
+        let design = Design::new(
+            data.len(),
+            vec![column("noise", noise), column("twice", twice)],
+            vec![],
+        );
+        assert_eq!(
+            design,
+            Err(CovariateError::Collinear {
+                name: "twice".into(),
+                others: "noise".into(),
+                process: Process::Life
+            })
+        );
     }
 
     #[test]

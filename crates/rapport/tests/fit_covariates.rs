@@ -280,6 +280,22 @@ fn a_constant_column_is_named_as_one_that_cannot_be_estimated() {
 }
 
 #[test]
+fn columns_that_say_the_same_thing_are_named_as_ones_that_cannot_be_told_apart() {
+    let d = Dir::new();
+    let mut text = String::from("ID,age,months\n");
+    for i in 1..=2357 {
+        let age = 20 + i % 50;
+        text.push_str(&format!("{i},{age},{}\n", 12 * age + 6));
+    }
+    let file = d.write("attributes.csv", &text);
+    let e = err(&d, "pareto-nbd", &file, &["--life", "none"]);
+    assert!(
+        e.contains("attributes.csv: covariate months of the purchase process is (nearly) a combination of age and a constant"),
+        "{e}"
+    );
+}
+
+#[test]
 fn unknown_columns_in_life_or_trans_are_named_with_the_files_columns() {
     let d = Dir::new();
     let file = d.write("attributes.csv", &cdnow_attributes());

@@ -353,11 +353,7 @@ fn fit_and_report<P: Linked + serde::Serialize>(
             0 => String::new(),
             n => format!(" ({n} more left out, whom the model cannot take)"),
         };
-        let e = match e {
-            CovariateError::Fit(e) => describe(e, &data.origin),
-            other => anyhow!("{other}"),
-        };
-        e.context(format!(
+        covariate_error(e, data).context(format!(
             "cannot fit {} with covariates on {} people{left_out}",
             model.title(),
             data.rows.len()
@@ -487,6 +483,22 @@ fn fit_and_report<P: Linked + serde::Serialize>(
     Ok(())
 }
 
+/// A model error in the user's terms: a row index becomes a line of the summary or a person.
+fn covariate_error(e: CovariateError, data: &Data) -> anyhow::Error {
+    match e {
+        CovariateError::Fit(e) => describe(e, &data.origin),
+        CovariateError::Overflow {
+            index,
+            parameter,
+            log_value,
+        } => anyhow!(
+            "{}: the covariates put ln {parameter} at {log_value:.1}, beyond what can be computed; is one of this person's covariates far outside the others?",
+            data.origin.get(index).map_or("a person", String::as_str)
+        ),
+        other => anyhow!("{other}"),
+    }
+}
+
 /// Each person's figures with their own parameters, as JSON rows like the plain fit's.
 fn predict<P: Linked>(
     fit: &CovariateFit<P>,
@@ -496,17 +508,7 @@ fn predict<P: Linked>(
 ) -> anyhow::Result<Vec<Value>> {
     let predictions = fit
         .predict(&data.rows, design, horizon)
-        .map_err(|e| match e {
-            CovariateError::Overflow {
-                index,
-                parameter,
-                log_value,
-            } => anyhow!(
-                "{}: the covariates put ln {parameter} at {log_value:.1}, beyond what can be computed; is a covariate far outside the others?",
-                data.origin.get(index).map_or("a person", String::as_str)
-            ),
-            other => anyhow!("{other}"),
-        })?;
+        .map_err(|e| covariate_error(e, data))?;
     Ok(data
         .ids
         .iter()
