@@ -652,7 +652,40 @@ impl<P: Linked> CovariateFit<P> {
         let people: Vec<(usize, P)> = (0..data.len())
             .map(|i| self.person(design, i).map(|p| (i, p)))
             .collect::<Result<_, _>>()?;
-        let estimates = Estimates::new(&self.estimates(), &self.covariance);
+        // The delta method's numerical derivatives step by a fixed fraction of each estimate,
+        // which for a coefficient of a covariate in large units (an income in euros) would be
+        // far too coarse. So the coefficients are taken per spread of their covariate, γ·s,
+        // and the covariates per spread, x/s: the same linear predictor, and an exact (linear)
+        // change of the covariance.
+        let spread: Vec<f64> = [1.0; 4]
+            .into_iter()
+            .chain(
+                design
+                    .life
+                    .iter()
+                    .chain(&design.trans)
+                    .map(|c| centre_and_spread(&c.values).1),
+            )
+            .collect();
+        let dim = spread.len();
+        let scaled: Vec<f64> = self
+            .estimates()
+            .iter()
+            .zip(&spread)
+            .map(|(v, d)| v * d)
+            .collect();
+        let covariance: Vec<f64> = (0..dim * dim)
+            .map(|k| self.covariance[k] * spread[k / dim] * spread[k % dim])
+            .collect();
+        let estimates = Estimates::new(&scaled, &covariance);
+        let per_spread = |columns: &[Column], from: usize, i: usize| -> Vec<f64> {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(k, c)| c.values[i] / spread[from + k])
+                .collect()
+        };
+        let kl = design.life.len();
         Ok(data::par_map(&people, |&(i, p)| {
             let s = &data[i];
             let figures = Prediction {
@@ -662,7 +695,10 @@ impl<P: Linked> CovariateFit<P> {
             let Some(e) = &estimates else {
                 return (figures, PredictionIntervals::default());
             };
-            let (life, trans) = (Design::row(&design.life, i), Design::row(&design.trans, i));
+            let (life, trans) = (
+                per_spread(&design.life, 4, i),
+                per_spread(&design.trans, 4 + kl, i),
+            );
             let at = |theta: &[f64]| person_params::<P>(theta, &life, &trans).ok();
             let intervals = PredictionIntervals {
                 p_alive: e.interval(Scale::Probability, |t| {
@@ -964,6 +1000,37 @@ mod tests {
                 "{pa:?}"
             );
             assert!(ep.contains(figures.expected_purchases), "{ep:?}");
+        }
+    }
+
+    #[test]
+    fn intervals_do_not_depend_on_the_unit_a_covariate_is_given_in() {
+        let (data, design) = noise_on_cdnow();
+        let big: Vec<f64> = design.life[0]
+            .values
+            .iter()
+            .map(|v| 1e5 * v + 3e6)
+            .collect();
+        let in_cents = Design::new(
+            data.len(),
+            vec![column("noise", big.clone())],
+            vec![column("noise", big)],
+        )
+        .unwrap();
+        let a = fit::<pareto_nbd::Params>(&data, &design).unwrap();
+        let b = fit::<pareto_nbd::Params>(&data, &in_cents).unwrap();
+        assert!((a.life[0].value / (1e5 * b.life[0].value) - 1.0).abs() < 1e-3);
+        let (pa, pb) = (
+            a.predict(&data, &design, 39.0).unwrap(),
+            b.predict(&data, &in_cents, 39.0).unwrap(),
+        );
+        for ((fa, ia), (fb, ib)) in pa.iter().zip(&pb).step_by(131) {
+            assert!((fa.p_alive - fb.p_alive).abs() < 1e-4, "{fa:?} {fb:?}");
+            let (ia, ib) = (ia.p_alive.unwrap(), ib.p_alive.unwrap());
+            assert!(
+                (ia.low - ib.low).abs() < 1e-3 && (ia.high - ib.high).abs() < 1e-3,
+                "{ia:?} {ib:?}"
+            );
         }
     }
 
