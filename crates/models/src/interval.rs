@@ -128,9 +128,8 @@ pub fn normal_quantile(level: f64) -> f64 {
 /// A fit's parameters and their covariance, ready to put intervals on figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Uncertainty {
-    log_params: Vec<f64>,
-    covariance: Vec<f64>,
-    z: f64,
+    /// The log-parameters: the scale the covariance is on.
+    log: Estimates,
 }
 
 impl Uncertainty {
@@ -142,27 +141,63 @@ impl Uncertainty {
 
     /// From natural-scale parameters and the covariance of their logarithms (row-major).
     pub fn new(params: &[f64], log_covariance: &[f64]) -> Option<Self> {
-        let n = params.len();
-        let usable = n > 0
-            && log_covariance.len() == n * n
-            && log_covariance.iter().all(|v| v.is_finite())
-            && params.iter().all(|p| p.is_finite() && *p > 0.0);
-        usable.then(|| Uncertainty {
-            log_params: params.iter().map(|p| p.ln()).collect(),
-            covariance: log_covariance.to_vec(),
-            z: normal_quantile(LEVEL),
-        })
+        if !params.iter().all(|p| p.is_finite() && *p > 0.0) {
+            return None;
+        }
+        let log: Vec<f64> = params.iter().map(|p| p.ln()).collect();
+        Estimates::new(&log, log_covariance).map(|log| Uncertainty { log })
     }
 
     /// The interval of `figure` (a function of the natural-scale parameters) at the fitted
     /// parameters. A figure at the edge of its scale (a probability of exactly 0 or 1, a
     /// quantity of 0) is certain given the model, and its interval is that point.
     pub fn interval(&self, scale: Scale, figure: impl Fn(&[f64]) -> f64) -> Option<Interval> {
-        let at = |theta: &[f64]| {
+        self.log.interval(scale, |theta| {
             let natural: Vec<f64> = theta.iter().map(|t| t.exp()).collect();
             figure(&natural)
-        };
-        let value = at(&self.log_params);
+        })
+    }
+}
+
+/// Estimates on the scale their covariance is on, whatever that is: the log-parameters of a
+/// plain fit, or a covariate fit's log base parameters followed by its coefficients, which
+/// can be negative and so have no logarithm. A figure is then a function of that vector.
+///
+/// It exists so that a person's figure can depend on every estimate at once: with
+/// covariates, a person's own parameters are a function of the base parameters and the
+/// coefficients, and the interval must carry the uncertainty of all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimates {
+    values: Vec<f64>,
+    covariance: Vec<f64>,
+    z: f64,
+}
+
+impl Estimates {
+    /// From the estimates and their covariance (row-major), at [`LEVEL`]. `None` when the
+    /// covariance does not fit the estimates or is not finite.
+    pub fn new(values: &[f64], covariance: &[f64]) -> Option<Self> {
+        let n = values.len();
+        let usable = n > 0
+            && covariance.len() == n * n
+            && covariance.iter().all(|v| v.is_finite())
+            && values.iter().all(|v| v.is_finite());
+        usable.then(|| Estimates {
+            values: values.to_vec(),
+            covariance: covariance.to_vec(),
+            z: normal_quantile(LEVEL),
+        })
+    }
+
+    /// The estimates.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The interval of `figure` (a function of the estimates) at the estimates, by the delta
+    /// method on the figure's `scale`. A figure at the edge of its scale is that point.
+    pub fn interval(&self, scale: Scale, figure: impl Fn(&[f64]) -> f64) -> Option<Interval> {
+        let value = figure(&self.values);
         if !value.is_finite() {
             return None;
         }
@@ -186,16 +221,16 @@ impl Uncertainty {
                 (f64::ln, f64::exp)
             }
         };
-        let n = self.log_params.len();
+        let n = self.values.len();
         let mut grad = vec![0.0; n];
-        let mut theta = self.log_params.clone();
+        let mut theta = self.values.clone();
         for i in 0..n {
-            let h = 1e-5 * self.log_params[i].abs().max(1.0);
-            theta[i] = self.log_params[i] + h;
-            let up = at(&theta);
-            theta[i] = self.log_params[i] - h;
-            let down = at(&theta);
-            theta[i] = self.log_params[i];
+            let h = 1e-5 * self.values[i].abs().max(1.0);
+            theta[i] = self.values[i] + h;
+            let up = figure(&theta);
+            theta[i] = self.values[i] - h;
+            let down = figure(&theta);
+            theta[i] = self.values[i];
             grad[i] = (to(up) - to(down)) / (2.0 * h);
         }
         let mut variance = 0.0;
@@ -323,6 +358,16 @@ mod tests {
         };
         let (wide, narrow) = (width(&few), width(&all));
         assert!(narrow < wide * 0.6, "{narrow} vs {wide}");
+    }
+
+    #[test]
+    fn an_estimate_that_may_be_negative_gets_its_interval_on_its_own_scale() {
+        // f(θ) = exp(θ₁) with θ₁ = -0.5 of variance 0.04: exp(-0.5 ± 1.645·0.2).
+        let e = Estimates::new(&[1.0, -0.5], &[0.01, 0.0, 0.0, 0.04]).unwrap();
+        let i = e.interval(Scale::Positive, |t| t[1].exp()).unwrap();
+        let z = normal_quantile(LEVEL);
+        assert!((i.low - (-0.5 - z * 0.2f64).exp()).abs() < 1e-6, "{i:?}");
+        assert!((i.high - (-0.5 + z * 0.2f64).exp()).abs() < 1e-6, "{i:?}");
     }
 
     #[test]

@@ -20,6 +20,8 @@
 //! * [`sbg`] and [`bdw`] — contractual retention: the shifted-beta-geometric model
 //!   (Fader & Hardie 2007) and the beta-discrete-Weibull model (Fader, Hardie, Liu,
 //!   Davin & Steenburgh 2018), fitted on [`tenure::Durations`].
+//! * [`covariates`] — Pareto/NBD and BG/NBD with static covariates (CLVTools' links):
+//!   each person's own parameters from their attributes.
 //! * [`gamma_gamma`] — spend per transaction (Fader & Hardie 2013) and CLV.
 //! * [`summary`] — turns per-person transaction lists into `(x, t_x, T, zbar)`.
 //! * [`screen`] — which people a model can take, and why the others are left out.
@@ -40,6 +42,7 @@
 pub mod bdw;
 pub mod bgbb;
 pub mod bgnbd;
+pub mod covariates;
 mod data;
 pub mod gamma_gamma;
 pub mod ggompertz_nbd;

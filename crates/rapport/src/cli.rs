@@ -683,6 +683,23 @@ pub struct FitArgs {
     #[arg(long, value_name = "FILE.svg", requires = "holdout_end")]
     pub plot: Option<PathBuf>,
 
+    /// pareto-nbd and bgnbd: give each person their own purchase and dropout parameters from
+    /// their attributes in this CSV file (one id column named as the summary's, or id, person
+    /// or customer, and one column of numbers per attribute; a row for every person fitted).
+    /// The links are CLVTools' static covariates (docs/models.md, Covariates). Not stored.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "compare")]
+    pub covariates: Option<PathBuf>,
+
+    /// With --covariates: the columns acting on dropout, separated by commas, or none
+    /// (default: every column).
+    #[arg(long, value_name = "COLUMNS", requires = "covariates")]
+    pub life: Option<String>,
+
+    /// With --covariates: the columns acting on purchasing, separated by commas, or none
+    /// (default: every column).
+    #[arg(long, value_name = "COLUMNS", requires = "covariates")]
+    pub trans: Option<String>,
+
     /// JSON Lines: the fit (sbg/bdw: one line per cohort), then the holdout check and the
     /// predictions if asked.
     #[arg(long)]

@@ -31,6 +31,7 @@ use crate::cli::FitArgs;
 use crate::{ledger, moment};
 
 mod compare;
+mod covariates;
 mod opportunities;
 mod retention;
 
@@ -377,6 +378,7 @@ pub fn run(db: &app::Location, args: &FitArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match (choice, &args.summary) {
+        _ if args.covariates.is_some() => covariates::run(db, choice, args, &mut out)?,
         (Choice::Person(model), Some(path)) => run_on_summary(path, model, args, &mut out)?,
         (Choice::Person(model), None) => run_on_ledger(&ledger::open(db)?, model, args, &mut out)?,
         (Choice::Bgbb, Some(path)) => opportunities::run(path, args, &mut out)?,
