@@ -686,7 +686,9 @@ pub struct FitArgs {
     /// pareto-nbd and bgnbd: give each person their own purchase and dropout parameters from
     /// their attributes in this CSV file (one id column named as the summary's, or id, person
     /// or customer, and one column of numbers per attribute; a row for every person fitted).
-    /// The links are CLVTools' static covariates (docs/models.md, Covariates). Not stored.
+    /// The links are CLVTools' static covariates (docs/models.md, Covariates). `ledger`
+    /// takes the attributes the ledger holds as of the calibration end (`rapport
+    /// covariates` shows them). Not stored.
     #[arg(long, value_name = "FILE.csv", conflicts_with = "compare")]
     pub covariates: Option<PathBuf>,
 

@@ -416,4 +416,58 @@ fn on_the_ledger_people_are_matched_by_their_ids_and_nothing_is_stored() {
         &file,
     ]);
     assert!(e.contains("short.csv has no row for person 00004"), "{e}");
+
+    // `--covariates ledger` takes what the ledger holds: every third person buys for an
+    // organisation, and everyone's first purchase day has its amount.
+    let identified: String = ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let org = if k % 3 == 0 { r#","org":"acme""# } else { "" };
+            format!(
+                "{{\"source\":\"crm\",\"id\":\"p{id}\",\"kind\":\"person.identified\",\"person\":\"{id}\",\"at\":\"1997-01-01T00:00:00Z\",\"name\":\"n{id}\"{org}}}\n"
+            )
+        })
+        .collect();
+    let file = d.write("people.jsonl", &identified);
+    d.ok(&["import", &file]);
+    let out = d.ok(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--covariates",
+        "ledger",
+        "--life",
+        "business",
+        "--trans",
+        "business,log_first_amount",
+        "--json",
+    ]);
+    let fit = &lines(&out)[0];
+    assert_eq!(fit["convergence"]["converged"], true, "{fit}");
+    assert_eq!(fit["people"], 2357);
+    assert_eq!(fit["covariates"]["life"], serde_json::json!(["business"]));
+    assert!(
+        fit["covariates"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("the ledger's covariates as of 1997-09-30"),
+        "{fit}"
+    );
+    // A column the ledger does not hold is named with those it does.
+    let e = d.fails(&[
+        "fit",
+        "--model",
+        "bgnbd",
+        "--calibration-end",
+        "1997-09-30",
+        "--covariates",
+        "ledger",
+        "--life",
+        "age",
+    ]);
+    assert!(e.contains("has no covariate column age"), "{e}");
+    assert!(e.contains("business"), "{e}");
 }

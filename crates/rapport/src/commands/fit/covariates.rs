@@ -58,6 +58,13 @@ pub(super) fn run(
             "--holdout-end cannot be used with --covariates: the holdout check predicts with one set of parameters for everyone, and a fit with covariates gives each person their own"
         );
     }
+    // `--covariates ledger`: the attributes the ledger holds, as of the calibration end.
+    let from_ledger = path.as_os_str() == "ledger";
+    let app = if args.summary.is_none() || from_ledger {
+        Some(ledger::open(db)?)
+    } else {
+        None
+    };
     let (data, mut line) = match &args.summary {
         Some(summary) => {
             let name = summary.display().to_string();
@@ -70,9 +77,20 @@ pub(super) fn run(
             });
             (data, line)
         }
-        None => ledger_data(&ledger::open(db)?, model, args)?,
+        None => ledger_data(app.as_ref().expect("opened above"), model, args)?,
     };
-    let table = Table::read(path)?;
+    let table = match &app {
+        Some(app) if from_ledger => {
+            let as_of = match &args.calibration_end {
+                Some(text) => Day::parse(text)
+                    .map_err(|e| anyhow!("--calibration-end: {e}"))?
+                    .end(),
+                None => moment::as_of(args.as_of.as_deref())?,
+            };
+            Table::from_ledger(app, as_of)?
+        }
+        _ => Table::read(path)?,
+    };
     let design = table.design(&data, args.life.as_deref(), args.trans.as_deref())?;
     line["model"] = json!(model.key());
     line["covariates"] = json!({
@@ -159,7 +177,48 @@ impl Table {
     fn read(path: &Path) -> anyhow::Result<Table> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
-        let csv = Csv::read(&text, &name, "id,age,member")?;
+        Table::parse(&text, &name)
+    }
+
+    /// The attributes the ledger holds as of `as_of` (`rapport covariates` writes the same
+    /// table), without the columns nobody differs on.
+    fn from_ledger(app: &app::App, as_of: domain::Timestamp) -> anyhow::Result<Table> {
+        let (people, table) = app.covariates(as_of).context("reading the ledger")?;
+        if table.columns.is_empty() {
+            bail!(
+                "nobody in {} differs on anything the ledger holds by {} ({}): there are no \
+                 covariates to fit; give a file of attributes instead",
+                app.describe(),
+                as_of.day().date(),
+                table
+                    .constant
+                    .iter()
+                    .map(|(_, why)| why.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        // Written and read back as the CSV `rapport covariates` gives, so both are checked
+        // alike (and an id with a comma in it is quoted).
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = std::iter::once("person").chain(table.columns.iter().map(String::as_str));
+        w.write_record(header)?;
+        for (person, row) in people.iter().zip(&table.rows) {
+            let cells = row.iter().map(|v| v.to_string());
+            w.write_record(std::iter::once(person.to_string()).chain(cells))?;
+        }
+        let text = String::from_utf8(w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
+        let name = format!(
+            "the ledger's covariates as of {} (`rapport covariates --as-of {}`)",
+            as_of.day().date(),
+            as_of.day().date()
+        );
+        Table::parse(&text, &name)
+    }
+
+    fn parse(text: &str, name: &str) -> anyhow::Result<Table> {
+        let name = name.to_owned();
+        let csv = Csv::read(text, &name, "id,age,member")?;
         let names: Vec<&str> = ID_COLUMNS
             .iter()
             .chain(&EXTRA_ID_COLUMNS)
