@@ -17,12 +17,13 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use domain::readings::words;
 use domain::{Day, Timestamp};
-use models::interval::{self, Parameters, Scale, Uncertainty};
+use models::interval::{self, Interval, Parameters, PredictionIntervals, Scale, Uncertainty};
 use models::screen::LeftOut;
 use models::{
-    Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, ggompertz_nbd, mbgnbd,
-    pareto_nbd,
+    Fit, FitError, Prediction, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, ggompertz_nbd,
+    mbgnbd, pareto_nbd,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 use store::fits::StoredFit;
 
@@ -667,7 +668,7 @@ fn report(
     }
     let predictions = args
         .predict
-        .map(|h| predict(fitted, purchase_for_gg, data, h));
+        .map(|h| Predictions::new(fitted, purchase_for_gg.as_ref(), data, h));
 
     if args.json {
         writeln!(out, "{line}")?;
@@ -675,8 +676,9 @@ fn report(
             writeln!(out, "{}", json!({ "holdout": h }))?;
         }
         if let Some(p) = &predictions {
-            for row in p {
-                writeln!(out, "{row}")?;
+            for i in 0..data.rows.len() {
+                serde_json::to_writer(&mut *out, &p.line(data, i))?;
+                writeln!(out)?;
             }
         }
         return Ok(());
@@ -727,25 +729,27 @@ fn report(
             "Expected purchases",
             words::label("value.expected_spend")
         )?;
-        for row in p {
+        for i in 0..data.rows.len() {
+            let row = p.line(data, i);
             // "0.7123 (0.55 to 0.83)": the figure with its 90 % interval.
-            let f = |k: &str| {
-                let Some(v) = row[k].as_f64() else {
+            let f = |v: Option<f64>, i: Option<Option<Interval>>| {
+                let Some(v) = v.filter(|v| v.is_finite()) else {
                     return "—".to_owned();
                 };
-                let i = &row[format!("{k}_interval")];
-                match (i["low"].as_f64(), i["high"].as_f64()) {
-                    (Some(lo), Some(hi)) if lo < hi => format!("{v:.4} ({lo:.2} to {hi:.2})"),
+                match i.flatten() {
+                    Some(Interval { low, high }) if low < high => {
+                        format!("{v:.4} ({low:.2} to {high:.2})")
+                    }
                     _ => format!("{v:.4}"),
                 }
             };
             writeln!(
                 out,
                 "{:<16} {:>26} {:>26} {:>26}",
-                row["id"].as_str().unwrap_or(""),
-                f("p_alive"),
-                f("expected_purchases"),
-                f("expected_spend")
+                row.id,
+                f(row.p_alive, row.p_alive_interval),
+                f(row.expected_purchases, row.expected_purchases_interval),
+                f(row.expected_spend, row.expected_spend_interval)
             )?;
         }
         writeln!(
@@ -756,49 +760,88 @@ fn report(
     Ok(())
 }
 
-fn predict(
-    fitted: &Fitted,
-    purchase_for_gg: Option<Fit<bgnbd::Params>>,
-    data: &Data,
-    horizon: f64,
-) -> Vec<Value> {
-    let rows = &data.rows;
-    let purchases = match (fitted, &purchase_for_gg) {
-        (Fitted::BgNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::ParetoNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::MbgNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::GGompertzNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::GammaGamma(_), Some(bg)) => Some(interval::predict(bg, rows, horizon)),
-        (Fitted::GammaGamma(_), None) => None,
-    };
-    let spend = match fitted {
-        Fitted::GammaGamma(g) => Uncertainty::of(g).map(|u| (g, u)),
-        _ => None,
-    };
-    data.ids
-        .iter()
-        .zip(&data.rows)
-        .enumerate()
-        .map(|(i, (id, s))| {
-            let mut row = json!({ "id": id });
-            if let Some(p) = &purchases {
-                let (figures, intervals) = &p[i];
-                row["p_alive"] = json!(figures.p_alive);
-                row["p_alive_interval"] = json!(intervals.p_alive);
-                row["expected_purchases"] = json!(figures.expected_purchases);
-                row["expected_purchases_interval"] = json!(intervals.expected_purchases);
-            }
-            if let Fitted::GammaGamma(g) = fitted {
-                row["expected_spend"] = json!(g.params.expected_spend(s));
-                row["expected_spend_interval"] = json!(spend.as_ref().and_then(|(_, u)| {
-                    u.interval(Scale::Positive, |v| {
-                        gamma_gamma::Params::from_slice(v).expected_spend(s)
-                    })
-                }));
-            }
-            row
-        })
-        .collect()
+/// Everyone's figures: the purchase figures once per distinct history, each person's line
+/// made when it is written, so a million people never sit in memory as a million lines.
+struct Predictions<'a> {
+    fitted: &'a Fitted,
+    purchases: Option<interval::PerHistory<(Prediction, PredictionIntervals)>>,
+    spend: Option<Uncertainty>,
+}
+
+/// One person's line of `--predict`, its keys in the order the JSON has always had them.
+#[derive(Serialize)]
+struct PersonLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases_interval: Option<Option<Interval>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_spend: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_spend_interval: Option<Option<Interval>>,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive_interval: Option<Option<Interval>>,
+}
+
+impl<'a> Predictions<'a> {
+    fn new(
+        fitted: &'a Fitted,
+        purchase_for_gg: Option<&Fit<bgnbd::Params>>,
+        data: &Data,
+        horizon: f64,
+    ) -> Self {
+        let rows = &data.rows;
+        let purchases = match (fitted, purchase_for_gg) {
+            (Fitted::BgNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::ParetoNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::MbgNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::GGompertzNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::GammaGamma(_), Some(bg)) => Some(interval::predict_each(bg, rows, horizon)),
+            (Fitted::GammaGamma(_), None) => None,
+        };
+        let spend = match fitted {
+            Fitted::GammaGamma(g) => Uncertainty::of(g),
+            _ => None,
+        };
+        Predictions {
+            fitted,
+            purchases,
+            spend,
+        }
+    }
+
+    /// Person `i`'s line.
+    fn line<'b>(&self, data: &'b Data, i: usize) -> PersonLine<'b> {
+        let mut line = PersonLine {
+            expected_purchases: None,
+            expected_purchases_interval: None,
+            expected_spend: None,
+            expected_spend_interval: None,
+            id: &data.ids[i],
+            p_alive: None,
+            p_alive_interval: None,
+        };
+        if let Some(p) = &self.purchases {
+            let (figures, intervals) = p.get(i);
+            line.p_alive = Some(figures.p_alive);
+            line.p_alive_interval = Some(intervals.p_alive);
+            line.expected_purchases = Some(figures.expected_purchases);
+            line.expected_purchases_interval = Some(intervals.expected_purchases);
+        }
+        if let Fitted::GammaGamma(g) = self.fitted {
+            let s = &data.rows[i];
+            line.expected_spend = Some(g.params.expected_spend(s));
+            line.expected_spend_interval = Some(self.spend.as_ref().and_then(|u| {
+                u.interval(Scale::Positive, |v| {
+                    gamma_gamma::Params::from_slice(v).expected_spend(s)
+                })
+            }));
+        }
+        line
+    }
 }
 
 fn write_holdout(out: &mut impl Write, h: &models::holdout::HoldoutReport) -> std::io::Result<()> {
