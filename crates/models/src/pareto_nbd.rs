@@ -606,6 +606,32 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "about 5 s in a release build, minutes in a debug one"]
+    fn pareto_nbd_says_so_when_the_dropout_rates_do_not_vary() {
+        // bench/models_gen.py's first 75,000 people: the CDNOW rows over and over, copy k
+        // with T + (k mod 30)/7 weeks. The likelihood keeps rising as s grows with s/beta
+        // fixed, which used to stall the fit.
+        let cdnow = testdata::cdnow_summary();
+        let data: Vec<Summary> = (0..75_000)
+            .map(|i| {
+                let row = cdnow[i % cdnow.len()];
+                let k = i / cdnow.len();
+                let t = ((row.t + (k % 30) as f64 / 7.0) * 1e4).round() / 1e4;
+                Summary { t, ..row }
+            })
+            .collect();
+        match fit(&data) {
+            Err(FitError::DropoutRatesDoNotVary { mu, s }) => {
+                assert!(
+                    (mu - 0.030).abs() < 0.002 && s >= 0.3 * S_BOUNDARY,
+                    "{mu} {s}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn pareto_nbd_fit_rejects_bad_input() {
         assert_eq!(fit(&[]), Err(FitError::Empty));
         let zeros = vec![Summary::new(0.0, 0.0, 10.0).unwrap(); 10];
