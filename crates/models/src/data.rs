@@ -228,6 +228,42 @@ pub(crate) fn map_grouped<U: Send + Default + Clone, F: Fn(&Summary) -> U + Sync
     data: &[Summary],
     f: F,
 ) -> Vec<U> {
+    let each = map_distinct(data, f);
+    each.index
+        .iter()
+        .map(|&k| each.distinct[k as usize].clone())
+        .collect()
+}
+
+/// A value per person kept once per distinct history: 4 bytes a person and the values of
+/// the few thousand distinct histories, where a copy per person would be a million values.
+#[derive(Debug, Clone)]
+pub struct PerHistory<U> {
+    index: Vec<u32>,
+    distinct: Vec<U>,
+}
+
+impl<U> PerHistory<U> {
+    /// Row `i`'s value.
+    pub fn get(&self, i: usize) -> &U {
+        &self.distinct[self.index[i] as usize]
+    }
+
+    /// How many rows (people).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// `f` of every distinct `(x, t_x, T)` among `data`, on all cores, and each row's index.
+pub(crate) fn map_distinct<U: Send + Default + Clone, F: Fn(&Summary) -> U + Sync>(
+    data: &[Summary],
+    f: F,
+) -> PerHistory<U> {
     let key = |s: &Summary| {
         let bits = |v: f64| if v == 0.0 { 0 } else { v.to_bits() };
         (bits(s.frequency), bits(s.recency), bits(s.t))
@@ -243,11 +279,10 @@ pub(crate) fn map_grouped<U: Send + Default + Clone, F: Fn(&Summary) -> U + Sync
             })
         })
         .collect();
-    let per_group = par_map(&distinct, f);
-    index
-        .iter()
-        .map(|&k| per_group[k as usize].clone())
-        .collect()
+    PerHistory {
+        index,
+        distinct: par_map(&distinct, f),
+    }
 }
 
 #[cfg(test)]

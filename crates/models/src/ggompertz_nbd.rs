@@ -50,7 +50,7 @@ pub const MIN_REPEAT_BUYERS: usize = 5;
 /// The surface is very flat along the ridge where b and beta shrink together
 /// with beta/b fixed (the Pareto/NBD limit). So the search runs on
 /// (ln r, ln alpha, ln b, ln s, ln(beta/b)), where that ridge is one axis,
-/// and starts from the Pareto/NBD fit with b = 0.01 per time unit and
+/// and starts from the Pareto/NBD fit with b = 1e-6 or 0.01 per time unit (see below) and
 /// beta/b = the Pareto/NBD's beta.
 ///
 /// Where the data show no ageing (CDNOW is such a case) the likelihood keeps
@@ -63,16 +63,26 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     data::validate_counts(data, MIN_REPEAT_BUYERS)?;
     let pareto = pareto_nbd::fit(data)?.params;
     let grouped = data::group(data);
-    let b0: f64 = 0.01;
-    let start = [
-        pareto.r.ln(),
-        pareto.alpha.ln(),
-        b0.ln(),
-        pareto.s.ln(),
-        pareto.beta.ln(),
-    ];
     // θ = (ln r, ln α, ln b, ln s, ln κ), ln β = ln κ + ln b.
     let natural = |theta: &[f64]| [theta[0], theta[1], theta[2], theta[3], theta[4] + theta[2]];
+    let start_at = |b: f64| {
+        [
+            pareto.r.ln(),
+            pareto.alpha.ln(),
+            b.ln(),
+            pareto.s.ln(),
+            pareto.beta.ln(),
+        ]
+    };
+    // Next to the Pareto/NBD (b = 1e-6) the slope along ln b says which way the maximum
+    // lies. Where the likelihood falls as b grows (no ageing, as on CDNOW) the search starts
+    // there and stops at once, since the slope towards b = 0 is proportional to b: 19
+    // iterations on CDNOW where a start at b = 0.01 took 731 creeping down the ridge.
+    // Where it rises, the search starts at b = 0.01, nearer the maximum.
+    let near = start_at(1e-6);
+    let v = Params::from_log(&natural(&near)).grouped_log_likelihood_and_gradient(&grouped);
+    let ageing = v[3] + v[5] > 0.0;
+    let start = if ageing { start_at(0.01) } else { near };
     let mut out = optimize::minimize_robust(
         |theta: &[f64]| {
             let p = Params::from_log(&natural(theta));

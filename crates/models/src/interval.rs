@@ -269,8 +269,23 @@ pub fn predict<P>(
 where
     P: PurchaseModel + Parameters + Sync,
 {
+    let each = predict_each(fit, data, horizon);
+    (0..each.len()).map(|i| *each.get(i)).collect()
+}
+
+/// [`predict`] without a copy per person: the figures of each distinct history once, and
+/// which history each person has. A caller writing a million people's figures reads them one
+/// at a time with [`PerHistory::get`] instead of holding a million copies.
+pub fn predict_each<P>(
+    fit: &Fit<P>,
+    data: &[Summary],
+    horizon: f64,
+) -> PerHistory<(Prediction, PredictionIntervals)>
+where
+    P: PurchaseModel + Parameters + Sync,
+{
     let u = Uncertainty::of(fit);
-    crate::data::map_grouped(data, |s| {
+    crate::data::map_distinct(data, |s| {
         let figures = Prediction {
             p_alive: fit.params.p_alive(s),
             expected_purchases: fit.params.expected_purchases(s, horizon),
@@ -287,6 +302,8 @@ where
         (figures, intervals)
     })
 }
+
+pub use crate::data::PerHistory;
 
 /// A change of scale and its inverse.
 type Transform = fn(f64) -> f64;

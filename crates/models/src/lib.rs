@@ -241,6 +241,15 @@ pub enum FitError {
     ChurnAtPeriodZero { index: usize },
     #[error("nobody churned: a retention model cannot be fitted")]
     NoChurn,
+    /// Pareto/NBD only: the likelihood keeps rising as s grows with s/beta fixed, so the
+    /// dropout rates do not vary between people and the model's limit is a common rate.
+    #[error(
+        "the dropout rates do not vary between people: they spread by less than 10 % (the \
+         likelihood keeps rising as s grows; the search stopped at s = {s:.0}) with s/beta fixed at mu = {mu:.4} per time unit, \
+         where Pareto/NBD tends to the model in which everyone drops out at that one rate; \
+         s, beta and their standard errors would mean nothing"
+    )]
+    DropoutRatesDoNotVary { mu: f64, s: f64 },
 }
 
 /// A model that predicts purchase counts: implemented by the BG/NBD and

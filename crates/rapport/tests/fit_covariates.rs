@@ -356,7 +356,9 @@ fn a_covariates_file_without_an_id_column_says_which_names_it_looks_for() {
     let file = d.write("attributes.csv", "who,member\n1,0\n2,1\n");
     let e = err(&d, "bgnbd", &file, &[]);
     assert!(
-        e.contains("attributes.csv has no id column (ID, id, customer_id, person, customer)"),
+        e.contains(
+            "attributes.csv has no id column (ID, customer_id, cust, customer, person, person_id)"
+        ),
         "{e}"
     );
 }

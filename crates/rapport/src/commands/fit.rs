@@ -18,12 +18,13 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use domain::readings::words;
 use domain::{Day, Timestamp};
-use models::interval::{self, Parameters, Scale, Uncertainty};
+use models::interval::{self, Interval, Parameters, PredictionIntervals, Scale, Uncertainty};
 use models::screen::LeftOut;
 use models::{
-    Fit, FitError, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, ggompertz_nbd, mbgnbd,
-    pareto_nbd,
+    Fit, FitError, Prediction, PurchaseModel, Summary, TimeUnit, bgnbd, gamma_gamma, ggompertz_nbd,
+    mbgnbd, pareto_nbd,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 use store::fits::StoredFit;
 
@@ -197,13 +198,26 @@ fn stats<P>(f: &Fit<P>) -> (f64, usize, f64, bool) {
 struct Data {
     ids: Vec<String>,
     rows: Vec<Summary>,
-    /// What to call row `i` in an error ("cdnow.csv line 17", "person P-000001").
+    /// What to call row `i` in an error ("person P-000001"); empty for a summary file, whose
+    /// rows are named by `file` and `lines` (see [`Data::origin_of`]).
     origin: Vec<String>,
+    /// The summary file's name, and each row's line in it.
+    file: String,
+    lines: Vec<u64>,
     /// People of the ledger the model cannot take, with why: fitted without them.
     left_out: Vec<(String, LeftOut)>,
 }
 
 impl Data {
+    /// What to call row `i` in an error: "person P-000001", "cdnow.csv line 17".
+    fn origin_of(&self, i: usize) -> String {
+        match (self.origin.get(i), self.lines.get(i)) {
+            (Some(o), _) => o.clone(),
+            (None, Some(line)) => format!("{} line {line}", self.file),
+            (None, None) => format!("row {}", i + 1),
+        }
+    }
+
     /// Keeps the people `model` can take and lists the others as left out. Only for a
     /// ledger: a summary file with a row no model can take is an error at its line.
     fn screened(self, model: Model) -> Data {
@@ -670,7 +684,7 @@ fn report(
     }
     let predictions = args
         .predict
-        .map(|h| predict(fitted, purchase_for_gg, data, h));
+        .map(|h| Predictions::new(fitted, purchase_for_gg.as_ref(), data, h));
 
     if args.json {
         writeln!(out, "{line}")?;
@@ -678,8 +692,9 @@ fn report(
             writeln!(out, "{}", json!({ "holdout": h }))?;
         }
         if let Some(p) = &predictions {
-            for row in p {
-                writeln!(out, "{row}")?;
+            for i in 0..data.rows.len() {
+                serde_json::to_writer(&mut *out, &p.line(data, i))?;
+                writeln!(out)?;
             }
         }
         return Ok(());
@@ -730,25 +745,27 @@ fn report(
             "Expected purchases",
             words::label("value.expected_spend")
         )?;
-        for row in p {
+        for i in 0..data.rows.len() {
+            let row = p.line(data, i);
             // "0.7123 (0.55 to 0.83)": the figure with its 90 % interval.
-            let f = |k: &str| {
-                let Some(v) = row[k].as_f64() else {
+            let f = |v: Option<f64>, i: Option<Option<Interval>>| {
+                let Some(v) = v.filter(|v| v.is_finite()) else {
                     return "—".to_owned();
                 };
-                let i = &row[format!("{k}_interval")];
-                match (i["low"].as_f64(), i["high"].as_f64()) {
-                    (Some(lo), Some(hi)) if lo < hi => format!("{v:.4} ({lo:.2} to {hi:.2})"),
+                match i.flatten() {
+                    Some(Interval { low, high }) if low < high => {
+                        format!("{v:.4} ({low:.2} to {high:.2})")
+                    }
                     _ => format!("{v:.4}"),
                 }
             };
             writeln!(
                 out,
                 "{:<16} {:>26} {:>26} {:>26}",
-                row["id"].as_str().unwrap_or(""),
-                f("p_alive"),
-                f("expected_purchases"),
-                f("expected_spend")
+                row.id,
+                f(row.p_alive, row.p_alive_interval),
+                f(row.expected_purchases, row.expected_purchases_interval),
+                f(row.expected_spend, row.expected_spend_interval)
             )?;
         }
         writeln!(
@@ -759,49 +776,88 @@ fn report(
     Ok(())
 }
 
-fn predict(
-    fitted: &Fitted,
-    purchase_for_gg: Option<Fit<bgnbd::Params>>,
-    data: &Data,
-    horizon: f64,
-) -> Vec<Value> {
-    let rows = &data.rows;
-    let purchases = match (fitted, &purchase_for_gg) {
-        (Fitted::BgNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::ParetoNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::MbgNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::GGompertzNbd(f), _) => Some(interval::predict(f, rows, horizon)),
-        (Fitted::GammaGamma(_), Some(bg)) => Some(interval::predict(bg, rows, horizon)),
-        (Fitted::GammaGamma(_), None) => None,
-    };
-    let spend = match fitted {
-        Fitted::GammaGamma(g) => Uncertainty::of(g).map(|u| (g, u)),
-        _ => None,
-    };
-    data.ids
-        .iter()
-        .zip(&data.rows)
-        .enumerate()
-        .map(|(i, (id, s))| {
-            let mut row = json!({ "id": id });
-            if let Some(p) = &purchases {
-                let (figures, intervals) = &p[i];
-                row["p_alive"] = json!(figures.p_alive);
-                row["p_alive_interval"] = json!(intervals.p_alive);
-                row["expected_purchases"] = json!(figures.expected_purchases);
-                row["expected_purchases_interval"] = json!(intervals.expected_purchases);
-            }
-            if let Fitted::GammaGamma(g) = fitted {
-                row["expected_spend"] = json!(g.params.expected_spend(s));
-                row["expected_spend_interval"] = json!(spend.as_ref().and_then(|(_, u)| {
-                    u.interval(Scale::Positive, |v| {
-                        gamma_gamma::Params::from_slice(v).expected_spend(s)
-                    })
-                }));
-            }
-            row
-        })
-        .collect()
+/// Everyone's figures: the purchase figures once per distinct history, each person's line
+/// made when it is written, so a million people never sit in memory as a million lines.
+struct Predictions<'a> {
+    fitted: &'a Fitted,
+    purchases: Option<interval::PerHistory<(Prediction, PredictionIntervals)>>,
+    spend: Option<Uncertainty>,
+}
+
+/// One person's line of `--predict`, its keys in the order the JSON has always had them.
+#[derive(Serialize)]
+struct PersonLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_purchases_interval: Option<Option<Interval>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_spend: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_spend_interval: Option<Option<Interval>>,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p_alive_interval: Option<Option<Interval>>,
+}
+
+impl<'a> Predictions<'a> {
+    fn new(
+        fitted: &'a Fitted,
+        purchase_for_gg: Option<&Fit<bgnbd::Params>>,
+        data: &Data,
+        horizon: f64,
+    ) -> Self {
+        let rows = &data.rows;
+        let purchases = match (fitted, purchase_for_gg) {
+            (Fitted::BgNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::ParetoNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::MbgNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::GGompertzNbd(f), _) => Some(interval::predict_each(f, rows, horizon)),
+            (Fitted::GammaGamma(_), Some(bg)) => Some(interval::predict_each(bg, rows, horizon)),
+            (Fitted::GammaGamma(_), None) => None,
+        };
+        let spend = match fitted {
+            Fitted::GammaGamma(g) => Uncertainty::of(g),
+            _ => None,
+        };
+        Predictions {
+            fitted,
+            purchases,
+            spend,
+        }
+    }
+
+    /// Person `i`'s line.
+    fn line<'b>(&self, data: &'b Data, i: usize) -> PersonLine<'b> {
+        let mut line = PersonLine {
+            expected_purchases: None,
+            expected_purchases_interval: None,
+            expected_spend: None,
+            expected_spend_interval: None,
+            id: &data.ids[i],
+            p_alive: None,
+            p_alive_interval: None,
+        };
+        if let Some(p) = &self.purchases {
+            let (figures, intervals) = p.get(i);
+            line.p_alive = Some(figures.p_alive);
+            line.p_alive_interval = Some(intervals.p_alive);
+            line.expected_purchases = Some(figures.expected_purchases);
+            line.expected_purchases_interval = Some(intervals.expected_purchases);
+        }
+        if let Fitted::GammaGamma(g) = self.fitted {
+            let s = &data.rows[i];
+            line.expected_spend = Some(g.params.expected_spend(s));
+            line.expected_spend_interval = Some(self.spend.as_ref().and_then(|u| {
+                u.interval(Scale::Positive, |v| {
+                    gamma_gamma::Params::from_slice(v).expected_spend(s)
+                })
+            }));
+        }
+        line
+    }
 }
 
 fn write_holdout(out: &mut impl Write, h: &models::holdout::HoldoutReport) -> std::io::Result<()> {
@@ -884,6 +940,23 @@ impl Row {
 impl Csv {
     /// Reads `text` (the file `name`); `example` is a header to suggest when it is empty.
     fn read(text: &str, name: &str, example: &str) -> anyhow::Result<Csv> {
+        let mut rows = Vec::new();
+        let mut csv = Csv::each(text, name, example, |_, row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        csv.rows = rows;
+        Ok(csv)
+    }
+
+    /// Reads `text` a row at a time, handing each to `f` with the header (the returned `Csv`
+    /// has no rows): a million rows need not be held as strings to be turned into numbers.
+    fn each(
+        text: &str,
+        name: &str,
+        example: &str,
+        mut f: impl FnMut(&Csv, Row) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Csv> {
         let text = text.trim_start_matches('\u{feff}');
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -898,28 +971,37 @@ impl Csv {
         if header.iter().all(String::is_empty) {
             bail!("{name} is empty: expected a header such as {example}");
         }
-        let mut rows = Vec::new();
-        for (row_no, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| anyhow!("{name}: {e}"))?;
-            let line = record.position().map_or(row_no as u64 + 2, |p| p.line());
-            let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            if cells.iter().all(String::is_empty) {
-                continue;
-            }
-            rows.push(Row {
-                number: row_no + 1,
-                line,
-                cells,
-            });
-        }
-        if rows.is_empty() {
-            bail!("{name} has a header but no rows");
-        }
-        Ok(Csv {
+        let csv = Csv {
             name: name.to_owned(),
             header,
-            rows,
-        })
+            rows: Vec::new(),
+        };
+        let mut record = csv::StringRecord::new();
+        let (mut row_no, mut any) = (0usize, false);
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| anyhow!("{name}: {e}"))?
+        {
+            let line = record.position().map_or(row_no as u64 + 2, |p| p.line());
+            row_no += 1;
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            any = true;
+            let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+            f(
+                &csv,
+                Row {
+                    number: row_no,
+                    line,
+                    cells,
+                },
+            )?;
+        }
+        if !any {
+            bail!("{name} has a header but no rows");
+        }
+        Ok(csv)
     }
 
     /// The first column called one of `names`, whatever its case and punctuation: `t.x`,
@@ -987,20 +1069,31 @@ impl Csv {
 /// `Spending` for Gamma-Gamma); the id is `ID`/`customer_id`/`cust`/`person`, else the row
 /// number. Every value is checked here so errors name the line and column.
 fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
-    let csv = Csv::read(text, name, "ID,frequency,recency,T")?;
-    let header = &csv.header;
-    let c_freq = csv.require(&["frequency", "x", "freq"])?;
-    let c_rec = csv.require(&["recency", "t_x"])?;
-    let c_t = csv.require(&["T", "T_cal"])?;
-    let c_mon = if need_monetary {
-        Some(csv.require(&["monetary_value", "zbar", "monetary", "m_x", "spending"])?)
-    } else {
-        None
+    // The columns are found once the header is read, on the first row.
+    let mut columns = None;
+    let mut data = Data {
+        file: name.to_owned(),
+        ..Data::default()
     };
-    let c_id = csv.find(&ID_COLUMNS);
-
-    let mut data = Data::default();
-    for row in &csv.rows {
+    Csv::each(text, name, "ID,frequency,recency,T", |csv, row| {
+        let (c_freq, c_rec, c_t, c_mon, c_id) = match columns {
+            Some(c) => c,
+            None => {
+                let c_freq = csv.require(&["frequency", "x", "freq"])?;
+                let c_rec = csv.require(&["recency", "t_x"])?;
+                let c_t = csv.require(&["T", "T_cal"])?;
+                let c_mon = if need_monetary {
+                    Some(csv.require(&["monetary_value", "zbar", "monetary", "m_x", "spending"])?)
+                } else {
+                    None
+                };
+                let c = (c_freq, c_rec, c_t, c_mon, csv.find(&ID_COLUMNS));
+                columns = Some(c);
+                c
+            }
+        };
+        let header = &csv.header;
+        let row = &row;
         let line_no = row.line;
         let frequency = csv.number(row, c_freq)?;
         let recency = csv.number(row, c_rec)?;
@@ -1031,14 +1124,17 @@ fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<
             None => None,
         };
         data.ids.push(row_id(row, c_id));
-        data.origin.push(format!("{name} line {line_no}"));
+        data.lines.push(row.line);
+        // Every row is checked here as the models check it, so a fit cannot fail at a
+        // row and `origin` stays empty: a million "file line N" strings are not needed.
         data.rows.push(Summary {
             frequency,
             recency,
             t,
             monetary,
         });
-    }
+        Ok(())
+    })?;
     Ok(data)
 }
 
@@ -1185,7 +1281,6 @@ mod tests {
         .unwrap();
         assert_eq!(d.ids, vec!["7", "9"]);
         assert_eq!(d.rows[0].frequency, 2.0);
-        assert_eq!(d.origin[1], "s line 3");
     }
 
     #[test]

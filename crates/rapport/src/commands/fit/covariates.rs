@@ -34,9 +34,6 @@ use crate::{ledger, moment};
 const NOT_STORED: &str = "not stored: the ledger keeps fits with one set of parameters for everyone, and the cards \
      would need each person's covariates, which the ledger does not hold";
 
-/// Names the covariates file's id column may have, besides the summary's.
-const EXTRA_ID_COLUMNS: [&str; 2] = ["person", "customer"];
-
 pub(super) fn run(
     db: &app::Location,
     choice: Choice,
@@ -219,11 +216,7 @@ impl Table {
     fn parse(text: &str, name: &str) -> anyhow::Result<Table> {
         let name = name.to_owned();
         let csv = Csv::read(text, &name, "id,age,member")?;
-        let names: Vec<&str> = ID_COLUMNS
-            .iter()
-            .chain(&EXTRA_ID_COLUMNS)
-            .copied()
-            .collect();
+        let names: Vec<&str> = ID_COLUMNS.to_vec();
         let id = csv.find(&names).ok_or_else(|| {
             anyhow!(
                 "{name} has no id column ({}); its columns are: {}",
@@ -321,9 +314,10 @@ impl Table {
         let mut missing = data
             .ids
             .iter()
-            .zip(&data.origin)
-            .filter(|(id, _)| !self.by_id.contains_key(*id));
-        if let Some((id, origin)) = missing.next() {
+            .enumerate()
+            .filter(|(_, id)| !self.by_id.contains_key(*id));
+        if let Some((i, id)) = missing.next() {
+            let origin = data.origin_of(i);
             let more = missing.count();
             bail!(
                 "{name} has no row for person {id} ({origin}){}: every person fitted needs covariates",
@@ -552,7 +546,7 @@ fn covariate_error(e: CovariateError, data: &Data) -> anyhow::Error {
             log_value,
         } => anyhow!(
             "{}: the covariates put ln {parameter} at {log_value:.1}, beyond what can be computed; is one of this person's covariates far outside the others?",
-            data.origin.get(index).map_or("a person", String::as_str)
+            data.origin_of(index)
         ),
         other => anyhow!("{other}"),
     }

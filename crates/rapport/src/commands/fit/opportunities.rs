@@ -6,14 +6,16 @@
 mod ledger;
 pub(super) use ledger::run as run_on_ledger;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use domain::readings::words;
 use models::bgbb::{self, Pattern};
-use models::interval::{Parameters, Scale, Uncertainty};
+use models::interval::{Interval, Parameters, Scale, Uncertainty};
 use models::{Fit, FitError};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
@@ -98,12 +100,15 @@ fn fit_and_report(
     // The horizon was checked to be a whole number of opportunities.
     let predictions = args
         .predict
-        .map(|h| predict(&fit, data, h as u32, discount_rate));
+        .map(|h| Predictions::new(&fit, data, h as u32, discount_rate));
 
     if args.json {
         writeln!(out, "{line}")?;
-        for row in predictions.iter().flatten() {
-            writeln!(out, "{row}")?;
+        if let Some(p) = &predictions {
+            for i in 0..data.rows.len() {
+                serde_json::to_writer(&mut *out, &p.line(data, i))?;
+                writeln!(out)?;
+            }
         }
         return Ok(());
     }
@@ -139,23 +144,23 @@ fn fit_and_report(
             format!("Expected in {h}"),
             format!("DERT at {}%", super::percent(discount_rate))
         )?;
-        for row in rows {
-            let f = |k: &str| {
-                row[k]
-                    .as_f64()
-                    .map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
+        for i in 0..data.rows.len() {
+            let row = rows.line(data, i);
+            let f = |v: Option<f64>| match v.filter(|v| v.is_finite()) {
+                Some(v) => format!("{v:.4}"),
+                None => "—".to_owned(),
             };
             writeln!(
                 out,
                 "{:<10} {:>3} {:>4} {:>3} {:>9} {:>20} {:>16} {:>12}",
-                row["id"].as_str().unwrap_or(""),
-                row["frequency"].to_string(),
-                row["recency"].to_string(),
-                row["opportunities"].to_string(),
-                count(row["weight"].as_f64().unwrap_or(f64::NAN)),
-                f("p_alive"),
-                f("expected_transactions"),
-                f("dert")
+                row.id,
+                row.frequency,
+                row.recency,
+                row.opportunities,
+                count(row.weight),
+                f(Some(row.p_alive)),
+                f(Some(row.expected_transactions)),
+                f(row.dert)
             )?;
         }
         writeln!(
@@ -177,41 +182,99 @@ fn count(v: f64) -> String {
     }
 }
 
-/// Per pattern: P(alive), expected transactions in the next `horizon` opportunities and the
-/// discounted expected residual transactions.
-fn predict(
-    fit: &Fit<bgbb::Params>,
-    data: &Patterns,
+/// Per row: P(alive), expected transactions in the next `horizon` opportunities and the
+/// discounted expected residual transactions, computed once per distinct pattern (a million
+/// people one row each are a few dozen patterns) and made into a line when it is written.
+struct Predictions {
     horizon: u32,
     discount_rate: f64,
-) -> Vec<Value> {
-    let params = &fit.params;
-    let u = Uncertainty::of(fit);
-    let interval = |scale, figure: &dyn Fn(&bgbb::Params) -> f64| {
-        u.as_ref()?
-            .interval(scale, |v| figure(&bgbb::Params::from_slice(v)))
-    };
-    data.ids
-        .iter()
-        .zip(&data.rows)
-        .map(|(id, (p, w))| {
-            json!({
-                "id": id,
-                "frequency": p.frequency,
-                "recency": p.recency,
-                "opportunities": p.opportunities,
-                "weight": w,
-                "p_alive": params.p_alive(p),
-                "p_alive_interval": interval(Scale::Probability, &|m| m.p_alive(p)),
-                "horizon": horizon,
-                "expected_transactions": params.expected_transactions(p, horizon),
-                "expected_transactions_interval":
-                    interval(Scale::Positive, &|m| m.expected_transactions(p, horizon)),
-                "discount_rate": discount_rate,
-                "dert": params.dert(p, discount_rate),
+    /// Per row, its pattern's index in `figures`.
+    index: Vec<u32>,
+    figures: Vec<Figures>,
+}
+
+/// A pattern's figures.
+#[derive(Clone, Copy)]
+struct Figures {
+    p_alive: f64,
+    p_alive_interval: Option<Interval>,
+    expected_transactions: f64,
+    expected_transactions_interval: Option<Interval>,
+    dert: Option<f64>,
+}
+
+/// One row's line of `--predict`, its keys in the order the JSON has always had them.
+#[derive(Serialize)]
+struct RowLine<'a> {
+    dert: Option<f64>,
+    discount_rate: f64,
+    expected_transactions: f64,
+    expected_transactions_interval: Option<Interval>,
+    frequency: u32,
+    horizon: u32,
+    id: &'a str,
+    opportunities: u32,
+    p_alive: f64,
+    p_alive_interval: Option<Interval>,
+    recency: u32,
+    weight: f64,
+}
+
+impl Predictions {
+    fn new(fit: &Fit<bgbb::Params>, data: &Patterns, horizon: u32, discount_rate: f64) -> Self {
+        let params = &fit.params;
+        let u = Uncertainty::of(fit);
+        let interval = |scale, figure: &dyn Fn(&bgbb::Params) -> f64| {
+            u.as_ref()?
+                .interval(scale, |v| figure(&bgbb::Params::from_slice(v)))
+        };
+        let mut seen: HashMap<Pattern, u32> = HashMap::new();
+        let mut figures = Vec::new();
+        let index = data
+            .rows
+            .iter()
+            .map(|(p, _)| {
+                *seen.entry(*p).or_insert_with(|| {
+                    figures.push(Figures {
+                        p_alive: params.p_alive(p),
+                        p_alive_interval: interval(Scale::Probability, &|m| m.p_alive(p)),
+                        expected_transactions: params.expected_transactions(p, horizon),
+                        expected_transactions_interval: interval(Scale::Positive, &|m| {
+                            m.expected_transactions(p, horizon)
+                        }),
+                        dert: params.dert(p, discount_rate),
+                    });
+                    (figures.len() - 1) as u32
+                })
             })
-        })
-        .collect()
+            .collect();
+        Predictions {
+            horizon,
+            discount_rate,
+            index,
+            figures,
+        }
+    }
+
+    /// Row `i`'s line.
+    fn line<'a>(&self, data: &'a Patterns, i: usize) -> RowLine<'a> {
+        let (p, weight) = data.rows[i];
+        let f = self.figures[self.index[i] as usize];
+        RowLine {
+            dert: f.dert,
+            discount_rate: self.discount_rate,
+            expected_transactions: f.expected_transactions,
+            expected_transactions_interval: f.expected_transactions_interval,
+            frequency: p.frequency,
+            horizon: self.horizon,
+            id: &data.ids[i],
+            opportunities: p.opportunities,
+            p_alive: f.p_alive,
+            p_alive_interval: f.p_alive_interval,
+            recency: p.recency,
+            weight,
+        }
+    }
 }
 
 /// Parses the weighted pattern form: `frequency`/`x`, `recency`/`t_x`,
@@ -220,69 +283,90 @@ fn predict(
 /// and punctuation (BTYD's `x,t.x,n.cal,custs` reads). Every
 /// value is checked here, so errors name the line and column.
 fn parse(text: &str, name: &str) -> anyhow::Result<Patterns> {
-    let csv = Csv::read(text, name, "frequency,recency,periods,weights")?;
-    let c_x = csv.require(&["frequency", "x"])?;
-    let c_tx = csv.require(&["recency", "t_x"])?;
-    let c_n = csv.require(&["periods", "n", "n_periods", "opportunities", "n_cal"])?;
-    let c_w = csv.find(&["weights", "weight", "count", "customers", "custs", "people"]);
-    let c_id = csv.find(&ID_COLUMNS);
-    let h = |c: usize| csv.header[c].as_str();
-
+    // The columns are found once the header is read, on the first row.
+    let mut columns = None;
     let mut data = Patterns::default();
-    for row in &csv.rows {
-        let at = format!("{name} line {}", row.line);
-        let x = csv.whole(row, c_x, "transactions")?;
-        let tx = csv.whole(row, c_tx, "opportunities")?;
-        let n = csv.whole(row, c_n, "opportunities")?;
-        if n > MAX_PERIODS {
-            bail!(
-                "{}: {n} opportunities are more than BG/BB takes here (at most {MAX_PERIODS}; it is meant for a few dozen, such as years)",
-                csv.at(row, c_n)
-            );
-        }
-        if x > n {
-            bail!(
-                "{at}: {} {x} is greater than the {n} opportunities ({}): at most one transaction per opportunity",
-                h(c_x),
-                h(c_n)
-            );
-        }
-        if tx > n {
-            bail!(
-                "{at}: {} {tx} is greater than {} {n} (the last transaction cannot come after the last opportunity)",
-                h(c_tx),
-                h(c_n)
-            );
-        }
-        if x > tx {
-            bail!(
-                "{at}: {} {x} is greater than {} {tx} (at most one transaction per opportunity, so x transactions need t_x of at least x)",
-                h(c_x),
-                h(c_tx)
-            );
-        }
-        if x == 0 && tx > 0 {
-            bail!(
-                "{at}: {} {tx} with {} 0 (with no transaction after the first, t_x must be 0)",
-                h(c_tx),
-                h(c_x)
-            );
-        }
-        let weight = match c_w {
-            Some(c) => csv.number(row, c)?,
-            None => 1.0,
-        };
-        data.ids.push(row_id(row, c_id));
-        data.origin.push(at);
-        data.rows.push((
-            Pattern {
-                frequency: x,
-                recency: tx,
-                opportunities: n,
-            },
-            weight,
-        ));
-    }
+    Csv::each(
+        text,
+        name,
+        "frequency,recency,periods,weights",
+        |csv, row| {
+            let (c_x, c_tx, c_n, c_w, c_id) = match columns {
+                Some(c) => c,
+                None => {
+                    let c_x = csv.require(&["frequency", "x"])?;
+                    let c_tx = csv.require(&["recency", "t_x"])?;
+                    let c_n =
+                        csv.require(&["periods", "n", "n_periods", "opportunities", "n_cal"])?;
+                    let c = (
+                        c_x,
+                        c_tx,
+                        c_n,
+                        csv.find(&["weights", "weight", "count", "customers", "custs", "people"]),
+                        csv.find(&ID_COLUMNS),
+                    );
+                    columns = Some(c);
+                    c
+                }
+            };
+            let h = |c: usize| csv.header[c].as_str();
+            let row = &row;
+            let at = format!("{name} line {}", row.line);
+            let x = csv.whole(row, c_x, "transactions")?;
+            let tx = csv.whole(row, c_tx, "opportunities")?;
+            let n = csv.whole(row, c_n, "opportunities")?;
+            if n > MAX_PERIODS {
+                bail!(
+                    "{}: {n} opportunities are more than BG/BB takes here (at most {MAX_PERIODS}; it is meant for a few dozen, such as years)",
+                    csv.at(row, c_n)
+                );
+            }
+            if x > n {
+                bail!(
+                    "{at}: {} {x} is greater than the {n} opportunities ({}): at most one transaction per opportunity",
+                    h(c_x),
+                    h(c_n)
+                );
+            }
+            if tx > n {
+                bail!(
+                    "{at}: {} {tx} is greater than {} {n} (the last transaction cannot come after the last opportunity)",
+                    h(c_tx),
+                    h(c_n)
+                );
+            }
+            if x > tx {
+                bail!(
+                    "{at}: {} {x} is greater than {} {tx} (at most one transaction per opportunity, so x transactions need t_x of at least x)",
+                    h(c_x),
+                    h(c_tx)
+                );
+            }
+            if x == 0 && tx > 0 {
+                bail!(
+                    "{at}: {} {tx} with {} 0 (with no transaction after the first, t_x must be 0)",
+                    h(c_tx),
+                    h(c_x)
+                );
+            }
+            let weight = match c_w {
+                Some(c) => csv.number(row, c)?,
+                None => 1.0,
+            };
+            data.ids.push(row_id(row, c_id));
+            // Every row is checked here as the model checks it, so a fit cannot fail at a
+            // row and `origin` stays empty: a million "file line N" strings are not needed.
+            data.rows.push((
+                Pattern {
+                    frequency: x,
+                    recency: tx,
+                    opportunities: n,
+                },
+                weight,
+            ));
+            Ok(())
+        },
+    )?;
     Ok(data)
 }
 
@@ -300,7 +384,6 @@ mod tests {
         assert_eq!(d.ids, vec!["1", "2"]);
         assert_eq!(d.rows[1].0.recency, 1);
         assert_eq!(d.rows[0].1, 3464.0);
-        assert_eq!(d.origin[1], "d.csv line 3");
     }
 
     #[test]
