@@ -12,9 +12,10 @@
 //! hypergeometric functions whose naive evaluation overflows or gives NaN for
 //! heavy buyers. Following the note we pick the series by comparing alpha and
 //! beta so the argument is in [0, 1), and evaluate it in log space with a
-//! rescaled series ([`crate::special::ln_hyp2f1_positive`]); the rare
-//! parameter region where that series would need millions of terms falls back
-//! to adaptive quadrature of the integral A0 stands for.
+//! rescaled series ([`crate::special::ln_hyp2f1_positive`]); where that series
+//! would need more than a few thousand terms (long histories with a small
+//! dropout-rate scale), Gauss–Legendre quadrature of the integral A0 stands for
+//! gives it and its gradient.
 
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,46 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
 /// costs more; at s = 1,000 one evaluation on the million-person benchmark takes 2.4 s.
 pub const S_BOUNDARY: f64 = 100.0;
 
+/// Whether the Gauss series at argument `z` would need more than about 2,000 terms (its
+/// terms fall like zⁿ, so about 37/(−ln z) of them reach double precision): quadrature of
+/// the integral is then faster. People with a long history and a small dropout-rate scale
+/// bring z near 1, where the series would otherwise run to millions of terms.
+fn too_slow(z: f64) -> bool {
+    -z.ln() * 2_000.0 < 37.0
+}
+
+/// The 32 nodes and weights of Gauss–Legendre quadrature on [−1, 1], found once by Newton's
+/// method on the Legendre polynomial (no crate offers these without a larger dependency).
+fn gauss_legendre() -> &'static [(f64, f64)] {
+    static NODES: std::sync::OnceLock<Vec<(f64, f64)>> = std::sync::OnceLock::new();
+    NODES.get_or_init(|| {
+        const N: usize = 32;
+        let mut out = Vec::with_capacity(N);
+        for i in 0..N {
+            let mut u = (std::f64::consts::PI * (i as f64 + 0.75) / (N as f64 + 0.5)).cos();
+            let mut dp = 1.0;
+            for _ in 0..100 {
+                // P_N(u) and its derivative by the three-term recurrence.
+                let (mut p0, mut p1) = (1.0, u);
+                for k in 2..=N {
+                    let kf = k as f64;
+                    let p2 = ((2.0 * kf - 1.0) * u * p1 - (kf - 1.0) * p0) / kf;
+                    p0 = p1;
+                    p1 = p2;
+                }
+                dp = N as f64 * (u * p1 - p0) / (u * u - 1.0);
+                let step = p1 / dp;
+                u -= step;
+                if step.abs() < 1e-16 {
+                    break;
+                }
+            }
+            out.push((u, 2.0 / ((1.0 - u * u) * dp * dp)));
+        }
+        out
+    })
+}
+
 /// The distinct (x, time) pairs whose hypergeometric tail term a grouped
 /// likelihood needs: each row needs one at t_x and one at T, and many rows
 /// share them, so each is computed once per evaluation.
@@ -173,6 +214,9 @@ impl Params {
             (beta, r + x, beta - alpha)
         };
         let z = d / (m + t);
+        if too_slow(z) {
+            return None;
+        }
         ln_hyp2f1_positive(rsx, b2, rsx + 1.0, z).map(|f| f - rsx * (m + t).ln())
     }
 
@@ -184,6 +228,9 @@ impl Params {
         if alpha >= beta {
             let mt = alpha + t;
             let z = (alpha - beta) / mt;
+            if too_slow(z) {
+                return None;
+            }
             let (ln_s, d_a, d_b, d_z) = ln_hyp2f1_a_b_a1_with_derivatives(a, s + 1.0, z)?;
             let lm = mt.ln();
             Some((
@@ -198,6 +245,9 @@ impl Params {
         } else {
             let mt = beta + t;
             let z = (beta - alpha) / mt;
+            if too_slow(z) {
+                return None;
+            }
             let (ln_s, d_a, d_b, d_z) = ln_hyp2f1_a_b_a1_with_derivatives(a, r + x, z)?;
             let lm = mt.ln();
             Some((
@@ -212,34 +262,59 @@ impl Params {
         }
     }
 
-    /// ln A0 by quadrature of the integral it stands for,
-    /// A0 = (r+s+x) ∫_{t_x}^{T} (α+y)^−(r+x) (β+y)^−(s+1) dy,
-    /// in the variable w = ln(y + min(α, β)) where the integrand is smooth.
-    fn ln_a0_quadrature(&self, x: f64, tx: f64, big_t: f64) -> f64 {
+    /// ln A0 and its gradient with respect to (r, alpha, s, beta) by Gauss–Legendre
+    /// quadrature of the integral (in w = ln(y + min(α, β)), where the integrand is smooth
+    /// and log-concave), for the fit where the series would be slow. With E[·] the mean
+    /// under the integrand: ∂ ln A0/∂r = 1/(r+s+x) − E[ln(α+y)], ∂/∂α = −(r+x) E[1/(α+y)],
+    /// ∂/∂s = 1/(r+s+x) − E[ln(β+y)], ∂/∂β = −(s+1) E[1/(β+y)].
+    fn ln_a0_gauss_with_gradient(&self, x: f64, tx: f64, big_t: f64) -> (f64, [f64; 4]) {
         let Params { r, alpha, s, beta } = *self;
+        let rsx = r + s + x;
         if big_t <= tx {
-            return f64::NEG_INFINITY;
+            return (f64::NEG_INFINITY, [0.0; 4]);
         }
         let c = alpha.min(beta);
-        let h = |w: f64| {
-            let y = w.exp() - c;
-            w - (r + x) * (alpha + y).ln() - (s + 1.0) * (beta + y).ln()
-        };
         let (lo, hi) = ((tx + c).ln(), (big_t + c).ln());
-        // The integrand is log-concave in w; its largest value on a fine grid
-        // is a safe scale to keep exp() in range.
-        let scale = (0..=64)
-            .map(|i| h(lo + (hi - lo) * f64::from(i) / 64.0))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let f = |w: f64| (h(w) - scale).exp();
-        let integral = adaptive_simpson(&f, lo, hi, 1e-13, 40);
-        (r + s + x).ln() + integral.ln() + scale
+        let nodes = gauss_legendre();
+        // Values at every node first, to scale by the largest before exponentiating.
+        const PANELS: usize = 8;
+        let width = (hi - lo) / PANELS as f64;
+        let mut points = Vec::with_capacity(PANELS * nodes.len());
+        for p in 0..PANELS {
+            let mid = lo + width * (p as f64 + 0.5);
+            for &(u, wt) in nodes {
+                let w = mid + 0.5 * width * u;
+                let y = w.exp() - c;
+                let (la, lb) = ((alpha + y).ln(), (beta + y).ln());
+                let h = w - (r + x) * la - (s + 1.0) * lb;
+                points.push((h, 0.5 * width * wt, la, lb, alpha + y, beta + y));
+            }
+        }
+        let scale = points.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let (mut i0, mut e) = (0.0, [0.0; 4]);
+        for &(h, wt, la, lb, ay, by) in &points {
+            let f = wt * (h - scale).exp();
+            i0 += f;
+            e[0] += f * la;
+            e[1] += f / ay;
+            e[2] += f * lb;
+            e[3] += f / by;
+        }
+        (
+            rsx.ln() + i0.ln() + scale,
+            [
+                1.0 / rsx - e[0] / i0,
+                -(r + x) * e[1] / i0,
+                1.0 / rsx - e[2] / i0,
+                -(s + 1.0) * e[3] / i0,
+            ],
+        )
     }
 
     fn ln_a0(&self, x: f64, tx: f64, big_t: f64, tails: (Option<f64>, Option<f64>)) -> f64 {
         match tails {
             (Some(a), Some(b)) => log_sub_exp(a, b),
-            _ => self.ln_a0_quadrature(x, tx, big_t),
+            _ => self.ln_a0_gauss_with_gradient(x, tx, big_t).0,
         }
     }
 
@@ -291,19 +366,30 @@ impl Params {
         let rows = data::par_sum_n(g.rows.len(), |k| {
             let row = &g.rows[k];
             let (ptx, pt) = pairs.rows[k];
-            let (Some((l1, d1)), Some((l2, d2))) = (tails[ptx as usize], tails[pt as usize]) else {
-                return [f64::NAN; 5];
-            };
             let x = g.xs[row.xi as usize];
+            let tx = g.times[row.txi as usize];
             let big_t = g.times[row.ti as usize];
             let rsx = r + s + x;
-            // ln A0 = ln(e^l1 − e^l2) and its gradient (d1 − w d2)/(1 − w).
-            let ln_a0 = log_sub_exp(l1, l2);
-            let w = (l2 - l1).exp();
+            // ln A0 = ln(e^l1 − e^l2) and its gradient (d1 − w d2)/(1 − w), or both by
+            // quadrature where the series would be slow.
+            let (ln_a0, d_a0) = match (tails[ptx as usize], tails[pt as usize]) {
+                (Some((l1, d1)), Some((l2, d2))) => {
+                    let ln_a0 = log_sub_exp(l1, l2);
+                    let w = (l2 - l1).exp();
+                    let mut d = [0.0; 4];
+                    if ln_a0 > f64::NEG_INFINITY {
+                        for i in 0..4 {
+                            d[i] = (d1[i] - w * d2[i]) / (1.0 - w);
+                        }
+                    }
+                    (ln_a0, d)
+                }
+                _ => self.ln_a0_gauss_with_gradient(x, tx, big_t),
+            };
             let mut d_b = [-1.0 / rsx, 0.0, 1.0 / s - 1.0 / rsx, 0.0];
             if ln_a0 > f64::NEG_INFINITY {
                 for i in 0..4 {
-                    d_b[i] += (d1[i] - w * d2[i]) / (1.0 - w);
+                    d_b[i] += d_a0[i];
                 }
             }
             let (lat, lbt) = ((alpha + big_t).ln(), (beta + big_t).ln());
@@ -400,40 +486,6 @@ impl Params {
         }
         (r * beta / alpha * -expm1_over(s - 1.0, (beta / (beta + t)).ln())).max(0.0)
     }
-}
-
-/// Adaptive Simpson quadrature with an absolute tolerance relative to the
-/// integrand's scale (the caller scales its maximum to about 1).
-fn adaptive_simpson<F: Fn(f64) -> f64>(f: &F, a: f64, b: f64, tol: f64, depth: u32) -> f64 {
-    // The recursion carries the already-evaluated points to avoid
-    // re-evaluating the integrand; bundling them in a struct would not help.
-    #[allow(clippy::too_many_arguments)]
-    fn rec<F: Fn(f64) -> f64>(
-        f: &F,
-        a: f64,
-        b: f64,
-        fa: f64,
-        fm: f64,
-        fb: f64,
-        whole: f64,
-        tol: f64,
-        depth: u32,
-    ) -> f64 {
-        let m = 0.5 * (a + b);
-        let (lm, rm) = (0.5 * (a + m), 0.5 * (m + b));
-        let (flm, frm) = (f(lm), f(rm));
-        let left = (m - a) / 6.0 * (fa + 4.0 * flm + fm);
-        let right = (b - m) / 6.0 * (fm + 4.0 * frm + fb);
-        let delta = left + right - whole;
-        if depth == 0 || delta.abs() <= 15.0 * tol {
-            return left + right + delta / 15.0;
-        }
-        rec(f, a, m, fa, flm, fm, left, tol / 2.0, depth - 1)
-            + rec(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
-    }
-    let (fa, fb, fm) = (f(a), f(b), f(0.5 * (a + b)));
-    let whole = (b - a) / 6.0 * (fa + 4.0 * fm + fb);
-    rec(f, a, b, fa, fm, fb, whole, tol * (b - a).max(1e-300), depth)
 }
 
 impl PurchaseModel for Params {
@@ -582,13 +634,55 @@ mod tests {
         ] {
             for &(x, tx, t) in &[(0.0, 0.0, 39.0), (3.0, 10.0, 39.0), (200.0, 35.0, 39.0)] {
                 let series = p.ln_a0(x, tx, t, (p.ln_tail(x, tx), p.ln_tail(x, t)));
-                let quad = p.ln_a0_quadrature(x, tx, t);
+                let (quad, gradient) = p.ln_a0_gauss_with_gradient(x, tx, t);
                 assert!(
                     (series - quad).abs() < 1e-7,
                     "{p:?} {x} {tx} {t}: {series} vs {quad}"
                 );
+                // The quadrature's gradient against central differences of its value.
+                let at = |k: usize, h: f64| {
+                    let mut v = [p.r, p.alpha, p.s, p.beta];
+                    v[k] += h;
+                    let q = Params {
+                        r: v[0],
+                        alpha: v[1],
+                        s: v[2],
+                        beta: v[3],
+                    };
+                    q.ln_a0_gauss_with_gradient(x, tx, t).0
+                };
+                for (k, g) in gradient.iter().enumerate() {
+                    let h = 1e-5 * [p.r, p.alpha, p.s, p.beta][k];
+                    let fd = (at(k, h) - at(k, -h)) / (2.0 * h);
+                    assert!(
+                        (g - fd).abs() < 1e-5 * fd.abs().max(1.0),
+                        "{k}: {g} vs {fd}"
+                    );
+                }
             }
         }
+    }
+
+    #[test]
+    fn pareto_nbd_a0_near_the_series_limit_is_found_by_quadrature_quickly() {
+        // alpha far above beta and a long history put the series argument near 1, where it
+        // would need hundreds of thousands of terms; the quadrature takes over.
+        let p = Params {
+            r: 0.7,
+            alpha: 1.0e6,
+            s: 0.05,
+            beta: 0.5,
+        };
+        assert!(p.ln_tail(2.0, 150.0).is_none());
+        let (a0, gradient) = p.ln_a0_gauss_with_gradient(2.0, 20.0, 150.0);
+        assert!(a0.is_finite() && gradient.iter().all(|g| g.is_finite()));
+        let ll = p.log_likelihood_one(&Summary {
+            frequency: 2.0,
+            recency: 20.0,
+            t: 150.0,
+            monetary: None,
+        });
+        assert!(ll.is_finite() && ll < 0.0, "{ll}");
     }
 
     #[test]
