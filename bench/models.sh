@@ -67,24 +67,26 @@ against() { # bench name, rapport fit args… → median wall seconds of N whole
 
 at_scale() { # label, rapport fit args… → median wall seconds and largest peak RSS of N runs
   # (a run that outlasts SCALE_TIMEOUT seconds is stopped, reported as such, and not repeated)
+  # (a fit that ends in an error is timed to its error, reported with it, and not repeated)
   local label=$1; shift
-  local times=() peak=0 s k log rc over=false
-  log=$(mktemp)
+  local times=() peak=0 s k log err rc over=false failed=""
+  log=$(mktemp); err=$(mktemp)
   for _ in $(seq "$N"); do
     rc=0
-    /usr/bin/time -f "%e %M" -o "$log" timeout "$SCALE_TIMEOUT" "$R" fit "$@" > /dev/null || rc=$?
+    /usr/bin/time -f "%e %M" -o "$log" timeout "$SCALE_TIMEOUT" "$R" fit "$@" > /dev/null 2> "$err" || rc=$?
     read -r s k < <(tail -1 "$log")
     times+=("$s")
     if [ "$k" -gt "$peak" ]; then peak=$k; fi
     if [ "$rc" = 124 ]; then over=true; break; fi
-    if [ "$rc" != 0 ]; then echo "rapport fit $* failed ($rc)" >&2; exit 1; fi
+    if [ "$rc" != 0 ]; then failed=$(grep -m1 '^error' "$err" | cut -c1-160 | tr -d '"\\'); break; fi
   done
-  rm -f "$log"
-  printf '{"scale":"%s","args":"%s","wall_s":%s,"runs_s":[%s],"max_rss_kib":%s,"timed_out":%s}\n' \
+  rm -f "$log" "$err"
+  printf '{"scale":"%s","args":"%s","wall_s":%s,"runs_s":[%s],"max_rss_kib":%s,"timed_out":%s,"failed":"%s"}\n' \
     "$label" "$*" "$(printf '%s\n' "${times[@]}" | median)" "$(IFS=,; echo "${times[*]}")" "$peak" \
-    "$over" >> "$RESULTS"
-  printf '  %-44s %6.2f s %6d MiB%s\n' "$label" "$(printf '%s\n' "${times[@]}" | median)" \
-    "$((peak / 1024))" "$($over && echo "  (stopped after $SCALE_TIMEOUT s)")"
+    "$over" "$failed" >> "$RESULTS"
+  printf '  %-44s %6.2f s %6d MiB%s%s\n' "$label" "$(printf '%s\n' "${times[@]}" | median)" \
+    "$((peak / 1024))" "$($over && echo "  (stopped after $SCALE_TIMEOUT s)")" \
+    "${failed:+  (failed: $failed)}"
 }
 
 spawn() { # bench name, command… → median wall seconds of N runs of a bare process
@@ -189,7 +191,10 @@ print("|---|---:|---:|---|---|")
 for r in rows:
     if "scale" in r:
         mib = r["max_rss_kib"] / 1024
-        met = "yes" if r["wall_s"] < 3 and mib < 1024 and not r["timed_out"] else "**no**"
+        failed = r.get("failed")
+        met = "yes" if r["wall_s"] < 3 and mib < 1024 and not r["timed_out"] and not failed else "**no**"
         wall = f"> {r['wall_s']:.0f} s (stopped)" if r["timed_out"] else f"{r['wall_s']:.2f} s"
+        if failed:
+            wall += f", an error: {failed}"
         print(f"| {r['scale']} | {wall} | {mib:.0f} MiB | < 3 s, < 1 GiB | {met} |")
 PY
