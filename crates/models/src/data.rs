@@ -163,13 +163,13 @@ pub(crate) fn par_sum_n<const K: usize, F: Fn(usize) -> [f64; K] + Sync>(
     if threads <= 1 {
         return (0..len).map(&f).fold([0.0; K], add);
     }
-    let chunk = len.div_ceil(threads);
+    // Thread k takes every threads-th term from k: grouped rows are sorted by frequency,
+    // and a heavy buyer's terms cost more, so contiguous halves would leave one core idle.
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 let f = &f;
-                let range = (k * chunk)..((k + 1) * chunk).min(len);
-                scope.spawn(move || range.map(f).fold([0.0; K], add))
+                scope.spawn(move || (k..len).step_by(threads).map(f).fold([0.0; K], add))
             })
             .collect();
         handles
@@ -195,18 +195,39 @@ pub(crate) fn par_map<T: Sync, U: Send + Default + Clone, F: Fn(&T) -> U + Sync>
     if threads <= 1 {
         return items.iter().map(&f).collect();
     }
+    // Threads take blocks of items as they come free, so one holding the costly items (a
+    // heavy buyer's integrals) does not leave the others idle; each result goes to its item's
+    // place, so the output does not depend on who computed what.
+    const BLOCK: usize = 64;
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out = vec![U::default(); items.len()];
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        for (src, dst) in items.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            let f = &f;
-            scope.spawn(move || {
-                for (d, s) in dst.iter_mut().zip(src) {
-                    *d = f(s);
-                }
-            });
-        }
+    let done: Vec<Vec<(usize, Vec<U>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (f, next) = (&f, &next);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let start = next.fetch_add(BLOCK, std::sync::atomic::Ordering::Relaxed);
+                        if start >= items.len() {
+                            break mine;
+                        }
+                        let end = (start + BLOCK).min(items.len());
+                        mine.push((start, items[start..end].iter().map(f).collect()));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a prediction thread panicked"))
+            .collect()
     });
+    for (start, values) in done.into_iter().flatten() {
+        for (k, v) in values.into_iter().enumerate() {
+            out[start + k] = v;
+        }
+    }
     out
 }
 

@@ -61,7 +61,8 @@ pub const MIN_REPEAT_BUYERS: usize = 5;
 /// than b and beta: the data cannot tell this model from the Pareto/NBD.
 pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     data::validate_counts(data, MIN_REPEAT_BUYERS)?;
-    let pareto = pareto_nbd::fit(data)?.params;
+    let pareto_fit = pareto_nbd::fit(data)?;
+    let pareto = pareto_fit.params;
     let grouped = data::group(data);
     // θ = (ln r, ln α, ln b, ln s, ln κ), ln β = ln κ + ln b.
     let natural = |theta: &[f64]| [theta[0], theta[1], theta[2], theta[3], theta[4] + theta[2]];
@@ -83,15 +84,46 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     let v = Params::from_log(&natural(&near)).grouped_log_likelihood_and_gradient(&grouped);
     let ageing = v[3] + v[5] > 0.0;
     let start = if ageing { start_at(0.01) } else { near };
-    let mut out = optimize::minimize_robust(
-        |theta: &[f64]| {
-            let p = Params::from_log(&natural(theta));
-            let v = p.grouped_log_likelihood_and_gradient(&grouped);
-            // ∂/∂ln b at fixed κ = ∂/∂ln b + ∂/∂ln β; ∂/∂ln κ = ∂/∂ln β.
-            (-v[0], vec![-v[1], -v[2], -(v[3] + v[5]), -v[4], -v[5]])
-        },
-        &start,
-    );
+    let objective = |theta: &[f64]| {
+        let p = Params::from_log(&natural(theta));
+        let v = p.grouped_log_likelihood_and_gradient(&grouped);
+        // ∂/∂ln b at fixed κ = ∂/∂ln b + ∂/∂ln β; ∂/∂ln κ = ∂/∂ln β.
+        (-v[0], vec![-v[1], -v[2], -(v[3] + v[5]), -v[4], -v[5]])
+    };
+    // Where the Pareto/NBD found that the dropout rates do not vary, s stays held at its
+    // bound here too (the search would run s off again): the search is on the other four,
+    // and the covariance has no ln s row.
+    let held_s = pareto_fit
+        .held
+        .is_some()
+        .then(|| pareto_nbd::S_BOUNDARY.ln());
+    let mut out = match held_s {
+        None => optimize::minimize_robust(objective, &start),
+        Some(ln_s) => {
+            let full = |t: &[f64]| [t[0], t[1], t[2], ln_s, t[3]];
+            let mut out = optimize::minimize_robust(
+                |t: &[f64]| {
+                    let (v, g) = objective(&full(t));
+                    (v, vec![g[0], g[1], g[2], g[4]])
+                },
+                &[start[0], start[1], start[2], start[4]],
+            );
+            out.theta = full(&out.theta).to_vec();
+            if let Some(sigma) = out.inverse_hessian.take() {
+                let from = [Some(0), Some(1), Some(2), None, Some(3)];
+                let mut inv = vec![0.0; 25];
+                for i in 0..5 {
+                    for k in 0..5 {
+                        if let (Some(p), Some(q)) = (from[i], from[k]) {
+                            inv[i * 5 + k] = sigma[p * 4 + q];
+                        }
+                    }
+                }
+                out.inverse_hessian = Some(inv);
+            }
+            out
+        }
+    };
     // Back to log-parameters for `finish`: θ' = J θ with J the identity
     // plus a 1 at (β, b), so the covariance becomes J Σ Jᵀ.
     out.theta = natural(&out.theta).to_vec();
@@ -113,13 +145,29 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
             }
         }
     }
-    optimize::finish(out, &["r", "alpha", "b", "s", "beta"], |v| Params {
+    let mut fit = optimize::finish(out, &["r", "alpha", "b", "s", "beta"], |v| Params {
         r: v[0],
         alpha: v[1],
         b: v[2],
         s: v[3],
         beta: v[4],
-    })
+    })?;
+    if held_s.is_some() {
+        let s = pareto_nbd::S_BOUNDARY;
+        fit.params.s = s;
+        fit.std_errors.s = f64::NAN;
+        fit.held = Some(crate::Held {
+            parameter: "s".to_owned(),
+            value: s,
+            why: format!(
+                "the dropout rates do not vary between people (the Pareto/NBD fit found so): \
+                 s is held at {s:.0} (a spread of 10 %), so everyone shares, to within that, \
+                 one scale of the ageing hazard, s/beta = {:.4}; s has no standard error",
+                s / fit.params.beta
+            ),
+        });
+    }
+    Ok(fit)
 }
 
 /// 8-point Gauss–Legendre nodes on [−1, 1] (positive half) and weights.
@@ -585,6 +633,26 @@ mod tests {
         ] {
             assert!((got / want - 1.0).abs() < 2e-3, "{p:?}");
         }
+    }
+
+    #[test]
+    fn where_the_pareto_nbd_holds_s_the_ggompertz_nbd_holds_it_too() {
+        // People who all drop out at one constant rate: the Pareto/NBD holds s at its bound
+        // (seed 1, see pareto_nbd's tests), and so does this fit, with no error for s.
+        let data = testdata::one_dropout_rate(6_000, 0.03, 1);
+        assert!(pareto_nbd::fit(&data).unwrap().held.is_some());
+        let fit = fit(&data).expect("a fit with s held");
+        let held = fit.held.as_ref().expect("s is held");
+        assert_eq!(held.parameter, "s");
+        assert!(held.why.contains("do not vary"), "{}", held.why);
+        assert_eq!(fit.params.s, pareto_nbd::S_BOUNDARY);
+        assert!(fit.std_errors.s.is_nan());
+        assert!(fit.std_errors.r > 0.0 && fit.std_errors.b > 0.0);
+        assert!((0..5).all(|k| fit.log_covariance[3 * 5 + k] == 0.0));
+        // Constant hazards: no ageing to speak of, and the person's figures are defined.
+        assert!(fit.params.b < 0.05, "{:?}", fit.params);
+        let p = fit.params.p_alive(&Summary::new(3.0, 38.0, 45.0).unwrap());
+        assert!(p > 0.0 && p < 1.0, "{p}");
     }
 
     #[test]

@@ -225,6 +225,10 @@ impl Estimates {
         let mut grad = vec![0.0; n];
         let mut theta = self.values.clone();
         for i in 0..n {
+            // A parameter held fixed (no variance) adds nothing: skip its two evaluations.
+            if self.covariance[i * n + i] == 0.0 {
+                continue;
+            }
             let h = 1e-5 * self.values[i].abs().max(1.0);
             theta[i] = self.values[i] + h;
             let up = figure(&theta);

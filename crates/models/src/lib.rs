@@ -172,6 +172,19 @@ pub struct Fit<P> {
     pub iterations: usize,
     pub gradient_norm: f64,
     pub converged: bool,
+    /// A parameter the data pushed to the edge of what the model can tell apart, held
+    /// there while the others were fitted (Pareto/NBD's s when the dropout rates do not
+    /// vary); `None` for an unconstrained fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+}
+
+/// A parameter held at a bound, and why, in words for the person reading the fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    pub parameter: String,
+    pub value: f64,
+    pub why: String,
 }
 
 /// Everything that can go wrong when validating data or fitting a model.
@@ -242,7 +255,8 @@ pub enum FitError {
     #[error("nobody churned: a retention model cannot be fitted")]
     NoChurn,
     /// Pareto/NBD only: the likelihood keeps rising as s grows with s/beta fixed, so the
-    /// dropout rates do not vary between people and the model's limit is a common rate.
+    /// dropout rates do not vary between people and the model's limit is a common rate —
+    /// and the fit with s held at its bound ([`Fit::held`]) did not converge either.
     #[error(
         "the dropout rates do not vary between people: they spread by less than 10 % (the \
          likelihood keeps rising as s grows; the search stopped at s = {s:.0}) with s/beta fixed at mu = {mu:.4} per time unit, \

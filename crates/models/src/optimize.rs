@@ -515,6 +515,7 @@ pub(crate) fn finish<P>(
         iterations: out.iterations,
         gradient_norm: out.gradient_norm,
         converged: true,
+        held: None,
     })
 }
 

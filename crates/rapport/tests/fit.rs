@@ -152,6 +152,44 @@ fn pareto_nbd_on_the_cdnow_summary_reproduces_the_lifetimes_fit() {
 }
 
 #[test]
+fn where_the_dropout_rates_do_not_vary_pareto_nbd_holds_s_and_says_why_in_words() {
+    // The CDNOW rows over and over, copy k observed (k mod 30)/7 weeks longer, as
+    // bench/models_gen.py writes them: 75,000 people whose dropout rates do not vary.
+    let text = std::fs::read_to_string(summary_path()).unwrap();
+    let mut rows = text.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (f, r, t) = (col("frequency"), col("recency"), col("T"));
+    let cdnow: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
+    let mut csv = String::from("ID,frequency,recency,T\n");
+    for i in 0..75_000 {
+        let row = &cdnow[i % cdnow.len()];
+        let k = i / cdnow.len();
+        let big_t: f64 = row[t].parse::<f64>().unwrap() + (k % 30) as f64 / 7.0;
+        csv.push_str(&format!("{},{},{},{big_t:.4}\n", i + 1, row[f], row[r]));
+    }
+    let d = Dir::new();
+    let file = d.write("one-rate.csv", &csv);
+    let file = file.as_str();
+
+    let out = d.ok(&["fit", "--model", "pareto-nbd", "--summary", file, "--json"]);
+    let fit = &lines(&out)[0];
+    assert_eq!(fit["held"]["parameter"], "s", "{fit}");
+    assert_eq!(fit["params"]["s"], 100.0);
+    assert_eq!(fit["std_errors"]["s"], Value::Null);
+    assert!(fit["std_errors"]["beta"].as_f64().unwrap() > 0.0);
+    let mu = 100.0 / fit["params"]["beta"].as_f64().unwrap();
+    assert!((mu - 0.030).abs() < 0.002, "mu {mu}");
+
+    let text = d.ok(&["fit", "--model", "pareto-nbd", "--summary", file]);
+    assert!(text.contains("s          100.0000 ± —"), "{text}");
+    assert!(
+        text.contains("the dropout rates do not vary between people"),
+        "{text}"
+    );
+}
+
+#[test]
 fn gamma_gamma_on_the_946_repeat_buyers_reproduces_the_published_fit() {
     let path = data("cdnow_customers_summary_with_transactions.csv");
     let out = Dir::new().ok(&[

@@ -143,6 +143,18 @@ impl Fitted {
         }
     }
 
+    /// A parameter the fit held at a bound, and why (Pareto/NBD's s when the dropout
+    /// rates do not vary).
+    fn held(&self) -> Option<&models::Held> {
+        match self {
+            Fitted::BgNbd(f) => f.held.as_ref(),
+            Fitted::ParetoNbd(f) => f.held.as_ref(),
+            Fitted::GammaGamma(f) => f.held.as_ref(),
+            Fitted::MbgNbd(f) => f.held.as_ref(),
+            Fitted::GGompertzNbd(f) => f.held.as_ref(),
+        }
+    }
+
     /// (log-likelihood, iterations, gradient norm, converged)
     fn stats(&self) -> (f64, usize, f64, bool) {
         match self {
@@ -622,6 +634,7 @@ fn fit_json(model: Model, fitted: &Fitted, data: &Data) -> Value {
         "std_errors": fitted.std_errors(),
         "log_likelihood": fitted.stats().0,
         "convergence": convergence_json(fitted.stats()),
+        "held": fitted.held(),
         "people": data.rows.len(),
         "repeat_buyers": data.rows.iter().filter(|s| s.frequency > 0.0).count(),
         "left_out": data.left_out.len(),
@@ -725,6 +738,9 @@ fn report(
         &fitted.std_errors(),
         2,
     )?;
+    if let Some(held) = fitted.held() {
+        writeln!(out, "  ({})", held.why)?;
+    }
     write_convergence(out, fitted.stats(), 0)?;
     if let Some(seq) = line["stored"].as_i64() {
         let next = match model {
