@@ -264,6 +264,15 @@ pub enum FitError {
          s, beta and their standard errors would mean nothing"
     )]
     DropoutRatesDoNotVary { mu: f64, s: f64 },
+    /// Pareto/NBD only: the likelihood keeps rising as s falls towards 0, where nearly
+    /// everyone's dropout rate is 0: the data show next to nobody leaving.
+    #[error(
+        "next to nobody drops out: the likelihood keeps rising as s falls towards 0 (the \
+         search reached s = {s:.1e}, beta = {beta:.1e}), where the dropout rates of almost \
+         everyone are 0 and Pareto/NBD would call everyone still with us; BG/NBD or \
+         MBG/NBD, in which people leave after a purchase, may fit these data"
+    )]
+    NobodyDropsOut { s: f64, beta: f64 },
 }
 
 /// A model that predicts purchase counts: implemented by the BG/NBD and

@@ -86,6 +86,12 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
             out.iterations = iterations;
         }
     }
+    // The other edge: s running towards 0 (with s/beta fixed, or with beta running to 0
+    // first, which leaves a few people leaving at once and the rest never).
+    let (s, beta) = (out.theta[2].exp(), (out.theta[2] - out.theta[3]).exp());
+    if s < S_VANISHING || (s < 0.01 && beta < 1e-9) {
+        return Err(FitError::NobodyDropsOut { s, beta });
+    }
     if out.theta[2] >= ln_s_max - 1.0 {
         return fit_held_at_boundary(&objective, &out);
     }
@@ -180,6 +186,12 @@ fn fit_held_at_boundary(
     });
     Ok(fit)
 }
+
+/// A search that ends below this s was running towards s = 0: Gamma(s, beta) puts ever more
+/// people at a rate near 0, and the model tends to one in which nobody drops out
+/// ([`FitError::NobodyDropsOut`]). So is one that ends with s below 0.01 and beta below 1e-9:
+/// a few people leave at once and the rest never.
+pub const S_VANISHING: f64 = 1e-6;
 
 /// Where the search for s stops. Gamma(s, beta) with s = 100 has a coefficient of variation
 /// of 1/√s = 10 %: dropout rates that spread less than that are taken not to vary
@@ -855,6 +867,31 @@ mod tests {
             assert!(fit.params.p_alive(&recent) > fit.params.p_alive(&lapsed));
         }
         assert!(held_fits >= 2, "{held_fits} of 6 fits held s");
+    }
+
+    #[test]
+    fn where_nobody_drops_out_the_fit_says_so_rather_than_not_converging() {
+        // No dropout at all is the truth here, at the model's edges: a sample puts the
+        // maximum at a tiny s, or at one tiny common rate (s held), or lets s run towards 0,
+        // which must be said in words, not as "did not converge".
+        let mut said = 0;
+        for seed in 1..=4 {
+            match fit(&testdata::one_dropout_rate(4_000, 1e-9, seed)) {
+                Err(FitError::NobodyDropsOut { s, .. }) => {
+                    assert!(s < 0.01, "seed {seed}: {s}");
+                    said += 1;
+                }
+                // Or a fit, interior or with s held, in which barely anyone leaves: the share
+                // still with us after 45 weeks, (beta/(beta + 45))^s, is above 90 %.
+                Ok(fit) => {
+                    let Params { s, beta, .. } = fit.params;
+                    let staying = (beta / (beta + 45.0)).powf(s);
+                    assert!(staying > 0.9, "seed {seed}: {staying} {fit:?}");
+                }
+                Err(other) => panic!("seed {seed}: {other}"),
+            }
+        }
+        assert!(said >= 1, "no sample ran s towards 0");
     }
 
     #[test]
