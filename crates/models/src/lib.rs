@@ -212,7 +212,7 @@ pub enum FitError {
     #[error("only {found} repeat buyers, at least {required} are needed to fit")]
     TooFewRepeatBuyers { found: usize, required: usize },
     #[error(
-        "the fit did not converge after {iterations} iterations (gradient norm {gradient_norm})"
+        "the fit did not converge after {iterations} iterations (gradient norm {gradient_norm:.1e}): the data may not tell the parameters apart"
     )]
     NotConverged {
         iterations: usize,
