@@ -411,13 +411,6 @@ impl Params {
         (lp - total).exp().min(1.0)
     }
 
-    /// P(alive at T + t | alive at T) averaged over the posterior of η given
-    /// survival to T: ((β + e^(bT) − 1)/(β + e^(b(T+t)) − 1))^s.
-    fn survival_after(&self, big_t: f64, t: f64) -> f64 {
-        let Params { b, s, beta, .. } = *self;
-        (s * (ln_beta_expm1(beta, b * big_t) - ln_beta_expm1(beta, b * (big_t + t)))).exp()
-    }
-
     /// Expected purchases in `(T, T + horizon]` given the history:
     /// P(alive) · (r+x)/(α+T) · ∫₀^horizon P(alive at T+τ | alive at T) dτ
     /// (λ's posterior mean given x purchases in T, times the expected time
@@ -439,17 +432,22 @@ impl Params {
         self.r / self.alpha * self.expected_time_alive(0.0, t)
     }
 
-    /// ∫₀^horizon P(alive at T+τ | alive at T) dτ; the survival curve is smooth
-    /// and monotone, so a fixed composite rule is accurate to ~1e-12.
+    /// ∫₀^horizon P(alive at T+τ | alive at T) dτ, where that survival averaged over the
+    /// posterior of η given survival to T is ((β + e^(bT) − 1)/(β + e^(b(T+τ)) − 1))^s; the
+    /// curve is smooth and monotone, so a fixed composite rule is accurate to ~1e-12.
     fn expected_time_alive(&self, big_t: f64, horizon: f64) -> f64 {
         const PANELS: usize = 16;
+        let Params { b, s, beta, .. } = *self;
+        // The numerator's logarithm, the same at every node.
+        let at_t = ln_beta_expm1(beta, b * big_t);
         let width = horizon / PANELS as f64;
         let mut sum = 0.0;
         for k in 0..PANELS {
             let mid = (k as f64 + 0.5) * width;
             for (&node, &weight) in GL_NODES.iter().zip(&GL_WEIGHTS) {
                 for tau in [mid - 0.5 * width * node, mid + 0.5 * width * node] {
-                    sum += weight * 0.5 * width * self.survival_after(big_t, tau);
+                    let survival = (s * (at_t - ln_beta_expm1(beta, b * (big_t + tau)))).exp();
+                    sum += weight * 0.5 * width * survival;
                 }
             }
         }
