@@ -109,17 +109,12 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
                 &[start[0], start[1], start[2], start[4]],
             );
             out.theta = full(&out.theta).to_vec();
-            if let Some(sigma) = out.inverse_hessian.take() {
+            if let Some(inv) = out.inverse_hessian.as_mut() {
+                // θ's rows from the four searched: ln s (row 3) from none of them.
                 let from = [Some(0), Some(1), Some(2), None, Some(3)];
-                let mut inv = vec![0.0; 25];
-                for i in 0..5 {
-                    for k in 0..5 {
-                        if let (Some(p), Some(q)) = (from[i], from[k]) {
-                            inv[i * 5 + k] = sigma[p * 4 + q];
-                        }
-                    }
-                }
-                out.inverse_hessian = Some(inv);
+                *inv = optimize::carry_covariance(inv, 4, 5, |i, k| {
+                    f64::from(u8::from(from[i] == Some(k)))
+                });
             }
             out
         }
@@ -128,22 +123,9 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     // plus a 1 at (β, b), so the covariance becomes J Σ Jᵀ.
     out.theta = natural(&out.theta).to_vec();
     if let Some(inv) = out.inverse_hessian.as_mut() {
-        let n = 5;
-        let sigma = inv.clone();
-        let j = |i: usize, k: usize| -> f64 {
+        *inv = optimize::carry_covariance(inv, 5, 5, |i, k| {
             f64::from(u8::from(i == k)) + f64::from(u8::from(i == 4 && k == 2))
-        };
-        for a in 0..n {
-            for b in 0..n {
-                let mut acc = 0.0;
-                for k in 0..n {
-                    for l in 0..n {
-                        acc += j(a, k) * sigma[k * n + l] * j(b, l);
-                    }
-                }
-                inv[a * n + b] = acc;
-            }
-        }
+        });
     }
     let mut fit = optimize::finish(out, &["r", "alpha", "b", "s", "beta"], |v| Params {
         r: v[0],
@@ -154,18 +136,13 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     })?;
     if held_s.is_some() {
         let s = pareto_nbd::S_BOUNDARY;
-        fit.params.s = s;
-        fit.std_errors.s = f64::NAN;
-        fit.held = Some(crate::Held {
-            parameter: "s".to_owned(),
-            value: s,
-            why: format!(
-                "the dropout rates do not vary between people (the Pareto/NBD fit found so): \
-                 s is held at {s:.0} (a spread of 10 %), so everyone shares, to within that, \
-                 one scale of the ageing hazard, s/beta = {:.4}; s has no standard error",
-                s / fit.params.beta
-            ),
-        });
+        let why = format!(
+            "the dropout rates do not vary between people (the Pareto/NBD fit found so): s is \
+             held at {s:.0} (a spread of 10 %), so everyone shares, to within that, one scale \
+             of the ageing hazard, s/beta = {:.4}; s has no standard error",
+            s / fit.params.beta
+        );
+        optimize::hold(&mut fit, "s", s, |p| &mut p.s, why);
     }
     Ok(fit)
 }

@@ -474,6 +474,49 @@ fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(inv)
 }
 
+/// The covariance of θ' = J θ + c given that of θ: J Σ Jᵀ, with J (n × m) given by its
+/// entries `j(row, column)` and Σ (m × m, row-major). How a search on other axes (ln μ for
+/// ln β, a parameter held fixed and so left out) hands `finish` the covariance of the
+/// log-parameters.
+pub(crate) fn carry_covariance(
+    sigma: &[f64],
+    m: usize,
+    n: usize,
+    j: impl Fn(usize, usize) -> f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; n * n];
+    for a in 0..n {
+        for b in 0..n {
+            let mut acc = 0.0;
+            for k in 0..m {
+                for l in 0..m {
+                    acc += j(a, k) * sigma[k * m + l] * j(b, l);
+                }
+            }
+            out[a * n + b] = acc;
+        }
+    }
+    out
+}
+
+/// Marks `fit`'s parameter `name` as held at `value` while the others were fitted: its
+/// value is exactly `value`, its standard error `NaN` (it has none) and `why` says so.
+pub(crate) fn hold<P>(
+    fit: &mut crate::Fit<P>,
+    name: &str,
+    value: f64,
+    slot: impl Fn(&mut P) -> &mut f64,
+    why: String,
+) {
+    *slot(&mut fit.params) = value;
+    *slot(&mut fit.std_errors) = f64::NAN;
+    fit.held = Some(crate::Held {
+        parameter: name.to_owned(),
+        value,
+        why,
+    });
+}
+
 /// Turns an optimiser outcome on log-parameters into a checked [`crate::Fit`]:
 /// a non-finite or runaway parameter, or a fit that did not converge, is an
 /// error rather than a result someone might use by mistake.

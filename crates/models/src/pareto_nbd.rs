@@ -99,26 +99,11 @@ pub fn fit(data: &[Summary]) -> Result<Fit<Params>, FitError> {
     // identity but for the row of ln β, (0, 0, 1, −1).
     out.theta = natural(&out.theta).to_vec();
     if let Some(inv) = out.inverse_hessian.as_mut() {
-        let n = 4;
-        let sigma = inv.clone();
-        let j = |i: usize, k: usize| -> f64 {
-            match (i, k) {
-                (3, 2) => 1.0,
-                (3, 3) => -1.0,
-                _ => f64::from(u8::from(i == k)),
-            }
-        };
-        for a in 0..n {
-            for b in 0..n {
-                let mut acc = 0.0;
-                for k in 0..n {
-                    for l in 0..n {
-                        acc += j(a, k) * sigma[k * n + l] * j(b, l);
-                    }
-                }
-                inv[a * n + b] = acc;
-            }
-        }
+        *inv = optimize::carry_covariance(inv, 4, 4, |i, k| match (i, k) {
+            (3, 2) => 1.0,
+            (3, 3) => -1.0,
+            _ => f64::from(u8::from(i == k)),
+        });
     }
     optimize::finish(out, &["r", "alpha", "s", "beta"], |v| Params {
         r: v[0],
@@ -153,18 +138,12 @@ fn fit_held_at_boundary(
     // rows (1,0,0), (0,1,0), (0,0,0), (0,0,−1): the covariance J Σ Jᵀ has no ln s row.
     let (a, b, m) = (out.theta[0], out.theta[1], out.theta[2]);
     out.theta = vec![a, b, ln_s, ln_s - m];
-    if let Some(sigma) = out.inverse_hessian.take() {
-        let sign = [1.0, 1.0, 0.0, -1.0];
-        let from = [Some(0), Some(1), None, Some(2)];
-        let mut inv = vec![0.0; 16];
-        for i in 0..4 {
-            for k in 0..4 {
-                if let (Some(p), Some(q)) = (from[i], from[k]) {
-                    inv[i * 4 + k] = sign[i] * sign[k] * sigma[p * 3 + q];
-                }
-            }
-        }
-        out.inverse_hessian = Some(inv);
+    if let Some(inv) = out.inverse_hessian.as_mut() {
+        *inv = optimize::carry_covariance(inv, 3, 4, |i, k| match (i, k) {
+            (0, 0) | (1, 1) => 1.0,
+            (3, 2) => -1.0,
+            _ => 0.0,
+        });
     }
     let mut fit = optimize::finish(out, &["r", "alpha", "s", "beta"], |v| Params {
         r: v[0],
@@ -172,18 +151,13 @@ fn fit_held_at_boundary(
         s: v[2],
         beta: v[3],
     })?;
-    fit.params.s = S_BOUNDARY;
-    fit.std_errors.s = f64::NAN;
-    fit.held = Some(crate::Held {
-        parameter: "s".to_owned(),
-        value: S_BOUNDARY,
-        why: format!(
-            "the dropout rates do not vary between people: the likelihood keeps rising as s \
-             grows with s/beta fixed, so s is held at {S_BOUNDARY:.0} (a spread of 10 %) and \
-             this is, to within that, the model in which everyone drops out at one rate, \
-             mu = s/beta = {mu:.4} per time unit; s has no standard error"
-        ),
-    });
+    let why = format!(
+        "the dropout rates do not vary between people: the likelihood keeps rising as s grows \
+         with s/beta fixed, so s is held at {S_BOUNDARY:.0} (a spread of 10 %) and this is, to \
+         within that, the model in which everyone drops out at one rate, mu = s/beta = \
+         {mu:.4} per time unit; s has no standard error"
+    );
+    optimize::hold(&mut fit, "s", S_BOUNDARY, |p| &mut p.s, why);
     Ok(fit)
 }
 
