@@ -223,10 +223,9 @@ struct Data {
 impl Data {
     /// What to call row `i` in an error: "person P-000001", "cdnow.csv line 17".
     fn origin_of(&self, i: usize) -> String {
-        match (self.origin.get(i), self.lines.get(i)) {
-            (Some(o), _) => o.clone(),
-            (None, Some(line)) => format!("{} line {line}", self.file),
-            (None, None) => format!("row {}", i + 1),
+        match self.lines.get(i) {
+            Some(line) if self.origin.get(i).is_none() => format!("{} line {line}", self.file),
+            _ => named_by(&self.origin)(i),
         }
     }
 
@@ -262,7 +261,7 @@ fn fit_model(model: Model, data: &Data) -> anyhow::Result<Fitted> {
             0 => String::new(),
             n => format!(" ({n} more left out, whom the model cannot take)"),
         };
-        describe(e, &data.origin).context(format!(
+        describe(e, |i| data.origin_of(i)).context(format!(
             "cannot fit {} on {} people{left_out}",
             model.title(),
             data.rows.len()
@@ -270,9 +269,19 @@ fn fit_model(model: Model, data: &Data) -> anyhow::Result<Fitted> {
     })
 }
 
-/// A model error in the user's terms: the row it names becomes a line or a person.
-fn describe(e: FitError, origin: &[String]) -> anyhow::Error {
-    let at = |i: usize| origin.get(i).cloned().unwrap_or_else(|| format!("row {i}"));
+/// What to call row `i` of rows named by `origin` ("person P-000001", "cohorts.csv line 4").
+fn named_by(origin: &[String]) -> impl Fn(usize) -> String + '_ {
+    |i| {
+        origin
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("row {}", i + 1))
+    }
+}
+
+/// A model error in the user's terms: the row it names becomes what `at` calls it, a line
+/// or a person.
+fn describe(e: FitError, at: impl Fn(usize) -> String) -> anyhow::Error {
     match e {
         FitError::InvalidValue {
             index,

@@ -539,7 +539,7 @@ fn fit_and_report<P: Linked + serde::Serialize>(
 /// A model error in the user's terms: a row index becomes a line of the summary or a person.
 fn covariate_error(e: CovariateError, data: &Data) -> anyhow::Error {
     match e {
-        CovariateError::Fit(e) => describe(e, &data.origin),
+        CovariateError::Fit(e) => describe(e, |i| data.origin_of(i)),
         CovariateError::Overflow {
             index,
             parameter,

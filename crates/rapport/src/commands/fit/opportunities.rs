@@ -19,7 +19,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    Csv, ID_COLUMNS, MAX_PERIODS, convergence_json, describe, row_id, stats, write_convergence,
+    Csv, ID_COLUMNS, MAX_PERIODS, convergence_json, describe, named_by, row_id, stats,
+    write_convergence,
 };
 use crate::cli::FitArgs;
 
@@ -63,7 +64,7 @@ fn fit_and_report(
             FitError::AllZeroFrequency => anyhow!(
                 "every frequency is zero: nobody transacted again after the first time, so the model cannot be fitted"
             ),
-            other => describe(other, &data.origin),
+            other => describe(other, named_by(&data.origin)),
         };
         e.context(format!(
             "cannot fit BG/BB on {} patterns ({} people)",

@@ -17,7 +17,8 @@ use models::{Fit, FitError, bdw, sbg};
 use serde_json::{Value, json};
 
 use super::{
-    Csv, MAX_PERIODS, Row, convergence_json, describe, stats, write_convergence, write_params,
+    Csv, MAX_PERIODS, Row, convergence_json, describe, named_by, stats, write_convergence,
+    write_params,
 };
 use crate::cli::FitArgs;
 
@@ -359,11 +360,11 @@ fn fit_groups(
                         "nobody left cohort {} in {word}s 0..{fitted_last}, so a retention model cannot be fitted",
                         c.name
                     ),
-                    other => describe(other, &origin),
+                    other => describe(other, named_by(&origin)),
                 });
                 let durations = durations.context(what.clone())?;
                 let fitted = Fitted::fit(kind, &durations)
-                    .map_err(|e| describe(e, &origin))
+                    .map_err(|e| describe(e, named_by(&origin)))
                     .context(what)?;
                 groups.push(Group {
                     name: c.name.clone(),
@@ -400,11 +401,11 @@ fn fit_groups(
                             None => String::new(),
                         }
                     ),
-                    other => describe(other, origin),
+                    other => describe(other, named_by(origin)),
                 })
                 .context(what.clone())?;
             let fitted = Fitted::fit(kind, &durations)
-                .map_err(|e| describe(e, origin))
+                .map_err(|e| describe(e, named_by(origin)))
                 .context(what)?;
             let group = Group {
                 name: "customers".to_owned(),
