@@ -966,21 +966,29 @@ impl Csv {
     /// Reads `text` (the file `name`); `example` is a header to suggest when it is empty.
     fn read(text: &str, name: &str, example: &str) -> anyhow::Result<Csv> {
         let mut rows = Vec::new();
-        let mut csv = Csv::each(text, name, example, |_, row| {
-            rows.push(row);
-            Ok(())
-        })?;
+        let mut csv = Csv::each(
+            text,
+            name,
+            example,
+            |_| Ok(()),
+            |_, (), row| {
+                rows.push(row);
+                Ok(())
+            },
+        )?;
         csv.rows = rows;
         Ok(csv)
     }
 
-    /// Reads `text` a row at a time, handing each to `f` with the header (the returned `Csv`
-    /// has no rows): a million rows need not be held as strings to be turned into numbers.
-    fn each(
+    /// Reads `text` a row at a time, handing each to `f` with the header and the columns
+    /// `columns` found in it (asked once, at the first row; the returned `Csv` has no rows):
+    /// a million rows need not be held as strings to be turned into numbers.
+    fn each<C>(
         text: &str,
         name: &str,
         example: &str,
-        mut f: impl FnMut(&Csv, Row) -> anyhow::Result<()>,
+        mut columns: impl FnMut(&Csv) -> anyhow::Result<C>,
+        mut f: impl FnMut(&Csv, &C, Row) -> anyhow::Result<()>,
     ) -> anyhow::Result<Csv> {
         let text = text.trim_start_matches('\u{feff}');
         let mut reader = csv::ReaderBuilder::new()
@@ -1002,7 +1010,8 @@ impl Csv {
             rows: Vec::new(),
         };
         let mut record = csv::StringRecord::new();
-        let (mut row_no, mut any) = (0usize, false);
+        let mut row_no = 0usize;
+        let mut found: Option<C> = None;
         while reader
             .read_record(&mut record)
             .map_err(|e| anyhow!("{name}: {e}"))?
@@ -1012,18 +1021,23 @@ impl Csv {
             if record.iter().all(str::is_empty) {
                 continue;
             }
-            any = true;
+            let c = match found.take() {
+                Some(c) => c,
+                None => columns(&csv)?,
+            };
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
             f(
                 &csv,
+                &c,
                 Row {
                     number: row_no,
                     line,
                     cells,
                 },
             )?;
+            found = Some(c);
         }
-        if !any {
+        if found.is_none() {
             bail!("{name} has a header but no rows");
         }
         Ok(csv)
@@ -1094,72 +1108,75 @@ impl Csv {
 /// `Spending` for Gamma-Gamma); the id is `ID`/`customer_id`/`cust`/`person`, else the row
 /// number. Every value is checked here so errors name the line and column.
 fn parse_summary(text: &str, name: &str, need_monetary: bool) -> anyhow::Result<Data> {
-    // The columns are found once the header is read, on the first row.
-    let mut columns = None;
     let mut data = Data {
         file: name.to_owned(),
         ..Data::default()
     };
-    Csv::each(text, name, "ID,frequency,recency,T", |csv, row| {
-        let (c_freq, c_rec, c_t, c_mon, c_id) = match columns {
-            Some(c) => c,
-            None => {
-                let c_freq = csv.require(&["frequency", "x", "freq"])?;
-                let c_rec = csv.require(&["recency", "t_x"])?;
-                let c_t = csv.require(&["T", "T_cal"])?;
-                let c_mon = if need_monetary {
-                    Some(csv.require(&["monetary_value", "zbar", "monetary", "m_x", "spending"])?)
-                } else {
-                    None
-                };
-                let c = (c_freq, c_rec, c_t, c_mon, csv.find(&ID_COLUMNS));
-                columns = Some(c);
-                c
-            }
+    let columns = |csv: &Csv| -> anyhow::Result<_> {
+        let c_mon = if need_monetary {
+            Some(csv.require(&["monetary_value", "zbar", "monetary", "m_x", "spending"])?)
+        } else {
+            None
         };
-        let header = &csv.header;
-        let row = &row;
-        let line_no = row.line;
-        let frequency = csv.number(row, c_freq)?;
-        let recency = csv.number(row, c_rec)?;
-        let t = csv.number(row, c_t)?;
-        if frequency.fract() != 0.0 {
-            bail!(
-                "{}: {frequency} is not a whole number of repeat purchases",
-                csv.at(row, c_freq)
-            );
-        }
-        if recency > t {
-            bail!(
-                "{name} line {line_no}: {} {recency} is greater than T {t} (the last purchase cannot come after the end of the period)",
-                header[c_rec]
-            );
-        }
-        let monetary = match c_mon {
-            Some(c) => {
-                let m = csv.number(row, c)?;
-                if frequency > 0.0 && m <= 0.0 {
-                    bail!(
-                        "{}: {m} must be positive for a repeat buyer",
-                        csv.at(row, c)
-                    );
+        Ok((
+            csv.require(&["frequency", "x", "freq"])?,
+            csv.require(&["recency", "t_x"])?,
+            csv.require(&["T", "T_cal"])?,
+            c_mon,
+            csv.find(&ID_COLUMNS),
+        ))
+    };
+    Csv::each(
+        text,
+        name,
+        "ID,frequency,recency,T",
+        columns,
+        |csv, c, row| {
+            let (c_freq, c_rec, c_t, c_mon, c_id) = *c;
+            let header = &csv.header;
+            let row = &row;
+            let line_no = row.line;
+            let frequency = csv.number(row, c_freq)?;
+            let recency = csv.number(row, c_rec)?;
+            let t = csv.number(row, c_t)?;
+            if frequency.fract() != 0.0 {
+                bail!(
+                    "{}: {frequency} is not a whole number of repeat purchases",
+                    csv.at(row, c_freq)
+                );
+            }
+            if recency > t {
+                bail!(
+                    "{name} line {line_no}: {} {recency} is greater than T {t} (the last purchase cannot come after the end of the period)",
+                    header[c_rec]
+                );
+            }
+            let monetary = match c_mon {
+                Some(c) => {
+                    let m = csv.number(row, c)?;
+                    if frequency > 0.0 && m <= 0.0 {
+                        bail!(
+                            "{}: {m} must be positive for a repeat buyer",
+                            csv.at(row, c)
+                        );
+                    }
+                    (frequency > 0.0).then_some(m)
                 }
-                (frequency > 0.0).then_some(m)
-            }
-            None => None,
-        };
-        data.ids.push(row_id(row, c_id));
-        data.lines.push(row.line);
-        // Every row is checked here as the models check it, so a fit cannot fail at a
-        // row and `origin` stays empty: a million "file line N" strings are not needed.
-        data.rows.push(Summary {
-            frequency,
-            recency,
-            t,
-            monetary,
-        });
-        Ok(())
-    })?;
+                None => None,
+            };
+            data.ids.push(row_id(row, c_id));
+            data.lines.push(row.line);
+            // Every row is checked here as the models check it, so a fit cannot fail at a
+            // row and `origin` stays empty: a million "file line N" strings are not needed.
+            data.rows.push(Summary {
+                frequency,
+                recency,
+                t,
+                monetary,
+            });
+            Ok(())
+        },
+    )?;
     Ok(data)
 }
 

@@ -284,32 +284,23 @@ impl Predictions {
 /// and punctuation (BTYD's `x,t.x,n.cal,custs` reads). Every
 /// value is checked here, so errors name the line and column.
 fn parse(text: &str, name: &str) -> anyhow::Result<Patterns> {
-    // The columns are found once the header is read, on the first row.
-    let mut columns = None;
     let mut data = Patterns::default();
+    let columns = |csv: &Csv| -> anyhow::Result<_> {
+        Ok((
+            csv.require(&["frequency", "x"])?,
+            csv.require(&["recency", "t_x"])?,
+            csv.require(&["periods", "n", "n_periods", "opportunities", "n_cal"])?,
+            csv.find(&["weights", "weight", "count", "customers", "custs", "people"]),
+            csv.find(&ID_COLUMNS),
+        ))
+    };
     Csv::each(
         text,
         name,
         "frequency,recency,periods,weights",
-        |csv, row| {
-            let (c_x, c_tx, c_n, c_w, c_id) = match columns {
-                Some(c) => c,
-                None => {
-                    let c_x = csv.require(&["frequency", "x"])?;
-                    let c_tx = csv.require(&["recency", "t_x"])?;
-                    let c_n =
-                        csv.require(&["periods", "n", "n_periods", "opportunities", "n_cal"])?;
-                    let c = (
-                        c_x,
-                        c_tx,
-                        c_n,
-                        csv.find(&["weights", "weight", "count", "customers", "custs", "people"]),
-                        csv.find(&ID_COLUMNS),
-                    );
-                    columns = Some(c);
-                    c
-                }
-            };
+        columns,
+        |csv, c, row| {
+            let (c_x, c_tx, c_n, c_w, c_id) = *c;
             let h = |c: usize| csv.header[c].as_str();
             let row = &row;
             let at = format!("{name} line {}", row.line);
